@@ -1,0 +1,11 @@
+package io.sigma.agent.config;
+
+/** The sigma-api key. Its {@code toString} is redacted so it can never reach a log line. */
+public record ApiKey(String value) {
+  public static final String REDACTED = "<redacted>";
+
+  @Override
+  public String toString() {
+    return REDACTED;
+  }
+}

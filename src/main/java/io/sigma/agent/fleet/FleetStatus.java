@@ -1,0 +1,104 @@
+package io.sigma.agent.fleet;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The registration lifecycle's state as the rest of the agent sees it: written only by
+ * {@link RegistrationActor}, read from any thread by metrics callbacks and health checks.
+ */
+public final class FleetStatus {
+  private final Clock clock;
+  private final AtomicLong heartbeatSuccesses = new AtomicLong();
+  private final AtomicLong heartbeatFailures = new AtomicLong();
+  private final AtomicLong registrationSuccesses = new AtomicLong();
+  private final AtomicLong registrationFailures = new AtomicLong();
+  private volatile String vpsId;
+  private volatile Instant lastHeartbeatSuccess;
+  private volatile Instant lastAnswer;
+  private volatile String lastError;
+
+  public FleetStatus(Clock clock) {
+    this.clock = clock;
+    this.lastAnswer = clock.instant();
+  }
+
+  void registered(String id) {
+    vpsId = id;
+    registrationSuccesses.incrementAndGet();
+    lastError = null;
+    lastAnswer = clock.instant();
+  }
+
+  void registrationFailed(String error) {
+    registrationFailures.incrementAndGet();
+    lastError = error;
+    lastAnswer = clock.instant();
+  }
+
+  void heartbeatSucceeded() {
+    heartbeatSuccesses.incrementAndGet();
+    lastHeartbeatSuccess = clock.instant();
+    lastError = null;
+    lastAnswer = lastHeartbeatSuccess;
+  }
+
+  void heartbeatFailed(String error) {
+    heartbeatFailures.incrementAndGet();
+    lastError = error;
+    lastAnswer = clock.instant();
+  }
+
+  void deregistered() {
+    vpsId = null;
+  }
+
+  public boolean isRegistered() {
+    return vpsId != null;
+  }
+
+  public Optional<String> vpsId() {
+    return Optional.ofNullable(vpsId);
+  }
+
+  public long heartbeatSuccesses() {
+    return heartbeatSuccesses.get();
+  }
+
+  public long heartbeatFailures() {
+    return heartbeatFailures.get();
+  }
+
+  public long registrationSuccesses() {
+    return registrationSuccesses.get();
+  }
+
+  public long registrationFailures() {
+    return registrationFailures.get();
+  }
+
+  public Optional<Instant> lastHeartbeatSuccess() {
+    return Optional.ofNullable(lastHeartbeatSuccess);
+  }
+
+  public Optional<String> lastError() {
+    return Optional.ofNullable(lastError);
+  }
+
+  /** Time since the last successful heartbeat, or empty if none succeeded yet. */
+  public Optional<Duration> sinceLastHeartbeat() {
+    Instant last = lastHeartbeatSuccess;
+    return last == null ? Optional.empty() : Optional.of(Duration.between(last, clock.instant()));
+  }
+
+  /**
+   * True while the request loop is turning: some answer (success or failure) arrived within
+   * {@code limit}. A loop that stopped scheduling itself goes false.
+   */
+  public boolean loopTurnedWithin(Duration limit) {
+    return Duration.between(lastAnswer, clock.instant()).compareTo(limit) <= 0;
+  }
+}

@@ -1,0 +1,242 @@
+package io.sigma.agent.fleet;
+
+import io.sigma.agent.api.HeartbeatRequest;
+import io.sigma.agent.api.RegisterRequest;
+import io.sigma.agent.api.SigmaApi;
+import io.sigma.agent.api.SigmaApiException;
+import io.sigma.agent.api.VpsRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.random.RandomGenerator;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * Owns the agent's membership of the fleet: registers with sigma-api (retrying with
+ * exponential backoff and full jitter), then heartbeats every interval (±10%) with at most one
+ * request in flight. A 404 heartbeat means sigma-api forgot this VPS: register again. 401/403
+ * is a configuration error: say which setting to fix, and retry near the backoff cap. Every
+ * other failure is logged and retried; the loop never stops.
+ */
+public final class RegistrationActor extends AbstractBehavior<RegistrationActor.Command> {
+
+  public sealed interface Command {}
+
+  /** Tell me the VPS id now (if registered) and on every (re-)registration. */
+  public record Subscribe(ActorRef<Registered> subscriber) implements Command {}
+
+  /** The public IP found by a look-up, sent with the next register/heartbeat. */
+  public record PublicIpChanged(Optional<String> publicIp) implements Command {}
+
+  /** Event for subscribers: this agent is the VPS {@code vpsId} in sigma-api. */
+  public record Registered(String vpsId, String hostname) {}
+
+  private enum Tick implements Command { REGISTER, HEARTBEAT }
+
+  private record RegisterAnswered(VpsRecord vps, Throwable error) implements Command {}
+
+  private record HeartbeatAnswered(VpsRecord vps, Throwable error) implements Command {}
+
+  /** What the actor needs to know; all of it fixed for the agent's life. */
+  public record Settings(
+      Optional<String> alias,
+      int sshPort,
+      Integer metricsPort,
+      Duration interval,
+      Backoff backoff) {}
+
+  private static final Object NEXT = "next";
+
+  private final TimerScheduler<Command> timers;
+  private final Settings settings;
+  private final SigmaApi api;
+  private final HostFacts host;
+  private final FleetStatus status;
+  private final RandomGenerator random;
+  private final List<ActorRef<Registered>> subscribers = new ArrayList<>();
+
+  private String vpsId;
+  private Optional<String> publicIp = Optional.empty();
+  private boolean inFlight;
+  private int registerFailures;
+  private int heartbeatFailures;
+
+  public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
+      FleetStatus status, RandomGenerator random) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.getSelf().tell(Tick.REGISTER);
+      return new RegistrationActor(ctx, timers, settings, api, host, status, random);
+    }));
+  }
+
+  private RegistrationActor(ActorContext<Command> ctx, TimerScheduler<Command> timers,
+      Settings settings, SigmaApi api, HostFacts host, FleetStatus status, RandomGenerator random) {
+    super(ctx);
+    this.timers = timers;
+    this.settings = settings;
+    this.api = api;
+    this.host = host;
+    this.status = status;
+    this.random = random;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessageEquals(Tick.REGISTER, this::register)
+        .onMessageEquals(Tick.HEARTBEAT, this::heartbeat)
+        .onMessage(RegisterAnswered.class, this::onRegisterAnswered)
+        .onMessage(HeartbeatAnswered.class, this::onHeartbeatAnswered)
+        .onMessage(Subscribe.class, this::onSubscribe)
+        .onMessage(PublicIpChanged.class, this::onPublicIp)
+        .build();
+  }
+
+  private Behavior<Command> register() {
+    if (inFlight) {
+      return this;
+    }
+    RegisterRequest request = new RegisterRequest(host.hostname(), settings.alias().orElse(null),
+        host.addresses(), settings.sshPort(),
+        host.systemInfo(settings.metricsPort(), publicIp.orElse(null)));
+    send(api.register(request), RegisterAnswered::new);
+    return this;
+  }
+
+  private Behavior<Command> heartbeat() {
+    if (inFlight || vpsId == null) {
+      return this;
+    }
+    HeartbeatRequest request = new HeartbeatRequest(host.hostname(), host.addresses(),
+        host.systemInfo(settings.metricsPort(), publicIp.orElse(null)));
+    send(api.heartbeat(request), HeartbeatAnswered::new);
+    return this;
+  }
+
+  private <A extends Command> void send(CompletionStage<VpsRecord> call,
+      java.util.function.BiFunction<VpsRecord, Throwable, A> answer) {
+    inFlight = true;
+    getContext().pipeToSelf(call, answer::apply);
+  }
+
+  private Behavior<Command> onRegisterAnswered(RegisterAnswered answer) {
+    inFlight = false;
+    if (answer.error() == null) {
+      boolean firstTime = vpsId == null && status.registrationSuccesses() == 0;
+      vpsId = answer.vps().id();
+      registerFailures = 0;
+      heartbeatFailures = 0;
+      status.registered(vpsId);
+      getContext().getLog().info("Registered with sigma-api as VPS {} (hostname {}){}; "
+              + "heartbeat every {}s", vpsId, host.hostname(),
+          firstTime ? "" : " again", settings.interval().toSeconds());
+      subscribers.forEach(s -> s.tell(new Registered(vpsId, host.hostname())));
+      schedule(Tick.HEARTBEAT, Backoff.jittered(settings.interval(), random));
+      return this;
+    }
+    registerFailures++;
+    String reason = reason(answer.error());
+    status.registrationFailed(reason);
+    Duration delay = retryDelay(answer.error(), registerFailures);
+    if (isAuthFailure(answer.error())) {
+      getContext().getLog().error("Registration refused by sigma-api ({}): the API key is "
+          + "missing, wrong or lacks the agent role; set --api-key / SIGMA_API_KEY. "
+          + "Retrying in {}s", reason, delay.toSeconds());
+    } else {
+      getContext().getLog().warn("Registration failed (attempt {}): {}. Retrying in {} ms",
+          registerFailures, reason, delay.toMillis());
+    }
+    schedule(Tick.REGISTER, delay);
+    return this;
+  }
+
+  private Behavior<Command> onHeartbeatAnswered(HeartbeatAnswered answer) {
+    inFlight = false;
+    if (answer.error() == null) {
+      status.heartbeatSucceeded();
+      if (heartbeatFailures > 0) {
+        getContext().getLog().info("Heartbeat succeeded again after {} failure(s)",
+            heartbeatFailures);
+      }
+      heartbeatFailures = 0;
+      if (!answer.vps().id().equals(vpsId)) {
+        // The VPS was re-created under another id (e.g. a restored database): follow it.
+        getContext().getLog().info("sigma-api now knows this VPS as {} (was {})",
+            answer.vps().id(), vpsId);
+        vpsId = answer.vps().id();
+        status.registered(vpsId);
+        subscribers.forEach(s -> s.tell(new Registered(vpsId, host.hostname())));
+      }
+      schedule(Tick.HEARTBEAT, Backoff.jittered(settings.interval(), random));
+      return this;
+    }
+    String reason = reason(answer.error());
+    status.heartbeatFailed(reason);
+    if (SigmaApiException.of(answer.error()).map(e -> e.isStatus(404)).orElse(false)) {
+      getContext().getLog().warn("sigma-api does not know hostname {} any more (HTTP 404): "
+          + "registering again", host.hostname());
+      vpsId = null;
+      status.deregistered();
+      heartbeatFailures = 0;
+      getContext().getSelf().tell(Tick.REGISTER);
+      return this;
+    }
+    heartbeatFailures++;
+    Duration delay = retryDelay(answer.error(), heartbeatFailures);
+    // Never heartbeat faster than the interval because of failures: an API in trouble gets
+    // less traffic from the fleet, not more.
+    Duration interval = Backoff.jittered(settings.interval(), random);
+    if (delay.compareTo(interval) < 0) {
+      delay = interval;
+    }
+    if (isAuthFailure(answer.error())) {
+      getContext().getLog().error("Heartbeat refused by sigma-api ({}): set --api-key / "
+          + "SIGMA_API_KEY to a valid key. Retrying in {}s", reason, delay.toSeconds());
+    } else {
+      getContext().getLog().warn("Heartbeat failed ({} in a row): {}. Next attempt in {}s",
+          heartbeatFailures, reason, delay.toSeconds());
+    }
+    schedule(Tick.HEARTBEAT, delay);
+    return this;
+  }
+
+  private Behavior<Command> onSubscribe(Subscribe subscribe) {
+    subscribers.add(subscribe.subscriber());
+    if (vpsId != null) {
+      subscribe.subscriber().tell(new Registered(vpsId, host.hostname()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPublicIp(PublicIpChanged change) {
+    publicIp = change.publicIp();
+    return this;
+  }
+
+  private void schedule(Tick tick, Duration delay) {
+    timers.startSingleTimer(NEXT, tick, delay);
+  }
+
+  private Duration retryDelay(Throwable error, int failures) {
+    return isAuthFailure(error)
+        ? settings.backoff().atCap(random)
+        : settings.backoff().delay(failures, random);
+  }
+
+  private static boolean isAuthFailure(Throwable error) {
+    return SigmaApiException.of(error).map(SigmaApiException::isAuthFailure).orElse(false);
+  }
+
+  private static String reason(Throwable error) {
+    return SigmaApiException.of(error).map(Throwable::getMessage)
+        .orElseGet(() -> error.getClass().getSimpleName() + ": " + error.getMessage());
+  }
+}
