@@ -1,0 +1,25 @@
+package io.sigma.agent.metrics;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Directives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The agent's HTTP server on {@code --metrics-port}: /metrics plus whatever routes the enabled
+ * features add (/ports/allocate, /xds/status). Unbinds on CoordinatedShutdown.
+ */
+public final class MetricsServer {
+  private MetricsServer() {}
+
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
+      List<Route> routes) {
+    Route all = Directives.concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new));
+    return Http.get(system).newServerAt(host, port).bind(all)
+        .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(2), system));
+  }
+}
