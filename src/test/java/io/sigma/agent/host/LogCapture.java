@@ -7,13 +7,16 @@ import ch.qos.logback.core.read.ListAppender;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 
-/** Collects what a class logs through the real logback, for asserting on warnings. */
+/** Collects what a class logs (debug and up) through the real logback, for asserting on warnings. */
 final class LogCapture implements AutoCloseable {
   private final Logger logger;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+  private final Level previousLevel;
 
   LogCapture(Class<?> source) {
     this.logger = (Logger) LoggerFactory.getLogger(source);
+    this.previousLevel = logger.getLevel();
+    logger.setLevel(Level.DEBUG);
     appender.start();
     logger.addAppender(appender);
   }
@@ -29,6 +32,7 @@ final class LogCapture implements AutoCloseable {
   @Override
   public void close() {
     logger.detachAppender(appender);
+    logger.setLevel(previousLevel);
     appender.stop();
   }
 }
