@@ -1,6 +1,7 @@
 package io.sigma.agent.host;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.Set;
@@ -52,8 +53,11 @@ final class WarnOnce {
     if (failure instanceof ProcFormatException) {
       return failure.getMessage();
     }
-    if (failure instanceof IOException) {
-      return "cannot read it (" + failure + ")";
+    if (failure instanceof CharacterCodingException) {
+      return "not text (" + failure + ")";
+    }
+    if (failure instanceof IOException && failure.getMessage() != null) {
+      return failure.getMessage();
     }
     return failure.toString();
   }
