@@ -23,7 +23,7 @@ public final class CpuInfoReader {
   public static int parse(String content) throws ProcFormatException {
     int count = (int) PROCESSOR_LINE.matcher(content).results().count();
     if (count == 0) {
-      throw new ProcFormatException("no 'processor' line", ProcFormatException.excerpt(content, 60));
+      throw new ProcFormatException("no 'processor' line", LogText.excerpt(content, 60));
     }
     return count;
   }

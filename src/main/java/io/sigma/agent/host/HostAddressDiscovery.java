@@ -76,7 +76,7 @@ public final class HostAddressDiscovery {
     if (!parsed.malformedLines().isEmpty()) {
       warnings.warn(file + "|malformed lines", "addresses: skipped " + parsed.malformedLines().size()
           + " unreadable line(s) of " + file + ", first: "
-          + ProcFormatException.excerpt(parsed.malformedLines().get(0), 80)
+          + LogText.excerpt(parsed.malformedLines().get(0), 80)
           + "; the other addresses are still reported");
     }
   }

@@ -25,7 +25,7 @@ public final class LoadAvgReader {
     for (int i = 0; i < 3; i++) {
       if (i >= fields.length || !NUMBER.matcher(fields[i]).matches()) {
         throw new ProcFormatException("does not start with three load averages",
-            ProcFormatException.excerpt(content, 40));
+            LogText.excerpt(content, 40));
       }
       averages.add(Double.parseDouble(fields[i]));
     }

@@ -30,7 +30,7 @@ public final class MemInfoReader {
       String value = line.substring(colon + 1).strip();
       Matcher m = VALUE.matcher(value);
       if (!m.matches()) {
-        throw new ProcFormatException("MemTotal is not a number of kB", ProcFormatException.excerpt(value, 40));
+        throw new ProcFormatException("MemTotal is not a number of kB", LogText.excerpt(value, 40));
       }
       return Long.parseLong(m.group(1));
     }

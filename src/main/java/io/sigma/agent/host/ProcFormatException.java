@@ -23,10 +23,4 @@ public final class ProcFormatException extends IOException {
   public String problem() {
     return problem;
   }
-
-  /** At most {@code max} characters of {@code text}, on one line, for error messages. */
-  static String excerpt(String text, int max) {
-    String oneLine = text.replaceAll("\\s+", " ").strip();
-    return oneLine.length() <= max ? "'" + oneLine + "'" : "'" + oneLine.substring(0, max) + "…'";
-  }
 }

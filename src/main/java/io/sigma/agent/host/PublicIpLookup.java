@@ -186,7 +186,7 @@ public final class PublicIpLookup {
         .thenApply(strict -> {
           String body = strict.getData().utf8String();
           return parseAnswer(body).orElseThrow(() -> new RejectedAnswer(
-              "answer is not a public IPv4 address: " + ProcFormatException.excerpt(body, 40)));
+              "answer is not a public IPv4 address: " + LogText.excerpt(body, 40)));
         });
   }
 

@@ -21,7 +21,7 @@ public final class UptimeReader {
   public static long parseSeconds(String content) throws ProcFormatException {
     Matcher m = FIRST_NUMBER.matcher(content.strip());
     if (!m.matches()) {
-      throw new ProcFormatException("does not start with a number of seconds", ProcFormatException.excerpt(content, 40));
+      throw new ProcFormatException("does not start with a number of seconds", LogText.excerpt(content, 40));
     }
     return Long.parseLong(m.group(1));
   }
