@@ -1,6 +1,7 @@
 package io.sigma.agent.fleet;
 
 import io.sigma.agent.api.HeartbeatRequest;
+import io.sigma.agent.api.IpAddress;
 import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.api.SigmaApiException;
@@ -104,9 +105,10 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     if (inFlight) {
       return this;
     }
+    List<IpAddress> addresses = host.addresses();
     RegisterRequest request = new RegisterRequest(host.hostname(), settings.alias().orElse(null),
-        host.addresses(), settings.sshPort(),
-        host.systemInfo(settings.metricsPort(), publicIp.orElse(null)));
+        addresses, settings.sshPort(),
+        host.systemInfo(settings.metricsPort(), publicIpFor(addresses)));
     send(api.register(request), RegisterAnswered::new);
     return this;
   }
@@ -115,8 +117,9 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     if (inFlight || vpsId == null) {
       return this;
     }
-    HeartbeatRequest request = new HeartbeatRequest(host.hostname(), host.addresses(),
-        host.systemInfo(settings.metricsPort(), publicIp.orElse(null)));
+    List<IpAddress> addresses = host.addresses();
+    HeartbeatRequest request = new HeartbeatRequest(host.hostname(), addresses,
+        host.systemInfo(settings.metricsPort(), publicIpFor(addresses)));
     send(api.heartbeat(request), HeartbeatAnswered::new);
     return this;
   }
@@ -219,6 +222,18 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   private Behavior<Command> onPublicIp(PublicIpChanged change) {
     publicIp = change.publicIp();
     return this;
+  }
+
+  /**
+   * {@code public_ip}: the looked-up address (behind NAT), else the first public IPv4 address
+   * of the host itself, else none.
+   */
+  private String publicIpFor(List<IpAddress> addresses) {
+    return publicIp.orElseGet(() -> addresses.stream()
+        .filter(a -> IpAddress.PUBLIC.equals(a.label()) && !a.ip().contains(":"))
+        .map(IpAddress::ip)
+        .findFirst()
+        .orElse(null));
   }
 
   private void schedule(Tick tick, Duration delay) {

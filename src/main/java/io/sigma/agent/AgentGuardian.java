@@ -1,0 +1,142 @@
+package io.sigma.agent;
+
+import io.sigma.agent.api.HttpSigmaApi;
+import io.sigma.agent.api.SigmaApi;
+import io.sigma.agent.config.AgentConfig;
+import io.sigma.agent.config.ApiKey;
+import io.sigma.agent.devapi.DevSeed;
+import io.sigma.agent.devapi.DevSigmaApi;
+import io.sigma.agent.fleet.Backoff;
+import io.sigma.agent.fleet.FleetStatus;
+import io.sigma.agent.fleet.ProcHostFacts;
+import io.sigma.agent.fleet.PublicIpWatcher;
+import io.sigma.agent.fleet.RegistrationActor;
+import io.sigma.agent.host.HostAddressDiscovery;
+import io.sigma.agent.host.HostnameResolver;
+import io.sigma.agent.host.PublicIpLookup;
+import io.sigma.agent.host.SystemFactsReader;
+import io.sigma.agent.metrics.AgentMetrics;
+import io.sigma.agent.metrics.FleetMetrics;
+import io.sigma.agent.metrics.MetricsRoutes;
+import io.sigma.agent.metrics.MetricsServer;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The root of one agent: builds its parts from the config and supervises them. In {@code --dev}
+ * mode it first starts the embedded sigma-api and points the agent at it.
+ */
+public final class AgentGuardian {
+  public sealed interface Command {}
+
+  private record DevApiStarted(String url, Throwable error) implements Command {}
+
+  private record ServerBound(String what, String setting, ServerBinding binding, Throwable error)
+      implements Command {}
+
+  /** The dev API's key: exercises the X-Api-Key path end to end. */
+  static final String DEV_API_KEY = "dev-api-key";
+
+  private AgentGuardian() {}
+
+  public static Behavior<Command> create(AgentConfig config) {
+    return Behaviors.setup(ctx -> config.dev() ? startDevApi(ctx, config) : startAgent(ctx, config));
+  }
+
+  private static Behavior<Command> startDevApi(ActorContext<Command> ctx, AgentConfig config) {
+    DevSigmaApi devApi = new DevSigmaApi(0, DEV_API_KEY);
+    devApi.store().seedForFirstRegistration(DevSeed.standard());
+    ctx.pipeToSelf(devApi.start(ctx.getSystem()), DevApiStarted::new);
+    return Behaviors.receive(Command.class)
+        .onMessage(DevApiStarted.class, started -> {
+          if (started.error() != null) {
+            ctx.getLog().error("Could not start the embedded dev sigma-api: {}. Stopping.",
+                started.error().getMessage());
+            return stopForStartupFailure(ctx);
+          }
+          ctx.getLog().info("--dev: embedded sigma-api on {} (seeded with Envoy node '{}' for "
+              + "the first VPS that registers)", started.url(), DevSeed.DEFAULT_NODE_ID);
+          return startAgent(ctx, config.withApi(URI.create(started.url()),
+              Optional.of(new ApiKey(DEV_API_KEY))));
+        })
+        .build();
+  }
+
+  private static Behavior<Command> startAgent(ActorContext<Command> ctx, AgentConfig config) {
+    Path proc = config.hostProc();
+    String hostname = new HostnameResolver(config.hostname().orElse(null),
+        config.hostHostnameFile(), proc).resolve();
+    HostAddressDiscovery addresses = new HostAddressDiscovery(proc, config.ignoredIpRanges());
+    ProcHostFacts host = new ProcHostFacts(hostname, addresses,
+        new SystemFactsReader(proc, Path.of("/")));
+    SigmaApi api = new HttpSigmaApi(ctx.getSystem(), config.apiUrl(), config.apiKey(),
+        config.requestTimeout());
+    FleetStatus fleetStatus = new FleetStatus(Clock.systemUTC());
+    AgentMetrics metrics = new AgentMetrics(hostname, true);
+    FleetMetrics.register(metrics, fleetStatus);
+
+    RegistrationActor.Settings settings = new RegistrationActor.Settings(config.alias(),
+        config.sshPort(), config.metricsEnabled() ? config.metricsPort() : null,
+        config.interval(), new Backoff(config.backoffInitial(), config.backoffMax()));
+    var registration = ctx.spawn(supervised(RegistrationActor.create(settings, api, host,
+        fleetStatus, new SplittableRandom())), "registration");
+
+    if (config.publicIpLookup()) {
+      PublicIpLookup lookup = new PublicIpLookup(ctx.getSystem(), config.publicIpServices(),
+          PublicIpLookup.DEFAULT_TIMEOUT);
+      ctx.spawn(supervised(PublicIpWatcher.create(lookup, addresses::discover, registration,
+          PublicIpWatcher.Schedule.DEFAULT)), "public-ip");
+    }
+
+    List<Route> routes = new ArrayList<>();
+    routes.add(new MetricsRoutes(metrics.registry()).route());
+    if (config.metricsEnabled()) {
+      ctx.pipeToSelf(MetricsServer.bind(ctx.getSystem(), config.metricsBind(),
+              config.metricsPort(), routes),
+          (binding, error) -> new ServerBound("metrics server", "--metrics-port / "
+              + "AGENT_METRICS_PORT", binding, error));
+    }
+    ctx.getLog().info("Agent started for hostname {}; registering with {}", hostname,
+        config.apiUrl());
+    return running(ctx);
+  }
+
+  private static Behavior<Command> running(ActorContext<Command> ctx) {
+    return Behaviors.receive(Command.class)
+        .onMessage(ServerBound.class, bound -> {
+          if (bound.error() != null) {
+            ctx.getLog().error("Could not start the {}: {}. Free the port or change {}. "
+                + "Stopping.", bound.what(), bound.error().getMessage(), bound.setting());
+            return stopForStartupFailure(ctx);
+          }
+          ctx.getLog().info("{} listening on {}", bound.what(), bound.binding().localAddress());
+          return Behaviors.same();
+        })
+        .onMessage(DevApiStarted.class, ignored -> Behaviors.same())
+        .build();
+  }
+
+  private static Behavior<Command> stopForStartupFailure(ActorContext<Command> ctx) {
+    CoordinatedShutdown.get(ctx.getSystem()).runAll(StartupFailure.INSTANCE);
+    return Behaviors.same();
+  }
+
+  /** A crashed child restarts after a pause that grows on repeated crashes. */
+  static <T> Behavior<T> supervised(Behavior<T> behavior) {
+    return Behaviors.supervise(behavior).onFailure(
+        SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofMinutes(1), 0.2));
+  }
+}

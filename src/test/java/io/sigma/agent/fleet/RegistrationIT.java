@@ -1,0 +1,311 @@
+package io.sigma.agent.fleet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.api.HeartbeatRequest;
+import io.sigma.agent.api.HttpSigmaApi;
+import io.sigma.agent.api.IpAddress;
+import io.sigma.agent.api.Page;
+import io.sigma.agent.api.RegisterRequest;
+import io.sigma.agent.api.SigmaApi;
+import io.sigma.agent.api.VpsRecord;
+import io.sigma.agent.config.ApiKey;
+import io.sigma.agent.devapi.DevSigmaApi;
+import io.sigma.agent.devapi.DevVps;
+import io.sigma.agent.devapi.EndpointKind;
+import io.sigma.agent.devapi.Fault;
+import io.sigma.agent.host.Cidr;
+import io.sigma.agent.host.HostAddressDiscovery;
+import io.sigma.agent.host.SystemFactsReader;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The registration actor against the dev sigma-api over real HTTP on loopback, with the real
+ * /proc of this machine: registration, cadence, and every way the API can fail.
+ */
+class RegistrationIT {
+  private static final Duration INTERVAL = Duration.ofMillis(300);
+  private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration AWAIT = Duration.ofSeconds(20);
+  private static final String KEY = "it-key";
+  private static ActorTestKit testKit;
+
+  private DevSigmaApi devApi;
+  private String baseUrl;
+  private FleetStatus status;
+  private final List<Instant> heartbeatsSent = new CopyOnWriteArrayList<>();
+  private final List<Instant> registrationsSent = new CopyOnWriteArrayList<>();
+  private int hostCounter;
+
+  @BeforeAll
+  static void startKit() {
+    testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
+  }
+
+  @AfterAll
+  static void stopKit() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void startApi() throws Exception {
+    devApi = new DevSigmaApi(0, KEY);
+    baseUrl = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    status = new FleetStatus(Clock.systemUTC());
+  }
+
+  @AfterEach
+  void stopApi() throws Exception {
+    devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  /** Records when each heartbeat left, around the real HTTP client. */
+  private SigmaApi recording(SigmaApi api) {
+    return new SigmaApi() {
+      @Override
+      public CompletionStage<VpsRecord> register(RegisterRequest r) {
+        registrationsSent.add(Instant.now());
+        return api.register(r);
+      }
+
+      @Override
+      public CompletionStage<VpsRecord> heartbeat(HeartbeatRequest r) {
+        heartbeatsSent.add(Instant.now());
+        return api.heartbeat(r);
+      }
+
+      @Override
+      public CompletionStage<Page<io.sigma.agent.api.EnvoyNode>> envoyNodes(String v, int p, int pp) {
+        return api.envoyNodes(v, p, pp);
+      }
+
+      @Override
+      public CompletionStage<Page<io.sigma.agent.api.EnvoyRoute>> envoyRoutes(String n, int p, int pp) {
+        return api.envoyRoutes(n, p, pp);
+      }
+
+      @Override
+      public CompletionStage<io.sigma.agent.api.EnvoyNode> createEnvoyNode(
+          io.sigma.agent.api.CreateEnvoyNodeRequest r) {
+        return api.createEnvoyNode(r);
+      }
+
+      @Override
+      public CompletionStage<io.sigma.agent.api.SyncStaticResult> syncStatic(
+          io.sigma.agent.api.SyncStaticRequest r) {
+        return api.syncStatic(r);
+      }
+    };
+  }
+
+  private String hostname() {
+    return "it-host-" + ProcessHandle.current().pid() + "-" + (++hostCounter);
+  }
+
+  private ActorRef<RegistrationActor.Command> spawnAgent(String hostname, String key,
+      Duration backoffMax) {
+    HttpSigmaApi http = new HttpSigmaApi(testKit.system(), URI.create(baseUrl),
+        Optional.of(new ApiKey(key)), TIMEOUT);
+    HostFacts host = new ProcHostFacts(hostname,
+        new HostAddressDiscovery(Path.of("/proc"), List.of(Cidr.parse("127.0.0.0/8"),
+            Cidr.parse("172.17.0.0/16"))),
+        new SystemFactsReader(Path.of("/proc"), Path.of("/")));
+    RegistrationActor.Settings settings = new RegistrationActor.Settings(Optional.of("alias.example"),
+        2222, 9102, INTERVAL, new Backoff(Duration.ofMillis(50), backoffMax));
+    return testKit.spawn(RegistrationActor.create(settings, recording(http), host, status,
+        new SplittableRandom(1)));
+  }
+
+  private ActorRef<RegistrationActor.Command> spawnAgent(String hostname) {
+    return spawnAgent(hostname, KEY, Duration.ofMillis(400));
+  }
+
+  private DevVps awaitVps(String hostname) {
+    TestProbe<Object> probe = testKit.createTestProbe();
+    return probe.awaitAssert(AWAIT, () -> devApi.store().vpsByHostname(hostname).orElseThrow());
+  }
+
+  private void awaitHeartbeats(long atLeast) {
+    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
+      assertTrue(status.heartbeatSuccesses() >= atLeast,
+          "heartbeats so far: " + status.heartbeatSuccesses());
+      return null;
+    });
+  }
+
+  @Test
+  void firstRegistrationCarriesEveryFactOfThisMachine() throws IOException {
+    String hostname = hostname();
+    Instant before = Instant.now();
+    spawnAgent(hostname);
+    DevVps vps = awaitVps(hostname);
+    assertEquals("alias.example", vps.alias());
+    assertEquals(2222, vps.sshPort());
+    assertEquals(DevVps.ACTIVE, vps.status());
+
+    List<IpAddress> expected = new HostAddressDiscovery(Path.of("/proc"),
+        List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("172.17.0.0/16"))).discover();
+    assertEquals(expected, vps.ipAddresses());
+    assertFalse(vps.ipAddresses().stream().anyMatch(a -> a.ip().startsWith("127.")));
+
+    JsonNode info = vps.systemInfo();
+    long processors = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+        .filter(l -> l.matches("processor\\s*:.*")).count();
+    assertEquals(processors, info.get("cpu_cores").asLong());
+    long memTotalKb = Files.readAllLines(Path.of("/proc/meminfo")).stream()
+        .filter(l -> l.startsWith("MemTotal:"))
+        .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
+    assertEquals(memTotalKb / 1024, info.get("ram_mb").asLong());
+    FileStore root = Files.getFileStore(Path.of("/"));
+    assertEquals(root.getTotalSpace() >> 30, info.get("disk_gb").asLong());
+    long usedGb = info.get("disk_used_gb").asLong();
+    long expectedUsed = (root.getTotalSpace() - root.getUnallocatedSpace()) >> 30;
+    assertTrue(Math.abs(usedGb - expectedUsed) <= 1, usedGb + " vs " + expectedUsed);
+    double uptimeNow = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+    long uptime = info.get("uptime_seconds").asLong();
+    assertTrue(uptime <= uptimeNow
+        && uptime >= uptimeNow - Duration.between(before, Instant.now()).toSeconds() - 1,
+        uptime + " vs " + uptimeNow);
+    assertEquals(3, info.get("load_avg").size());
+    info.get("load_avg").forEach(n -> assertTrue(n.isNumber() && n.asDouble() >= 0));
+    assertEquals(9102, info.get("metrics_port").asInt());
+    assertTrue(info.get("cpu_cores").isIntegralNumber() && info.get("ram_mb").isIntegralNumber());
+
+    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
+      assertEquals(Optional.of(vps.id()), status.vpsId());
+      return null;
+    });
+  }
+
+  @Test
+  void heartbeatsKeepTheIntervalAndNeverOverlap() {
+    spawnAgent(hostname());
+    awaitHeartbeats(4);
+    List<Instant> sent = List.copyOf(heartbeatsSent);
+    for (int i = 1; i < sent.size(); i++) {
+      Duration gap = Duration.between(sent.get(i - 1), sent.get(i));
+      // -10% jitter is the least the agent may wait between two heartbeats.
+      assertTrue(gap.toMillis() >= INTERVAL.toMillis() * 9 / 10 - 5,
+          "heartbeat " + i + " came after only " + gap.toMillis() + " ms");
+    }
+    assertEquals(0, status.heartbeatFailures());
+  }
+
+  @Test
+  void registrationsAnswered503AreRetriedUntilTheyPass() {
+    devApi.faults().failNext(EndpointKind.REGISTER, 3, Fault.status(503));
+    String hostname = hostname();
+    spawnAgent(hostname);
+    awaitVps(hostname);
+    awaitHeartbeats(1);
+    assertEquals(3, status.registrationFailures());
+    assertEquals(1, status.registrationSuccesses());
+  }
+
+  @Test
+  void heartbeat404MeansRegisterAgain() {
+    String hostname = hostname();
+    TestProbe<RegistrationActor.Registered> events = testKit.createTestProbe();
+    ActorRef<RegistrationActor.Command> agent = spawnAgent(hostname);
+    agent.tell(new RegistrationActor.Subscribe(events.getRef()));
+    DevVps first = awaitVps(hostname);
+    assertEquals(first.id(), events.receiveMessage(AWAIT).vpsId());
+    awaitHeartbeats(1);
+
+    assertTrue(devApi.store().deleteVps(first.id()), "the admin deletes the VPS");
+    RegistrationActor.Registered again = events.receiveMessage(AWAIT);
+    assertNotEquals(first.id(), again.vpsId(), "a new record was created");
+    assertEquals(again.vpsId(), awaitVps(hostname).id());
+    long after = status.heartbeatSuccesses();
+    awaitHeartbeats(after + 1);
+  }
+
+  @Test
+  void apiDownThenBackResumesHeartbeats() throws Exception {
+    spawnAgent(hostname());
+    awaitHeartbeats(2);
+    devApi.down().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    long failuresBefore = status.heartbeatFailures();
+    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
+      assertTrue(status.heartbeatFailures() >= failuresBefore + 2);
+      return null;
+    });
+    assertTrue(status.isRegistered(), "an outage does not forget the registration");
+    devApi.up().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    long successes = status.heartbeatSuccesses();
+    awaitHeartbeats(successes + 2);
+    assertTrue(status.lastError().isEmpty());
+  }
+
+  @Test
+  void htmlAndGarbageAnswersAreSurvived() {
+    spawnAgent(hostname());
+    awaitHeartbeats(1);
+    devApi.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.html(502));
+    devApi.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.nonJson());
+    devApi.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.missingFields());
+    long failures = status.heartbeatFailures();
+    long successes = status.heartbeatSuccesses();
+    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
+      assertTrue(status.heartbeatFailures() >= failures + 3, "failures " + status.heartbeatFailures());
+      assertTrue(status.heartbeatSuccesses() > successes, "and it recovered");
+      return null;
+    });
+  }
+
+  @Test
+  void anAnswerSlowerThanTheTimeoutIsRetried() {
+    devApi.faults().failNext(EndpointKind.REGISTER, 1, new Fault.Delay(TIMEOUT.plusSeconds(2)));
+    String hostname = hostname();
+    spawnAgent(hostname);
+    awaitHeartbeats(1);
+    assertEquals(1, status.registrationFailures());
+    assertTrue(status.registrationSuccesses() >= 1);
+  }
+
+  @Test
+  void wrongKeyKeepsRetryingAtTheCapWithoutSpinning() {
+    Duration cap = Duration.ofMillis(600);
+    String hostname = hostname();
+    spawnAgent(hostname, "wrong-key", cap);
+    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
+      assertTrue(status.registrationFailures() >= 3);
+      return null;
+    });
+    assertFalse(status.isRegistered());
+    assertTrue(status.lastError().orElseThrow().contains("401"), status.lastError().orElseThrow());
+    assertTrue(devApi.store().vpsByHostname(hostname).isEmpty());
+    // No spinning: after a 401 the agent waits at least half the backoff cap.
+    List<Instant> sent = List.copyOf(registrationsSent);
+    for (int i = 1; i < sent.size(); i++) {
+      long gap = Duration.between(sent.get(i - 1), sent.get(i)).toMillis();
+      assertTrue(gap >= cap.toMillis() / 2 - 5, "attempt " + i + " after only " + gap + " ms");
+    }
+  }
+}
