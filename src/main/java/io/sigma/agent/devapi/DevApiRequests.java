@@ -1,8 +1,10 @@
 package io.sigma.agent.devapi;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.sigma.agent.api.IpAddress;
 import io.sigma.agent.api.StaticRoute;
 import java.util.ArrayList;
@@ -21,10 +23,10 @@ public final class DevApiRequests {
       Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   static final int DEFAULT_SSH_PORT = 22;
 
-  private final ObjectMapper mapper;
+  private final ObjectReader reader;
 
   public DevApiRequests(ObjectMapper mapper) {
-    this.mapper = mapper;
+    this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   }
 
   /** Body of {@code POST /agent/register}. {@code systemInfo} is kept verbatim. */
@@ -46,7 +48,7 @@ public final class DevApiRequests {
       throw ApiRejection.badRequest("request body must be a JSON object");
     }
     try {
-      JsonNode node = mapper.readTree(body);
+      JsonNode node = reader.readTree(body);
       if (node == null || !node.isObject()) {
         throw ApiRejection.badRequest("request body must be a JSON object");
       }
