@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sigma.agent.api.ApiError;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -35,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class DevApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(DevApiRoutes.class);
   static final String API_KEY_HEADER = "X-Api-Key";
+  private static final Duration BODY_READ_TIMEOUT = Duration.ofSeconds(10);
 
   private final DevApiStore store;
   private final FaultPlan faults;
@@ -60,7 +62,9 @@ public final class DevApiRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return extractRequest(request -> {
+    // Read the whole request body first, as a real server does: a (faulted) answer sent before
+    // the body has arrived would make Pekko close the connection after it.
+    return toStrictEntity(BODY_READ_TIMEOUT, () -> extractRequest(request -> {
       EndpointKind kind = EndpointKind.classify(request.method().value(), request.getUri().path());
       stats.record(kind);
       FaultPlan.Decision decision = faults.decide(kind);
@@ -70,7 +74,7 @@ public final class DevApiRoutes extends AllDirectives {
       return decision.fault()
           .map(fault -> faulted(kind, request, fault))
           .orElseGet(() -> authorized(kind, request));
-    });
+    }));
   }
 
   private Route faulted(EndpointKind kind, HttpRequest request, Fault fault) {
