@@ -95,10 +95,13 @@ public final class DevApiRoutes extends AllDirectives {
           system.executionContext());
       return onSuccess(later, done -> authorized(kind, request));
     }
-    // Fault.Reset. An entity stream that fails before its first byte makes Pekko HTTP abort the
-    // TCP connection (RST) before the status line goes out: the client gets no answer at all.
-    return complete(HttpResponse.create().withEntity(HttpEntities.create(
-        ContentTypes.APPLICATION_JSON, 1L, Source.failed(new InjectedReset()))));
+    if (fault instanceof Fault.Reset) {
+      // An entity stream that fails before its first byte makes Pekko HTTP abort the TCP
+      // connection (RST) before the status line goes out: the client gets no answer at all.
+      return complete(HttpResponse.create().withEntity(HttpEntities.create(
+          ContentTypes.APPLICATION_JSON, 1L, Source.failed(new InjectedReset()))));
+    }
+    throw new IllegalStateException("unhandled fault " + fault);
   }
 
   private Route authorized(EndpointKind kind, HttpRequest request) {

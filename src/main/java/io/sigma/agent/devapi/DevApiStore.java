@@ -246,10 +246,22 @@ public final class DevApiStore {
   }
 
   /** Changes a node's status (e.g. "disabled"); does not touch config_version. */
-  public synchronized EnvoyNode setNodeStatus(String nodeUuid, String status) {
+  public EnvoyNode setNodeStatus(String nodeUuid, String status) {
+    EnvoyNode n = node(nodeUuid).orElseThrow(() -> ApiRejection.notFound(
+        "envoy node " + nodeUuid + " not found"));
+    return updateNode(nodeUuid, n.description(), n.adminPort(), status);
+  }
+
+  /**
+   * Replaces a node's description, admin_port and status (node_id and vps_id stay); does not
+   * touch config_version, which follows route changes only.
+   */
+  public synchronized EnvoyNode updateNode(
+      String nodeUuid, String description, Integer adminPort, String status) {
     EnvoyNode n = requireNode(nodeUuid);
-    EnvoyNode updated = new EnvoyNode(n.id(), n.vpsId(), n.nodeId(), n.adminPort(),
-        n.description(), n.configVersion(), Objects.requireNonNull(status), n.createdAt(), now());
+    EnvoyNode updated = new EnvoyNode(n.id(), n.vpsId(), n.nodeId(), adminPort,
+        description == null ? "" : description, n.configVersion(), Objects.requireNonNull(status),
+        n.createdAt(), now());
     nodesById.put(n.id(), updated);
     return updated;
   }

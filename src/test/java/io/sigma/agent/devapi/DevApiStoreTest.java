@@ -260,6 +260,12 @@ class DevApiStoreTest {
     EnvoyNode node = store.addNode(vps.id(), "n1");
     EnvoyNode disabled = store.setNodeStatus(node.id(), "disabled");
     assertEquals(node.configVersion(), disabled.configVersion());
+    EnvoyNode described = store.updateNode(node.id(), "edge proxy", 9901, "disabled");
+    assertEquals("edge proxy", described.description());
+    assertEquals(9901, described.adminPort());
+    assertEquals("n1", described.nodeId());
+    assertEquals(404, assertThrows(ApiRejection.class,
+        () -> store.setNodeStatus("nope", "active")).status());
     assertEquals(0, store.listNodes(vps.id(), "active", 1, 10).total());
     assertTrue(store.deleteNode(node.id()));
     assertFalse(store.deleteNode(node.id()));

@@ -100,6 +100,7 @@ class DevSigmaApiIT {
     assertEquals(client.mapper.readTree(body).get("system_info"), vps.get("extra").get("system_info"));
     assertEquals(2, vps.get("cpu_cores").asInt());
     assertTrue(vps.has("country") && vps.has("city"));
+    assertFalse(vps.has("system_info"), "system_info lives in extra only");
     OffsetDateTime.parse(vps.get("created_at").asText());
     OffsetDateTime.parse(vps.get("updated_at").asText());
     VpsRecord asAgentReadsIt = client.mapper.treeToValue(vps, VpsRecord.class);
