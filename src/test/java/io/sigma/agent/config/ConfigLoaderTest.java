@@ -113,7 +113,7 @@ class ConfigLoaderTest {
       "--api-url=not a url|--api-url 'not a url'",
       "--port-scan=maybe|--port-scan 'maybe': must be true or false",
       "--xds-bind=localhost.example|--xds-bind 'localhost.example': must be an IP address",
-      "--ignore-ip-ranges=10.0.0.0|--ignore-ip-ranges '10.0.0.0'",
+      "--ignore-ip-ranges=10.1.2.3/8|--ignore-ip-ranges '10.1.2.3/8'",
       "--backoff-max=1s|--backoff-max '1s'"})
   void badValuesExitWithStatusTwoAndOneLineNamingTheSetting(String arg, String expected) {
     String[] args = arg.startsWith("--backoff-max")
