@@ -1,0 +1,192 @@
+package io.sigma.agent.xds;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.Logger;
+
+/**
+ * Holds the current {@link XdsSnapshot} of every Envoy node and hands it to the node's ADS streams.
+ *
+ * <p>The config source (the poller) sends {@link SetSnapshot} and {@link RemoveNode}; each ADS
+ * stream sends {@link Subscribe} with the actor ref of its snapshot inlet and then keeps its
+ * {@link StreamStatus} up to date with {@link StreamUpdated}. The registry only ever
+ * {@code tell}s snapshots to streams; each stream keeps the newest one and drops older ones it has
+ * not consumed yet, so a slow stream never holds the registry back. A stream that ends is dropped
+ * ({@link StreamClosed}, or when its inlet actor stops).
+ */
+public final class SnapshotRegistry {
+
+  /** The registry's protocol. */
+  public sealed interface Command
+      permits SetSnapshot, RemoveNode, Subscribe, StreamUpdated, StreamClosed, GetStatus, GetSnapshot,
+          SubscriberTerminated {}
+
+  /** Serve {@code snapshot} to its node from now on (replacing any earlier one) and push it. */
+  public record SetSnapshot(XdsSnapshot snapshot) implements Command {}
+
+  /**
+   * The node is gone from the config source: drop its snapshot. Its connected streams get an empty
+   * state (no Clusters, no Listeners) at the removed snapshot's version + 1; streams that connect
+   * later wait until the node has a snapshot again.
+   */
+  public record RemoveNode(String nodeId) implements Command {}
+
+  /**
+   * An ADS stream identified its node: send it the node's snapshots (the current one at once, if
+   * any). {@code initialStatus} names the stream (id, node) for status queries.
+   */
+  public record Subscribe(StreamStatus initialStatus, ActorRef<XdsSnapshot> subscriber) implements Command {}
+
+  /** A stream's protocol state changed (ACK, NACK, response sent...). */
+  public record StreamUpdated(StreamStatus status) implements Command {}
+
+  /** A stream ended. */
+  public record StreamClosed(long streamId) implements Command {}
+
+  /** Ask for every node's snapshot version, route count and streams. */
+  public record GetStatus(ActorRef<XdsStatus> replyTo) implements Command {}
+
+  /** Ask for the snapshot currently served to {@code nodeId}. */
+  public record GetSnapshot(String nodeId, ActorRef<Optional<XdsSnapshot>> replyTo) implements Command {}
+
+  private record SubscriberTerminated(long streamId) implements Command {}
+
+  private record Subscription(ActorRef<XdsSnapshot> subscriber, StreamStatus status) {}
+
+  private SnapshotRegistry() {}
+
+  /** The registry behavior; bad messages are logged and skipped, state survives them. */
+  public static Behavior<Command> create() {
+    return Behaviors.supervise(Behaviors.<Command>setup(context -> new Registry(context).receive()))
+        .onFailure(Exception.class, SupervisorStrategy.resume());
+  }
+
+  private static final class Registry {
+    private final ActorContext<Command> context;
+    private final Logger log;
+    private final Map<String, XdsSnapshot> snapshots = new HashMap<>();
+    private final Map<Long, Subscription> streams = new LinkedHashMap<>();
+
+    Registry(ActorContext<Command> context) {
+      this.context = context;
+      this.log = context.getLog();
+    }
+
+    Behavior<Command> receive() {
+      return Behaviors.receive(Command.class)
+          .onMessage(SetSnapshot.class, this::onSetSnapshot)
+          .onMessage(RemoveNode.class, this::onRemoveNode)
+          .onMessage(Subscribe.class, this::onSubscribe)
+          .onMessage(StreamUpdated.class, this::onStreamUpdated)
+          .onMessage(StreamClosed.class, message -> forget(message.streamId()))
+          .onMessage(SubscriberTerminated.class, message -> forget(message.streamId()))
+          .onMessage(GetStatus.class, this::onGetStatus)
+          .onMessage(GetSnapshot.class, this::onGetSnapshot)
+          .build();
+    }
+
+    private Behavior<Command> onSetSnapshot(SetSnapshot message) {
+      XdsSnapshot snapshot = message.snapshot();
+      if (snapshot == null) {
+        log.warn("xDS registry: SetSnapshot without a snapshot ignored");
+        return Behaviors.same();
+      }
+      snapshots.put(snapshot.nodeId(), snapshot);
+      int pushed = push(snapshot);
+      log.debug("xDS registry: node {} now at version {} ({} routes), pushed to {} streams",
+          snapshot.nodeId(), snapshot.version(), snapshot.routeCount(), pushed);
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onRemoveNode(RemoveNode message) {
+      XdsSnapshot removed = snapshots.remove(message.nodeId());
+      if (removed == null) {
+        log.debug("xDS registry: node {} removed, it had no snapshot", message.nodeId());
+        return Behaviors.same();
+      }
+      XdsSnapshot empty = XdsSnapshot.empty(removed.nodeId(), removed.version() + 1);
+      int pushed = push(empty);
+      log.info("xDS registry: node {} removed; its {} connected streams get an empty config (version {})",
+          removed.nodeId(), pushed, empty.version());
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onSubscribe(Subscribe message) {
+      StreamStatus status = message.initialStatus();
+      context.watchWith(message.subscriber(), new SubscriberTerminated(status.streamId()));
+      streams.put(status.streamId(), new Subscription(message.subscriber(), status));
+      XdsSnapshot current = snapshots.get(status.nodeId());
+      if (current != null) {
+        message.subscriber().tell(current);
+      } else {
+        log.info("xDS stream {} of node {} waits: the node has no config yet", status.streamId(), status.nodeId());
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onStreamUpdated(StreamUpdated message) {
+      StreamStatus status = message.status();
+      Subscription subscription = streams.get(status.streamId());
+      if (subscription != null) {
+        streams.put(status.streamId(), new Subscription(subscription.subscriber(), status));
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> forget(long streamId) {
+      Subscription gone = streams.remove(streamId);
+      if (gone != null) {
+        context.unwatch(gone.subscriber());
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onGetStatus(GetStatus message) {
+      Map<String, List<StreamStatus>> streamsByNode = new TreeMap<>();
+      for (String nodeId : snapshots.keySet()) {
+        streamsByNode.put(nodeId, new ArrayList<>());
+      }
+      for (Subscription subscription : streams.values()) {
+        streamsByNode.computeIfAbsent(subscription.status().nodeId(), id -> new ArrayList<>())
+            .add(subscription.status());
+      }
+      List<NodeStatus> nodes = new ArrayList<>(streamsByNode.size());
+      streamsByNode.forEach((nodeId, nodeStreams) -> {
+        XdsSnapshot snapshot = snapshots.get(nodeId);
+        nodes.add(snapshot == null
+            ? new NodeStatus(nodeId, null, 0, 0, 0, nodeStreams)
+            : new NodeStatus(nodeId, snapshot.version(), snapshot.routeCount(), snapshot.clusters().size(),
+                snapshot.listeners().size(), nodeStreams));
+      });
+      message.replyTo().tell(new XdsStatus(nodes));
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onGetSnapshot(GetSnapshot message) {
+      message.replyTo().tell(Optional.ofNullable(snapshots.get(message.nodeId())));
+      return Behaviors.same();
+    }
+
+    /** Tells {@code snapshot} to every stream of its node; returns how many. */
+    private int push(XdsSnapshot snapshot) {
+      int pushed = 0;
+      for (Subscription subscription : streams.values()) {
+        if (subscription.status().nodeId().equals(snapshot.nodeId())) {
+          subscription.subscriber().tell(snapshot);
+          pushed++;
+        }
+      }
+      return pushed;
+    }
+  }
+}

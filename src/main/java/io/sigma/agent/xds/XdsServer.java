@@ -1,0 +1,89 @@
+package io.sigma.agent.xds;
+
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryService;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceHandlerFactory;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC endpoint Envoy connects to: the ADS service bound with Pekko HTTP over HTTP/2
+ * (plaintext, prior knowledge, as Envoy's {@code grpc_services} cluster with
+ * {@code http2_protocol_options} speaks it).
+ *
+ * <p>The binding's settings are fixed in code ({@link #serverSettings}), whatever the config says:
+ * HTTP/2 on; no idle timeout, because an ADS stream is legitimately silent for as long as the
+ * node's config does not change (Pekko's default 60 s idle timeout resets it); HTTP/2 PINGs every
+ * {@link #PING_INTERVAL} instead, so a vanished Envoy's stream is closed after a missed PING.
+ */
+public final class XdsServer {
+
+  /** Envoy runs on the same host: listen on loopback unless told otherwise. */
+  public static final String DEFAULT_BIND_HOST = "127.0.0.1";
+
+  /** How often an otherwise silent connection is PINGed; a PING unanswered this long closes it. */
+  public static final Duration PING_INTERVAL = Duration.ofSeconds(30);
+
+  private static final Logger log = LoggerFactory.getLogger(XdsServer.class);
+
+  private final ServerBinding binding;
+
+  private XdsServer(ServerBinding binding) {
+    this.binding = binding;
+  }
+
+  /**
+   * Binds {@code service} on {@code bindHost:port} (port 0 picks a free port). The stage fails when
+   * the address cannot be bound (port in use, unknown host); the failure is also logged.
+   */
+  public static CompletionStage<XdsServer> start(
+      ActorSystem<?> system, AggregatedDiscoveryService service, String bindHost, int port) {
+    return Http.get(system)
+        .newServerAt(bindHost, port)
+        .adaptSettings(XdsServer::serverSettings)
+        .bind(AggregatedDiscoveryServiceHandlerFactory.create(service, system))
+        .whenComplete((binding, failure) -> {
+          if (failure != null) {
+            log.error("xDS server could not bind {}:{}: {}; Envoys on this host get no dynamic config",
+                bindHost, port, failure.toString());
+          } else {
+            log.info("xDS ADS server listening on {}", binding.localAddress());
+          }
+        })
+        .thenApply(XdsServer::new);
+  }
+
+  /** The ADS binding's settings: {@code base} with HTTP/2 on, no idle timeout and HTTP/2 PINGs. */
+  static ServerSettings serverSettings(ServerSettings base) {
+    return base
+        .withEnableHttp2(true)
+        .withTimeouts(base.getTimeouts().withIdleTimeout(scala.concurrent.duration.Duration.Inf()))
+        .withHttp2Settings(base.getHttp2Settings().withPingInterval(PING_INTERVAL));
+  }
+
+  /** The bound address (with the real port when 0 was asked). */
+  public InetSocketAddress localAddress() {
+    return binding.localAddress();
+  }
+
+  /** The bound port. */
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  /**
+   * Stops accepting connections and ends the open streams (Envoys reconnect elsewhere or later),
+   * waiting at most {@code hardDeadline} for them to finish.
+   */
+  public CompletionStage<Done> stop(Duration hardDeadline) {
+    log.info("xDS server on {} stopping", binding.localAddress());
+    return binding.terminate(hardDeadline).thenApply(terminated -> Done.getInstance());
+  }
+}

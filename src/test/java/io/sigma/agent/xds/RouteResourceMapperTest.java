@@ -1,0 +1,353 @@
+package io.sigma.agent.xds;
+
+import static io.sigma.agent.xds.Routes.route;
+import static io.sigma.agent.xds.Routes.withSourceAndStatus;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.ProxyProtocolConfig;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport;
+import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
+import io.sigma.agent.api.EnvoyRoute;
+import io.sigma.agent.xds.RejectedRoute.Reason;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RouteResourceMapperTest {
+
+  private final RouteResourceMapper mapper = new RouteResourceMapper();
+
+  @Test
+  void logicalDnsRouteWithoutProxyProtocolGivesExactlyOneClusterAndOneListener() throws Exception {
+    RouteMapping mapping = mapper.map(List.of(
+        route("tcp-proxy-hk01", 10001, "hk013.example.com", 30008, "logical_dns", 7, 0)));
+
+    assertEquals(1, mapping.clusters().size());
+    assertEquals(1, mapping.listeners().size());
+    assertEquals(List.of(), mapping.rejected());
+    assertEquals(TypeUrls.CLUSTER, mapping.clusters().get(0).getTypeUrl());
+    assertEquals(TypeUrls.LISTENER, mapping.listeners().get(0).getTypeUrl());
+
+    Cluster cluster = mapping.clusters().get(0).unpack(Cluster.class);
+    assertEquals("cluster-tcp-proxy-hk01", cluster.getName());
+    assertEquals(Cluster.DiscoveryType.LOGICAL_DNS, cluster.getType());
+    assertEquals(7, cluster.getConnectTimeout().getSeconds());
+    assertEquals(0, cluster.getConnectTimeout().getNanos());
+    assertFalse(cluster.hasTransportSocket());
+    assertEquals("cluster-tcp-proxy-hk01", cluster.getLoadAssignment().getClusterName());
+    assertEquals(1, cluster.getLoadAssignment().getEndpointsCount());
+    assertEquals(1, cluster.getLoadAssignment().getEndpoints(0).getLbEndpointsCount());
+    SocketAddress backend = onlyEndpoint(cluster).getEndpoint().getAddress().getSocketAddress();
+    assertEquals("hk013.example.com", backend.getAddress());
+    assertEquals(30008, backend.getPortValue());
+
+    Listener listener = mapping.listeners().get(0).unpack(Listener.class);
+    assertEquals("listener-tcp-proxy-hk01", listener.getName());
+    assertEquals("0.0.0.0", listener.getAddress().getSocketAddress().getAddress());
+    assertEquals(10001, listener.getAddress().getSocketAddress().getPortValue());
+    assertEquals(1, listener.getFilterChainsCount());
+    assertEquals(1, listener.getFilterChains(0).getFiltersCount());
+    Filter filter = listener.getFilterChains(0).getFilters(0);
+    assertEquals("envoy.filters.network.tcp_proxy", filter.getName());
+    TcpProxy tcpProxy = filter.getTypedConfig().unpack(TcpProxy.class);
+    assertEquals("tcp-tcp-proxy-hk01", tcpProxy.getStatPrefix());
+    assertEquals("cluster-tcp-proxy-hk01", tcpProxy.getCluster());
+
+    assertEquals(1, mapping.accepted().size());
+    XdsSnapshot snapshot = mapping.toSnapshot("layer4-01", 7);
+    assertEquals("layer4-01", snapshot.nodeId());
+    assertEquals("7", snapshot.versionInfo());
+    assertEquals(1, snapshot.routeCount());
+    assertEquals(mapping.clusters(), snapshot.clusters());
+    assertEquals(mapping.listeners(), snapshot.listeners());
+  }
+
+  @ParameterizedTest
+  @CsvSource(nullValues = "NULL", value = {
+      "static, STATIC",
+      "strict_dns, STRICT_DNS",
+      "logical_dns, LOGICAL_DNS",
+      "STRICT_DNS, STRICT_DNS",
+      "eds, LOGICAL_DNS",
+      "'', LOGICAL_DNS",
+      "NULL, LOGICAL_DNS"})
+  void clusterTypeFollowsTheContract(String clusterType, Cluster.DiscoveryType expected) throws Exception {
+    RouteMapping mapping = mapper.map(List.of(route("r", 10001, "10.0.0.9", 80, clusterType, 5, 0)));
+
+    assertEquals(List.of(), mapping.rejected());
+    assertEquals(expected, mapping.clusters().get(0).unpack(Cluster.class).getType());
+  }
+
+  @ParameterizedTest
+  @CsvSource(nullValues = "NULL", value = {"1, 1", "30, 30", "NULL, 5", "0, 5", "-3, 5"})
+  void connectTimeoutDefaultsToFiveSecondsWhenMissingOrNotPositive(Integer secs, long expected)
+      throws Exception {
+    RouteMapping mapping = mapper.map(List.of(route("r", 10001, "h", 80, "logical_dns", secs, 0)));
+
+    assertEquals(expected, mapping.clusters().get(0).unpack(Cluster.class).getConnectTimeout().getSeconds());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1, V1", "2, V2"})
+  void proxyProtocolWrapsRawBufferInAnUpstreamProxyProtocolSocket(int version,
+      ProxyProtocolConfig.Version expected) throws Exception {
+    RouteMapping mapping = mapper.map(List.of(route("pp", 10002, "h.example", 443, "strict_dns", 5, version)));
+
+    Cluster cluster = mapping.clusters().get(0).unpack(Cluster.class);
+    assertTrue(cluster.hasTransportSocket());
+    TransportSocket socket = cluster.getTransportSocket();
+    assertEquals("envoy.transport_sockets.upstream_proxy_protocol", socket.getName());
+    assertEquals("type.googleapis.com/envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport",
+        socket.getTypedConfig().getTypeUrl());
+    ProxyProtocolUpstreamTransport upstream = socket.getTypedConfig().unpack(ProxyProtocolUpstreamTransport.class);
+    assertEquals(expected, upstream.getConfig().getVersion());
+    assertEquals("envoy.transport_sockets.raw_buffer", upstream.getTransportSocket().getName());
+    assertEquals(RawBuffer.getDefaultInstance(),
+        upstream.getTransportSocket().getTypedConfig().unpack(RawBuffer.class));
+  }
+
+  @Test
+  void proxyProtocolNullMeansNone() throws Exception {
+    RouteMapping mapping = mapper.map(List.of(route("r", 10001, "h", 80, "logical_dns", 5, null)));
+
+    assertFalse(mapping.clusters().get(0).unpack(Cluster.class).hasTransportSocket());
+  }
+
+  @Test
+  void placeholdersMakeNoResources() {
+    List<EnvoyRoute> placeholders = List.of(
+        route("no-host", 10001, null, 80),
+        route("blank-host", 10002, "  ", 80),
+        route("no-port", 10003, "h", null),
+        route("zero-port", 10004, "h", 0),
+        route("negative-port", 10005, "h", -1));
+
+    RouteMapping mapping = mapper.map(placeholders);
+
+    assertEquals(List.of(), mapping.clusters());
+    assertEquals(List.of(), mapping.listeners());
+    assertEquals(List.of(), mapping.accepted());
+    assertEquals(5, mapping.rejected().size());
+    for (int i = 0; i < placeholders.size(); i++) {
+      assertEquals(placeholders.get(i), mapping.rejected().get(i).route());
+      assertEquals(Reason.PLACEHOLDER, mapping.rejected().get(i).reason());
+      assertFalse(mapping.rejected().get(i).reason().invalid());
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource(nullValues = "NULL", value = {
+      "static, active, STATIC_SOURCE",
+      "STATIC, active, STATIC_SOURCE",
+      "dynamic, placeholder, NOT_ACTIVE",
+      "dynamic, disabled, NOT_ACTIVE",
+      "dynamic, NULL, NOT_ACTIVE"})
+  void staticAndInactiveRoutesAreNotServed(String source, String status, Reason reason) {
+    EnvoyRoute r = withSourceAndStatus(route("r", 10001, "h", 80), source, status);
+
+    RouteMapping mapping = mapper.map(List.of(r));
+
+    assertEquals(List.of(), mapping.clusters());
+    assertEquals(List.of(), mapping.listeners());
+    assertEquals(1, mapping.rejected().size());
+    assertEquals(r, mapping.rejected().get(0).route());
+    assertEquals(reason, mapping.rejected().get(0).reason());
+    assertFalse(reason.invalid());
+  }
+
+  @Test
+  void sourceNullIsServedAsDynamic() {
+    RouteMapping mapping = mapper.map(List.of(withSourceAndStatus(route("r", 10001, "h", 80), null, "active")));
+
+    assertEquals(1, mapping.clusters().size());
+  }
+
+  @ParameterizedTest
+  @CsvSource(nullValues = "NULL", value = {
+      "NULL, 10001, 80, 0, INVALID_NAME",
+      "'', 10001, 80, 0, INVALID_NAME",
+      "'   ', 10001, 80, 0, INVALID_NAME",
+      "r, NULL, 80, 0, INVALID_LISTEN_PORT",
+      "r, 0, 80, 0, INVALID_LISTEN_PORT",
+      "r, -5, 80, 0, INVALID_LISTEN_PORT",
+      "r, 65536, 80, 0, INVALID_LISTEN_PORT",
+      "r, 10001, 65536, 0, INVALID_BACKEND_PORT",
+      "r, 10001, 70000, 0, INVALID_BACKEND_PORT",
+      "r, 10001, 80, 3, INVALID_PROXY_PROTOCOL",
+      "r, 10001, 80, -1, INVALID_PROXY_PROTOCOL"})
+  void invalidRoutesAreRejectedWithTheirReason(String name, Integer listenPort, Integer backendPort,
+      Integer proxyProtocol, Reason reason) {
+    EnvoyRoute bad = route(name, listenPort, "h", backendPort, "logical_dns", 5, proxyProtocol);
+    EnvoyRoute good = route("good", 20000, "h", 80);
+
+    RouteMapping mapping = mapper.map(List.of(bad, good));
+
+    assertEquals(1, mapping.rejected().size());
+    assertEquals(bad, mapping.rejected().get(0).route());
+    assertEquals(reason, mapping.rejected().get(0).reason());
+    assertTrue(reason.invalid());
+    assertFalse(mapping.rejected().get(0).describe().isBlank());
+    assertEquals(List.of(good), mapping.accepted());
+    assertEquals(1, mapping.clusters().size());
+    assertEquals(1, mapping.listeners().size());
+  }
+
+  @Test
+  void extremePortsAreAccepted() throws Exception {
+    RouteMapping mapping = mapper.map(List.of(route("low", 1, "h", 1), route("high", 65535, "h", 65535)));
+
+    assertEquals(List.of(), mapping.rejected());
+    assertEquals(65535, mapping.listeners().get(1).unpack(Listener.class).getAddress().getSocketAddress().getPortValue());
+    assertEquals(65535, onlyEndpoint(mapping.clusters().get(1).unpack(Cluster.class))
+        .getEndpoint().getAddress().getSocketAddress().getPortValue());
+  }
+
+  @Test
+  void duplicateListenPortFirstWins() throws Exception {
+    EnvoyRoute first = route("first", 10001, "a", 80);
+    EnvoyRoute second = route("second", 10001, "b", 80);
+
+    RouteMapping mapping = mapper.map(List.of(first, second));
+
+    assertEquals(List.of(first), mapping.accepted());
+    assertEquals(Reason.DUPLICATE_LISTEN_PORT, mapping.rejected().get(0).reason());
+    assertEquals(second, mapping.rejected().get(0).route());
+    assertEquals("cluster-first", mapping.clusters().get(0).unpack(Cluster.class).getName());
+    assertEquals(1, mapping.listeners().size());
+  }
+
+  @Test
+  void duplicateNameFirstWinsAndTheLoserDoesNotBlockItsPort() throws Exception {
+    EnvoyRoute first = route("same", 10001, "a", 80);
+    EnvoyRoute second = route("same", 10002, "b", 80);
+    EnvoyRoute third = route("other", 10002, "c", 80);
+
+    RouteMapping mapping = mapper.map(List.of(first, second, third));
+
+    assertEquals(List.of(first, third), mapping.accepted());
+    assertEquals(1, mapping.rejected().size());
+    assertEquals(Reason.DUPLICATE_NAME, mapping.rejected().get(0).reason());
+    assertEquals(second, mapping.rejected().get(0).route());
+  }
+
+  @Test
+  void rejectedRoutesDoNotClaimAPort() {
+    EnvoyRoute placeholder = route("placeholder", 10001, null, null);
+    EnvoyRoute real = route("real", 10001, "h", 80);
+
+    RouteMapping mapping = mapper.map(List.of(placeholder, real));
+
+    assertEquals(List.of(real), mapping.accepted());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"10.0.0.5, true", "255.255.255.255, true", "::1, true", "2001:db8::7, true",
+      "hk01.example.com, false", "10.0.0, false", "256.1.1.1, false", "[::1], false",
+      "1.2.3.4.5, false", "gg::1, false", "fe80::1%eth0, false"})
+  void staticClustersNeedAnIpLiteral(String host, boolean accepted) throws Exception {
+    RouteMapping mapping = mapper.map(List.of(route("r", 10001, host, 80, "static", 5, 0)));
+
+    assertEquals(accepted, RouteResourceMapper.isIpLiteral(host));
+    if (accepted) {
+      assertEquals(host, onlyEndpoint(mapping.clusters().get(0).unpack(Cluster.class))
+          .getEndpoint().getAddress().getSocketAddress().getAddress());
+    } else {
+      assertEquals(Reason.STATIC_CLUSTER_NEEDS_IP, mapping.rejected().get(0).reason());
+      assertEquals(List.of(), mapping.clusters());
+    }
+  }
+
+  @Test
+  void surroundingWhitespaceIsStripped() throws Exception {
+    RouteMapping mapping = mapper.map(List.of(route(" web ", 10001, " 10.1.2.3 ", 80, "static", 5, 0)));
+
+    Cluster cluster = mapping.clusters().get(0).unpack(Cluster.class);
+    assertEquals("cluster-web", cluster.getName());
+    assertEquals("10.1.2.3", onlyEndpoint(cluster).getEndpoint().getAddress().getSocketAddress().getAddress());
+    assertEquals("listener-web", mapping.listeners().get(0).unpack(Listener.class).getName());
+  }
+
+  @Test
+  void resourcesAreOrderedByListenPortWhateverTheInputOrder() throws Exception {
+    List<EnvoyRoute> routes = List.of(route("c", 10003, "h", 80), route("a", 10001, "h", 80),
+        route("b", 10002, "h", 80));
+    List<EnvoyRoute> reversed = new ArrayList<>(routes);
+    java.util.Collections.reverse(reversed);
+
+    RouteMapping mapping = mapper.map(routes);
+
+    assertEquals(List.of("listener-a", "listener-b", "listener-c"), listenerNames(mapping.listeners()));
+    assertEquals(mapping.clusters(), mapper.map(reversed).clusters());
+    assertEquals(mapping.listeners(), mapper.map(reversed).listeners());
+  }
+
+  @Test
+  void severalRoutesMixedTogether() throws Exception {
+    List<EnvoyRoute> routes = List.of(
+        route("a", 10001, "10.0.0.1", 8001, "static", 3, 0),
+        route("b", 10002, "b.example", 8002, "strict_dns", 4, 1),
+        route("c", 10003, "c.example", 8003, "logical_dns", 6, 2),
+        route("hole", 10004, null, null),
+        withSourceAndStatus(route("from-file", 10005, "h", 80), "static", "active"),
+        route("bad", 70000, "h", 80));
+
+    RouteMapping mapping = mapper.map(routes);
+
+    assertEquals(3, mapping.clusters().size());
+    assertEquals(3, mapping.listeners().size());
+    assertEquals(3, mapping.toSnapshot("n", 1).routeCount());
+    assertEquals(List.of(Reason.PLACEHOLDER, Reason.STATIC_SOURCE, Reason.INVALID_LISTEN_PORT),
+        mapping.rejected().stream().map(RejectedRoute::reason).toList());
+    assertEquals(List.of("cluster-a", "cluster-b", "cluster-c"), clusterNames(mapping.clusters()));
+  }
+
+  @Test
+  void noRoutesGiveAnEmptyMapping() {
+    RouteMapping mapping = mapper.map(List.of());
+
+    assertEquals(0, mapping.clusters().size() + mapping.listeners().size() + mapping.rejected().size());
+    assertEquals(0, mapping.toSnapshot("n", 3).routeCount());
+  }
+
+  @Test
+  void nullEntriesInTheListAreSkipped() {
+    List<EnvoyRoute> routes = new ArrayList<>();
+    routes.add(null);
+    routes.add(route("r", 10001, "h", 80));
+
+    assertEquals(1, mapper.map(routes).clusters().size());
+  }
+
+  private static LbEndpoint onlyEndpoint(Cluster cluster) {
+    return cluster.getLoadAssignment().getEndpoints(0).getLbEndpoints(0);
+  }
+
+  private static List<String> listenerNames(List<Any> listeners) throws InvalidProtocolBufferException {
+    List<String> names = new ArrayList<>();
+    for (Any any : listeners) {
+      names.add(any.unpack(Listener.class).getName());
+    }
+    return names;
+  }
+
+  private static List<String> clusterNames(List<Any> clusters) throws InvalidProtocolBufferException {
+    List<String> names = new ArrayList<>();
+    for (Any any : clusters) {
+      names.add(any.unpack(Cluster.class).getName());
+    }
+    return names;
+  }
+}
