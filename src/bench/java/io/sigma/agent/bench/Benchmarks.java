@@ -11,6 +11,7 @@ import java.util.Arrays;
 public final class Benchmarks {
   /** {name, class in this package}; one line per benchmark. */
   private static final String[][] BENCHMARKS = {
+      {"ports", "PortScanBenchmark"},
   };
 
   private Benchmarks() {}

@@ -76,6 +76,9 @@ import org.slf4j.LoggerFactory;
  *       {@code /proc} mounted elsewhere in a container is passed as {@code procRoot}.
  *   <li>A non-root process's bind of a port below {@code net.ipv4.ip_unprivileged_port_start}
  *       fails however free the port is; the scan reports such ports by their sockets only.
+ *   <li>A probe holds its port for a few microseconds; a program binding that very port in
+ *       that instant gets EADDRINUSE. The original agent bound every port of the range on
+ *       every scan; this scan probes only the ambiguous few.
  * </ul>
  *
  * <p>If {@code <proc>/net/tcp} (or an existing {@code tcp6}) cannot be read, the scan logs one

@@ -9,8 +9,9 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>A row looks like ({@code tcp6} has 32 hex digits per address):
  * <pre>
- *   sl  local_address rem_address   st tx_queue rx_queue tr tm-&gt;when retrnsmt   uid  timeout inode
- *    0: 0100007F:4E85 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 11610 1 ...
+ *   sl  local_address rem_address   st tx_queue rx_queue tr tm-&gt;when retrnsmt   uid  …
+ *    0: 0100007F:4E85 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0  …
+ *   (then: timeout, inode, refcount, pointer, …; e.g. "0 11610 1 0000000020ec2d")
  * </pre>
  * Only the local address and port, the state and the inode are read. The header line is
  * skipped; any other line that does not have this shape is counted as malformed and skipped.

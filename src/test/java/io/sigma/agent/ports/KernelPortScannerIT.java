@@ -16,6 +16,8 @@ import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,7 +127,7 @@ class KernelPortScannerIT {
   void aBoundButIdleSocketIsInNoTableTheDocumentedBlindSpot() throws Exception {
     PortRange range = freeRange();
     int idle = range.first();
-    var channel = java.nio.channels.SocketChannel.open(StandardProtocolFamily.INET);
+    var channel = SocketChannel.open(StandardProtocolFamily.INET);
     held.push(channel);
     channel.bind(new InetSocketAddress("127.0.0.1", idle));
 
@@ -137,7 +139,7 @@ class KernelPortScannerIT {
   // ---- holding sockets ----
 
   private void listen(ProtocolFamily family, String address, int port) throws IOException {
-    var server = java.nio.channels.ServerSocketChannel.open(family);
+    var server = ServerSocketChannel.open(family);
     held.push(server);
     server.bind(new InetSocketAddress(InetAddress.getByName(address), port));
   }
@@ -145,10 +147,10 @@ class KernelPortScannerIT {
   /** An established connection whose local side is {@code localAddress:localPort}. */
   private void connectFrom(ProtocolFamily family, String localAddress, int localPort,
       String serverAddress) throws IOException {
-    var server = java.nio.channels.ServerSocketChannel.open(family);
+    var server = ServerSocketChannel.open(family);
     held.push(server);
     server.bind(new InetSocketAddress(InetAddress.getByName(serverAddress), 0));
-    var client = java.nio.channels.SocketChannel.open(family);
+    var client = SocketChannel.open(family);
     held.push(client);
     client.bind(new InetSocketAddress(InetAddress.getByName(localAddress), localPort));
     client.connect(server.getLocalAddress());
@@ -161,10 +163,10 @@ class KernelPortScannerIT {
    */
   private void leaveTimeWait(ProtocolFamily family, String localAddress, int localPort,
       String serverAddress) throws IOException, InterruptedException {
-    try (var server = java.nio.channels.ServerSocketChannel.open(family)) {
+    try (var server = ServerSocketChannel.open(family)) {
       server.bind(new InetSocketAddress(InetAddress.getByName(serverAddress), 0));
       SocketAddress serverSide = server.getLocalAddress();
-      var client = java.nio.channels.SocketChannel.open(family);
+      var client = SocketChannel.open(family);
       client.bind(new InetSocketAddress(InetAddress.getByName(localAddress), localPort));
       client.connect(serverSide);
       try (var accepted = server.accept()) {
@@ -272,7 +274,7 @@ class KernelPortScannerIT {
   }
 
   private static boolean hasIpv6() {
-    try (var channel = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.INET6)) {
+    try (var channel = ServerSocketChannel.open(StandardProtocolFamily.INET6)) {
       channel.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
       return Files.exists(PROC.resolve("net/tcp6"));
     } catch (IOException | UnsupportedOperationException e) {

@@ -2,6 +2,7 @@ package io.sigma.agent.ports;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -177,10 +178,10 @@ class KernelPortScannerTest {
 
   @Test
   void occupancyRejectsPortsOutsideItsRange() {
-    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+    assertThrows(IllegalArgumentException.class,
         () -> new PortOccupancy(new PortRange(5, 20), ports(4), 1, 0,
             PortOccupancy.Method.SOCKET_TABLES));
-    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+    assertThrows(IllegalArgumentException.class,
         () -> new PortOccupancy(new PortRange(5, 20), ports(21), 1, 0,
             PortOccupancy.Method.SOCKET_TABLES));
   }

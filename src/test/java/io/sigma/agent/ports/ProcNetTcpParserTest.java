@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ProcNetTcpParserTest {
@@ -143,7 +144,7 @@ class ProcNetTcpParserTest {
   @Test
   void binaryGarbageIsMalformedNotAnException() {
     byte[] garbage = new byte[4096];
-    new java.util.Random(42).nextBytes(garbage);
+    new Random(42).nextBytes(garbage);
     ProcNetTcpParser.Counts counts = ProcNetTcpParser.parse(garbage, garbage.length,
         (address, port, state, inode) -> {
           throw new AssertionError("no row expected in random bytes");
