@@ -42,10 +42,9 @@ public final class ProcNetTcpParser {
 
   /** Index of the inode among a row's whitespace-separated fields ("sl:" is field 0). */
   private static final int INODE_FIELD = 9;
-  /** What {@code parseLine} made of a line. */
-  private static final int ROW = 0;
-  private static final int SKIPPED = 1;
-  private static final int MALFORMED = 2;
+  /** What {@code parseRow} made of a line that is not a row. */
+  private static final int SKIPPED = -1;
+  private static final int MALFORMED = -2;
 
   private ProcNetTcpParser() {}
 
@@ -56,12 +55,13 @@ public final class ProcNetTcpParser {
     String firstMalformed = null;
     int pos = 0;
     while (pos < length) {
-      int end = pos;
+      // one pass: the row is parsed up to its inode, then only the rest is scanned for '\n'
+      int result = parseRow(data, pos, length, visitor);
+      int end = Math.max(result, pos);
       while (end < length && data[end] != '\n') {
         end++;
       }
-      int result = parseLine(data, pos, end, visitor);
-      if (result == ROW) {
+      if (result >= 0) {
         rows++;
       } else if (result == MALFORMED) {
         malformed++;
@@ -75,9 +75,15 @@ public final class ProcNetTcpParser {
     return new Counts(rows, malformed, firstMalformed);
   }
 
-  private static int parseLine(byte[] d, int start, int end, RowVisitor visitor) {
+  /**
+   * Parses the line starting at {@code start} (it ends at the next '\n' or at {@code end}).
+   *
+   * @return the position just after the inode for a row, or {@link #SKIPPED} / {@link
+   *     #MALFORMED}
+   */
+  private static int parseRow(byte[] d, int start, int end, RowVisitor visitor) {
     int p = skipSpaces(d, start, end);
-    if (p == end) {
+    if (atLineEnd(d, p, end)) {
       return SKIPPED; // blank line (e.g. a trailing newline)
     }
     if (d[p] == 's' && p + 1 < end && d[p + 1] == 'l') {
@@ -134,11 +140,15 @@ public final class ProcNetTcpParser {
       inode = inode * 10 + (d[p] - '0');
       p++;
     }
-    if (p == inodeStart || (p < end && d[p] != ' ' && d[p] != '\r')) {
+    if (p == inodeStart || !(atLineEnd(d, p, end) || d[p] == ' ' || d[p] == '\r')) {
       return MALFORMED;
     }
     visitor.row(kind, port, state, inode);
-    return ROW;
+    return p;
+  }
+
+  private static boolean atLineEnd(byte[] d, int p, int end) {
+    return p >= end || d[p] == '\n';
   }
 
   /**
@@ -214,7 +224,7 @@ public final class ProcNetTcpParser {
   }
 
   private static int skipToken(byte[] d, int p, int end) {
-    while (p < end && d[p] != ' ') {
+    while (p < end && d[p] != ' ' && d[p] != '\n') {
       p++;
     }
     return p;

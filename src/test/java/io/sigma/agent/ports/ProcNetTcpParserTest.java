@@ -129,6 +129,20 @@ class ProcNetTcpParserTest {
   }
 
   @Test
+  void aRowCutShortDoesNotBorrowFieldsFromTheNextLine() {
+    byte[] data = ("   0: 0100007F:4E24 00000000:0000 0A\n"
+        + "   1: 0100007F:4E25 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n"
+        + "   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+        + "     0        0 77 1\n").getBytes(StandardCharsets.US_ASCII);
+    List<Row> rows = new ArrayList<>();
+    ProcNetTcpParser.Counts counts = ProcNetTcpParser.parse(data, data.length,
+        (address, port, state, inode) -> rows.add(new Row(address, port, state, inode)));
+    assertEquals(List.of(new Row(LocalAddressKind.V4_ANY, 22, TcpState.LISTEN, 77)), rows);
+    assertEquals(2, counts.malformedLines());
+    assertEquals("   0: 0100007F:4E24 00000000:0000 0A", counts.firstMalformedLine());
+  }
+
+  @Test
   void emptyAndHeaderOnlyTablesHaveNoRows() {
     for (String text : new String[] {"", "\n", "  sl  local_address rem_address   st\n"}) {
       byte[] data = text.getBytes(StandardCharsets.US_ASCII);
