@@ -11,7 +11,8 @@ import java.util.Arrays;
 public final class Benchmarks {
   /** {name, class in this package}; one line per benchmark. */
   private static final String[][] BENCHMARKS = {
-      {"DevApiThroughput", "DevApiThroughput"},
+      {"devapi", "DevApiThroughput"},
+      {"ports", "PortScanBenchmark"},
   };
 
   private Benchmarks() {}
