@@ -22,7 +22,6 @@ import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.metrics.PortMetrics;
 import io.sigma.agent.ports.AllocationRoutes;
-import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.BindProbe;
 import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.PortAllocator;
@@ -156,8 +155,7 @@ public final class AgentGuardian {
       allocator = Optional.of(new PortAllocator(config.portScanRange(), latest, new BindProbe(),
           config.allocateReservation(), Clock.systemUTC()));
     }
-    return new AllocationRoutes(allocator, config.allocateToken().map(AllocationToken::new),
-        blocking).route();
+    return new AllocationRoutes(allocator, config.allocateToken(), blocking).route();
   }
 
   // ---- health: pekko-management on --management-bind:--management-port ----
