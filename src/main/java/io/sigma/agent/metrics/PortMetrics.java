@@ -42,8 +42,8 @@ public final class PortMetrics {
     // client_java names counters without "_total" and appends it in the exposition.
     CounterWithCallback.builder()
         .name("sigma_ports")
-        .help("Ports in the scanned range (a constant; a counter only because of its _total "
-            + "name)")
+        .help("Ports in the scanned range (constant while the agent runs; typed counter "
+            + "for its _total name)")
         .labelNames(hostLabel)
         .callback(cb -> latest.get().ifPresent(scan -> cb.call(scan.total(), host)))
         .register(metrics.registry());
