@@ -1,5 +1,6 @@
 package io.sigma.agent.ports;
 
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -18,6 +19,6 @@ public final class LatestPortScan {
 
   /** Replaces the current result (called by the scan actor after each successful scan). */
   public void set(PortScan scan) {
-    latest.set(java.util.Objects.requireNonNull(scan, "scan"));
+    latest.set(Objects.requireNonNull(scan, "scan"));
   }
 }
