@@ -444,7 +444,10 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   private void serve(NodeConfig config, boolean fromStateDir) {
     RouteMapping mapping = config.map(mapper);
     XdsSnapshot snapshot = mapping.toSnapshot(config.nodeId(), config.configVersion());
-    registry.tell(new SnapshotRegistry.SetSnapshot(snapshot));
+    // A saved config never replaces what the registry serves (this poller may be a restarted one).
+    registry.tell(fromStateDir
+        ? new SnapshotRegistry.SetSnapshotIfAbsent(snapshot)
+        : new SnapshotRegistry.SetSnapshot(snapshot));
     served.put(config.nodeId(), new Served(config.node().id(), config.configVersion()));
     Map<RejectedRoute.Reason, Integer> rejected = new EnumMap<>(RejectedRoute.Reason.class);
     for (RejectedRoute route : mapping.rejected()) {

@@ -33,11 +33,17 @@ public final class SnapshotRegistry {
 
   /** The registry's protocol. */
   public sealed interface Command
-      permits SetSnapshot, RemoveNode, Subscribe, StreamUpdated, StreamClosed, GetStatus, GetSnapshot,
+      permits SetSnapshot, SetSnapshotIfAbsent, RemoveNode, Subscribe, StreamUpdated, StreamClosed, GetStatus, GetSnapshot,
           WatchConnectedNodes, SubscriberTerminated, WatcherTerminated {}
 
   /** Serve {@code snapshot} to its node from now on (replacing any earlier one) and push it. */
   public record SetSnapshot(XdsSnapshot snapshot) implements Command {}
+
+  /**
+   * Serve {@code snapshot} only if its node has none yet: for configs saved before a restart,
+   * which must never replace a newer one the registry already has (e.g. when the poller restarts).
+   */
+  public record SetSnapshotIfAbsent(XdsSnapshot snapshot) implements Command {}
 
   /**
    * The node is gone from the config source: drop its snapshot. Its connected streams get an empty
@@ -108,6 +114,7 @@ public final class SnapshotRegistry {
     Behavior<Command> receive() {
       return Behaviors.receive(Command.class)
           .onMessage(SetSnapshot.class, this::onSetSnapshot)
+          .onMessage(SetSnapshotIfAbsent.class, this::onSetSnapshotIfAbsent)
           .onMessage(RemoveNode.class, this::onRemoveNode)
           .onMessage(Subscribe.class, this::onSubscribe)
           .onMessage(StreamUpdated.class, this::onStreamUpdated)
@@ -134,6 +141,21 @@ public final class SnapshotRegistry {
       log.debug("xDS registry: node {} now at version {} ({} routes), pushed to {} streams",
           snapshot.nodeId(), snapshot.version(), snapshot.routeCount(), pushed);
       return Behaviors.same();
+    }
+
+    private Behavior<Command> onSetSnapshotIfAbsent(SetSnapshotIfAbsent message) {
+      XdsSnapshot snapshot = message.snapshot();
+      if (snapshot == null) {
+        log.warn("xDS registry: SetSnapshotIfAbsent without a snapshot ignored");
+        return Behaviors.same();
+      }
+      XdsSnapshot current = snapshots.get(snapshot.nodeId());
+      if (current != null) {
+        log.debug("xDS registry: node {} already at version {}; saved version {} not applied",
+            snapshot.nodeId(), current.version(), snapshot.version());
+        return Behaviors.same();
+      }
+      return onSetSnapshot(new SetSnapshot(snapshot));
     }
 
     private Behavior<Command> onRemoveNode(RemoveNode message) {

@@ -68,6 +68,15 @@ public final class XdsServer {
         .withHttp2Settings(base.getHttp2Settings().withPingInterval(PING_INTERVAL));
   }
 
+  /**
+   * Stops the server in the actor system's CoordinatedShutdown (service-unbind phase), giving open
+   * streams at most {@code hardDeadline}; returns this server.
+   */
+  public XdsServer addToCoordinatedShutdown(Duration hardDeadline, ActorSystem<?> system) {
+    binding.addToCoordinatedShutdown(hardDeadline, system);
+    return this;
+  }
+
   /** The bound address (with the real port when 0 was asked). */
   public InetSocketAddress localAddress() {
     return binding.localAddress();

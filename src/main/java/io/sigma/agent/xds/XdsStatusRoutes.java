@@ -34,15 +34,22 @@ public final class XdsStatusRoutes extends AllDirectives {
   private final ActorRef<ConfigPoller.Command> poller;
   private final ActorSystem<?> system;
   private final Clock clock;
+  private final Duration askTimeout;
   private final ObjectMapper json = Json.newMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** {@code poller} may be null: the page then shows the served side only. */
   public XdsStatusRoutes(ActorRef<SnapshotRegistry.Command> registry, ActorRef<ConfigPoller.Command> poller,
       ActorSystem<?> system, Clock clock) {
+    this(registry, poller, system, clock, ASK_TIMEOUT);
+  }
+
+  XdsStatusRoutes(ActorRef<SnapshotRegistry.Command> registry, ActorRef<ConfigPoller.Command> poller,
+      ActorSystem<?> system, Clock clock, Duration askTimeout) {
     this.registry = registry;
     this.poller = poller;
     this.system = system;
     this.clock = clock;
+    this.askTimeout = askTimeout;
   }
 
   public Route route() {
@@ -50,11 +57,11 @@ public final class XdsStatusRoutes extends AllDirectives {
   }
 
   CompletionStage<HttpResponse> status() {
-    CompletionStage<XdsStatus> served = AskPattern.ask(registry, SnapshotRegistry.GetStatus::new, ASK_TIMEOUT,
+    CompletionStage<XdsStatus> served = AskPattern.ask(registry, SnapshotRegistry.GetStatus::new, askTimeout,
         system.scheduler());
     CompletionStage<PollerStatus> source = poller == null
         ? CompletableFuture.completedFuture(null)
-        : AskPattern.ask(poller, ConfigPoller.GetStatus::new, ASK_TIMEOUT, system.scheduler());
+        : AskPattern.ask(poller, ConfigPoller.GetStatus::new, askTimeout, system.scheduler());
     return served.thenCombine(source, (s, p) -> XdsStatusReport.of(s, p, clock.instant()))
         .thenApply(report -> {
           try {

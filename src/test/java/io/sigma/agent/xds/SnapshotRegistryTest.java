@@ -195,6 +195,25 @@ class SnapshotRegistryTest {
   }
 
   @Test
+  void setSnapshotIfAbsentSeedsANodeButNeverReplacesItsSnapshot() {
+    TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
+    registry.tell(new Subscribe(initial(1, "a"), stream.ref()));
+    XdsSnapshot saved = XdsSnapshot.empty("a", 4);
+
+    registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(saved));
+    assertSame(saved, stream.receiveMessage());
+
+    XdsSnapshot fresh = XdsSnapshot.empty("a", 5);
+    registry.tell(new SetSnapshot(fresh));
+    assertSame(fresh, stream.receiveMessage());
+    registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(XdsSnapshot.empty("a", 4)));
+    registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(null));
+
+    stream.expectNoMessage(Duration.ofMillis(100));
+    assertSame(fresh, snapshot("a").orElseThrow());
+  }
+
+  @Test
   void watcherLearnsWhichNodesHaveStreamsAsTheyComeAndGo() {
     TestProbe<SnapshotRegistry.ConnectedNodes> watcher = testKit.createTestProbe();
     registry.tell(new Subscribe(initial(1, "a"), testKit.<XdsSnapshot>createTestProbe().ref()));
