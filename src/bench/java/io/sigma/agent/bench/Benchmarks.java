@@ -12,6 +12,7 @@ public final class Benchmarks {
   /** {name, class in this package}; one line per benchmark. */
   private static final String[][] BENCHMARKS = {
       {"DevApiThroughput", "DevApiThroughput"},
+      {"xds", "XdsFanoutBenchmark"},
   };
 
   private Benchmarks() {}
