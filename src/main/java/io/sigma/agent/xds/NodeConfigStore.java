@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sigma.agent.api.EnvoyNode;
@@ -56,8 +57,12 @@ public final class NodeConfigStore {
 
   private final Path dir;
   private final Clock clock;
-  private final ObjectMapper json = Json.newMapper();
+  private final ObjectMapper json = Json.newMapper().addMixIn(EnvoyRoute.class, RouteFileFields.class);
   private boolean unwritable;
+
+  /** Routes are written with sigma-api's fields only (not the derived {@code isPlaceholder()}). */
+  @JsonIgnoreProperties({"placeholder"})
+  private abstract static class RouteFileFields {}
 
   /** The file written for one node: the node record and its routes. */
   record StoredNodeConfig(int format, String savedAt, EnvoyNode node, List<EnvoyRoute> routes) {}

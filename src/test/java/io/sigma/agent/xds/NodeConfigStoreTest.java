@@ -46,6 +46,21 @@ class NodeConfigStoreTest {
   }
 
   @Test
+  void theFileHoldsTheNodeAndItsRoutesWithSigmaApisFieldNames() throws Exception {
+    NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
+    store.save(config("edge", 7, List.of(route("db", 10001, "10.0.0.7", 5432))));
+
+    String file = Files.readString(tmp.resolve("edge.json"));
+
+    assertTrue(file.contains("\"format\" : 1"), file);
+    assertTrue(file.contains("\"saved_at\" : \"2026-11-26T10:00:00Z\""), file);
+    assertTrue(file.contains("\"node_id\" : \"edge\""), file);
+    assertTrue(file.contains("\"config_version\" : 7"), file);
+    assertTrue(file.contains("\"listen_port\" : 10001"), file);
+    assertFalse(file.contains("placeholder"), "derived fields are not written: " + file);
+  }
+
+  @Test
   void aNewVersionReplacesTheFileOfItsNode() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
     store.save(config("edge", 1, List.of(route("a", 10001, "a.example", 80))));
