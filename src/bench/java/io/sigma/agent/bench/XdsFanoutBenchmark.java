@@ -43,7 +43,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * first new snapshot handed to the server until every stream has received and ACKed the new
  * Clusters and Listeners, and the server's heap per idle stream. The same load runs against
  * envoyproxy's java-control-plane ({@code V3DiscoveryServer} + {@code SimpleCache} on
- * grpc-netty-shaded) in the same run, and both are printed side by side.
+ * grpc-netty-shaded) in the same run, in alternating rounds ({@value #ROUNDS} each: a fresh
+ * server and fresh Envoys, the initial sync, a first bump, then {@value #BUMPS} - 1 warm bumps), and
+ * both are printed side by side with their ratio.
  *
  * <p>The Envoys ({@link XdsFanoutClients}) run in a child JVM with one connection each, so this
  * JVM's heap holds the server only: heap per idle stream = (used heap with every stream open and
