@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The body of {@code GET /xds/status}: the agent's "proxy-status". Per node: what is served
@@ -70,11 +71,10 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
         sourceNodes.put(node.nodeId(), node);
       }
     }
-    TreeMap<String, Boolean> nodeIds = new TreeMap<>();
-    servedNodes.keySet().forEach(id -> nodeIds.put(id, true));
-    sourceNodes.keySet().forEach(id -> nodeIds.put(id, true));
+    TreeSet<String> nodeIds = new TreeSet<>(servedNodes.keySet());
+    nodeIds.addAll(sourceNodes.keySet());
     List<Node> nodes = new ArrayList<>(nodeIds.size());
-    for (String nodeId : nodeIds.keySet()) {
+    for (String nodeId : nodeIds) {
       nodes.add(node(nodeId, servedNodes.get(nodeId), sourceNodes.get(nodeId)));
     }
     return new XdsStatusReport(now.toString(), poller == null ? null : source(poller), nodes);

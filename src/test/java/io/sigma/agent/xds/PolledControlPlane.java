@@ -13,6 +13,7 @@ import io.sigma.agent.metrics.XdsMetrics;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -126,11 +127,11 @@ final class PolledControlPlane implements AutoCloseable {
 
   /** Waits until a poll that started after this call has finished; returns the status after it. */
   PollerStatus awaitNextPoll() {
-    java.time.Instant before = java.time.Instant.now();
+    Instant before = Instant.now();
     return awaitPoller(s -> s.lastPollAt() != null && s.lastPollAt().isAfter(before));
   }
 
-  /** The resources-carrying status of a node's only stream, per type. */
+  /** Where {@code typeUrl} stands on the node's first (in these tests: only) stream. */
   static ResourceTypeStatus type(NodeStatus node, String typeUrl) {
     return node.streams().get(0).type(typeUrl);
   }
