@@ -38,6 +38,7 @@ import java.util.SplittableRandom;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -144,7 +145,8 @@ public final class AgentGuardian {
         new Backoff(config.backoffInitial(), config.backoffMax()));
     ActorRef<ConfigPoller.Command> poller = ctx.spawn(supervised(ConfigPoller.create(settings, api,
         registration, registry, new NodeConfigStore(config.stateDir().resolve("xds"), clock),
-        xdsMetrics, clock, new SplittableRandom())), "xds-poller");
+        xdsMetrics, clock, new SplittableRandom())), "xds-poller",
+        DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
     AdsService ads = new AdsService(registry, xdsMetrics, clock);
     ctx.pipeToSelf(XdsServer.start(ctx.getSystem(), ads, config.xdsBind(), config.xdsPort())
             .thenApply(server -> server.addToCoordinatedShutdown(XDS_STOP_DEADLINE, ctx.getSystem())),

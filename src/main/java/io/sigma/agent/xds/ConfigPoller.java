@@ -87,6 +87,12 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   private record NodeRegistered(String vpsId, String nodeId, EnvoyNode node, Throwable error)
       implements Command {}
 
+  /**
+   * The dispatcher to run the poller on (sigma-agent.conf): it writes the state dir, blocking file
+   * I/O that must not hold up the default dispatcher's threads.
+   */
+  public static final String DISPATCHER = "sigma-agent.xds-poller-dispatcher";
+
   /** Description of the nodes this agent creates for unknown Envoys. */
   public static final String AUTO_REGISTERED_DESCRIPTION = "auto-registered by sigma-agent";
 

@@ -37,8 +37,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -56,7 +56,6 @@ class ConfigPollerIT {
   private static final Duration POLL = Duration.ofMillis(200);
   /** For tests that trigger polls themselves ({@link PolledControlPlane#pollNow}). */
   private static final Duration NO_TIMED_POLLS = Duration.ofHours(1);
-  private static final AtomicInteger hosts = new AtomicInteger();
 
   private static ActorTestKit testKit;
 
@@ -488,7 +487,7 @@ class ConfigPollerIT {
   }
 
   private String registerVps() throws Exception {
-    String hostname = "xds-it-" + hosts.incrementAndGet();
+    String hostname = "xds-it-" + UUID.randomUUID();
     return api.register(new RegisterRequest(hostname, null, List.of(), 22,
             new SystemInfo(1, 512, 10, 1, 100, List.of(0.0, 0.0, 0.0), null, null)))
         .toCompletableFuture().get(10, TimeUnit.SECONDS).id();

@@ -20,12 +20,14 @@ import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 
 /**
  * One agent's xDS side for integration tests, wired as the agent wires it: snapshot registry,
  * config poller (against a real sigma-api client), ADS server on 127.0.0.1:0 with metrics, and a
  * gRPC channel for {@link AdsTestClient}s. Registration is played by a probe: {@link #identify}
- * tells the poller its VPS id as the registration actor would.
+ * tells the poller its VPS id as the registration actor would. Needs an actor system with the
+ * agent's config ({@code AgentRuntime.pekkoConfig()}: the poller's dispatcher).
  */
 final class PolledControlPlane implements AutoCloseable {
 
@@ -64,7 +66,7 @@ final class PolledControlPlane implements AutoCloseable {
     ActorRef<ConfigPoller.Command> poller = testKit.spawn(ConfigPoller.create(
         new ConfigPoller.Settings(pollInterval, new Backoff(Duration.ofMillis(50), Duration.ofMillis(400))),
         api, registration.ref(), registry, new NodeConfigStore(stateDir, Clock.systemUTC()), xdsMetrics,
-        Clock.systemUTC(), new SplittableRandom(7)));
+        Clock.systemUTC(), new SplittableRandom(7)), DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
     XdsServer server = XdsServer.start(testKit.system(), new AdsService(registry, xdsMetrics, Clock.systemUTC()),
         "127.0.0.1", 0).toCompletableFuture().get(10, TimeUnit.SECONDS);
     return new PolledControlPlane(testKit, registry, poller, registration, metrics, server);
