@@ -34,7 +34,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * ({@link SoakCallers}). Every 10 s it samples the agent's RSS, heap after a full GC, threads and
  * open fds ({@link SoakSampler}).
  *
- * <p>Fails (exit status 1) when the median of any of the four in the last quarter exceeds its
+ * <p>Fails (an exception, so a non-zero exit status of the benchmark run) when the median of any of the four in the last quarter exceeds its
  * median in the second quarter by more than 10 %; when, in a healthy window, the agent goes
  * longer than its backoff cap without a heartbeat reaching the API ({@link HeartbeatWatch}); when
  * any Envoy stream receives a Cluster or Listener response without resources; or when the agent
@@ -120,6 +120,7 @@ public final class SoakTest {
     SoakEnvoys envoys = null;
     SoakCallers callers = null;
     FaultSchedule schedule = new FaultSchedule(totalSeconds, FAULTY_SHARE);
+    String loadAtStart = "?";
     try {
       // ---- warm-up on a healthy API: registered, second node seeded, config served
       DevVps vps = awaitRegistration(api, agent);
@@ -131,6 +132,7 @@ public final class SoakTest {
           agent.pid(), minutes);
 
       // ---- the soak
+      loadAtStart = loadAverage();
       heartbeats.start();
       envoys.start(envoyCount, seed);
       callers = new SoakCallers(metricsPort, seed);
@@ -185,9 +187,11 @@ public final class SoakTest {
       }
       api.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
       system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
     // ---- verdict
+    String load = loadAtStart + " -> " + loadAverage();
     double q = totalSeconds / 4;
     List<String> rows = new ArrayList<>();
     for (Metric m : METRICS) {
@@ -219,7 +223,7 @@ public final class SoakTest {
       failures.add("only " + samples.size() + " samples: the run was too short to compare quarters");
     }
 
-    List<String> report = report(minutes, samples, rows, hb, envoys, callers, api, failures,
+    List<String> report = report(minutes, load, samples, rows, hb, envoys, callers, api, failures,
         agentLog.toPath());
     report.forEach(System.out::println);
     if (writeDocs && !samples.isEmpty()) {
@@ -231,13 +235,13 @@ public final class SoakTest {
     if (!failures.isEmpty()) {
       System.out.println("SOAK FAILED:");
       failures.forEach(f -> System.out.println("  - " + f));
-      System.exit(1);
+      // Fails the benchmark run (and the Maven build) with a non-zero exit status.
+      throw new IllegalStateException("soak failed: " + String.join("; ", failures));
     }
     System.out.println("SOAK PASSED");
-    System.exit(0);
   }
 
-  private static List<String> report(double minutes, List<Sample> samples, List<String> rows,
+  private static List<String> report(double minutes, String load, List<Sample> samples, List<String> rows,
       HeartbeatWatch.Verdict hb, SoakEnvoys envoys, SoakCallers callers, DevSigmaApi api,
       List<String> failures, Path agentLog) throws IOException {
     List<String> out = new ArrayList<>();
@@ -247,7 +251,8 @@ public final class SoakTest {
         + "faulty sigma-api (goal: no growth over 10 %%, no heartbeat gap over the backoff cap once "
         + "the API is healthy, no empty Envoy config)", minutes));
     out.add("");
-    out.add("`" + COMMAND + "` (" + LocalDate.now() + "; `-Dsoak.minutes` sets the length). The "
+    out.add("`" + COMMAND + "` (" + LocalDate.now() + ", load average " + load
+        + "; `-Dsoak.minutes` sets the length). The "
         + "agent runs as its own process through `bin/sigma-agent` (production JVM flags: 64 MB "
         + "heap cap, serial GC, C1) with `--port-scan --xds-enabled --interval "
         + INTERVAL_SECONDS + " --xds-poll-interval " + XDS_POLL_SECONDS + " --backoff-max "
@@ -370,6 +375,15 @@ public final class SoakTest {
   private static String fmt(Metric m, double v) {
     return m.unit().isEmpty() ? String.format(Locale.ROOT, "%.1f", v).replace(".0", "")
         : String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  /** The 1-minute load average of the machine (other builds share it). */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException e) {
+      return "?";
+    }
   }
 
   private static int freePort() throws IOException {
