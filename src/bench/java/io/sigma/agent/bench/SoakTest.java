@@ -44,7 +44,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * <pre>mvn -B -Pbench verify -Dbench=soak -Dbench.jvm="-Dsoak.minutes=20"</pre>
  *
  * <p>System properties: {@code soak.minutes} (20; fractions allowed), {@code soak.seed} (1),
- * {@code soak.envoys} (3 concurrent ADS clients), {@code soak.docs} (true).
+ * {@code soak.envoys} (3 concurrent ADS clients), {@code soak.faultScale} (1: multiplies the
+ * default fault probabilities), {@code soak.docs} (true).
  */
 public final class SoakTest {
   static final String HOSTNAME = "soak-agent";
@@ -80,6 +81,7 @@ public final class SoakTest {
     double minutes = Double.parseDouble(System.getProperty("soak.minutes", "20"));
     long seed = Long.getLong("soak.seed", 1);
     int envoyCount = Integer.getInteger("soak.envoys", 3);
+    double faultScale = Double.parseDouble(System.getProperty("soak.faultScale", "1"));
     boolean writeDocs = Boolean.parseBoolean(System.getProperty("soak.docs", "true"));
     if (!Files.exists(JAR) || !Files.isExecutable(LAUNCHER)) {
       throw new IllegalStateException(JAR + " or " + LAUNCHER + " missing: run through "
@@ -154,7 +156,7 @@ public final class SoakTest {
         if (wanted != faultsOn) {
           faultsOn = wanted;
           if (faultsOn) {
-            api.faults().soak(SoakFaults.defaults(seed + (long) t));
+            api.faults().soak(faults(seed + (long) t, faultScale));
           } else {
             api.faults().stopSoak();
           }
@@ -223,9 +225,10 @@ public final class SoakTest {
       failures.add("only " + samples.size() + " samples: the run was too short to compare quarters");
     }
 
-    List<String> report = report(minutes, load, samples, rows, hb, envoys, callers, api, failures,
-        agentLog.toPath());
+    List<String> report = report(minutes, faultScale, load, samples, rows, hb, envoys, callers,
+        api, failures, agentLog.toPath());
     report.forEach(System.out::println);
+    Files.write(OUT.resolve("report.md"), report);
     if (writeDocs && !samples.isEmpty()) {
       SoakChart.write(samples, schedule, Path.of("docs/soak.png"), minutes);
       Docs.replaceSection(Path.of("docs/benchmarks.md"), "## Soak under faults", report);
@@ -241,7 +244,8 @@ public final class SoakTest {
     System.out.println("SOAK PASSED");
   }
 
-  private static List<String> report(double minutes, String load, List<Sample> samples, List<String> rows,
+  private static List<String> report(double minutes, double faultScale, String load,
+      List<Sample> samples, List<String> rows,
       HeartbeatWatch.Verdict hb, SoakEnvoys envoys, SoakCallers callers, DevSigmaApi api,
       List<String> failures, Path agentLog) throws IOException {
     List<String> out = new ArrayList<>();
@@ -251,7 +255,9 @@ public final class SoakTest {
         + "faulty sigma-api (goal: no growth over 10 %%, no heartbeat gap over the backoff cap once "
         + "the API is healthy, no empty Envoy config)", minutes));
     out.add("");
-    out.add("`" + COMMAND + "` (" + LocalDate.now() + ", load average " + load
+    String command = faultScale == 1 ? COMMAND
+        : COMMAND.substring(0, COMMAND.length() - 1) + " -Dsoak.faultScale=" + faultScale + "\"";
+    out.add("`" + command + "` (" + LocalDate.now() + ", load average " + load
         + "; `-Dsoak.minutes` sets the length). The "
         + "agent runs as its own process through `bin/sigma-agent` (production JVM flags: 64 MB "
         + "heap cap, serial GC, C1) with `--port-scan --xds-enabled --interval "
@@ -259,15 +265,21 @@ public final class SoakTest {
         + BACKOFF_MAX_SECONDS + " --request-timeout " + REQUEST_TIMEOUT_SECONDS
         + " --port-scan-interval " + PORT_SCAN_INTERVAL_SECONDS + "`, two Envoy nodes (5 and 3 "
         + "routes). Each quarter of the run has the dev API's soak fault mode "
-        + "(`SoakFaults.defaults`: 5 % 5xx, 2 % answers 15 s late, 2 % resets, 3 % non-JSON or "
-        + "malformed bodies, 10 % config_version churn on envoy-nodes) on for its first three "
-        + "quarters and off for the last, so the run ends healthy. Meanwhile "
+        + (faultScale == 1 ? "(`SoakFaults.defaults`: 5 % 5xx, 2 % answers 15 s late, 2 % resets, "
+            + "3 % non-JSON or malformed bodies, 10 % config_version churn on envoy-nodes)"
+            : String.format(Locale.ROOT, "(`SoakFaults.defaults` with the fault probabilities "
+            + "× %.1f (`-Dsoak.faultScale`): %.0f %% 5xx, %.0f %% answers 15 s late, %.0f %% resets, "
+            + "%.0f %% non-JSON or malformed bodies; 10 %% config_version churn on envoy-nodes)",
+            faultScale, 5 * faultScale, 2 * faultScale, 2 * faultScale, 3 * faultScale))
+        + " on for its first three quarters and off for the last, so the run ends healthy. "
+        + "Meanwhile "
         + "3 ADS clients loop over sessions (connect, often on a new connection; Clusters then "
         + "Listeners; ACK, or NACK every seventh response; stay 1-10 s; disconnect) and callers "
         + "hit `GET /metrics` (2/s), `POST /ports/allocate` (1/s) and `GET /xds/status` (1/5 s). "
         + "Every 10 s: VmRSS, heap after a full GC (`jcmd GC.run`, then `GC.heap_info`), "
         + "threads (/proc/PID/task) and open fds (/proc/PID/fd). Growth compares the **medians** "
-        + "of the second and the last quarter.");
+        + "of the second and the last quarter. (RSS rises over the first minutes as the JIT fills "
+        + "its code cache, capped at 32 MB by the launcher.)");
     out.add("");
     out.add("| | first sample | median, 2nd quarter | median, last quarter | last sample | growth |");
     out.add("|---|---|---|---|---|---|");
@@ -338,6 +350,13 @@ public final class SoakTest {
         }
       }
     }
+  }
+
+  /** {@code SoakFaults.defaults} with the four fault probabilities multiplied by {@code scale}. */
+  static SoakFaults faults(long seed, double scale) {
+    SoakFaults d = SoakFaults.defaults(seed);
+    return d.withServerError(d.serverError() * scale).withSlow(d.slow() * scale, d.slowDelay())
+        .withReset(d.reset() * scale).withBadBody(d.badBody() * scale);
   }
 
   static DevSeed seedA() {
