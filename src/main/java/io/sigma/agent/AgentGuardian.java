@@ -203,8 +203,6 @@ public final class AgentGuardian {
         ManagementStarted::new);
   }
 
-  // ---- xDS: the Envoy control plane ----
-
   /**
    * The Envoy control plane: snapshot registry, config poller (saved configs served at once, then
    * sigma-api polled once registered), ADS server on --xds-bind:--xds-port. Returns the

@@ -64,7 +64,6 @@ public final class SoakTest {
 
   private static final Path LAUNCHER = Path.of("bin/sigma-agent");
   private static final Path JAR = Path.of("target/sigma-agent.jar");
-  private static final Path OUT = Path.of("target/soak");
 
   private SoakTest() {}
 
@@ -82,13 +81,15 @@ public final class SoakTest {
     long seed = Long.getLong("soak.seed", 1);
     int envoyCount = Integer.getInteger("soak.envoys", 3);
     double faultScale = Double.parseDouble(System.getProperty("soak.faultScale", "1"));
+    // Its own folder per fault scale, so a harsher run can go on next to a default one.
+    Path out = Path.of(faultScale == 1 ? "target/soak" : "target/soak-x" + faultScale);
     boolean writeDocs = Boolean.parseBoolean(System.getProperty("soak.docs", "true"));
     if (!Files.exists(JAR) || !Files.isExecutable(LAUNCHER)) {
       throw new IllegalStateException(JAR + " or " + LAUNCHER + " missing: run through "
           + "`mvn -Pbench verify -Dbench=soak` from the repository root");
     }
     double totalSeconds = minutes * 60;
-    Files.createDirectories(OUT);
+    Files.createDirectories(out);
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "soak-harness");
     DevSigmaApi api = new DevSigmaApi(0, API_KEY);
@@ -110,7 +111,7 @@ public final class SoakTest {
         "--xds-port", Integer.toString(xdsPort), "--metrics-port", Integer.toString(metricsPort),
         "--management-port", Integer.toString(managementPort),
         "--state-dir", stateDir.toString(), "--public-ip-lookup=false"));
-    File agentLog = OUT.resolve("agent.log").toFile();
+    File agentLog = out.resolve("agent.log").toFile();
     System.out.println("soak: starting " + String.join(" ", command).replace(API_KEY, "***")
         + " (log: " + agentLog + ")");
     Process agent = new ProcessBuilder(command).redirectErrorStream(true)
@@ -125,7 +126,7 @@ public final class SoakTest {
     String loadAtStart = "?";
     try {
       // ---- warm-up on a healthy API: registered, second node seeded, config served
-      DevVps vps = awaitRegistration(api, agent);
+      DevVps vps = awaitRegistration(api, agent, agentLog);
       api.store().seed(vps.id(), seedB());
       envoys = new SoakEnvoys(xdsPort, List.of(seedA().nodeId(), seedB().nodeId()),
           heartbeats::millisSinceStart);
@@ -228,7 +229,7 @@ public final class SoakTest {
     List<String> report = report(minutes, faultScale, load, samples, rows, hb, envoys, callers,
         api, failures, agentLog.toPath());
     report.forEach(System.out::println);
-    Files.write(OUT.resolve("report.md"), report);
+    Files.write(out.resolve("report.md"), report);
     if (writeDocs && !samples.isEmpty()) {
       SoakChart.write(samples, schedule, Path.of("docs/soak.png"), minutes);
       Docs.replaceSection(Path.of("docs/benchmarks.md"), "## Soak under faults", report);
@@ -318,7 +319,8 @@ public final class SoakTest {
     return out;
   }
 
-  private static DevVps awaitRegistration(DevSigmaApi api, Process agent) throws Exception {
+  private static DevVps awaitRegistration(DevSigmaApi api, Process agent, File agentLog)
+      throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (System.nanoTime() < deadline) {
       Optional<DevVps> vps = api.store().vpsByHostname(HOSTNAME);
@@ -326,8 +328,7 @@ public final class SoakTest {
         return vps.get();
       }
       if (!agent.isAlive()) {
-        throw new IllegalStateException("the agent exited before registering: see "
-            + OUT.resolve("agent.log"));
+        throw new IllegalStateException("the agent exited before registering: see " + agentLog);
       }
       Thread.sleep(100);
     }
