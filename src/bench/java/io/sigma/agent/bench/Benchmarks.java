@@ -13,6 +13,7 @@ public final class Benchmarks {
   private static final String[][] BENCHMARKS = {
       {"devapi", "DevApiThroughput"},
       {"ports", "PortScanBenchmark"},
+      {"fleet", "FleetSimulation"},
   };
 
   private Benchmarks() {}

@@ -1,0 +1,308 @@
+package io.sigma.agent.bench;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.api.HttpSigmaApi;
+import io.sigma.agent.api.Json;
+import io.sigma.agent.config.ApiKey;
+import io.sigma.agent.devapi.DevApiRequests.RegisterInput;
+import io.sigma.agent.devapi.DevApiStore;
+import io.sigma.agent.devapi.DevSigmaApi;
+import io.sigma.agent.devapi.Fault;
+import io.sigma.agent.devapi.FaultPlan;
+import io.sigma.agent.devapi.RequestStats;
+import io.sigma.agent.fleet.Backoff;
+import io.sigma.agent.fleet.FleetStatus;
+import io.sigma.agent.fleet.RegistrationActor;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A thousand agents through a sigma-api outage, in one JVM (issue 5, "Fleet simulation").
+ *
+ * <p>K agent instances (default 1,000), each with its own hostname, its own actor hierarchy
+ * ({@link SimulatedAgent}: its own {@code RegistrationActor}, {@code HttpSigmaApi}, host facts,
+ * status and random source), talk real HTTP to the dev sigma-api on loopback. Scenario: the
+ * agents start evenly over one interval (machines of a fleet boot at different times) and
+ * heartbeat; the steady rate is measured; the API answers 503 to everything, then refuses
+ * connections, for T in all (default 3 min: half and half); the API comes back. The dev API
+ * counts what it received per second; a counting wrapper around each agent's client counts
+ * what the agents sent (also while the port was closed).
+ *
+ * <p>Why one actor system for K agents is faithful: an agent's behaviour is its actors, their
+ * timers and its client, and each simulated agent has its own of each, so no agent's schedule
+ * depends on another's; a thousand actor systems would only add a thousand thread pools that a
+ * 2-core machine cannot run. What the agents do share is Pekko HTTP's connection pool for the
+ * API's host (pools are per host and settings, per actor system). A real agent has its own
+ * pool with one request in flight, so the simulation raises the pool's max-connections to two
+ * per agent (registration loop and xDS poller) and max-open-requests above that: the shared
+ * pool never queues a request an individual agent's pool would have sent at once.
+ *
+ * <p>Run: {@code mvn -B -Pbench verify -Dbench=fleet}; knobs in {@link FleetSimulationSettings}.
+ */
+public final class FleetSimulation {
+  private static final String API_KEY = "fleet-simulation-key";
+  private static final Duration POLL = Duration.ofMillis(100);
+  private static final String HEADING = "Fleet simulation";
+  private static final String INTRO = """
+      K agents in one JVM, each its own hostname and actor hierarchy (its own RegistrationActor,
+      HttpSigmaApi, host facts and jitter), real HTTP to the dev sigma-api on loopback. They start
+      evenly over one interval and heartbeat; then the API answers 503 to everything, then refuses
+      connections, for T in all; then it comes back. The dev API counts what it received per
+      second, a wrapper around each agent's client counts what the agents sent.
+
+      Run (about 6 minutes with the defaults K = 1,000, T = 3 min, interval 10 s, cap 20 s):
+
+          mvn -B -Pbench verify -Dbench=fleet
+
+      Quick run (figures go to target/fleet-simulation/ unless fleet.out is set):
+
+          JAVA_TOOL_OPTIONS='-Dfleet.agents=100 -Dfleet.outage=30s' mvn -B -Pbench verify -Dbench=fleet
+
+      Knobs (system properties): fleet.agents, fleet.outage, fleet.outage503 (part of the outage
+      answered 503, default half), fleet.interval, fleet.backoffMax, fleet.backoffInitial,
+      fleet.requestTimeout, fleet.steady, fleet.startSpread, fleet.seed, fleet.out.
+
+      One actor system for K agents is faithful because each agent's actors, timers and client
+      are its own; K actor systems would only add K thread pools. The agents share Pekko HTTP's
+      connection pool for the API host, so the simulation raises max-connections (2 per agent)
+      and max-open-requests (a power of two above that) so the shared pool never holds back a
+      request a real agent's own pool would send at once. Heap per agent is the used heap after
+      GC with the fleet running minus before it started, over K; it includes the dev API's
+      server-side connection state, so it is an upper bound.
+
+      ![requests per second](fleet-simulation.png)
+      """;
+
+  private final FleetSimulationSettings settings;
+
+  private FleetSimulation(FleetSimulationSettings settings) {
+    this.settings = settings;
+  }
+
+  public static void main(String[] args) throws Exception {
+    System.setProperty("java.awt.headless", "true");
+    FleetSimulationSettings settings = FleetSimulationSettings.fromSystemProperties();
+    quietAgentLogs();
+    System.out.println("fleet simulation: " + settings.describe());
+    FleetReport report = new FleetSimulation(settings).run();
+    System.out.println();
+    System.out.print(report.table());
+    Path png = settings.out().resolve("fleet-simulation.png");
+    FleetChart.write(report, png);
+    Path doc = settings.out().resolve("benchmarks.md");
+    new BenchmarksDoc(doc).writeFigures(HEADING, "fleet-simulation", INTRO,
+        "Measured " + java.time.LocalDate.now() + " on " + machine() + ":\n\n"
+            + report.markdown());
+    System.out.println("chart: " + png.toAbsolutePath());
+    System.out.println("figures: " + doc.toAbsolutePath() + " (## " + HEADING + ")");
+  }
+
+  private FleetReport run() throws Exception {
+    int k = settings.agents();
+    ActorSystem<Void> apiSystem =
+        ActorSystem.create(Behaviors.empty(), "sigma-api", AgentRuntime.pekkoConfig());
+    DevSigmaApi devApi = new DevSigmaApi(0, API_KEY);
+    ActorSystem<FleetRoot.Command> fleet = null;
+    try {
+      URI url = URI.create(devApi.start(apiSystem).toCompletableFuture().get(30, TimeUnit.SECONDS));
+      preRegister(devApi.store(), k);
+      long heapBefore = usedHeapAfterGc();
+
+      fleet = ActorSystem.create(FleetRoot.create(), "fleet", fleetConfig(settings));
+      RequestStats sent = new RequestStats();
+      CountingSigmaApi.Outcomes outcomes = new CountingSigmaApi.Outcomes();
+      FleetStatus[] statuses = new FleetStatus[k];
+      Backoff backoff = new Backoff(settings.backoffInitial(), settings.backoffMax());
+      Instant fleetStart = Instant.now();
+      for (int i = 0; i < k; i++) {
+        sleepUntil(fleetStart.plus(settings.startSpread().multipliedBy(i).dividedBy(k)));
+        statuses[i] = new FleetStatus(Clock.systemUTC());
+        SyntheticHost host = new SyntheticHost(i, Clock.systemUTC());
+        CountingSigmaApi api = new CountingSigmaApi(new HttpSigmaApi(fleet, url,
+            Optional.of(new ApiKey(API_KEY)), settings.requestTimeout()), sent, outcomes);
+        RegistrationActor.Settings agentSettings = new RegistrationActor.Settings(
+            Optional.of(host.hostname() + ".example.net"), 22, 9102, settings.interval(),
+            backoff);
+        fleet.tell(new FleetRoot.SpawnAgent(String.format("agent-%05d", i),
+            new SimulatedAgent.Parts(agentSettings, api, host, statuses[i],
+                new SplittableRandom(settings.seed() + i))));
+      }
+      Instant allHeartbeating = awaitAll(statuses,
+          s -> s.isRegistered() && s.heartbeatSuccesses() > 0,
+          Instant.now().plus(settings.interval().multipliedBy(3)).plus(Duration.ofMinutes(2)));
+      System.out.printf("all %d agents registered and heartbeating %.1f s after the first "
+          + "started%n", k, Duration.between(fleetStart, allHeartbeating).toMillis() / 1e3);
+
+      sleepFor(settings.interval());
+      long heapWith = usedHeapAfterGc();
+      sleepFor(Duration.ofSeconds(2));
+
+      Instant steadyStart = Instant.now();
+      System.out.printf("steady window: %d s%n", settings.steady().toSeconds());
+      sleepFor(settings.steady());
+
+      Instant outageStart = Instant.now();
+      devApi.faults().failAlways(FaultPlan.ALL_KINDS, Fault.status(503));
+      System.out.printf("outage: the API answers 503 for %d s%n", settings.outage503().toSeconds());
+      sleepUntil(outageStart.plus(settings.outage503()));
+      Instant refusedFrom = Instant.now();
+      if (!settings.outageDown().isZero()) {
+        devApi.down().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        System.out.printf("outage: the API refuses connections for %d s%n",
+            settings.outageDown().toSeconds());
+        sleepUntil(outageStart.plus(settings.outage()));
+      }
+      devApi.faults().clear();
+      if (devApi.isDown()) {
+        devApi.up().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+      Instant apiBack = Instant.now();
+      System.out.printf("the API is back; watching recovery for up to %d s%n",
+          settings.recoveryWatch().toSeconds());
+
+      Instant[] backAt = watchRecovery(statuses, apiBack);
+      Instant watchEnd = Instant.now();
+      long from = fleetStart.getEpochSecond();
+      long to = watchEnd.getEpochSecond();
+      return new FleetReport(settings,
+          new FleetPhases(fleetStart, allHeartbeating, steadyStart, outageStart, refusedFrom,
+              apiBack, watchEnd),
+          devApi.stats().perSecond(from, to), sent.perSecond(from, to), backAt,
+          (heapWith - heapBefore) / k, outcomes.describe());
+    } finally {
+      if (fleet != null) {
+        fleet.terminate();
+        fleet.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+      devApi.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      apiSystem.terminate();
+      apiSystem.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Watches until every agent had a successful heartbeat after the API came back and the peak
+   * window is over, or until the watch ends. An agent's first success after {@code apiBack} is
+   * its last success when first seen (polled every 100 ms; heartbeats are an interval apart).
+   */
+  private Instant[] watchRecovery(FleetStatus[] statuses, Instant apiBack)
+      throws InterruptedException {
+    Instant[] backAt = new Instant[statuses.length];
+    Instant peakOver = apiBack.plus(FleetSimulationSettings.PEAK_WINDOW);
+    Instant deadline = apiBack.plus(settings.recoveryWatch());
+    int back = 0;
+    while (Instant.now().isBefore(deadline)) {
+      for (int i = 0; i < statuses.length; i++) {
+        if (backAt[i] == null && statuses[i].isRegistered()) {
+          Optional<Instant> last = statuses[i].lastHeartbeatSuccess();
+          if (last.isPresent() && last.get().isAfter(apiBack)) {
+            backAt[i] = last.get();
+            back++;
+          }
+        }
+      }
+      if (back == statuses.length && !Instant.now().isBefore(peakOver)) {
+        break;
+      }
+      sleepFor(POLL);
+    }
+    return backAt;
+  }
+
+  private static Instant awaitAll(FleetStatus[] statuses, Predicate<FleetStatus> condition,
+      Instant deadline) throws InterruptedException {
+    while (true) {
+      if (Arrays.stream(statuses).allMatch(condition)) {
+        return Instant.now();
+      }
+      if (Instant.now().isAfter(deadline)) {
+        long missing = Arrays.stream(statuses).filter(condition.negate()).count();
+        throw new IllegalStateException(missing + " agent(s) never registered and heartbeated");
+      }
+      sleepFor(POLL);
+    }
+  }
+
+  /**
+   * Each agent's VPS exists before the fleet starts, so the store's growth is not counted as
+   * agent heap (the agents' registrations update these records).
+   */
+  private static void preRegister(DevApiStore store, int agents) {
+    ObjectMapper json = Json.newMapper();
+    Clock clock = Clock.systemUTC();
+    for (int i = 0; i < agents; i++) {
+      SyntheticHost host = new SyntheticHost(i, clock);
+      store.register(new RegisterInput(host.hostname(), host.hostname() + ".example.net",
+          host.addresses(), 22, json.valueToTree(host.systemInfo(9102, null))));
+    }
+  }
+
+  /**
+   * The agents' Pekko config with the shared connection pool opened up: two connections per
+   * agent (registration loop and xDS poller, one request in flight each) and max-open-requests
+   * (must be a power of two) above that.
+   */
+  static Config fleetConfig(FleetSimulationSettings settings) {
+    int maxConnections = 2 * settings.agents();
+    int maxOpenRequests = Integer.highestOneBit(2 * maxConnections - 1) << 1;
+    return ConfigFactory.parseString(String.join("\n",
+            "pekko.http.host-connection-pool.max-connections = " + maxConnections,
+            "pekko.http.host-connection-pool.max-open-requests = " + maxOpenRequests))
+        .withFallback(AgentRuntime.pekkoConfig())
+        .resolve();
+  }
+
+  /**
+   * A thousand agents each log every failed heartbeat (that is the agent's job); the simulation
+   * counts outcomes itself, so only errors are printed.
+   */
+  private static void quietAgentLogs() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.getLogger("io.sigma.agent.fleet").setLevel(Level.ERROR);
+      context.getLogger("io.sigma.agent.devapi").setLevel(Level.WARN);
+    }
+  }
+
+  private static long usedHeapAfterGc() throws InterruptedException {
+    long least = Long.MAX_VALUE;
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      sleepFor(Duration.ofMillis(200));
+      least = Math.min(least, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+    }
+    return least;
+  }
+
+  private static String machine() {
+    return Runtime.getRuntime().availableProcessors() + " cores, Java "
+        + System.getProperty("java.version");
+  }
+
+  private static void sleepUntil(Instant t) throws InterruptedException {
+    long millis = Duration.between(Instant.now(), t).toMillis();
+    if (millis > 0) {
+      Thread.sleep(millis);
+    }
+  }
+
+  private static void sleepFor(Duration d) throws InterruptedException {
+    Thread.sleep(d.toMillis());
+  }
+}
