@@ -130,9 +130,10 @@ public final class FleetSimulation {
       CountingSigmaApi.Outcomes outcomes = new CountingSigmaApi.Outcomes();
       FleetStatus[] statuses = new FleetStatus[k];
       Backoff backoff = new Backoff(settings.backoffInitial(), settings.backoffMax());
-      Instant fleetStart = Instant.now();
+      // Every agent's parts are built before the clock starts, so building a thousand clients
+      // does not compete with the first agents for the CPU.
+      SimulatedAgent.Parts[] parts = new SimulatedAgent.Parts[k];
       for (int i = 0; i < k; i++) {
-        sleepUntil(fleetStart.plus(settings.startSpread().multipliedBy(i).dividedBy(k)));
         statuses[i] = new FleetStatus(Clock.systemUTC());
         SyntheticHost host = new SyntheticHost(i, Clock.systemUTC());
         CountingSigmaApi api = new CountingSigmaApi(new HttpSigmaApi(fleet, url,
@@ -140,9 +141,13 @@ public final class FleetSimulation {
         RegistrationActor.Settings agentSettings = new RegistrationActor.Settings(
             Optional.of(host.hostname() + ".example.net"), 22, 9102, settings.interval(),
             backoff);
-        fleet.tell(new FleetRoot.SpawnAgent(String.format("agent-%05d", i),
-            new SimulatedAgent.Parts(agentSettings, api, host, statuses[i],
-                new SplittableRandom(settings.seed() + i))));
+        parts[i] = new SimulatedAgent.Parts(agentSettings, api, host, statuses[i],
+            new SplittableRandom(settings.seed() + i));
+      }
+      Instant fleetStart = Instant.now();
+      for (int i = 0; i < k; i++) {
+        sleepUntil(fleetStart.plus(settings.startSpread().multipliedBy(i).dividedBy(k)));
+        fleet.tell(new FleetRoot.SpawnAgent(String.format("agent-%05d", i), parts[i]));
       }
       Instant allHeartbeating = awaitAll(statuses,
           s -> s.isRegistered() && s.heartbeatSuccesses() > 0,
