@@ -27,6 +27,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -34,6 +36,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.LoggerFactory;
 
 /**
  * The root of one agent: builds its parts from the config and supervises them. In {@code --dev}
@@ -53,7 +56,22 @@ public final class AgentGuardian {
   private AgentGuardian() {}
 
   public static Behavior<Command> create(AgentConfig config) {
-    return Behaviors.setup(ctx -> config.dev() ? startDevApi(ctx, config) : startAgent(ctx, config));
+    return Behaviors.setup(ctx -> {
+      logShutdown(ctx);
+      return config.dev() ? startDevApi(ctx, config) : startAgent(ctx, config);
+    });
+  }
+
+  /** One line when the agent begins to stop (SIGTERM, or a start-up failure), and why. */
+  private static void logShutdown(ActorContext<Command> ctx) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(ctx.getSystem());
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "log-shutdown", () -> {
+      String reason = shutdown.getShutdownReason().map(Object::toString).orElse("unknown");
+      // Straight to SLF4J: Pekko's own logging is asynchronous and may not flush this late.
+      LoggerFactory.getLogger(AgentGuardian.class).info("Stopping sigma-agent ({}): unbinding servers, then "
+          + "stopping actors", reason.contains("JvmExitReason") ? "SIGTERM" : reason);
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
   }
 
   private static Behavior<Command> startDevApi(ActorContext<Command> ctx, AgentConfig config) {

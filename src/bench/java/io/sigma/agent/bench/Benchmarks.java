@@ -13,6 +13,7 @@ public final class Benchmarks {
   private static final String[][] BENCHMARKS = {
       {"devapi", "DevApiThroughput"},
       {"ports", "PortScanBenchmark"},
+      {"startup", "StartupBenchmark"},
       {"fleet", "FleetSimulation"},
   };
 
