@@ -67,9 +67,10 @@ final class FleetChart {
           SeriesLines.SOLID, 1.2f);
     }
 
-    double top = Math.max(report.received().stream().mapToLong(SecondCounts::total).max().orElse(1),
-        report.sent().stream().mapToLong(SecondCounts::total).max().orElse(1));
     double steady = report.steadyRate();
+    double top = Math.max(steady * FleetReport.GOAL_RATIO,
+        Math.max(report.received().stream().mapToLong(SecondCounts::total).max().orElse(1),
+            report.sent().stream().mapToLong(SecondCounts::total).max().orElse(1)));
     chart.addAnnotation(new AnnotationLine(steady, false, false));
     chart.addAnnotation(new AnnotationLine(steady * FleetReport.GOAL_RATIO, false, false));
     double right = phases.secondsSinceStart(phases.watchEnd());

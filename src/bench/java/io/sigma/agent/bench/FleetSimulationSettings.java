@@ -6,11 +6,11 @@ import java.time.Duration;
 
 /**
  * The fleet simulation's knobs, read from system properties (each with the goal scenario of
- * issue 5 as its default). The Maven bench profile forks a plain {@code java}, so pass them with
- * {@code JAVA_TOOL_OPTIONS}:
+ * issue 5 as its default). The Maven bench profile forks the benchmark JVM; pass them with
+ * {@code bench.jvm} (which replaces its default {@code -Xmx3g}, so keep that):
  *
  * <pre>
- * JAVA_TOOL_OPTIONS='-Dfleet.agents=100 -Dfleet.outage=30s' mvn -B -o -Pbench verify -Dbench=fleet
+ * mvn -B -Pbench verify -Dbench=fleet -Dbench.jvm="-Xmx3g -Dfleet.agents=100 -Dfleet.outage=30s"
  * </pre>
  *
  * <table>
