@@ -11,6 +11,7 @@ import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.ProcHostFacts;
 import io.sigma.agent.fleet.PublicIpWatcher;
 import io.sigma.agent.fleet.RegistrationActor;
+import io.sigma.agent.health.AgentHealth;
 import io.sigma.agent.host.HostAddressDiscovery;
 import io.sigma.agent.host.HostnameResolver;
 import io.sigma.agent.host.PublicIpLookup;
@@ -19,6 +20,13 @@ import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.metrics.FleetMetrics;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
+import io.sigma.agent.metrics.PortMetrics;
+import io.sigma.agent.ports.AllocationRoutes;
+import io.sigma.agent.ports.BindProbe;
+import io.sigma.agent.ports.LatestPortScan;
+import io.sigma.agent.ports.PortAllocator;
+import io.sigma.agent.ports.PortScanActor;
+import io.sigma.agent.ports.PortScanner;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -28,15 +36,19 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.LoggerFactory;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * The root of one agent: builds its parts from the config and supervises them. In {@code --dev}
@@ -49,6 +61,8 @@ public final class AgentGuardian {
 
   private record ServerBound(String what, String setting, ServerBinding binding, Throwable error)
       implements Command {}
+
+  private record ManagementStarted(Uri uri, Throwable error) implements Command {}
 
   /** The dev API's key: exercises the X-Api-Key path end to end. */
   static final String DEV_API_KEY = "dev-api-key";
@@ -105,6 +119,9 @@ public final class AgentGuardian {
     FleetStatus fleetStatus = new FleetStatus(Clock.systemUTC());
     AgentMetrics metrics = new AgentMetrics(hostname, true);
     FleetMetrics.register(metrics, fleetStatus);
+    AgentHealth health = AgentHealth.get(ctx.getSystem());
+    health.watchFleet(fleetStatus, AgentHealth.stallLimit(config.interval(), config.backoffMax(),
+        config.requestTimeout()));
 
     RegistrationActor.Settings settings = new RegistrationActor.Settings(config.alias(),
         config.sshPort(), config.metricsEnabled() ? config.metricsPort() : null,
@@ -121,15 +138,53 @@ public final class AgentGuardian {
 
     List<Route> routes = new ArrayList<>();
     routes.add(new MetricsRoutes(metrics.registry()).route());
+    routes.add(startPorts(ctx, config, metrics));
     if (config.metricsEnabled()) {
+      health.expectEndpoint("metrics server");
       ctx.pipeToSelf(MetricsServer.bind(ctx.getSystem(), config.metricsBind(),
               config.metricsPort(), routes),
           (binding, error) -> new ServerBound("metrics server", "--metrics-port / "
               + "AGENT_METRICS_PORT", binding, error));
     }
+    if (config.managementEnabled()) {
+      startManagement(ctx);
+    }
     ctx.getLog().info("Agent started for hostname {}; registering with {}", hostname,
         config.apiUrl());
     return running(ctx);
+  }
+
+  // ---- ports: scan actor, port metrics, POST /ports/allocate ----
+
+  /**
+   * With --port-scan: the scan actor, the port metrics and the allocator behind
+   * POST /ports/allocate. Without: the route alone, answering 503.
+   */
+  private static Route startPorts(ActorContext<Command> ctx, AgentConfig config,
+      AgentMetrics metrics) {
+    Executor blocking = ctx.getSystem().dispatchers()
+        .lookup(DispatcherSelector.fromConfig(PortScanActor.BLOCKING_DISPATCHER));
+    Optional<PortAllocator> allocator = Optional.empty();
+    if (config.portScan()) {
+      LatestPortScan latest = new LatestPortScan();
+      PortMetrics.register(metrics, latest);
+      ctx.spawn(supervised(PortScanActor.create(PortScanner.onProc(config.hostProc()),
+          config.portScanRange(), config.portScanInterval(), latest)), "port-scan");
+      allocator = Optional.of(new PortAllocator(config.portScanRange(), latest, new BindProbe(),
+          config.allocateReservation(), Clock.systemUTC()));
+    }
+    return new AllocationRoutes(allocator, config.allocateToken(), blocking).route();
+  }
+
+  // ---- health: pekko-management on --management-bind:--management-port ----
+
+  /**
+   * Starts pekko-management's HTTP endpoint (/alive, /ready; its address is in the actor
+   * system's config, see AgentRuntime); once bound, it stops with the system.
+   */
+  private static void startManagement(ActorContext<Command> ctx) {
+    ctx.pipeToSelf(PekkoManagement.get(ctx.getSystem().classicSystem()).start(),
+        ManagementStarted::new);
   }
 
   private static Behavior<Command> running(ActorContext<Command> ctx) {
@@ -141,6 +196,20 @@ public final class AgentGuardian {
             return stopForStartupFailure(ctx);
           }
           ctx.getLog().info("{} listening on {}", bound.what(), bound.binding().localAddress());
+          AgentHealth.get(ctx.getSystem()).endpointBound(bound.what());
+          return Behaviors.same();
+        })
+        .onMessage(ManagementStarted.class, started -> {
+          if (started.error() != null) {
+            ctx.getLog().error("Could not start the health endpoints: {}. Free the port or "
+                + "change --management-port / AGENT_MANAGEMENT_PORT (0 disables them). "
+                + "Stopping.", started.error().getMessage());
+            return stopForStartupFailure(ctx);
+          }
+          ctx.getLog().info("health endpoints listening on {} (/alive, /ready)", started.uri());
+          CoordinatedShutdown.get(ctx.getSystem()).addTask(
+              CoordinatedShutdown.PhaseServiceUnbind(), "stop-health-endpoints",
+              PekkoManagement.get(ctx.getSystem().classicSystem())::stop);
           return Behaviors.same();
         })
         .onMessage(DevApiStarted.class, ignored -> Behaviors.same())

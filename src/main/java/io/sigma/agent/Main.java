@@ -25,7 +25,7 @@ public final class Main {
     // stops by itself when the agent cannot start (a port it must bind is taken): exit 1 then.
     ActorSystem<AgentGuardian.Command> system =
         ActorSystem.create(AgentGuardian.create(run.config()), "sigma-agent",
-            AgentRuntime.pekkoConfig());
+            AgentRuntime.pekkoConfig(run.config()));
     system.getWhenTerminated().toCompletableFuture().join();
     boolean failed = CoordinatedShutdown.get(system).getShutdownReason()
         .map(StartupFailure.INSTANCE::equals).orElse(false);

@@ -14,6 +14,7 @@ public final class Benchmarks {
       {"devapi", "DevApiThroughput"},
       {"ports", "PortScanBenchmark"},
       {"startup", "StartupBenchmark"},
+      {"allocation", "AllocationBenchmark"},
       {"fleet", "FleetSimulation"},
   };
 

@@ -1,6 +1,7 @@
 package io.sigma.agent.config;
 
 import io.sigma.agent.host.Cidr;
+import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.PortRange;
 import java.net.URI;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ public record AgentConfig(
     boolean portScan,
     PortRange portScanRange,
     Duration portScanInterval,
-    Optional<String> allocateToken,
+    Optional<AllocationToken> allocateToken,
     Duration allocateReservation,
     boolean xdsEnabled,
     int xdsPort,

@@ -1,6 +1,7 @@
 package io.sigma.agent.config;
 
 import io.sigma.agent.host.Cidr;
+import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.PortRange;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -82,7 +83,7 @@ public final class ConfigLoader {
         v.bool(Setting.PORT_SCAN),
         v.custom(Setting.PORT_SCAN_RANGE, PortRange::parse),
         v.duration(Setting.PORT_SCAN_INTERVAL, second, day),
-        v.optionalText(Setting.ALLOCATE_TOKEN),
+        v.optionalText(Setting.ALLOCATE_TOKEN).map(AllocationToken::new),
         v.duration(Setting.ALLOCATE_RESERVATION, Duration.ZERO, Duration.ofHours(1)),
         v.bool(Setting.XDS_ENABLED),
         v.port(Setting.XDS_PORT, false),

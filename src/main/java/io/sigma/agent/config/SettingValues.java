@@ -1,9 +1,8 @@
 package io.sigma.agent.config;
 
-import java.net.InetAddress;
+import io.sigma.agent.host.IpLiterals;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -127,7 +126,7 @@ final class SettingValues {
 
   String bindAddress(Setting s) {
     return parse(s, t -> {
-      if (!isIpLiteral(t)) {
+      if (IpLiterals.parse(t).isEmpty()) {
         throw new IllegalArgumentException("must be an IP address such as 0.0.0.0 or 127.0.0.1");
       }
       return t;
@@ -183,29 +182,6 @@ final class SettingValues {
       s = s.substring(0, s.length() - 1);
     }
     return URI.create(s);
-  }
-
-  private static boolean isIpLiteral(String t) {
-    if (t.contains(":")) {
-      try {
-        // An IPv6 literal never triggers a DNS look-up.
-        InetAddress.getByName(t.startsWith("[") ? t : "[" + t + "]");
-        return true;
-      } catch (UnknownHostException e) {
-        return false;
-      }
-    }
-    String[] parts = t.split("\\.", -1);
-    if (parts.length != 4) {
-      return false;
-    }
-    for (String p : parts) {
-      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)
-          || Integer.parseInt(p) > 255) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static String human(Duration d) {

@@ -1,5 +1,6 @@
 package io.sigma.agent.devapi;
 
+import io.sigma.agent.host.IpLiterals;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -168,7 +169,7 @@ public final class DevApiRequests {
         throw ApiRejection.badRequest("ip_addresses[] entries must be objects");
       }
       String ip = requiredText(entry, "ip");
-      if (!IpLiterals.isIpAddress(ip)) {
+      if (IpLiterals.parse(ip).isEmpty()) {
         throw ApiRejection.badRequest("invalid IP address: " + ip);
       }
       String label = optionalText(entry, "label");

@@ -158,6 +158,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void allocateTokenIsRedactedInToStringAndSummary() {
+    AgentConfig c = run(Map.of("AGENT_ALLOCATE_TOKEN", "s3cret-token"));
+    assertTrue(c.allocateToken().orElseThrow().matches("s3cret-token"));
+    assertFalse(c.toString().contains("s3cret-token"), c.toString());
+    assertFalse(c.summary().contains("s3cret-token"), c.summary());
+  }
+
+  @Test
   void helpListsEveryFlagWithItsVariable() {
     ConfigLoader.Outcome.Exit exit = exit(NO_ENV, "--help");
     assertEquals(0, exit.status());

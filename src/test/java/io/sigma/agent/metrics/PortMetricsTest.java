@@ -1,0 +1,139 @@
+package io.sigma.agent.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sigma.agent.ports.LatestPortScan;
+import io.sigma.agent.ports.ListenerAttribution;
+import io.sigma.agent.ports.ListenerSource;
+import io.sigma.agent.ports.PortRange;
+import io.sigma.agent.ports.PortScan;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.junit.jupiter.api.Test;
+
+/** The port metrics as client_java writes them, in both exposition formats. */
+class PortMetricsTest {
+  private static final String OPEN_METRICS = "application/openmetrics-text; version=1.0.0";
+  private static final PortRange RANGE = new PortRange(10000, 10009);
+
+  private final AgentMetrics metrics = new AgentMetrics("vps-1", false);
+  private final LatestPortScan latest = new LatestPortScan();
+  private final MetricsRoutes routes = new MetricsRoutes(metrics.registry());
+
+  PortMetricsTest() {
+    PortMetrics.register(metrics, latest);
+  }
+
+  private static PortScan scan(int inUse, Map<ListenerSource, Integer> counts,
+      Map<String, Integer> other, Duration took) {
+    BitSet occupied = new BitSet();
+    occupied.set(RANGE.first(), RANGE.first() + inUse);
+    return new PortScan(RANGE, occupied, new ListenerAttribution(counts, other), Instant.EPOCH,
+        took);
+  }
+
+  private String scrape(String accept) {
+    HttpResponse response = routes.scrape(accept);
+    assertEquals(200, response.status().intValue());
+    return ((HttpEntity.Strict) response.entity()).getData().utf8String();
+  }
+
+  private static List<String> samples(String exposition, String name) {
+    return exposition.lines().filter(l -> l.startsWith(name + "{")).toList();
+  }
+
+  @Test
+  void beforeTheFirstScanThereAreNoSamples() {
+    String text = scrape(null);
+    for (String name : List.of("sigma_ports_total", "sigma_ports_available",
+        "sigma_ports_in_use", "sigma_ports_used", "sigma_ports_other_detail",
+        "sigma_port_scan_duration_seconds")) {
+      assertEquals(List.of(), samples(text, name), name);
+    }
+  }
+
+  @Test
+  void textFormatCarriesTheOriginalNamesWithTheHostnameLabel() {
+    latest.set(scan(3, Map.of(ListenerSource.ENVOY, 4, ListenerSource.SSHD, 1,
+        ListenerSource.OTHER, 3), Map.of("redis-server", 2, "java", 1), Duration.ofMillis(250)));
+    String text = scrape(null);
+    assertTrue(text.contains("# TYPE sigma_ports_total counter\n"), text);
+    assertEquals(List.of("sigma_ports_total{hostname=\"vps-1\"} 10.0"),
+        samples(text, "sigma_ports_total"));
+    assertEquals(List.of("sigma_ports_available{hostname=\"vps-1\"} 7.0"),
+        samples(text, "sigma_ports_available"));
+    assertEquals(List.of("sigma_ports_in_use{hostname=\"vps-1\"} 3.0"),
+        samples(text, "sigma_ports_in_use"));
+    assertEquals(List.of(
+            "sigma_ports_used{hostname=\"vps-1\",source=\"envoy\"} 4.0",
+            "sigma_ports_used{hostname=\"vps-1\",source=\"nginx\"} 0.0",
+            "sigma_ports_used{hostname=\"vps-1\",source=\"node_exporter\"} 0.0",
+            "sigma_ports_used{hostname=\"vps-1\",source=\"other\"} 3.0",
+            "sigma_ports_used{hostname=\"vps-1\",source=\"sshd\"} 1.0",
+            "sigma_ports_used{hostname=\"vps-1\",source=\"unknown\"} 0.0",
+            "sigma_ports_used{hostname=\"vps-1\",source=\"xray\"} 0.0"),
+        samples(text, "sigma_ports_used"));
+    assertEquals(List.of(
+            "sigma_ports_other_detail{hostname=\"vps-1\",process=\"java\"} 1.0",
+            "sigma_ports_other_detail{hostname=\"vps-1\",process=\"redis-server\"} 2.0"),
+        samples(text, "sigma_ports_other_detail"));
+    assertEquals(List.of("sigma_port_scan_duration_seconds{hostname=\"vps-1\"} 0.25"),
+        samples(text, "sigma_port_scan_duration_seconds"));
+    assertTrue(text.contains("# TYPE sigma_ports_used gauge\n"), text);
+  }
+
+  @Test
+  void everySourceIsPresentEvenWithNoListenersAtAll() {
+    latest.set(scan(0, Map.of(), Map.of(), Duration.ZERO));
+    List<String> used = samples(scrape(null), "sigma_ports_used");
+    assertEquals(ListenerSource.values().length, used.size());
+    for (ListenerSource source : ListenerSource.values()) {
+      assertTrue(used.contains("sigma_ports_used{hostname=\"vps-1\",source=\"" + source.label()
+          + "\"} 0.0"), used.toString());
+    }
+    assertEquals(List.of(), samples(scrape(null), "sigma_ports_other_detail"));
+  }
+
+  @Test
+  void openMetricsByContentNegotiation() {
+    latest.set(scan(2, Map.of(ListenerSource.XRAY, 2), Map.of(), Duration.ofMillis(5)));
+    HttpResponse response = routes.scrape(OPEN_METRICS);
+    assertTrue(response.entity().getContentType().toString()
+        .startsWith("application/openmetrics-text"), response.entity().getContentType()::toString);
+    String om = scrape(OPEN_METRICS);
+    assertTrue(om.contains("# TYPE sigma_ports counter\n"), om);
+    assertEquals(List.of("sigma_ports_total{hostname=\"vps-1\"} 10.0"),
+        samples(om, "sigma_ports_total"));
+    assertTrue(om.contains("# UNIT sigma_port_scan_duration_seconds seconds\n"), om);
+    assertTrue(samples(om, "sigma_ports_used").contains(
+        "sigma_ports_used{hostname=\"vps-1\",source=\"xray\"} 2.0"), om);
+    assertTrue(om.endsWith("# EOF\n"), "OpenMetrics ends with # EOF");
+    assertFalse(scrape(null).contains("# EOF"), "the text format has no # EOF");
+  }
+
+  @Test
+  void eachScrapeReadsTheLatestScan() {
+    latest.set(scan(1, Map.of(), Map.of(), Duration.ZERO));
+    assertEquals(List.of("sigma_ports_in_use{hostname=\"vps-1\"} 1.0"),
+        samples(scrape(null), "sigma_ports_in_use"));
+    latest.set(scan(6, Map.of(), Map.of(), Duration.ZERO));
+    assertEquals(List.of("sigma_ports_in_use{hostname=\"vps-1\"} 6.0"),
+        samples(scrape(null), "sigma_ports_in_use"));
+  }
+
+  @Test
+  void oddProcessNamesAreEscapedNotBroken() {
+    latest.set(scan(0, Map.of(ListenerSource.OTHER, 1), Map.of("we\"ird\\na\nme", 1),
+        Duration.ZERO));
+    assertEquals(
+        List.of("sigma_ports_other_detail{hostname=\"vps-1\",process=\"we\\\"ird\\\\na\\nme\"} 1.0"),
+        samples(scrape(null), "sigma_ports_other_detail"));
+  }
+}
