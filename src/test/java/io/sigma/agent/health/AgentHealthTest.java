@@ -31,10 +31,11 @@ class AgentHealthTest {
     // defaults: interval 60 s, backoff cap 300 s, request timeout 10 s
     assertEquals(Duration.ofSeconds(620), AgentHealth.stallLimit(Duration.ofSeconds(60),
         Duration.ofSeconds(300), Duration.ofSeconds(10)));
-    // a long interval dominates a short backoff cap (interval + 10% jitter)
-    assertEquals(Duration.ofSeconds(152), AgentHealth.stallLimit(Duration.ofSeconds(60),
+    // a long interval dominates a short backoff cap (the first heartbeat after a registration
+    // may come 1.5 intervals later)
+    assertEquals(Duration.ofSeconds(200), AgentHealth.stallLimit(Duration.ofSeconds(60),
         Duration.ofSeconds(1), Duration.ofSeconds(10)));
-    assertEquals(Duration.ofMillis(2400), AgentHealth.stallLimit(Duration.ofSeconds(1),
+    assertEquals(Duration.ofMillis(3200), AgentHealth.stallLimit(Duration.ofSeconds(1),
         Duration.ofSeconds(1), Duration.ofMillis(100)));
   }
 
