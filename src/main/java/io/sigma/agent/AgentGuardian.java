@@ -27,6 +27,14 @@ import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.PortAllocator;
 import io.sigma.agent.ports.PortScanActor;
 import io.sigma.agent.ports.PortScanner;
+import io.sigma.agent.metrics.XdsMetrics;
+import io.sigma.agent.xds.AdsService;
+import io.sigma.agent.xds.ConfigPoller;
+import io.sigma.agent.xds.NodeConfigStore;
+import io.sigma.agent.xds.SnapshotRegistry;
+import io.sigma.agent.xds.XdsServer;
+import io.sigma.agent.xds.XdsStatusRoutes;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -39,12 +47,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.LoggerFactory;
@@ -52,20 +60,25 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * The root of one agent: builds its parts from the config and supervises them. In {@code --dev}
- * mode it first starts the embedded sigma-api and points the agent at it.
+ * mode it first starts the embedded sigma-api and points the agent at it. With
+ * {@code --xds-enabled} it also runs the Envoy control plane (see {@code io.sigma.agent.xds}).
+ * A server that cannot bind its port (metrics, xDS) stops the agent with {@link StartupFailure}.
  */
 public final class AgentGuardian {
   public sealed interface Command {}
 
   private record DevApiStarted(String url, Throwable error) implements Command {}
 
-  private record ServerBound(String what, String setting, ServerBinding binding, Throwable error)
+  private record ServerBound(String what, String setting, InetSocketAddress address, Throwable error)
       implements Command {}
 
   private record ManagementStarted(Uri uri, Throwable error) implements Command {}
 
   /** The dev API's key: exercises the X-Api-Key path end to end. */
   static final String DEV_API_KEY = "dev-api-key";
+
+  /** How long open ADS streams get to finish when the agent stops. */
+  static final Duration XDS_STOP_DEADLINE = Duration.ofSeconds(1);
 
   private AgentGuardian() {}
 
@@ -126,7 +139,7 @@ public final class AgentGuardian {
     RegistrationActor.Settings settings = new RegistrationActor.Settings(config.alias(),
         config.sshPort(), config.metricsEnabled() ? config.metricsPort() : null,
         config.interval(), new Backoff(config.backoffInitial(), config.backoffMax()));
-    var registration = ctx.spawn(supervised(RegistrationActor.create(settings, api, host,
+    ActorRef<RegistrationActor.Command> registration = ctx.spawn(supervised(RegistrationActor.create(settings, api, host,
         fleetStatus, new SplittableRandom())), "registration");
 
     if (config.publicIpLookup()) {
@@ -139,12 +152,15 @@ public final class AgentGuardian {
     List<Route> routes = new ArrayList<>();
     routes.add(new MetricsRoutes(metrics.registry()).route());
     routes.add(startPorts(ctx, config, metrics));
+    if (config.xdsEnabled()) {
+      routes.add(startXds(ctx, config, api, registration, metrics));
+    }
     if (config.metricsEnabled()) {
       health.expectEndpoint("metrics server");
       ctx.pipeToSelf(MetricsServer.bind(ctx.getSystem(), config.metricsBind(),
               config.metricsPort(), routes),
           (binding, error) -> new ServerBound("metrics server", "--metrics-port / "
-              + "AGENT_METRICS_PORT", binding, error));
+              + "AGENT_METRICS_PORT", binding == null ? null : binding.localAddress(), error));
     }
     if (config.managementEnabled()) {
       startManagement(ctx);
@@ -187,6 +203,30 @@ public final class AgentGuardian {
         ManagementStarted::new);
   }
 
+  /**
+   * The Envoy control plane: snapshot registry, config poller (saved configs served at once, then
+   * sigma-api polled once registered), ADS server on --xds-bind:--xds-port. Returns the
+   * {@code /xds/status} route for the metrics server.
+   */
+  private static Route startXds(ActorContext<Command> ctx, AgentConfig config, SigmaApi api,
+      ActorRef<RegistrationActor.Command> registration, AgentMetrics metrics) {
+    Clock clock = Clock.systemUTC();
+    XdsMetrics xdsMetrics = new XdsMetrics(metrics);
+    ActorRef<SnapshotRegistry.Command> registry = ctx.spawn(SnapshotRegistry.create(), "xds-registry");
+    ConfigPoller.Settings settings = new ConfigPoller.Settings(config.xdsPollInterval(),
+        new Backoff(config.backoffInitial(), config.backoffMax()));
+    ActorRef<ConfigPoller.Command> poller = ctx.spawn(supervised(ConfigPoller.create(settings, api,
+        registration, registry, new NodeConfigStore(config.stateDir().resolve("xds"), clock),
+        xdsMetrics, clock, new SplittableRandom())), "xds-poller",
+        DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
+    AdsService ads = new AdsService(registry, xdsMetrics, clock);
+    ctx.pipeToSelf(XdsServer.start(ctx.getSystem(), ads, config.xdsBind(), config.xdsPort())
+            .thenApply(server -> server.addToCoordinatedShutdown(XDS_STOP_DEADLINE, ctx.getSystem())),
+        (server, error) -> new ServerBound("xDS server", "--xds-port / AGENT_XDS_PORT",
+            server == null ? null : server.localAddress(), error));
+    return new XdsStatusRoutes(registry, poller, ctx.getSystem(), clock).route();
+  }
+
   private static Behavior<Command> running(ActorContext<Command> ctx) {
     return Behaviors.receive(Command.class)
         .onMessage(ServerBound.class, bound -> {
@@ -195,7 +235,7 @@ public final class AgentGuardian {
                 + "Stopping.", bound.what(), bound.error().getMessage(), bound.setting());
             return stopForStartupFailure(ctx);
           }
-          ctx.getLog().info("{} listening on {}", bound.what(), bound.binding().localAddress());
+          ctx.getLog().info("{} listening on {}", bound.what(), bound.address());
           AgentHealth.get(ctx.getSystem()).endpointBound(bound.what());
           return Behaviors.same();
         })

@@ -15,6 +15,7 @@ public final class Benchmarks {
       {"ports", "PortScanBenchmark"},
       {"startup", "StartupBenchmark"},
       {"allocation", "AllocationBenchmark"},
+      {"xds", "XdsFanoutBenchmark"},
       {"fleet", "FleetSimulation"},
   };
 

@@ -139,8 +139,7 @@ public final class HttpSigmaApi implements SigmaApi {
     // The body is always read to the end (toStrict), even after the caller's deadline passed, so
     // a late answer frees its pooled connection instead of stalling the pool.
     CompletionStage<StrictResponse> strict = Http.get(system)
-        .singleRequest(request, Http.get(system).defaultClientHttpsContext(), poolSettings,
-            system.classicSystem().log())
+        .singleRequest(request, OnDemandTls.CLIENT, poolSettings, system.classicSystem().log())
         .thenCompose(r -> r.entity().toStrict(timeout.toMillis(), system)
             .thenApply(e -> new StrictResponse(r, e.getData())));
     return strict.toCompletableFuture()

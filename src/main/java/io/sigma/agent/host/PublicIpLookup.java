@@ -1,5 +1,6 @@
 package io.sigma.agent.host;
 
+import io.sigma.agent.api.OnDemandTls;
 import io.sigma.agent.api.IpAddress;
 import java.net.Inet4Address;
 import java.net.URI;
@@ -92,7 +93,7 @@ public final class PublicIpLookup {
     }
     this.timeout = timeout;
     this.http = Http.get(system);
-    this.httpsContext = http.defaultClientHttpsContext();
+    this.httpsContext = OnDemandTls.CLIENT;
     // No retries (a failing service means: ask the next one), and no connection attempt or
     // silent connection outlives the deadline.
     this.poolSettings = ConnectionPoolSettings.create(system.classicSystem())

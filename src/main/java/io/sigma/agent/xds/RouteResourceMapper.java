@@ -1,6 +1,7 @@
 package io.sigma.agent.xds;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
@@ -92,10 +93,21 @@ public final class RouteResourceMapper {
     List<Any> clusters = new ArrayList<>(accepted.size());
     List<Any> listeners = new ArrayList<>(accepted.size());
     for (EnvoyRoute route : accepted) {
-      clusters.add(Any.pack(cluster(route)));
-      listeners.add(Any.pack(listener(route)));
+      clusters.add(packed(cluster(route), TypeUrls.CLUSTER));
+      listeners.add(packed(listener(route), TypeUrls.LISTENER));
     }
     return new RouteMapping(clusters, listeners, accepted, rejected);
+  }
+
+  /**
+   * {@code Any.pack(resource)}, with the type URL held as bytes: every response to every stream
+   * serializes these Anys again, and a type URL held as a String is UTF-8 encoded each time.
+   */
+  static Any packed(com.google.protobuf.Message resource, String typeUrl) {
+    return Any.newBuilder()
+        .setTypeUrlBytes(ByteString.copyFromUtf8(typeUrl))
+        .setValue(resource.toByteString())
+        .build();
   }
 
   /** Why {@code route} makes no resources on its own, or null when it is servable. */

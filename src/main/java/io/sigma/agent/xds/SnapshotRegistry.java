@@ -3,9 +3,11 @@ package io.sigma.agent.xds;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -23,16 +25,25 @@ import org.slf4j.Logger;
  * {@code tell}s snapshots to streams; each stream keeps the newest one and drops older ones it has
  * not consumed yet, so a slow stream never holds the registry back. A stream that ends is dropped
  * ({@link StreamClosed}, or when its inlet actor stops).
+ *
+ * <p>Whoever needs to know which node.ids have Envoys connected (the poller, to register node.ids
+ * sigma-api does not know) sends {@link WatchConnectedNodes} and gets {@link ConnectedNodes}.
  */
 public final class SnapshotRegistry {
 
   /** The registry's protocol. */
   public sealed interface Command
-      permits SetSnapshot, RemoveNode, Subscribe, StreamUpdated, StreamClosed, GetStatus, GetSnapshot,
-          SubscriberTerminated {}
+      permits SetSnapshot, SetSnapshotIfAbsent, RemoveNode, Subscribe, StreamUpdated, StreamClosed, GetStatus, GetSnapshot,
+          WatchConnectedNodes, SubscriberTerminated, WatcherTerminated {}
 
   /** Serve {@code snapshot} to its node from now on (replacing any earlier one) and push it. */
   public record SetSnapshot(XdsSnapshot snapshot) implements Command {}
+
+  /**
+   * Serve {@code snapshot} only if its node has none yet: for configs saved before a restart,
+   * which must never replace a newer one the registry already has (e.g. when the poller restarts).
+   */
+  public record SetSnapshotIfAbsent(XdsSnapshot snapshot) implements Command {}
 
   /**
    * The node is gone from the config source: drop its snapshot. Its connected streams get an empty
@@ -59,7 +70,22 @@ public final class SnapshotRegistry {
   /** Ask for the snapshot currently served to {@code nodeId}. */
   public record GetSnapshot(String nodeId, ActorRef<Optional<XdsSnapshot>> replyTo) implements Command {}
 
+  /**
+   * Tell {@code watcher} the node.ids that have at least one connected stream: at once, then
+   * each time that set changes (a node's first stream opens or its last one closes).
+   */
+  public record WatchConnectedNodes(ActorRef<ConnectedNodes> watcher) implements Command {}
+
+  /** The node.ids with at least one connected ADS stream, in the order they connected. */
+  public record ConnectedNodes(Set<String> nodeIds) {
+    public ConnectedNodes {
+      nodeIds = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(nodeIds));
+    }
+  }
+
   private record SubscriberTerminated(long streamId) implements Command {}
+
+  private record WatcherTerminated(ActorRef<ConnectedNodes> watcher) implements Command {}
 
   private record Subscription(ActorRef<XdsSnapshot> subscriber, StreamStatus status) {}
 
@@ -76,6 +102,9 @@ public final class SnapshotRegistry {
     private final Logger log;
     private final Map<String, XdsSnapshot> snapshots = new HashMap<>();
     private final Map<Long, Subscription> streams = new LinkedHashMap<>();
+    /** Open streams per node.id; a node without streams has no entry. */
+    private final Map<String, Integer> streamCounts = new LinkedHashMap<>();
+    private final List<ActorRef<ConnectedNodes>> watchers = new ArrayList<>();
 
     Registry(ActorContext<Command> context) {
       this.context = context;
@@ -85,6 +114,7 @@ public final class SnapshotRegistry {
     Behavior<Command> receive() {
       return Behaviors.receive(Command.class)
           .onMessage(SetSnapshot.class, this::onSetSnapshot)
+          .onMessage(SetSnapshotIfAbsent.class, this::onSetSnapshotIfAbsent)
           .onMessage(RemoveNode.class, this::onRemoveNode)
           .onMessage(Subscribe.class, this::onSubscribe)
           .onMessage(StreamUpdated.class, this::onStreamUpdated)
@@ -92,6 +122,11 @@ public final class SnapshotRegistry {
           .onMessage(SubscriberTerminated.class, message -> forget(message.streamId()))
           .onMessage(GetStatus.class, this::onGetStatus)
           .onMessage(GetSnapshot.class, this::onGetSnapshot)
+          .onMessage(WatchConnectedNodes.class, this::onWatchConnectedNodes)
+          .onMessage(WatcherTerminated.class, message -> {
+            watchers.remove(message.watcher());
+            return Behaviors.same();
+          })
           .build();
     }
 
@@ -106,6 +141,21 @@ public final class SnapshotRegistry {
       log.debug("xDS registry: node {} now at version {} ({} routes), pushed to {} streams",
           snapshot.nodeId(), snapshot.version(), snapshot.routeCount(), pushed);
       return Behaviors.same();
+    }
+
+    private Behavior<Command> onSetSnapshotIfAbsent(SetSnapshotIfAbsent message) {
+      XdsSnapshot snapshot = message.snapshot();
+      if (snapshot == null) {
+        log.warn("xDS registry: SetSnapshotIfAbsent without a snapshot ignored");
+        return Behaviors.same();
+      }
+      XdsSnapshot current = snapshots.get(snapshot.nodeId());
+      if (current != null) {
+        log.debug("xDS registry: node {} already at version {}; saved version {} not applied",
+            snapshot.nodeId(), current.version(), snapshot.version());
+        return Behaviors.same();
+      }
+      return onSetSnapshot(new SetSnapshot(snapshot));
     }
 
     private Behavior<Command> onRemoveNode(RemoveNode message) {
@@ -124,7 +174,10 @@ public final class SnapshotRegistry {
     private Behavior<Command> onSubscribe(Subscribe message) {
       StreamStatus status = message.initialStatus();
       context.watchWith(message.subscriber(), new SubscriberTerminated(status.streamId()));
-      streams.put(status.streamId(), new Subscription(message.subscriber(), status));
+      Subscription replaced = streams.put(status.streamId(), new Subscription(message.subscriber(), status));
+      if (replaced == null && streamCounts.merge(status.nodeId(), 1, Integer::sum) == 1) {
+        tellWatchers();
+      }
       XdsSnapshot current = snapshots.get(status.nodeId());
       if (current != null) {
         message.subscriber().tell(current);
@@ -147,8 +200,30 @@ public final class SnapshotRegistry {
       Subscription gone = streams.remove(streamId);
       if (gone != null) {
         context.unwatch(gone.subscriber());
+        String nodeId = gone.status().nodeId();
+        if (streamCounts.merge(nodeId, -1, Integer::sum) <= 0) {
+          streamCounts.remove(nodeId);
+          tellWatchers();
+        }
       }
       return Behaviors.same();
+    }
+
+    private Behavior<Command> onWatchConnectedNodes(WatchConnectedNodes message) {
+      if (!watchers.contains(message.watcher())) {
+        watchers.add(message.watcher());
+        context.watchWith(message.watcher(), new WatcherTerminated(message.watcher()));
+      }
+      message.watcher().tell(new ConnectedNodes(streamCounts.keySet()));
+      return Behaviors.same();
+    }
+
+    private void tellWatchers() {
+      if (watchers.isEmpty()) {
+        return;
+      }
+      ConnectedNodes connected = new ConnectedNodes(streamCounts.keySet());
+      watchers.forEach(watcher -> watcher.tell(connected));
     }
 
     private Behavior<Command> onGetStatus(GetStatus message) {

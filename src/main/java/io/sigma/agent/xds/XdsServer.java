@@ -9,7 +9,10 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
+import org.apache.pekko.japi.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * HTTP/2 on; no idle timeout, because an ADS stream is legitimately silent for as long as the
  * node's config does not change (Pekko's default 60 s idle timeout resets it); HTTP/2 PINGs every
  * {@link #PING_INTERVAL} instead, so a vanished Envoy's stream is closed after a missed PING.
+ *
+ * <p>Responses are never compressed, whatever {@code grpc-accept-encoding} a client offers (Google
+ * gRPC clients offer gzip): Envoy is on the same host, so gzip would only burn the VPS's one CPU,
+ * once per response and stream. Compressed requests are still understood.
  */
 public final class XdsServer {
 
@@ -48,7 +55,7 @@ public final class XdsServer {
     return Http.get(system)
         .newServerAt(bindHost, port)
         .adaptSettings(XdsServer::serverSettings)
-        .bind(AggregatedDiscoveryServiceHandlerFactory.create(service, system))
+        .bind(uncompressedResponses(AggregatedDiscoveryServiceHandlerFactory.create(service, system)))
         .whenComplete((binding, failure) -> {
           if (failure != null) {
             log.error("xDS server could not bind {}:{}: {}; Envoys on this host get no dynamic config",
@@ -60,12 +67,38 @@ public final class XdsServer {
         .thenApply(XdsServer::new);
   }
 
+  /**
+   * Pending connections the listen socket holds (Pekko's default is 100): Envoys that restart
+   * together, e.g. after a reboot or an agent restart, reconnect at once, and a full backlog costs
+   * each late one a SYN retry (a second or more) before it gets its config.
+   */
+  static final int ACCEPT_BACKLOG = 1024;
+
+  /** The gRPC request header by which a client offers response compressions. */
+  static final String ACCEPT_ENCODING = "grpc-accept-encoding";
+
+  /** {@code handler} answering every request uncompressed (it sees no compression offer). */
+  static Function<HttpRequest, CompletionStage<HttpResponse>> uncompressedResponses(
+      Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return request -> handler.apply(request.removeHeader(ACCEPT_ENCODING));
+  }
+
   /** The ADS binding's settings: {@code base} with HTTP/2 on, no idle timeout and HTTP/2 PINGs. */
   static ServerSettings serverSettings(ServerSettings base) {
     return base
         .withEnableHttp2(true)
+        .withBacklog(ACCEPT_BACKLOG)
         .withTimeouts(base.getTimeouts().withIdleTimeout(scala.concurrent.duration.Duration.Inf()))
         .withHttp2Settings(base.getHttp2Settings().withPingInterval(PING_INTERVAL));
+  }
+
+  /**
+   * Stops the server in the actor system's CoordinatedShutdown (service-unbind phase), giving open
+   * streams at most {@code hardDeadline}; returns this server.
+   */
+  public XdsServer addToCoordinatedShutdown(Duration hardDeadline, ActorSystem<?> system) {
+    binding.addToCoordinatedShutdown(hardDeadline, system);
+    return this;
   }
 
   /** The bound address (with the real port when 0 was asked). */

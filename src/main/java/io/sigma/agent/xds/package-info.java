@@ -14,20 +14,24 @@
  *   <li>{@link io.sigma.agent.xds.AdsService}: the generated gRPC service; one Pekko Streams
  *       pipeline per stream. {@link io.sigma.agent.xds.XdsServer}: its HTTP/2 binding.
  *   <li>{@link io.sigma.agent.xds.XdsEvents}: hooks for metrics (no-op by default).
+ *   <li>{@link io.sigma.agent.xds.ConfigPoller} (actor): the config source. Serves the configs saved
+ *       by {@link io.sigma.agent.xds.NodeConfigStore} at once, then polls sigma-api for the VPS's
+ *       nodes and the routes of changed nodes, sets snapshots, removes nodes gone from the API,
+ *       registers unknown connected node.ids; {@link io.sigma.agent.xds.PollerEvents} for metrics.
+ *   <li>{@link io.sigma.agent.xds.XdsStatusRoutes}: {@code GET /xds/status}, the
+ *       {@link io.sigma.agent.xds.XdsStatusReport} of the registry and the poller, as JSON.
  * </ul>
  *
- * <p>Wiring:
+ * <p>Wiring (as {@code AgentGuardian} does it; {@code XdsMetrics} implements both event hooks):
  * <pre>{@code
+ * XdsMetrics xdsMetrics = new XdsMetrics(agentMetrics);
  * ActorRef<SnapshotRegistry.Command> registry = context.spawn(SnapshotRegistry.create(), "xds-registry");
- * AdsService ads = new AdsService(registry, XdsEvents.NO_OP, Clock.systemUTC());
- * XdsServer.start(system, ads, XdsServer.DEFAULT_BIND_HOST, xdsPort);   // CompletionStage<XdsServer>
- *
- * // config source, per node whose config_version changed:
- * RouteMapping mapping = mapper.map(routes);
- * mapping.rejected().forEach(r -> ...log r.describe(), count r.reason()...);
- * registry.tell(new SnapshotRegistry.SetSnapshot(mapping.toSnapshot(node.nodeId(), node.configVersion())));
- * // per node that disappeared from sigma-api:
- * registry.tell(new SnapshotRegistry.RemoveNode(nodeId));
+ * ActorRef<ConfigPoller.Command> poller = context.spawn(ConfigPoller.create(
+ *     new ConfigPoller.Settings(pollInterval, new Backoff(backoffInitial, backoffMax)), sigmaApi,
+ *     registrationActor, registry, new NodeConfigStore(stateDir.resolve("xds"), clock), xdsMetrics,
+ *     clock, new SplittableRandom()), "xds-poller");
+ * XdsServer.start(system, new AdsService(registry, xdsMetrics, clock), xdsBind, xdsPort);
+ * metricsRoutes.add(new XdsStatusRoutes(registry, poller, system, clock).route());
  * }</pre>
  */
 package io.sigma.agent.xds;

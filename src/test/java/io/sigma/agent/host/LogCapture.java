@@ -8,12 +8,12 @@ import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /** Collects what a class logs (debug and up) through the real logback, for asserting on warnings. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
   private final Logger logger;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
   private final Level previousLevel;
 
-  LogCapture(Class<?> source) {
+  public LogCapture(Class<?> source) {
     this.logger = (Logger) LoggerFactory.getLogger(source);
     this.previousLevel = logger.getLevel();
     logger.setLevel(Level.DEBUG);
@@ -22,7 +22,7 @@ final class LogCapture implements AutoCloseable {
   }
 
   /** The formatted messages logged at {@code level} so far. */
-  List<String> messages(Level level) {
+  public List<String> messages(Level level) {
     return appender.list.stream()
         .filter(e -> e.getLevel() == level)
         .map(ILoggingEvent::getFormattedMessage)

@@ -1,11 +1,12 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.xds.AdsTestClient.clusterNames;
+import static io.sigma.agent.xds.AdsTestClient.unpack;
 import static io.sigma.agent.xds.Routes.route;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
 import com.typesafe.config.ConfigFactory;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.ProxyProtocolConfig;
@@ -79,7 +80,7 @@ class AdsServiceIT {
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
       assertEquals("5", clusters.getVersionInfo());
       assertFalse(clusters.getNonce().isEmpty());
-      List<Cluster> decoded = unpack(clusters.getResourcesList(), Cluster.class);
+      List<Cluster> decoded = unpack(clusters, Cluster.class);
       assertEquals(List.of("cluster-db", "cluster-web", "cluster-mail"), decoded.stream().map(Cluster::getName).toList());
       assertEquals(List.of(Cluster.DiscoveryType.STATIC, Cluster.DiscoveryType.STRICT_DNS, Cluster.DiscoveryType.LOGICAL_DNS),
           decoded.stream().map(Cluster::getType).toList());
@@ -98,7 +99,7 @@ class AdsServiceIT {
       envoy.subscribe(TypeUrls.LISTENER);
       DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
       assertEquals("5", listeners.getVersionInfo());
-      List<Listener> decodedListeners = unpack(listeners.getResourcesList(), Listener.class);
+      List<Listener> decodedListeners = unpack(listeners, Listener.class);
       assertEquals(List.of("listener-db", "listener-web", "listener-mail"),
           decodedListeners.stream().map(Listener::getName).toList());
       assertEquals(List.of(10001, 10002, 10003),
@@ -129,12 +130,12 @@ class AdsServiceIT {
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
       assertEquals("2", clusters.getVersionInfo());
       assertEquals(List.of("cluster-a", "cluster-b"),
-          unpack(clusters.getResourcesList(), Cluster.class).stream().map(Cluster::getName).toList());
+          unpack(clusters, Cluster.class).stream().map(Cluster::getName).toList());
       envoy.ack(clusters);
       DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
       assertEquals("2", listeners.getVersionInfo());
       assertEquals(List.of("listener-a", "listener-b"),
-          unpack(listeners.getResourcesList(), Listener.class).stream().map(Listener::getName).toList());
+          unpack(listeners, Listener.class).stream().map(Listener::getName).toList());
       envoy.ack(listeners);
 
       awaitStream(node, s -> "2".equals(acked(s, TypeUrls.CLUSTER)) && "2".equals(acked(s, TypeUrls.LISTENER)));
@@ -218,9 +219,9 @@ class AdsServiceIT {
       DiscoveryResponse xClusters = x.next(TypeUrls.CLUSTER);
       DiscoveryResponse yClusters = y.next(TypeUrls.CLUSTER);
       assertEquals("1", xClusters.getVersionInfo());
-      assertEquals(List.of("cluster-x"), names(xClusters));
+      assertEquals(List.of("cluster-x"), clusterNames(xClusters));
       assertEquals("7", yClusters.getVersionInfo());
-      assertEquals(List.of("cluster-y1", "cluster-y2"), names(yClusters));
+      assertEquals(List.of("cluster-y1", "cluster-y2"), clusterNames(yClusters));
       x.ack(xClusters);
       y.ack(yClusters);
       awaitStream("node-x", s -> "1".equals(acked(s, TypeUrls.CLUSTER)));
@@ -232,9 +233,9 @@ class AdsServiceIT {
       DiscoveryResponse xPushed = x.next(TypeUrls.CLUSTER);
       DiscoveryResponse yPushed = y.next(TypeUrls.CLUSTER);
       assertEquals("2", xPushed.getVersionInfo());
-      assertEquals(List.of("cluster-x2"), names(xPushed));
+      assertEquals(List.of("cluster-x2"), clusterNames(xPushed));
       assertEquals("8", yPushed.getVersionInfo(), "node-y's first push is its own, not node-x's");
-      assertEquals(List.of("cluster-y3"), names(yPushed));
+      assertEquals(List.of("cluster-y3"), clusterNames(yPushed));
     }
   }
 
@@ -273,7 +274,7 @@ class AdsServiceIT {
       int last = 30;
       for (int version = 2; version <= last; version++) {
         setSnapshot(node, version, manyRoutes(version, 50));
-        readAndAckUntil(fast, version);
+        fast.readAndAckUntil(String.valueOf(version));
       }
 
       NodeStatus whileSlowSleeps = awaitNode(node, n -> n.streams().size() == 2);
@@ -309,7 +310,7 @@ class AdsServiceIT {
       after.subscribe(TypeUrls.CLUSTER, "3");
       DiscoveryResponse clusters = after.next(TypeUrls.CLUSTER);
       assertEquals("4", clusters.getVersionInfo());
-      assertEquals(List.of("cluster-b"), names(clusters));
+      assertEquals(List.of("cluster-b"), clusterNames(clusters));
       after.ack(clusters);
       after.subscribe(TypeUrls.LISTENER, "3");
       assertEquals("4", after.next(TypeUrls.LISTENER).getVersionInfo());
@@ -319,7 +320,7 @@ class AdsServiceIT {
       upToDate.subscribe(TypeUrls.CLUSTER, "4");
       DiscoveryResponse clusters = upToDate.next(TypeUrls.CLUSTER);
       assertEquals("4", clusters.getVersionInfo());
-      assertEquals(List.of("cluster-b"), names(clusters));
+      assertEquals(List.of("cluster-b"), clusterNames(clusters));
     }
   }
 
@@ -407,32 +408,12 @@ class AdsServiceIT {
     registry.tell(new SnapshotRegistry.SetSnapshot(mapper.map(routes).toSnapshot(node, version)));
   }
 
-  /** Envoy's start-up on one stream: Clusters then Listeners, each ACKed. */
+  /** Envoy's start-up on one stream (Clusters then Listeners, each ACKed) at {@code version}. */
   private static DiscoveryResponse[] handshake(AdsTestClient envoy, String version) throws Exception {
-    envoy.subscribe(TypeUrls.CLUSTER);
-    DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
-    assertEquals(version, clusters.getVersionInfo());
-    envoy.ack(clusters);
-    envoy.subscribe(TypeUrls.LISTENER);
-    DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
-    assertEquals(version, listeners.getVersionInfo());
-    envoy.ack(listeners);
-    return new DiscoveryResponse[] {clusters, listeners};
-  }
-
-  /** Reads and ACKs until both Clusters and Listeners at {@code version} have arrived. */
-  private static void readAndAckUntil(AdsTestClient envoy, int version) throws Exception {
-    String wanted = String.valueOf(version);
-    boolean clusters = false;
-    boolean listeners = false;
-    while (!(clusters && listeners)) {
-      DiscoveryResponse response = envoy.next();
-      envoy.ack(response);
-      if (wanted.equals(response.getVersionInfo())) {
-        clusters |= TypeUrls.CLUSTER.equals(response.getTypeUrl());
-        listeners |= TypeUrls.LISTENER.equals(response.getTypeUrl());
-      }
-    }
+    DiscoveryResponse[] responses = envoy.handshake();
+    assertEquals(version, responses[0].getVersionInfo());
+    assertEquals(version, responses[1].getVersionInfo());
+    return responses;
   }
 
   private static List<EnvoyRoute> manyRoutes(int version, int count) {
@@ -447,21 +428,8 @@ class AdsServiceIT {
   private static List<Cluster> currentClusters(String node) throws Exception {
     try (AdsTestClient probe = AdsTestClient.connect(channel, node)) {
       probe.subscribe(TypeUrls.CLUSTER);
-      return unpack(probe.next(TypeUrls.CLUSTER).getResourcesList(), Cluster.class);
+      return unpack(probe.next(TypeUrls.CLUSTER), Cluster.class);
     }
-  }
-
-  private static List<String> names(DiscoveryResponse clusters) throws Exception {
-    return unpack(clusters.getResourcesList(), Cluster.class).stream().map(Cluster::getName).toList();
-  }
-
-  private static <T extends com.google.protobuf.Message> List<T> unpack(List<Any> resources, Class<T> type)
-      throws Exception {
-    List<T> out = new ArrayList<>();
-    for (Any any : resources) {
-      out.add(any.unpack(type));
-    }
-    return out;
   }
 
   private static String acked(StreamStatus stream, String typeUrl) {

@@ -3,7 +3,12 @@ package io.sigma.agent.xds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import com.google.rpc.Code;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
@@ -12,6 +17,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -95,6 +102,61 @@ final class AdsTestClient implements AutoCloseable {
     DiscoveryResponse response = next();
     assertEquals(typeUrl, response.getTypeUrl(), "type of the next response");
     return response;
+  }
+
+  /**
+   * Envoy's start-up on this stream: subscribes to Clusters, ACKs them, subscribes to Listeners
+   * and ACKs them; returns {Clusters response, Listeners response}.
+   */
+  DiscoveryResponse[] handshake() throws InterruptedException {
+    subscribe(TypeUrls.CLUSTER);
+    DiscoveryResponse clusters = next(TypeUrls.CLUSTER);
+    ack(clusters);
+    subscribe(TypeUrls.LISTENER);
+    DiscoveryResponse listeners = next(TypeUrls.LISTENER);
+    ack(listeners);
+    return new DiscoveryResponse[] {clusters, listeners};
+  }
+
+  /** Reads and ACKs responses until Clusters and Listeners at {@code version} have both arrived. */
+  DiscoveryResponse[] readAndAckUntil(String version) throws InterruptedException {
+    DiscoveryResponse clusters = null;
+    DiscoveryResponse listeners = null;
+    while (clusters == null || listeners == null) {
+      DiscoveryResponse response = next();
+      ack(response);
+      if (version.equals(response.getVersionInfo())) {
+        if (TypeUrls.CLUSTER.equals(response.getTypeUrl())) {
+          clusters = response;
+        } else if (TypeUrls.LISTENER.equals(response.getTypeUrl())) {
+          listeners = response;
+        }
+      }
+    }
+    return new DiscoveryResponse[] {clusters, listeners};
+  }
+
+  /** The resources of {@code response} decoded as {@code type}. */
+  static <T extends Message> List<T> unpack(DiscoveryResponse response, Class<T> type) {
+    List<T> out = new ArrayList<>();
+    for (Any any : response.getResourcesList()) {
+      try {
+        out.add(any.unpack(type));
+      } catch (InvalidProtocolBufferException e) {
+        throw new AssertionError("resource is not a " + type.getSimpleName() + ": " + any.getTypeUrl(), e);
+      }
+    }
+    return out;
+  }
+
+  /** The names of the Clusters of a Cluster response. */
+  static List<String> clusterNames(DiscoveryResponse clusters) {
+    return unpack(clusters, Cluster.class).stream().map(Cluster::getName).toList();
+  }
+
+  /** The names of the Listeners of a Listener response. */
+  static List<String> listenerNames(DiscoveryResponse listeners) {
+    return unpack(listeners, Listener.class).stream().map(Listener::getName).toList();
   }
 
   /** The gRPC status the stream ended with, waiting up to {@link #TIMEOUT_SECONDS}. */

@@ -350,4 +350,17 @@ class RouteResourceMapperTest {
     }
     return names;
   }
+
+  @Test
+  void resourcesArePackedAsAnyPackWouldWithTheTypeUrlHeldAsBytes() throws Exception {
+    RouteMapping mapping = new RouteResourceMapper().map(List.of(route("a", 10001, "a.example", 80)));
+    Any cluster = mapping.clusters().get(0);
+    Any listener = mapping.listeners().get(0);
+
+    assertEquals(Any.pack(cluster.unpack(Cluster.class)), cluster);
+    assertEquals(Any.pack(listener.unpack(Listener.class)), listener);
+    assertEquals(TypeUrls.CLUSTER, cluster.getTypeUrl());
+    assertEquals(Any.pack(cluster.unpack(Cluster.class)).toByteString(), cluster.toByteString(),
+        "the same bytes on the wire");
+  }
 }

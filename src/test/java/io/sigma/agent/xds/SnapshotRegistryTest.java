@@ -14,9 +14,11 @@ import io.sigma.agent.xds.SnapshotRegistry.SetSnapshot;
 import io.sigma.agent.xds.SnapshotRegistry.StreamClosed;
 import io.sigma.agent.xds.SnapshotRegistry.StreamUpdated;
 import io.sigma.agent.xds.SnapshotRegistry.Subscribe;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -190,6 +192,61 @@ class SnapshotRegistryTest {
 
     assertEquals(1L, snapshot("a").orElseThrow().version());
     assertTrue(status().node("a") != null);
+  }
+
+  @Test
+  void setSnapshotIfAbsentSeedsANodeButNeverReplacesItsSnapshot() {
+    TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
+    registry.tell(new Subscribe(initial(1, "a"), stream.ref()));
+    XdsSnapshot saved = XdsSnapshot.empty("a", 4);
+
+    registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(saved));
+    assertSame(saved, stream.receiveMessage());
+
+    XdsSnapshot fresh = XdsSnapshot.empty("a", 5);
+    registry.tell(new SetSnapshot(fresh));
+    assertSame(fresh, stream.receiveMessage());
+    registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(XdsSnapshot.empty("a", 4)));
+    registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(null));
+
+    stream.expectNoMessage(Duration.ofMillis(100));
+    assertSame(fresh, snapshot("a").orElseThrow());
+  }
+
+  @Test
+  void watcherLearnsWhichNodesHaveStreamsAsTheyComeAndGo() {
+    TestProbe<SnapshotRegistry.ConnectedNodes> watcher = testKit.createTestProbe();
+    registry.tell(new Subscribe(initial(1, "a"), testKit.<XdsSnapshot>createTestProbe().ref()));
+
+    registry.tell(new SnapshotRegistry.WatchConnectedNodes(watcher.ref()));
+    assertEquals(Set.of("a"), watcher.receiveMessage().nodeIds(), "the current set at once");
+
+    registry.tell(new Subscribe(initial(2, "b"), testKit.<XdsSnapshot>createTestProbe().ref()));
+    assertEquals(Set.of("a", "b"), watcher.receiveMessage().nodeIds());
+
+    registry.tell(new Subscribe(initial(3, "a"), testKit.<XdsSnapshot>createTestProbe().ref()));
+    registry.tell(new StreamClosed(1));
+    watcher.expectNoMessage(Duration.ofMillis(100));
+
+    registry.tell(new StreamClosed(3));
+    assertEquals(Set.of("b"), watcher.receiveMessage().nodeIds(), "a's last stream closed");
+    registry.tell(new StreamClosed(2));
+    assertEquals(Set.of(), watcher.receiveMessage().nodeIds());
+  }
+
+  @Test
+  void stoppedWatcherIsForgotten() {
+    TestProbe<SnapshotRegistry.ConnectedNodes> watcher = testKit.createTestProbe();
+    TestProbe<SnapshotRegistry.ConnectedNodes> other = testKit.createTestProbe();
+    registry.tell(new SnapshotRegistry.WatchConnectedNodes(watcher.ref()));
+    registry.tell(new SnapshotRegistry.WatchConnectedNodes(other.ref()));
+    watcher.receiveMessage();
+    other.receiveMessage();
+
+    watcher.stop();
+    registry.tell(new Subscribe(initial(1, "a"), testKit.<XdsSnapshot>createTestProbe().ref()));
+
+    assertEquals(Set.of("a"), other.receiveMessage().nodeIds());
   }
 
   private XdsStatus status() {

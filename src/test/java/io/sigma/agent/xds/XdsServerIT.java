@@ -7,15 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -76,6 +85,45 @@ class XdsServerIT {
       });
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void responsesAreNotCompressedEvenWhenTheClientOffersGzip() throws Exception {
+    XdsServer server = XdsServer.start(testKit.system(), service, XdsServer.DEFAULT_BIND_HOST, 0)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    registry.tell(new SnapshotRegistry.SetSnapshot(
+        new RouteResourceMapper().map(List.of(route("a", 10001, "a.example", 80))).toSnapshot("plain", 1)));
+    CompletableFuture<Metadata> responseHeaders = new CompletableFuture<>();
+    ClientInterceptor recordHeaders = new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void start(Listener<R> listener, Metadata headers) {
+            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+              @Override
+              public void onHeaders(Metadata received) {
+                responseHeaders.complete(received);
+                super.onHeaders(received);
+              }
+            }, headers);
+          }
+        };
+      }
+    };
+    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
+        InsecureChannelCredentials.create()).intercept(recordHeaders).build();
+    try (AdsTestClient envoy = AdsTestClient.connect(channel, "plain")) {
+      envoy.subscribe(TypeUrls.CLUSTER);
+      assertEquals("1", envoy.next(TypeUrls.CLUSTER).getVersionInfo());
+
+      Metadata headers = responseHeaders.get(10, TimeUnit.SECONDS);
+      String encoding = headers.get(Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER));
+      assertTrue(encoding == null || encoding.equals("identity"), "grpc-encoding " + encoding);
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      server.stop(Duration.ofMillis(500)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
   }
 

@@ -1,0 +1,80 @@
+package io.sigma.agent.xds;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sigma.agent.api.Json;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /xds/status} on the metrics server: {@link XdsStatusReport} as JSON, from the
+ * {@link SnapshotRegistry} and the {@link ConfigPoller}. Answers 503 when they do not reply in time.
+ */
+public final class XdsStatusRoutes extends AllDirectives {
+
+  /** How long the page waits for the registry and the poller. */
+  static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
+
+  private static final Logger log = LoggerFactory.getLogger(XdsStatusRoutes.class);
+
+  private final ActorRef<SnapshotRegistry.Command> registry;
+  private final ActorRef<ConfigPoller.Command> poller;
+  private final ActorSystem<?> system;
+  private final Clock clock;
+  private final Duration askTimeout;
+  private final ObjectMapper json = Json.newMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** {@code poller} may be null: the page then shows the served side only. */
+  public XdsStatusRoutes(ActorRef<SnapshotRegistry.Command> registry, ActorRef<ConfigPoller.Command> poller,
+      ActorSystem<?> system, Clock clock) {
+    this(registry, poller, system, clock, ASK_TIMEOUT);
+  }
+
+  XdsStatusRoutes(ActorRef<SnapshotRegistry.Command> registry, ActorRef<ConfigPoller.Command> poller,
+      ActorSystem<?> system, Clock clock, Duration askTimeout) {
+    this.registry = registry;
+    this.poller = poller;
+    this.system = system;
+    this.clock = clock;
+    this.askTimeout = askTimeout;
+  }
+
+  public Route route() {
+    return path(PathMatchers.segment("xds").slash("status"), () -> get(() -> completeWithFuture(status())));
+  }
+
+  CompletionStage<HttpResponse> status() {
+    CompletionStage<XdsStatus> served = AskPattern.ask(registry, SnapshotRegistry.GetStatus::new, askTimeout,
+        system.scheduler());
+    CompletionStage<PollerStatus> source = poller == null
+        ? CompletableFuture.completedFuture(null)
+        : AskPattern.ask(poller, ConfigPoller.GetStatus::new, askTimeout, system.scheduler());
+    return served.thenCombine(source, (s, p) -> XdsStatusReport.of(s, p, clock.instant()))
+        .thenApply(report -> {
+          try {
+            return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json.writeValueAsBytes(report));
+          } catch (Exception e) {
+            throw new IllegalStateException("cannot write the xDS status as JSON", e);
+          }
+        })
+        .exceptionally(failure -> {
+          log.warn("GET /xds/status failed: {}", failure.toString());
+          return HttpResponse.create().withStatus(StatusCodes.SERVICE_UNAVAILABLE)
+              .withEntity(ContentTypes.APPLICATION_JSON,
+                  "{\"error\":\"the xDS control plane did not answer in time; try again\"}");
+        });
+  }
+}

@@ -1,0 +1,199 @@
+package io.sigma.agent.xds;
+
+import static io.sigma.agent.xds.AdsTestClient.clusterNames;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.sigma.agent.AgentGuardian;
+import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.StartupFailure;
+import io.sigma.agent.config.AgentConfig;
+import io.sigma.agent.config.ConfigLoader;
+import io.sigma.agent.devapi.DevSeed;
+import io.sigma.agent.devapi.DevSigmaApi;
+import io.sigma.agent.devapi.RouteSpec;
+import io.sigma.agent.api.EnvoyNode;
+import io.sigma.agent.api.EnvoyRoute;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole agent with {@code --xds-enabled}, as {@code Main} starts it, against the dev
+ * sigma-api: registration gives the poller its VPS, Envoy gets the seed's config over gRPC, and
+ * the metrics port serves {@code /xds/status} and the xDS metrics.
+ */
+class AgentXdsIT {
+
+  private static final String HOSTNAME = "agent-xds-it";
+  private static final Duration AWAIT = Duration.ofSeconds(20);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static ActorTestKit helper;
+  private static DevSigmaApi devApi;
+  private static String apiUrl;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @TempDir
+  Path stateDir;
+
+  @BeforeAll
+  static void startApi() throws Exception {
+    helper = ActorTestKit.create(AgentRuntime.pekkoConfig());
+    devApi = new DevSigmaApi(0);
+    apiUrl = devApi.start(helper.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    devApi.store().seedForHostname(HOSTNAME, DevSeed.standard());
+  }
+
+  @AfterAll
+  static void stopApi() throws Exception {
+    devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    helper.shutdownTestKit();
+  }
+
+  @Test
+  void servesEnvoyAndReportsItOnXdsStatusAndMetrics() throws Exception {
+    int metricsPort = freePort();
+    int xdsPort = freePort();
+    ActorSystem<AgentGuardian.Command> agent = ActorSystem.create(
+        AgentGuardian.create(config(metricsPort, xdsPort)), "agent-xds-it", AgentRuntime.pekkoConfig());
+    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", xdsPort,
+        InsecureChannelCredentials.create()).build();
+    try {
+      String statusUrl = "http://127.0.0.1:" + metricsPort + "/xds/status";
+      JsonNode served = await(() -> {
+        JsonNode status = getJson(statusUrl);
+        assertEquals("success", status.path("config_source").path("last_result").asText(), status.toString());
+        return status;
+      });
+      String vpsId = devApi.store().vpsByHostname(HOSTNAME).orElseThrow().id();
+      assertEquals(vpsId, served.path("config_source").path("vps_id").asText());
+      EnvoyNode node = devApi.store().nodes(vpsId).get(0);
+
+      try (AdsTestClient envoy = AdsTestClient.connect(channel, DevSeed.DEFAULT_NODE_ID)) {
+        DiscoveryResponse[] handshake = envoy.handshake();
+        assertEquals(List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
+            clusterNames(handshake[0]));
+        String version = String.valueOf(node.configVersion());
+        assertEquals(version, handshake[1].getVersionInfo());
+
+        EnvoyRoute first = devApi.store().routes(node.id()).get(0);
+        devApi.store().updateRoute(first.id(), RouteSpec.active("dev-logical-dns", 10001, "localhost", 9999));
+        DiscoveryResponse pushed = envoy.next(TypeUrls.CLUSTER);
+        String newVersion = String.valueOf(node.configVersion() + 1);
+        assertEquals(newVersion, pushed.getVersionInfo());
+        envoy.nack(pushed, version, "cluster-dev-logical-dns: test rejection");
+
+        JsonNode status = await(() -> {
+          JsonNode s = getJson(statusUrl);
+          assertEquals("cluster-dev-logical-dns: test rejection",
+              s.path("nodes").path(0).path("last_nack").path("message").asText(), s.toString());
+          return s;
+        });
+        JsonNode devEnvoy = status.path("nodes").path(0);
+        assertEquals(DevSeed.DEFAULT_NODE_ID, devEnvoy.path("node_id").asText());
+        assertEquals(node.id(), devEnvoy.path("envoy_node_uuid").asText());
+        assertEquals(node.configVersion() + 1, devEnvoy.path("snapshot_version").asLong());
+        assertEquals(node.configVersion() + 1, devEnvoy.path("api_config_version").asLong());
+        assertEquals(3, devEnvoy.path("route_count").asInt());
+        assertEquals(1, devEnvoy.path("connected_streams").asInt());
+        JsonNode types = devEnvoy.path("streams").path(0).path("types");
+        assertEquals(version, types.path("Cluster").path("acked_version").asText(), "the NACK kept the old one");
+        assertEquals(1, types.path("Cluster").path("nacks").asInt());
+        assertEquals(newVersion, types.path("Cluster").path("last_nack").path("version").asText());
+        assertEquals(version, types.path("Listener").path("acked_version").asText());
+        assertEquals("Cluster", devEnvoy.path("last_nack").path("type").asText());
+        assertTrue(devEnvoy.path("last_fetch_error").isNull());
+
+        String metrics = get("http://127.0.0.1:" + metricsPort + "/metrics").body();
+        String labels = "hostname=\"" + HOSTNAME + "\",node=\"dev-envoy\"";
+        for (String line : List.of(
+            "sigma_xds_connected_streams{" + labels + "} 1.0",
+            "sigma_xds_snapshot_version{" + labels + "} " + (node.configVersion() + 1) + ".0",
+            "sigma_xds_snapshot_routes{" + labels + "} 3.0",
+            "sigma_xds_rejected_routes{" + labels + ",reason=\"PLACEHOLDER\"} 1.0",
+            "sigma_xds_responses_sent_total{" + labels + ",type=\"Cluster\"} 2.0",
+            "sigma_xds_acks_total{" + labels + ",type=\"Listener\"} 1.0",
+            "sigma_xds_nacks_total{" + labels + ",type=\"Cluster\"} 1.0",
+            "sigma_xds_last_nack_timestamp_seconds{" + labels + ",type=\"Cluster\"}",
+            "sigma_xds_polls_total{hostname=\"" + HOSTNAME + "\",result=\"success\"}",
+            "sigma_xds_poll_duration_seconds_count{hostname=\"" + HOSTNAME + "\"}")) {
+          assertTrue(metrics.contains(line), line + " in\n" + metrics);
+        }
+      }
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      agent.terminate();
+      agent.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aBusyXdsPortStopsTheAgentLikeABusyMetricsPort() throws Exception {
+    try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      ActorSystem<AgentGuardian.Command> agent = ActorSystem.create(
+          AgentGuardian.create(config(freePort(), busy.getLocalPort())), "agent-xds-busy",
+          AgentRuntime.pekkoConfig());
+
+      agent.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+
+      assertEquals(java.util.Optional.of(StartupFailure.INSTANCE),
+          CoordinatedShutdown.get(agent).getShutdownReason());
+    }
+  }
+
+  private AgentConfig config(int metricsPort, int xdsPort) {
+    String[] args = {
+        "--api-url=" + apiUrl, "--hostname=" + HOSTNAME, "--interval=5s",
+        "--metrics-port=" + metricsPort, "--metrics-bind=127.0.0.1",
+        "--xds-enabled", "--xds-port=" + xdsPort, "--xds-poll-interval=1s",
+        "--state-dir=" + stateDir, "--public-ip-lookup=false", "--management-port=0",
+        "--backoff-initial=100ms", "--backoff-max=1s"};
+    ConfigLoader.Outcome outcome = ConfigLoader.load(args, Map.of(), "test");
+    return ((ConfigLoader.Outcome.Run) outcome).config();
+  }
+
+  private <T> T await(org.apache.pekko.japi.function.Creator<T> check) {
+    return helper.createTestProbe().awaitAssert(AWAIT, check);
+  }
+
+  private JsonNode getJson(String url) throws Exception {
+    HttpResponse<String> response = get(url);
+    assertEquals(200, response.statusCode(), response.body());
+    assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""));
+    return JSON.readTree(response.body());
+  }
+
+  private HttpResponse<String> get(String url) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
