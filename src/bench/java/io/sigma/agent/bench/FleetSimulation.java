@@ -9,10 +9,10 @@ import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.Json;
 import io.sigma.agent.api.RegisterRequest;
-import io.sigma.agent.api.VpsRecord;
 import io.sigma.agent.config.ApiKey;
 import io.sigma.agent.devapi.DevApiRequests.RegisterInput;
 import io.sigma.agent.devapi.DevApiStore;
+import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.Fault;
 import io.sigma.agent.devapi.FaultPlan;
@@ -20,20 +20,24 @@ import io.sigma.agent.devapi.RequestStats;
 import io.sigma.agent.fleet.Backoff;
 import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.RegistrationActor;
+import io.sigma.agent.xds.ConfigPoller;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
@@ -126,9 +130,11 @@ public final class FleetSimulation {
         ActorSystem.create(Behaviors.empty(), "sigma-api", AgentRuntime.pekkoConfig());
     DevSigmaApi devApi = new DevSigmaApi(0, API_KEY);
     ActorSystem<FleetRoot.Command> fleet = null;
+    Path stateRoot = null;
     try {
       URI url = URI.create(devApi.start(apiSystem).toCompletableFuture().get(30, TimeUnit.SECONDS));
-      preRegister(devApi.store(), k);
+      String[] vpsIds = preRegister(devApi.store(), k);
+      stateRoot = Files.createTempDirectory("fleet-simulation-");
       fleet = ActorSystem.create(FleetRoot.create(), "fleet", fleetConfig(settings));
       Http.get(fleet); // the HTTP extension is one per process, not per agent
       long heapBefore = usedHeapAfterGc();
@@ -137,6 +143,8 @@ public final class FleetSimulation {
       CountingSigmaApi.Outcomes outcomes = new CountingSigmaApi.Outcomes();
       FleetStatus[] statuses = new FleetStatus[k];
       Backoff backoff = new Backoff(settings.backoffInitial(), settings.backoffMax());
+      ConfigPoller.Settings pollerSettings = new ConfigPoller.Settings(settings.pollInterval(),
+          backoff);
       // Every agent's parts are built before the clock starts, so building a thousand clients
       // does not compete with the first agents for the CPU.
       SimulatedAgent.Parts[] parts = new SimulatedAgent.Parts[k];
@@ -151,9 +159,10 @@ public final class FleetSimulation {
             Optional.of(host.hostname() + ".example.net"), 22, 9102, settings.interval(),
             backoff);
         parts[i] = new SimulatedAgent.Parts(agentSettings, api, host, statuses[i],
-            new SplittableRandom(settings.seed() + i));
+            settings.seed() + i, settings.xds() ? pollerSettings : null,
+            stateRoot.resolve(String.format("agent-%05d", i)));
       }
-      warmUp(clients, devApi);
+      warmUp(clients, vpsIds, devApi);
       Instant fleetStart = Instant.now();
       for (int i = 0; i < k; i++) {
         sleepUntil(fleetStart.plus(settings.startSpread().multipliedBy(i).dividedBy(k)));
@@ -209,6 +218,9 @@ public final class FleetSimulation {
       devApi.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
       apiSystem.terminate();
       apiSystem.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      if (stateRoot != null) {
+        deleteTree(stateRoot);
+      }
     }
   }
 
@@ -256,21 +268,29 @@ public final class FleetSimulation {
   }
 
   /**
-   * One registration through each agent's client before the clock starts, not counted. A real
-   * agent pays its JVM's and its client's warm-up (JIT, its JSON mapper learning the request
-   * types, about 10-20 ms of CPU) once, on its own VPS; here a thousand of them would share two
-   * cores within the start spread and hold the first registrations back for seconds, which is
-   * the simulation's cost, not the agents' behaviour.
+   * One registration and one read of its Envoy nodes and routes through each agent's client
+   * before the clock starts, not counted. A real agent pays its JVM's and its client's warm-up
+   * (JIT, its JSON mapper learning the request and answer types, 10-20 ms of CPU) once, on its
+   * own VPS; here a thousand of them would share two cores within the start spread and hold the
+   * first registrations back for seconds, which is the simulation's cost, not the agents'.
    */
-  private static void warmUp(HttpSigmaApi[] clients, DevSigmaApi devApi) throws Exception {
+  private static void warmUp(HttpSigmaApi[] clients, String[] vpsIds, DevSigmaApi devApi)
+      throws Exception {
     int batch = 100;
     for (int from = 0; from < clients.length; from += batch) {
-      List<CompletableFuture<VpsRecord>> calls = new ArrayList<>();
+      List<CompletableFuture<?>> calls = new ArrayList<>();
       for (int i = from; i < Math.min(clients.length, from + batch); i++) {
         SyntheticHost host = new SyntheticHost(i, Clock.systemUTC());
-        calls.add(clients[i].register(new RegisterRequest(host.hostname(),
-            host.hostname() + ".example.net", host.addresses(), 22,
-            host.systemInfo(9102, null))).toCompletableFuture());
+        HttpSigmaApi client = clients[i];
+        String vpsId = vpsIds[i];
+        calls.add(client.register(new RegisterRequest(host.hostname(),
+                host.hostname() + ".example.net", host.addresses(), 22,
+                host.systemInfo(9102, null)))
+            .thenCompose(vps -> client.allEnvoyNodes(vpsId))
+            .thenCompose(nodes -> nodes.isEmpty()
+                ? CompletableFuture.completedFuture(List.of())
+                : client.allEnvoyRoutes(nodes.get(0).id()))
+            .toCompletableFuture());
       }
       CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
     }
@@ -278,26 +298,39 @@ public final class FleetSimulation {
   }
 
   /**
-   * Each agent's VPS exists before the fleet starts, so the store's growth is not counted as
-   * agent heap (the agents' registrations update these records).
+   * Each agent's VPS exists before the fleet starts, with one Envoy node and its routes (the dev
+   * API's standard seed), so the store's growth is not counted as agent heap (the agents'
+   * registrations update these records) and the pollers find a config to serve.
    */
-  private static void preRegister(DevApiStore store, int agents) {
+  private static String[] preRegister(DevApiStore store, int agents) {
     ObjectMapper json = Json.newMapper();
     Clock clock = Clock.systemUTC();
+    String[] ids = new String[agents];
     for (int i = 0; i < agents; i++) {
       SyntheticHost host = new SyntheticHost(i, clock);
-      store.register(new RegisterInput(host.hostname(), host.hostname() + ".example.net",
-          host.addresses(), 22, json.valueToTree(host.systemInfo(9102, null))));
+      ids[i] = store.register(new RegisterInput(host.hostname(), host.hostname() + ".example.net",
+          host.addresses(), 22, json.valueToTree(host.systemInfo(9102, null)))).id();
+      store.seed(ids[i], DevSeed.standard());
+    }
+    return ids;
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
   /**
-   * The agents' Pekko config with the shared connection pool opened up: two connections per
-   * agent (registration loop and xDS poller, one request in flight each) and max-open-requests
-   * (must be a power of two) above that.
+   * The agents' Pekko config with the shared connection pool opened up: as many connections per
+   * agent as an agent's own pool has (sigma-agent.conf: 4), and max-open-requests (a power of
+   * two) above that.
    */
   static Config fleetConfig(FleetSimulationSettings settings) {
-    int maxConnections = 2 * settings.agents();
+    int maxConnections = AgentRuntime.pekkoConfig()
+        .getInt("pekko.http.host-connection-pool.max-connections") * settings.agents();
     int maxOpenRequests = Integer.highestOneBit(2 * maxConnections - 1) << 1;
     return ConfigFactory.parseString(String.join("\n",
             "pekko.http.host-connection-pool.max-connections = " + maxConnections,

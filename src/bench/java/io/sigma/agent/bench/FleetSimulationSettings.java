@@ -19,6 +19,8 @@ import java.time.Duration;
  *   <tr><td>fleet.outage503</td><td>T/2</td><td>first part of T answered 503; the rest refuses
  *       connections</td></tr>
  *   <tr><td>fleet.interval</td><td>10s</td><td>heartbeat interval</td></tr>
+ *   <tr><td>fleet.xds</td><td>true</td><td>each agent also runs the xDS config poller</td></tr>
+ *   <tr><td>fleet.pollInterval</td><td>10s</td><td>xDS poll interval (the agent's default)</td></tr>
  *   <tr><td>fleet.backoffMax</td><td>20s</td><td>backoff cap</td></tr>
  *   <tr><td>fleet.backoffInitial</td><td>1s</td><td>first backoff ceiling (agent default)</td></tr>
  *   <tr><td>fleet.requestTimeout</td><td>10s</td><td>request timeout (agent default)</td></tr>
@@ -37,6 +39,8 @@ record FleetSimulationSettings(
     Duration outage,
     Duration outage503,
     Duration interval,
+    boolean xds,
+    Duration pollInterval,
     Duration backoffInitial,
     Duration backoffMax,
     Duration requestTimeout,
@@ -60,7 +64,7 @@ record FleetSimulationSettings(
           + ") is longer than fleet.outage (" + outage + ")");
     }
     if (backoffMax.compareTo(backoffInitial) < 0 || backoffInitial.isZero()
-        || interval.isZero() || requestTimeout.isZero()) {
+        || interval.isZero() || pollInterval.isZero() || requestTimeout.isZero()) {
       throw new IllegalArgumentException(
           "need 0 < fleet.backoffInitial <= fleet.backoffMax, and a non-zero interval and timeout");
     }
@@ -79,6 +83,8 @@ record FleetSimulationSettings(
         outage,
         outage503,
         interval,
+        Boolean.parseBoolean(System.getProperty("fleet.xds", "true").trim()),
+        duration("fleet.pollInterval", Duration.ofSeconds(10)),
         duration("fleet.backoffInitial", Duration.ofSeconds(1)),
         duration("fleet.backoffMax", Duration.ofSeconds(20)),
         duration("fleet.requestTimeout", Duration.ofSeconds(10)),
@@ -106,10 +112,11 @@ record FleetSimulationSettings(
 
   String describe() {
     return String.format("K=%d agents, outage T=%ds (%ds answered 503, then %ds refused), "
-            + "interval %ds, backoff %s..%ds, request timeout %ds, steady window %ds, "
+            + "interval %ds, %s, backoff %s..%ds, request timeout %ds, steady window %ds, "
             + "start spread %ds, seed %d",
         agents, outage.toSeconds(), outage503.toSeconds(), outageDown().toSeconds(),
-        interval.toSeconds(), millisOrSeconds(backoffInitial), backoffMax.toSeconds(),
+        interval.toSeconds(), xds ? "xDS poll every " + millisOrSeconds(pollInterval) : "no xDS",
+        millisOrSeconds(backoffInitial), backoffMax.toSeconds(),
         requestTimeout.toSeconds(), steady.toSeconds(), startSpread.toSeconds(), seed);
   }
 
