@@ -46,23 +46,26 @@ import org.slf4j.LoggerFactory;
 /**
  * A thousand agents through a sigma-api outage, in one JVM (issue 5, "Fleet simulation").
  *
- * <p>K agent instances (default 1,000), each with its own hostname, its own actor hierarchy
- * ({@link SimulatedAgent}: its own {@code RegistrationActor}, {@code HttpSigmaApi}, host facts,
- * status and random source), talk real HTTP to the dev sigma-api on loopback. Scenario: the
- * agents start evenly over one interval (machines of a fleet boot at different times) and
- * heartbeat; the steady rate is measured; the API answers 503 to everything, then refuses
- * connections, for T in all (default 3 min: half and half); the API comes back. The dev API
- * counts what it received per second; a counting wrapper around each agent's client counts
- * what the agents sent (also while the port was closed).
+ * <p>K agent instances (default 1,000), each with its own hostname and actor hierarchy
+ * ({@link SimulatedAgent}: its own {@code RegistrationActor} and xDS {@code ConfigPoller} with
+ * snapshot registry, {@code HttpSigmaApi}, host facts, status, metrics, state dir and random
+ * sources), talk real HTTP to the dev sigma-api on loopback. Scenario: the agents start evenly
+ * over one interval (machines of a fleet boot at different times), heartbeat and poll; the
+ * steady rate is measured; the API answers 503 to everything, then refuses connections, for T in
+ * all (default 3 min: half and half); the API comes back. The dev API counts what it received
+ * per second; a counting wrapper around each agent's client counts what the agents sent (also
+ * while the port was closed).
  *
  * <p>Why one actor system for K agents is faithful: an agent's behaviour is its actors, their
  * timers and its client, and each simulated agent has its own of each, so no agent's schedule
  * depends on another's; a thousand actor systems would only add a thousand thread pools that a
  * 2-core machine cannot run. What the agents do share is Pekko HTTP's connection pool for the
- * API's host (pools are per host and settings, per actor system). A real agent has its own
- * pool with one request in flight, so the simulation raises the pool's max-connections to two
- * per agent (registration loop and xDS poller) and max-open-requests above that: the shared
- * pool never queues a request an individual agent's pool would have sent at once.
+ * API's host (pools are per host and settings, per actor system). So the simulation raises the
+ * pool's max-connections to K times an agent's own (4) and max-open-requests above that: the
+ * shared pool never queues a request an agent's own pool would have sent at once. What stays
+ * shared is the pool's reconnect back-off after failed connects (at most 1 s, see
+ * {@code HttpSigmaApi}): while connections are refused it lines the fleet's attempts up within
+ * a second, more than separate pools would.
  *
  * <p>Run: {@code mvn -B -Pbench verify -Dbench=fleet}; knobs in {@link FleetSimulationSettings}.
  */
@@ -72,12 +75,15 @@ public final class FleetSimulation {
   private static final String HEADING = "Fleet simulation";
   private static final String INTRO = """
       K agents in one JVM, each its own hostname and actor hierarchy (its own RegistrationActor,
-      HttpSigmaApi, host facts and jitter), real HTTP to the dev sigma-api on loopback. They start
-      evenly over one interval and heartbeat; then the API answers 503 to everything, then refuses
-      connections, for T in all; then it comes back. The dev API counts what it received per
-      second, a wrapper around each agent's client counts what the agents sent.
+      xDS config poller and snapshot registry, HttpSigmaApi client, host facts, metrics, state
+      dir and jitter), real HTTP to the dev sigma-api on loopback; each VPS has one Envoy node
+      with routes. The agents start evenly over one interval, heartbeat and poll; then the API
+      answers 503 to everything, then refuses connections, for T in all; then it comes back. The
+      dev API counts what it received per second, a wrapper around each agent's client counts
+      what the agents sent.
 
-      Run (about 6 minutes with the defaults K = 1,000, T = 3 min, interval 10 s, cap 20 s):
+      Run (about 7 minutes with the defaults K = 1,000, T = 3 min, heartbeat and poll interval
+      10 s, backoff cap 20 s):
 
           mvn -B -Pbench verify -Dbench=fleet
 
@@ -85,20 +91,25 @@ public final class FleetSimulation {
 
           mvn -B -Pbench verify -Dbench=fleet -Dbench.jvm="-Xmx3g -Dfleet.agents=100 -Dfleet.outage=30s"
 
-      Knobs (system properties): fleet.agents, fleet.outage, fleet.outage503 (part of the outage
-      answered 503, default half), fleet.interval, fleet.backoffMax, fleet.backoffInitial,
-      fleet.requestTimeout, fleet.steady, fleet.startSpread, fleet.seed, fleet.out.
+      Knobs (system properties, via -Dbench.jvm): fleet.agents, fleet.outage, fleet.outage503
+      (part of the outage answered 503, default half), fleet.interval, fleet.xds (true),
+      fleet.pollInterval, fleet.backoffMax, fleet.backoffInitial, fleet.requestTimeout,
+      fleet.steady, fleet.startSpread, fleet.seed, fleet.out.
 
       One actor system for K agents is faithful because each agent's actors, timers and client
       are its own; K actor systems would only add K thread pools. The agents share Pekko HTTP's
-      connection pool for the API host, so the simulation raises max-connections (2 per agent)
-      and max-open-requests (a power of two above that) so the shared pool never holds back a
-      request a real agent's own pool would send at once. Heap per agent is the used heap after
-      GC with the fleet running minus before it started, over K; it includes the dev API's
-      server-side connection state, so it is an upper bound.
+      connection pool for the API host, so the simulation raises max-connections to K times an
+      agent's own (4) and max-open-requests (a power of two) above that: the shared pool never
+      holds back a request a real agent's own pool would send at once. Its reconnect back-off
+      (at most 1 s) stays shared, which lines up the fleet's attempts while connections are
+      refused a little more than separate pools would. Heap per agent is the used heap after GC
+      with the fleet running minus before it started, over K: what one more agent hierarchy
+      costs inside a process (the dev API's per-connection state included, so an upper bound),
+      not a process's footprint.
 
       ![requests per second](fleet-simulation.png)
       """;
+
 
   private final FleetSimulationSettings settings;
 
