@@ -186,8 +186,6 @@ public final class FleetSimulation {
           + "started%n", k, Duration.between(fleetStart, allHeartbeating).toMillis() / 1e3);
 
       sleepFor(settings.interval());
-      long heapWith = usedHeapAfterGc();
-      sleepFor(Duration.ofSeconds(2));
 
       Instant steadyStart = Instant.now();
       System.out.printf("steady window: %d s%n", settings.steady().toSeconds());
@@ -214,6 +212,9 @@ public final class FleetSimulation {
 
       Instant[] backAt = watchRecovery(statuses, apiBack);
       Instant watchEnd = Instant.now();
+      // Measured last: a full GC stops every agent for a moment, and the requests it holds back
+      // would leave echoes, one interval apart, in the windows measured above.
+      long heapWith = usedHeapAfterGc();
       long from = fleetStart.getEpochSecond();
       long to = watchEnd.getEpochSecond();
       return new FleetReport(settings,
@@ -351,12 +352,13 @@ public final class FleetSimulation {
   }
 
   /**
-   * A thousand agents each log every failed heartbeat (that is the agent's job); the simulation
+   * A thousand agents each log every failed heartbeat and poll (the agent's job); the simulation
    * counts outcomes itself, so only errors are printed.
    */
   private static void quietAgentLogs() {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
       context.getLogger("io.sigma.agent.fleet").setLevel(Level.ERROR);
+      context.getLogger("io.sigma.agent.xds").setLevel(Level.ERROR);
       context.getLogger("io.sigma.agent.devapi").setLevel(Level.WARN);
     }
   }
