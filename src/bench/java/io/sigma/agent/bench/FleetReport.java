@@ -152,8 +152,9 @@ record FleetReport(
     md(b, "outage (T)", String.format(Locale.ROOT, "%d s: %d s answering 503, %d s refusing "
         + "connections", settings.outage().toSeconds(), settings.outage503().toSeconds(),
         settings.outageDown().toSeconds()), "3 min");
-    md(b, "heartbeat interval / backoff cap", settings.interval().toSeconds() + " s / "
-        + settings.backoffMax().toSeconds() + " s", "");
+    md(b, "heartbeat interval, xDS poll interval / backoff cap", settings.interval().toSeconds()
+        + " s, " + (settings.xds() ? settings.pollInterval().toSeconds() + " s" : "no xDS")
+        + " / " + settings.backoffMax().toSeconds() + " s", "");
     md(b, "steady state (received)", String.format(Locale.ROOT, "%.1f req/s (busiest second %d)",
         steadyRate(), steadyPeak()), "");
     md(b, "during 503 (received)", String.format(Locale.ROOT, "%.1f req/s", rate503Phase()), "");
