@@ -12,7 +12,7 @@ WORKDIR /src
 COPY pom.xml .
 COPY src ./src
 # The same build as the README's.
-RUN mvn -B -DskipTests package
+RUN mvn -B -q -DskipTests package
 
 FROM eclipse-temurin:17-jre
 # iproute2: `ss` for port attribution; util-linux: `nsenter` fallback; curl: HEALTHCHECK.

@@ -44,7 +44,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
  * loopback (request parsing, blocking-IO executor, JSON answer) through the agent's HTTP server,
  * once with the JDK's HttpClient and once with a bare keep-alive socket client.
  *
- * <p>Run: {@code mvn -B -o -Pbench verify -Dbench=allocation}
+ * <p>Run: {@code mvn -B -Pbench verify -Dbench=allocation}
  */
 public final class AllocationBenchmark {
   private static final PortRange RANGE = PortRange.DEFAULT;

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * prints median/p90 of each side by side; then the parse-only cost of the real tables, the same
  * on a synthetic "busy VPS" /proc (15,000 sockets), and the cost of one attribution (ss).
  *
- * <p>Run: {@code mvn -B -o -Pbench verify -Dbench=ports}
+ * <p>Run: {@code mvn -B -Pbench verify -Dbench=ports}
  */
 public final class PortScanBenchmark {
   private static final PortRange RANGE = PortRange.DEFAULT;

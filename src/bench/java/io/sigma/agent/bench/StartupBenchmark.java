@@ -1,5 +1,7 @@
 package io.sigma.agent.bench;
 
+import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.devapi.DevSigmaApi;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -13,12 +15,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Start-up and idle memory of the whole agent process, every feature on, against its embedded
- * dev API: time from spawning the JVM to the "Registered with sigma-api" log line, and RSS
- * after a minute idle. The launcher (with and without its CDS archive) side by side with a
- * plain {@code java -jar} on default JVM flags, in one run.
+ * Start-up and idle memory of the whole agent process, every feature on (port scan, xDS, metrics,
+ * health), against a dev sigma-api running in this (the benchmark's) JVM, as a real sigma-api
+ * would run elsewhere: time from spawning the agent's JVM to its "Registered with sigma-api" log
+ * line, and its RSS after a minute idle. The launcher (with and without its CDS archive) side by
+ * side with a plain {@code java -jar} on default JVM flags, in one run.
  *
  * <p>System properties: {@code startup.runs} (default 3), {@code startup.idleSeconds} (60).
  */
@@ -26,6 +31,7 @@ public final class StartupBenchmark {
   private static final Path JAR = Path.of("target/sigma-agent.jar");
   private static final Path LAUNCHER = Path.of("bin/sigma-agent");
   private static final String REGISTERED = "Registered with sigma-api";
+  private static final String API_KEY = "startup-bench-key";
 
   private record Variant(String name, List<String> command, Map<String, String> env) {}
 
@@ -54,18 +60,25 @@ public final class StartupBenchmark {
             Map.of("SIGMA_AGENT_CDS", "/nonexistent.jsa")),
         new Variant("bin/sigma-agent with CDS", List.of(LAUNCHER.toString()), Map.of()));
 
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "startup-bench",
+        AgentRuntime.pekkoConfig());
+    DevSigmaApi api = new DevSigmaApi(0, API_KEY);
+    String apiUrl = api.start(system).toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<Figures> results = new ArrayList<>();
     for (Variant v : variants) {
       List<Long> starts = new ArrayList<>();
       long rss = 0;
       for (int i = 0; i < runs; i++) {
         // Memory is read on the last run only: the others measure start-up alone.
-        rss = runOnce(v, starts, i == runs - 1 ? idleSeconds : 0);
+        rss = runOnce(v, apiUrl, starts, i == runs - 1 ? idleSeconds : 0);
       }
       results.add(new Figures(starts, rss));
       System.out.printf("%-32s start %s ms  RSS after %ds idle %d MB%n", v.name(), starts,
           idleSeconds, rss / 1024);
     }
+
+    api.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    system.terminate();
 
     Figures base = results.get(0);
     System.out.println();
@@ -82,10 +95,13 @@ public final class StartupBenchmark {
   }
 
   /** Starts the agent, waits for its first registration, idles; returns RSS in kB (0 if no idle). */
-  private static long runOnce(Variant v, List<Long> starts, int idleSeconds) throws Exception {
+  private static long runOnce(Variant v, String apiUrl, List<Long> starts, int idleSeconds)
+      throws Exception {
     Path state = Files.createTempDirectory("sigma-startup");
     List<String> command = new ArrayList<>(v.command());
-    command.addAll(Arrays.asList("--dev", "--port-scan", "--xds-enabled",
+    command.addAll(Arrays.asList("--api-url", apiUrl, "--api-key", API_KEY,
+        "--hostname", "startup-" + starts.size() + "-" + System.nanoTime(),
+        "--port-scan", "--xds-enabled",
         "--xds-port", String.valueOf(freePort()), "--metrics-port", String.valueOf(freePort()),
         "--management-port", String.valueOf(freePort()), "--public-ip-lookup=false",
         "--state-dir", state.toString()));
@@ -120,7 +136,7 @@ public final class StartupBenchmark {
       }
       return rss;
     } finally {
-      p.destroy();
+      p.toHandle().destroy();
       if (!p.waitFor(20, TimeUnit.SECONDS)) {
         p.destroyForcibly();
       }

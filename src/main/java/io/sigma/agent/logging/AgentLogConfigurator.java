@@ -1,0 +1,58 @@
+package io.sigma.agent.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.spi.ConfiguratorRank;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.spi.ContextAwareBase;
+import java.util.Map;
+
+/**
+ * The agent's logging, set up in code: one line per event on stdout (journald and docker logs
+ * add their own timestamps, operators grep these). Logback finds this class through
+ * META-INF/services and skips its XML configurator, which would load an XML parser and several
+ * hundred classes (a few MB of a 512 MB VPS) to read three settings.
+ *
+ * <p>{@code AGENT_LOG_LEVEL} (default INFO) sets the agent's level, {@code PEKKO_LOG_LEVEL}
+ * (default WARN) Pekko's. A {@code logback.xml} named by {@code -Dlogback.configurationFile},
+ * or a {@code logback-test.xml} on the class path (the tests), still wins.
+ */
+@ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
+public final class AgentLogConfigurator extends ContextAwareBase implements Configurator {
+  static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%logger{0}] %msg%n";
+
+  @Override
+  public ExecutionStatus configure(LoggerContext context) {
+    if (System.getProperty("logback.configurationFile") != null
+        || getClass().getClassLoader().getResource("logback-test.xml") != null) {
+      return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+    }
+    configure(context, System.getenv());
+    return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  static void configure(LoggerContext context, Map<String, String> env) {
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern(PATTERN);
+    encoder.start();
+    ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+    console.setContext(context);
+    console.setName("STDOUT");
+    console.setEncoder(encoder);
+    console.start();
+    Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.setLevel(level(env.get("AGENT_LOG_LEVEL"), Level.INFO));
+    root.addAppender(console);
+    context.getLogger("org.apache.pekko").setLevel(level(env.get("PEKKO_LOG_LEVEL"), Level.WARN));
+    context.getLogger("io.grpc").setLevel(Level.WARN);
+  }
+
+  private static Level level(String name, Level fallback) {
+    return name == null || name.isBlank() ? fallback : Level.toLevel(name.trim(), fallback);
+  }
+}
