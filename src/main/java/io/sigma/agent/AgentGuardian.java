@@ -220,6 +220,7 @@ public final class AgentGuardian {
         xdsMetrics, clock, new SplittableRandom())), "xds-poller",
         DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
     AdsService ads = new AdsService(registry, xdsMetrics, clock);
+    AgentHealth.get(ctx.getSystem()).expectEndpoint("xDS server");
     ctx.pipeToSelf(XdsServer.start(ctx.getSystem(), ads, config.xdsBind(), config.xdsPort())
             .thenApply(server -> server.addToCoordinatedShutdown(XDS_STOP_DEADLINE, ctx.getSystem())),
         (server, error) -> new ServerBound("xDS server", "--xds-port / AGENT_XDS_PORT",

@@ -17,6 +17,7 @@ public final class Benchmarks {
       {"allocation", "AllocationBenchmark"},
       {"xds", "XdsFanoutBenchmark"},
       {"fleet", "FleetSimulation"},
+      {"soak", "SoakTest"},
   };
 
   private Benchmarks() {}
