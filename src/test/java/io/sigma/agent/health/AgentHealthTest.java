@@ -1,5 +1,6 @@
 package io.sigma.agent.health;
 
+import io.sigma.agent.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 class AgentHealthTest {
   private final ActorTestKit testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-  private final MovableClock clock = new MovableClock();
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-26T10:00:00Z"));
 
   @AfterEach
   void stop() {
@@ -96,29 +97,6 @@ class AgentHealthTest {
           AgentHealth.get(testKit.system()).readinessProblem());
     } finally {
       other.shutdownTestKit();
-    }
-  }
-
-  private static final class MovableClock extends Clock {
-    private volatile Instant now = Instant.parse("2026-11-26T10:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 }
