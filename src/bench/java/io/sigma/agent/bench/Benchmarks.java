@@ -16,6 +16,7 @@ public final class Benchmarks {
       {"startup", "StartupBenchmark"},
       {"allocation", "AllocationBenchmark"},
       {"xds", "XdsFanoutBenchmark"},
+      {"fleet", "FleetSimulation"},
       {"soak", "SoakTest"},
   };
 

@@ -39,6 +39,18 @@ public record Backoff(Duration initial, Duration max) {
     return Duration.ofMillis(cap / 2 + random.nextLong(cap - cap / 2 + 1));
   }
 
+  /**
+   * The first heartbeat after a (re-)registration: uniform over a whole interval, in
+   * [interval/2, 3·interval/2]. Agents that registered in the same few seconds (a fleet-wide
+   * restart, or an API that answered a backlog of registrations at once) then heartbeat spread
+   * evenly over the interval from their first beat on; with {@link #jittered} alone they would
+   * drift apart by only ±10% of an interval per beat and hit the API in waves for hours.
+   */
+  public static Duration spreadOverInterval(Duration interval, RandomGenerator random) {
+    long base = interval.toMillis();
+    return Duration.ofMillis(base / 2 + random.nextLong(base + 1));
+  }
+
   /** The heartbeat interval with ±10% jitter, so agents started together drift apart. */
   public static Duration jittered(Duration interval, RandomGenerator random) {
     long base = interval.toMillis();

@@ -23,9 +23,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * Owns the agent's membership of the fleet: registers with sigma-api (retrying with
  * exponential backoff and full jitter), then heartbeats every interval (±10%) with at most one
- * request in flight. A 404 heartbeat means sigma-api forgot this VPS: register again. 401/403
- * is a configuration error: say which setting to fix, and retry near the backoff cap. Every
- * other failure is logged and retried; the loop never stops.
+ * request in flight; the first beat after a registration falls anywhere within one whole
+ * interval, so a fleet that registered together spreads out at once. A 404 heartbeat means
+ * sigma-api forgot this VPS: register again. 401/403 is a configuration error: say which
+ * setting to fix, and retry near the backoff cap. Every other failure is logged and retried;
+ * the loop never stops.
  */
 public final class RegistrationActor extends AbstractBehavior<RegistrationActor.Command> {
 
@@ -142,7 +144,9 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
               + "heartbeat every {}s", vpsId, host.hostname(),
           firstTime ? "" : " again", settings.interval().toSeconds());
       subscribers.forEach(s -> s.tell(new Registered(vpsId, host.hostname())));
-      schedule(Tick.HEARTBEAT, Backoff.jittered(settings.interval(), random));
+      // A random phase within one whole interval, so agents that registered together do not
+      // heartbeat together.
+      schedule(Tick.HEARTBEAT, Backoff.spreadOverInterval(settings.interval(), random));
       return this;
     }
     registerFailures++;

@@ -70,14 +70,13 @@ public final class AgentHealth implements Extension {
 
   /**
    * The longest the registration loop may go without an answer before it counts as stalled:
-   * twice the longest legitimate gap (the larger of the jittered interval, interval + 10%, and
-   * the backoff cap, plus one request timeout).
+   * twice the longest legitimate gap (the larger of 1.5 intervals, the latest first heartbeat
+   * after a registration, and the backoff cap, plus one request timeout).
    */
   public static Duration stallLimit(Duration interval, Duration backoffMax,
       Duration requestTimeout) {
-    Duration jitteredInterval = interval.plus(interval.dividedBy(10));
-    Duration longestWait = jitteredInterval.compareTo(backoffMax) >= 0
-        ? jitteredInterval : backoffMax;
+    Duration firstBeat = interval.plus(interval.dividedBy(2));
+    Duration longestWait = firstBeat.compareTo(backoffMax) >= 0 ? firstBeat : backoffMax;
     return longestWait.plus(requestTimeout).multipliedBy(2);
   }
 

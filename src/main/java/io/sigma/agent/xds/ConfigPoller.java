@@ -40,9 +40,11 @@ import org.slf4j.Logger;
  *       once, before sigma-api has answered anything.
  *   <li>It learns the VPS id from the {@link RegistrationActor} (and follows it when a
  *       re-registration changes it); nothing is polled before.
- *   <li>Every poll interval: all active Envoy nodes of the VPS (every page); for each node whose
- *       config_version (or UUID) differs from what is served, all its active dynamic routes
- *       (every page, a few nodes at a time), mapped and set as the node's snapshot, and saved.
+ *   <li>Every poll interval (±10%; the second poll after the VPS id is known at a random point
+ *       of a whole interval, so agents that registered together do not poll together): all
+ *       active Envoy nodes of the VPS (every page); for each node whose config_version (or
+ *       UUID) differs from what is served, all its active dynamic routes (every page, a few
+ *       nodes at a time), mapped and set as the node's snapshot, and saved.
  *       Only changed nodes get a new snapshot.
  *   <li>A node missing from a successful listing is removed (its streams get an empty config) and
  *       its saved config deleted. Listings longer than one page are not read atomically by the
@@ -153,6 +155,8 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   private long pollId;
   private boolean pollInFlight;
   private boolean pollAgain;
+  /** False until the poll after the first one is scheduled for the current VPS id. */
+  private boolean phaseChosen;
   private long pollStartedNanos;
   private Instant pollStartedAt;
   private final Queue<EnvoyNode> toFetch = new ArrayDeque<>();
@@ -249,6 +253,7 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     }
     vpsId = message.vpsId();
     listed = null;
+    phaseChosen = false;
     if (pollInFlight) {
       // Answers about the old VPS id are ignored (they carry the old poll id).
       pollInFlight = false;
@@ -420,7 +425,13 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     lastResult = result;
     lastError = error;
     events.onPollFinished(result, took);
-    Duration next = settings.interval();
+    // The first poll runs at once when the VPS id is known; the next one at a random point of a
+    // whole interval, later ones every interval +-10%: agents that registered together (a fleet
+    // restart, an API answering a backlog at once) do not poll together for ever after.
+    Duration next = phaseChosen
+        ? Backoff.jittered(settings.interval(), random)
+        : Backoff.spreadOverInterval(settings.interval(), random);
+    phaseChosen = true;
     if (result == PollResult.FAILURE) {
       consecutiveFailures++;
       Duration backoff = settings.backoff().delay(consecutiveFailures, random);

@@ -230,6 +230,40 @@ class HttpSigmaApiIT {
     assertEquals(SigmaApiException.Kind.UNREACHABLE, failure(api.register(registration())).kind());
   }
 
+  /**
+   * After refused connections, Pekko's default pool back-off (doubling from 100 ms, up to 2 min,
+   * for the whole pool) would hold the first request after the API's return for at least 6.4 s
+   * after seven failures, past this client's timeout, and only then send it. The client caps
+   * that back-off, so the request reaches the server that listens again.
+   */
+  @Test
+  void aPortThatRefusedManyTimesIsUsedAgainAsSoonAsItListens() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    HttpSigmaApi api = new HttpSigmaApi(testKit.system(),
+        URI.create("http://127.0.0.1:" + port + "/api"), Optional.empty(), Duration.ofMillis(6_400));
+    for (int i = 0; i < 7; i++) {
+      SigmaApiException e = failure(api.heartbeat(heartbeat()));
+      assertEquals(SigmaApiException.Kind.UNREACHABLE, e.kind(), e.getMessage());
+    }
+    HttpServer back = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+    back.createContext("/api/agent/heartbeat",
+        ex -> reply(ex, 200, "{\"id\":\"vps-1\",\"hostname\":\"relay-hk-01\"}", "application/json"));
+    back.start();
+    try {
+      VpsRecord vps = api.heartbeat(heartbeat()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertEquals("vps-1", vps.id());
+    } finally {
+      back.stop(0);
+    }
+  }
+
+  private static HeartbeatRequest heartbeat() {
+    return new HeartbeatRequest("relay-hk-01", List.of(), registration().systemInfo());
+  }
+
   @Test
   void aResetConnectionIsUnreachable() throws Exception {
     try (ServerSocket resetter = new ServerSocket(0)) {

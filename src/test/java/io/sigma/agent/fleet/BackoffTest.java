@@ -54,6 +54,26 @@ class BackoffTest {
   }
 
   @Test
+  void theFirstBeatSpreadsOverAWholeIntervalAroundIt() {
+    SplittableRandom random = new SplittableRandom(3);
+    long min = Long.MAX_VALUE;
+    long max = 0;
+    long sum = 0;
+    int draws = 10_000;
+    for (int i = 0; i < draws; i++) {
+      long d = Backoff.spreadOverInterval(Duration.ofSeconds(60), random).toMillis();
+      assertTrue(d >= 30_000 && d <= 90_000, "within [interval/2, 3 interval/2]: " + d);
+      min = Math.min(min, d);
+      max = Math.max(max, d);
+      sum += d;
+    }
+    assertTrue(min < 31_000, "draws reach the low end: " + min);
+    assertTrue(max > 89_000, "draws reach the high end: " + max);
+    long mean = sum / draws;
+    assertTrue(Math.abs(mean - 60_000) < 1_500, "centred on the interval: " + mean);
+  }
+
+  @Test
   void rejectsNonsense() {
     assertThrows(IllegalArgumentException.class,
         () -> new Backoff(Duration.ZERO, Duration.ofSeconds(1)));

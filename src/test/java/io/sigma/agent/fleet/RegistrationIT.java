@@ -36,6 +36,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -61,6 +62,7 @@ class RegistrationIT {
   private FleetStatus status;
   private final List<Instant> heartbeatsSent = new CopyOnWriteArrayList<>();
   private final List<Instant> registrationsSent = new CopyOnWriteArrayList<>();
+  private final List<Instant> registrationsAnswered = new CopyOnWriteArrayList<>();
   private int hostCounter;
 
   @BeforeAll
@@ -91,7 +93,7 @@ class RegistrationIT {
       @Override
       public CompletionStage<VpsRecord> register(RegisterRequest r) {
         registrationsSent.add(Instant.now());
-        return api.register(r);
+        return api.register(r).whenComplete((v, e) -> registrationsAnswered.add(Instant.now()));
       }
 
       @Override
@@ -130,6 +132,11 @@ class RegistrationIT {
 
   private ActorRef<RegistrationActor.Command> spawnAgent(String hostname, String key,
       Duration backoffMax) {
+    return spawnAgent(hostname, key, backoffMax, new SplittableRandom(1));
+  }
+
+  private ActorRef<RegistrationActor.Command> spawnAgent(String hostname, String key,
+      Duration backoffMax, RandomGenerator random) {
     HttpSigmaApi http = new HttpSigmaApi(testKit.system(), URI.create(baseUrl),
         Optional.of(new ApiKey(key)), TIMEOUT);
     HostFacts host = new ProcHostFacts(hostname,
@@ -139,7 +146,7 @@ class RegistrationIT {
     RegistrationActor.Settings settings = new RegistrationActor.Settings(Optional.of("alias.example"),
         2222, 9102, INTERVAL, new Backoff(Duration.ofMillis(50), backoffMax));
     return testKit.spawn(RegistrationActor.create(settings, recording(http), host, status,
-        new SplittableRandom(1)));
+        random));
   }
 
   private ActorRef<RegistrationActor.Command> spawnAgent(String hostname) {
@@ -215,6 +222,31 @@ class RegistrationIT {
           "heartbeat " + i + " came after only " + gap.toMillis() + " ms");
     }
     assertEquals(0, status.heartbeatFailures());
+  }
+
+  /** Draws the top of every range it is asked for. */
+  private static final class HighestDraw implements RandomGenerator {
+    @Override
+    public long nextLong() {
+      return Long.MAX_VALUE;
+    }
+
+    @Override
+    public long nextLong(long bound) {
+      return bound - 1;
+    }
+  }
+
+  @Test
+  void theFirstHeartbeatAfterRegistrationMayFallAnywhereInAWholeInterval() {
+    // The highest draw puts the first beat 1.5 intervals after the registration: beyond the
+    // +10% of a regular beat, so agents that registered together spread over a whole interval.
+    spawnAgent(hostname(), KEY, Duration.ofMillis(400), new HighestDraw());
+    awaitHeartbeats(1);
+    long gap = Duration.between(registrationsAnswered.get(0), heartbeatsSent.get(0)).toMillis();
+    assertTrue(gap >= INTERVAL.toMillis() * 3 / 2 - 10,
+        "first heartbeat " + gap + " ms after the registration");
+    assertEquals(1, registrationsSent.size());
   }
 
   @Test

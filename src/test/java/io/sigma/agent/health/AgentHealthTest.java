@@ -1,5 +1,6 @@
 package io.sigma.agent.health;
 
+import io.sigma.agent.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 class AgentHealthTest {
   private final ActorTestKit testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-  private final MovableClock clock = new MovableClock();
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-26T10:00:00Z"));
 
   @AfterEach
   void stop() {
@@ -31,10 +32,11 @@ class AgentHealthTest {
     // defaults: interval 60 s, backoff cap 300 s, request timeout 10 s
     assertEquals(Duration.ofSeconds(620), AgentHealth.stallLimit(Duration.ofSeconds(60),
         Duration.ofSeconds(300), Duration.ofSeconds(10)));
-    // a long interval dominates a short backoff cap (interval + 10% jitter)
-    assertEquals(Duration.ofSeconds(152), AgentHealth.stallLimit(Duration.ofSeconds(60),
+    // a long interval dominates a short backoff cap (the first heartbeat after a registration
+    // may come 1.5 intervals later)
+    assertEquals(Duration.ofSeconds(200), AgentHealth.stallLimit(Duration.ofSeconds(60),
         Duration.ofSeconds(1), Duration.ofSeconds(10)));
-    assertEquals(Duration.ofMillis(2400), AgentHealth.stallLimit(Duration.ofSeconds(1),
+    assertEquals(Duration.ofMillis(3200), AgentHealth.stallLimit(Duration.ofSeconds(1),
         Duration.ofSeconds(1), Duration.ofMillis(100)));
   }
 
@@ -95,29 +97,6 @@ class AgentHealthTest {
           AgentHealth.get(testKit.system()).readinessProblem());
     } finally {
       other.shutdownTestKit();
-    }
-  }
-
-  private static final class MovableClock extends Clock {
-    private volatile Instant now = Instant.parse("2026-11-26T10:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 }

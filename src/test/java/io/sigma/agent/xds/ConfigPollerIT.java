@@ -22,6 +22,7 @@ import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.api.EnvoyRoute;
 import io.sigma.agent.api.HttpSigmaApi;
+import io.sigma.agent.api.Page;
 import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.api.SystemInfo;
@@ -35,10 +36,14 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -427,6 +432,49 @@ class ConfigPollerIT {
       PollerStatus status = agent.awaitPoller(s -> s.node("old-node") == null);
       assertEquals(otherVps, status.vpsId());
       assertNull(agent.status().node("old-node"), "no longer served");
+    }
+  }
+
+  /** Draws the top of every range it is asked for. */
+  private static final class HighestDraw implements RandomGenerator {
+    @Override
+    public long nextLong() {
+      return Long.MAX_VALUE;
+    }
+
+    @Override
+    public long nextLong(long bound) {
+      return bound - 1;
+    }
+  }
+
+  @Test
+  void theSecondPollMayFallAnywhereInAWholeIntervalAndLaterOnesKeepTheInterval() throws Exception {
+    List<Instant> listingsSent = new CopyOnWriteArrayList<>();
+    List<Instant> listingsAnswered = new CopyOnWriteArrayList<>();
+    SigmaApi timed = new DelegatingSigmaApi(api) {
+      @Override
+      public CompletionStage<Page<EnvoyNode>> envoyNodes(String vps, int page, int perPage) {
+        listingsSent.add(Instant.now());
+        return super.envoyNodes(vps, page, perPage)
+            .whenComplete((p, e) -> listingsAnswered.add(Instant.now()));
+      }
+    };
+    try (PolledControlPlane agent = PolledControlPlane.start(testKit, timed, stateDir, POLL,
+        new HighestDraw())) {
+      start(agent);
+      testKit.createTestProbe().awaitAssert(AWAIT, () -> {
+        assertTrue(listingsSent.size() >= 4, "listings so far: " + listingsSent.size());
+        return null;
+      });
+    }
+    // The highest draw puts the second poll 1.5 intervals after the first one ended (beyond a
+    // regular poll's +10%), so polls of agents that registered together spread over an interval.
+    long second = Duration.between(listingsAnswered.get(0), listingsSent.get(1)).toMillis();
+    assertTrue(second >= POLL.toMillis() * 3 / 2 - 10, "second poll after " + second + " ms");
+    for (int i = 2; i < 4; i++) {
+      long gap = Duration.between(listingsAnswered.get(i - 1), listingsSent.get(i)).toMillis();
+      assertTrue(gap >= POLL.toMillis() * 9 / 10 - 10, "poll " + i + " after " + gap + " ms");
     }
   }
 

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -59,6 +60,12 @@ final class PolledControlPlane implements AutoCloseable {
   /** Starts the control plane; it polls once {@link #identify} gives it a VPS id. */
   static PolledControlPlane start(ActorTestKit testKit, SigmaApi api, Path stateDir, Duration pollInterval)
       throws Exception {
+    return start(testKit, api, stateDir, pollInterval, new SplittableRandom(7));
+  }
+
+  /** As {@link #start(ActorTestKit, SigmaApi, Path, Duration)}, with the poller's random source. */
+  static PolledControlPlane start(ActorTestKit testKit, SigmaApi api, Path stateDir, Duration pollInterval,
+      RandomGenerator random) throws Exception {
     AgentMetrics metrics = new AgentMetrics(HOSTNAME, false);
     XdsMetrics xdsMetrics = new XdsMetrics(metrics);
     ActorRef<SnapshotRegistry.Command> registry = testKit.spawn(SnapshotRegistry.create());
@@ -66,7 +73,7 @@ final class PolledControlPlane implements AutoCloseable {
     ActorRef<ConfigPoller.Command> poller = testKit.spawn(ConfigPoller.create(
         new ConfigPoller.Settings(pollInterval, new Backoff(Duration.ofMillis(50), Duration.ofMillis(400))),
         api, registration.ref(), registry, new NodeConfigStore(stateDir, Clock.systemUTC()), xdsMetrics,
-        Clock.systemUTC(), new SplittableRandom(7)), DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
+        Clock.systemUTC(), random), DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
     XdsServer server = XdsServer.start(testKit.system(), new AdsService(registry, xdsMetrics, Clock.systemUTC()),
         "127.0.0.1", 0).toCompletableFuture().get(10, TimeUnit.SECONDS);
     return new PolledControlPlane(testKit, registry, poller, registration, metrics, server);
