@@ -65,7 +65,7 @@ public final class AllocationBenchmark {
     // 1. the allocator alone
     PortAllocator direct = new PortAllocator(RANGE, latest, new BindProbe(),
         Duration.ofSeconds(30), new SteppingClock(Duration.ofSeconds(1)));
-    long[] directNanos = measure(300, 3000, () -> granted(direct.allocate(COUNT)));
+    long[] directNanos = Timings.measure(300, 3000, () -> granted(direct.allocate(COUNT)));
     System.out.printf("reserved while measuring: %d ports%n", direct.reservedCount());
 
     // 2. POST /ports/allocate over loopback HTTP
@@ -86,7 +86,7 @@ public final class AllocationBenchmark {
               + binding.localAddress().getPort() + "/ports/allocate"))
           .header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString("{\"count\": " + COUNT + "}")).build();
-      httpNanos = measure(300, 2000, () -> {
+      httpNanos = Timings.measure(300, 2000, () -> {
         try {
           HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
           if (response.statusCode() != 200) {
@@ -98,7 +98,7 @@ public final class AllocationBenchmark {
         }
       });
       try (KeepAliveClient raw = new KeepAliveClient(binding.localAddress().getPort())) {
-        rawNanos = measure(300, 2000, () -> raw.allocate(COUNT));
+        rawNanos = Timings.measure(300, 2000, () -> raw.allocate(COUNT));
       }
       binding.unbind().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } finally {
@@ -126,25 +126,6 @@ public final class AllocationBenchmark {
       return granted.ports().size();
     }
     throw new IllegalStateException("allocation refused: " + allocation);
-  }
-
-  /** Runs {@code task} warmUp times, then returns the sorted durations of {@code runs} more. */
-  private static long[] measure(int warmUp, int runs, java.util.function.LongSupplier task) {
-    long sink = 0;
-    for (int i = 0; i < warmUp; i++) {
-      sink += task.getAsLong();
-    }
-    long[] nanos = new long[runs];
-    for (int i = 0; i < runs; i++) {
-      long start = System.nanoTime();
-      sink += task.getAsLong();
-      nanos[i] = System.nanoTime() - start;
-    }
-    if (sink == Long.MIN_VALUE) {
-      System.out.println("(keeps the JIT from dropping the work)");
-    }
-    Arrays.sort(nanos);
-    return nanos;
   }
 
   private static long p(long[] sorted, double quantile) {

@@ -44,8 +44,8 @@ public final class PortScanBenchmark {
     PortOccupancy sample = fast.scan(RANGE);
     System.out.printf("real tables: %d socket rows, %d ambiguous port(s) probed, %d occupied%n",
         sample.socketRows(), sample.probedPorts(), sample.inUse());
-    long[] fastNanos = measure(300, 500, () -> fast.scan(RANGE).inUse());
-    long[] bindNanos = measure(3, 15, () -> probe.occupied(RANGE).cardinality());
+    long[] fastNanos = Timings.measure(300, 500, () -> fast.scan(RANGE).inUse());
+    long[] bindNanos = Timings.measure(3, 15, () -> probe.occupied(RANGE).cardinality());
     BitSet truth = probe.occupied(RANGE);
     BitSet scanned = fast.scan(RANGE).occupied();
     System.out.println();
@@ -63,7 +63,7 @@ public final class PortScanBenchmark {
     byte[] tcp = Files.readAllBytes(PROC.resolve("net/tcp"));
     byte[] tcp6 = Files.exists(PROC.resolve("net/tcp6"))
         ? Files.readAllBytes(PROC.resolve("net/tcp6")) : new byte[0];
-    long[] parseReal = measure(2000, 5000, () -> parse(tcp) + parse(tcp6));
+    long[] parseReal = Timings.measure(2000, 5000, () -> parse(tcp) + parse(tcp6));
     System.out.println();
     row("parse only, real tables (" + (tcp.length + tcp6.length) + " B)", parseReal);
 
@@ -75,8 +75,8 @@ public final class PortScanBenchmark {
       byte[] busyTcp6 = Files.readAllBytes(busy.resolve("net/tcp6"));
       KernelPortScanner busyScanner = new KernelPortScanner(busy, probe);
       PortOccupancy busySample = busyScanner.scan(RANGE);
-      long[] busyParse = measure(50, 300, () -> parse(busyTcp) + parse(busyTcp6));
-      long[] busyScan = measure(50, 300, () -> busyScanner.scan(RANGE).inUse());
+      long[] busyParse = Timings.measure(50, 300, () -> parse(busyTcp) + parse(busyTcp6));
+      long[] busyScan = Timings.measure(50, 300, () -> busyScanner.scan(RANGE).inUse());
       row("parse only, busy tables (" + (busyTcp.length + busyTcp6.length) / 1024 + " KiB)",
           busyParse);
       row("fast scan, busy tables", busyScan);
@@ -91,7 +91,7 @@ public final class PortScanBenchmark {
     // 4. attribution (spawns ss, and nsenter/fd walk when names are missing)
     ListenerAttributor attributor = new ListenerAttributor(new ProcessCommandRunner(), PROC);
     ListenerAttribution[] last = new ListenerAttribution[1];
-    long[] attribution = measure(3, 20, () -> {
+    long[] attribution = Timings.measure(3, 20, () -> {
       last[0] = attributor.attribute();
       return last[0].countsBySource().size();
     });
@@ -105,25 +105,6 @@ public final class PortScanBenchmark {
     int[] count = {0};
     ProcNetTcpParser.parse(table, table.length, (address, port, state, inode) -> count[0]++);
     return count[0];
-  }
-
-  /** Runs {@code task} warmUp times, then returns the durations of {@code runs} more runs. */
-  private static long[] measure(int warmUp, int runs, LongSupplier task) {
-    long sink = 0;
-    for (int i = 0; i < warmUp; i++) {
-      sink += task.getAsLong();
-    }
-    long[] nanos = new long[runs];
-    for (int i = 0; i < runs; i++) {
-      long start = System.nanoTime();
-      sink += task.getAsLong();
-      nanos[i] = System.nanoTime() - start;
-    }
-    if (sink == Long.MIN_VALUE) {
-      System.out.println("(keeps the JIT from dropping the work)");
-    }
-    Arrays.sort(nanos);
-    return nanos;
   }
 
   private static long median(long[] sorted) {
