@@ -1,5 +1,7 @@
 package io.sigma.agent.fleet;
 
+import io.sigma.agent.testing.DelegatingSigmaApi;
+import io.sigma.agent.testing.HighestDraw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -10,7 +12,6 @@ import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.HeartbeatRequest;
 import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.IpAddress;
-import io.sigma.agent.api.Page;
 import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.api.VpsRecord;
@@ -89,39 +90,17 @@ class RegistrationIT {
 
   /** Records when each heartbeat left, around the real HTTP client. */
   private SigmaApi recording(SigmaApi api) {
-    return new SigmaApi() {
+    return new DelegatingSigmaApi(api) {
       @Override
       public CompletionStage<VpsRecord> register(RegisterRequest r) {
         registrationsSent.add(Instant.now());
-        return api.register(r).whenComplete((v, e) -> registrationsAnswered.add(Instant.now()));
+        return super.register(r).whenComplete((v, e) -> registrationsAnswered.add(Instant.now()));
       }
 
       @Override
       public CompletionStage<VpsRecord> heartbeat(HeartbeatRequest r) {
         heartbeatsSent.add(Instant.now());
-        return api.heartbeat(r);
-      }
-
-      @Override
-      public CompletionStage<Page<io.sigma.agent.api.EnvoyNode>> envoyNodes(String v, int p, int pp) {
-        return api.envoyNodes(v, p, pp);
-      }
-
-      @Override
-      public CompletionStage<Page<io.sigma.agent.api.EnvoyRoute>> envoyRoutes(String n, int p, int pp) {
-        return api.envoyRoutes(n, p, pp);
-      }
-
-      @Override
-      public CompletionStage<io.sigma.agent.api.EnvoyNode> createEnvoyNode(
-          io.sigma.agent.api.CreateEnvoyNodeRequest r) {
-        return api.createEnvoyNode(r);
-      }
-
-      @Override
-      public CompletionStage<io.sigma.agent.api.SyncStaticResult> syncStatic(
-          io.sigma.agent.api.SyncStaticRequest r) {
-        return api.syncStatic(r);
+        return super.heartbeat(r);
       }
     };
   }
@@ -224,19 +203,6 @@ class RegistrationIT {
           "heartbeat " + i + " came after only " + gap.toMillis() + " ms");
     }
     assertEquals(0, status.heartbeatFailures());
-  }
-
-  /** Draws the top of every range it is asked for. */
-  private static final class HighestDraw implements RandomGenerator {
-    @Override
-    public long nextLong() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public long nextLong(long bound) {
-      return bound - 1;
-    }
   }
 
   @Test

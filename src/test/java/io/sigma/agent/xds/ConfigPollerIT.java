@@ -1,5 +1,7 @@
 package io.sigma.agent.xds;
 
+import io.sigma.agent.testing.DelegatingSigmaApi;
+import io.sigma.agent.testing.HighestDraw;
 import static io.sigma.agent.xds.AdsTestClient.clusterNames;
 import static io.sigma.agent.xds.AdsTestClient.listenerNames;
 import static io.sigma.agent.xds.AdsTestClient.unpack;
@@ -43,7 +45,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -432,19 +433,6 @@ class ConfigPollerIT {
       PollerStatus status = agent.awaitPoller(s -> s.node("old-node") == null);
       assertEquals(otherVps, status.vpsId());
       assertNull(agent.status().node("old-node"), "no longer served");
-    }
-  }
-
-  /** Draws the top of every range it is asked for. */
-  private static final class HighestDraw implements RandomGenerator {
-    @Override
-    public long nextLong() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public long nextLong(long bound) {
-      return bound - 1;
     }
   }
 

@@ -1,4 +1,4 @@
-package io.sigma.agent.xds;
+package io.sigma.agent.testing;
 
 import io.sigma.agent.api.CreateEnvoyNodeRequest;
 import io.sigma.agent.api.EnvoyNode;
@@ -13,10 +13,10 @@ import io.sigma.agent.api.VpsRecord;
 import java.util.concurrent.CompletionStage;
 
 /** Passes every call to a real client; tests override the calls they want to watch. */
-class DelegatingSigmaApi implements SigmaApi {
+public class DelegatingSigmaApi implements SigmaApi {
   private final SigmaApi api;
 
-  DelegatingSigmaApi(SigmaApi api) {
+  public DelegatingSigmaApi(SigmaApi api) {
     this.api = api;
   }
 
