@@ -19,12 +19,19 @@ public record RejectedRoute(EnvoyRoute route, Reason reason, String detail) {
     STATIC_SOURCE(false),
     /** status other than "active". */
     NOT_ACTIVE(false),
-    /** null/blank name. */
+    /** null/blank name, over 200 characters, or a character other than ASCII letters, digits, -_.: */
     INVALID_NAME(true),
     /** listen_port null or outside 1..65535. */
     INVALID_LISTEN_PORT(true),
+    /**
+     * backend_host neither an IP literal nor a DNS host name: a port in it, a URL, whitespace or
+     * control characters, non-ASCII, bad label lengths, a mistyped IPv4 address.
+     */
+    INVALID_BACKEND_HOST(true),
     /** backend_port above 65535. */
     INVALID_BACKEND_PORT(true),
+    /** connect_timeout_secs negative or above 300 (null and 0 mean the default). */
+    INVALID_CONNECT_TIMEOUT(true),
     /** proxy_protocol outside 0..2. */
     INVALID_PROXY_PROTOCOL(true),
     /** cluster_type static with a backend_host that is not an IP address (Envoy would NACK it). */
@@ -46,9 +53,21 @@ public record RejectedRoute(EnvoyRoute route, Reason reason, String detail) {
     }
   }
 
-  /** One line for the log: which route, and why it was left out. */
+  /** Longest {@link #describe()}: route values come from the API and may be any size. */
+  public static final int MAX_DESCRIPTION_LENGTH = 500;
+  private static final int MAX_NAME_SHOWN = 80;
+  private static final int MAX_ID_SHOWN = 40;
+  private static final int MAX_DETAIL_SHOWN = 300;
+
+  /**
+   * One line for the log and /xds/status: which route, and why it was left out. The route's
+   * values are escaped (no raw control, format or line-separator characters: nothing can forge a
+   * log line) and cut, so the line is at most {@link #MAX_DESCRIPTION_LENGTH} characters.
+   */
   public String describe() {
-    return "route '" + route.name() + "' (id " + route.id() + ", listen_port " + route.listenPort()
-        + "): " + reason + ": " + detail;
+    String line = "route " + QuotedText.quote(route.name(), MAX_NAME_SHOWN)
+        + " (id " + QuotedText.quote(route.id(), MAX_ID_SHOWN) + ", listen_port " + route.listenPort()
+        + "): " + reason + ": " + QuotedText.oneLine(detail, MAX_DETAIL_SHOWN);
+    return QuotedText.oneLine(line, MAX_DESCRIPTION_LENGTH);
   }
 }

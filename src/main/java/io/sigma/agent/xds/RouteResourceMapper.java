@@ -20,15 +20,12 @@ import io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyP
 import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.sigma.agent.api.EnvoyRoute;
 import io.sigma.agent.xds.RejectedRoute.Reason;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Turns a node's sigma-api routes into Envoy resources, as the contract's "Resource mapping for
@@ -37,8 +34,11 @@ import java.util.regex.Pattern;
  *
  * <p>Pure and stateless. Decisions beyond the contract:
  * <ul>
- *   <li>{@code connect_timeout_secs} null or &lt;= 0 gives Envoy's own default, 5 s (Envoy
- *       rejects a zero timeout, so such a route is served with the default rather than dropped).
+ *   <li>Every value is checked first ({@link RouteValidator}: names, host names, ports,
+ *       timeouts); a bad route is left out with its reason, the node's other routes are served.
+ *   <li>{@code connect_timeout_secs} null or 0 gives Envoy's own default, 5 s (Envoy rejects a
+ *       zero timeout, but the contract does not forbid 0, so such a route is served with the
+ *       default rather than dropped); negative or above 300 s is rejected.
  *   <li>{@code cluster_type} is matched case-insensitively; null or unknown means LOGICAL_DNS.
  *   <li>{@code proxy_protocol} null means 0 (none).
  *   <li>Names and backend hosts are used with surrounding whitespace stripped.
@@ -59,10 +59,6 @@ public final class RouteResourceMapper {
   static final String RAW_BUFFER_SOCKET = "envoy.transport_sockets.raw_buffer";
   static final String LISTEN_ADDRESS = "0.0.0.0";
 
-  private static final Pattern IPV4 =
-      Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
-  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
-
   /** Maps {@code routes} (one node's, as sigma-api lists them); never throws on bad route data. */
   public RouteMapping map(List<EnvoyRoute> routes) {
     List<EnvoyRoute> accepted = new ArrayList<>();
@@ -73,7 +69,7 @@ public final class RouteResourceMapper {
       if (route == null) {
         continue;
       }
-      RejectedRoute rejection = check(route);
+      RejectedRoute rejection = RouteValidator.check(route);
       if (rejection == null && !usedPorts.add(route.listenPort())) {
         rejection = new RejectedRoute(route, Reason.DUPLICATE_LISTEN_PORT,
             "listen_port " + route.listenPort() + " is already used by an earlier route");
@@ -108,44 +104,6 @@ public final class RouteResourceMapper {
         .setTypeUrlBytes(ByteString.copyFromUtf8(typeUrl))
         .setValue(resource.toByteString())
         .build();
-  }
-
-  /** Why {@code route} makes no resources on its own, or null when it is servable. */
-  private static RejectedRoute check(EnvoyRoute route) {
-    if (route.source() != null && route.source().strip().equalsIgnoreCase("static")) {
-      return new RejectedRoute(route, Reason.STATIC_SOURCE,
-          "source=static routes come from Envoy's own config file and are not served over xDS");
-    }
-    if (route.status() == null || !route.status().strip().equalsIgnoreCase("active")) {
-      return new RejectedRoute(route, Reason.NOT_ACTIVE, "status is " + route.status() + ", not active");
-    }
-    if (route.isPlaceholder()) {
-      return new RejectedRoute(route, Reason.PLACEHOLDER,
-          "no backend yet (backend_host " + route.backendHost() + ", backend_port " + route.backendPort() + ")");
-    }
-    if (route.name() == null || route.name().isBlank()) {
-      return new RejectedRoute(route, Reason.INVALID_NAME, "empty name");
-    }
-    Integer listenPort = route.listenPort();
-    if (listenPort == null || listenPort < 1 || listenPort > 65535) {
-      return new RejectedRoute(route, Reason.INVALID_LISTEN_PORT,
-          "listen_port " + listenPort + " is not in 1..65535");
-    }
-    if (route.backendPort() > 65535) {
-      return new RejectedRoute(route, Reason.INVALID_BACKEND_PORT,
-          "backend_port " + route.backendPort() + " is not in 1..65535");
-    }
-    Integer proxyProtocol = route.proxyProtocol();
-    if (proxyProtocol != null && (proxyProtocol < 0 || proxyProtocol > 2)) {
-      return new RejectedRoute(route, Reason.INVALID_PROXY_PROTOCOL,
-          "proxy_protocol " + proxyProtocol + " is not 0, 1 or 2");
-    }
-    if (clusterType(route) == Cluster.DiscoveryType.STATIC && !isIpLiteral(route.backendHost().strip())) {
-      return new RejectedRoute(route, Reason.STATIC_CLUSTER_NEEDS_IP,
-          "cluster_type static needs an IP address, backend_host is '" + route.backendHost()
-              + "' (use strict_dns or logical_dns for host names)");
-    }
-    return null;
   }
 
   static Cluster.DiscoveryType clusterType(EnvoyRoute route) {
@@ -211,22 +169,5 @@ public final class RouteResourceMapper {
     return Address.newBuilder()
         .setSocketAddress(SocketAddress.newBuilder().setAddress(host).setPortValue(port))
         .build();
-  }
-
-  /** An IPv4 dotted quad or an IPv6 literal; never a DNS lookup. */
-  static boolean isIpLiteral(String host) {
-    if (IPV4.matcher(host).matches()) {
-      return true;
-    }
-    if (host.indexOf(':') < 0 || !IPV6_CHARS.matcher(host).matches()) {
-      return false;
-    }
-    try {
-      // With a ':' in it, the JDK parses the string as an IPv6 literal and never resolves it.
-      InetAddress.getByName(host);
-      return true;
-    } catch (UnknownHostException e) {
-      return false;
-    }
   }
 }
