@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class HostileRoutesTest {
 
   private static final long SEED = 0x5167_4d08L;
-  private static final int BATCHES = 1_500;
+  private static final int BATCHES = 1_000;
   private static final int MAX_BATCH = 24;
 
   /** Oracle for accepted names: the allowed set, 1..200 characters. */
@@ -163,6 +163,13 @@ class HostileRoutesTest {
     assertFalse(rejected.detail() == null || rejected.detail().isBlank());
     String line = rejected.describe();
     assertTrue(line.length() <= RejectedRoute.MAX_DESCRIPTION_LENGTH, () -> line.length() + " characters");
+    checkPrintableOneLine("describe()", line);
+    // The detail alone is shown too (/xds/status): the same guarantees.
+    assertTrue(rejected.detail().length() <= 300, () -> rejected.detail().length() + " characters");
+    checkPrintableOneLine("detail", rejected.detail());
+  }
+
+  private static void checkPrintableOneLine(String what, String line) {
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
       int type = Character.getType(c);
@@ -170,7 +177,7 @@ class HostileRoutesTest {
           || type == Character.PARAGRAPH_SEPARATOR
           || (Character.isHighSurrogate(c) && (i + 1 == line.length() || !Character.isLowSurrogate(line.charAt(i + 1))))
           || (Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(line.charAt(i - 1))))) {
-        fail(String.format("describe() holds U+%04X at %d: %s", (int) c, i, line.replace("\n", "<LF>")));
+        fail(String.format("%s holds U+%04X at %d: %s", what, (int) c, i, line.replace("\n", "<LF>")));
       }
     }
   }
