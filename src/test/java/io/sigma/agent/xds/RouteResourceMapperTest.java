@@ -95,6 +95,21 @@ class RouteResourceMapperTest {
     assertEquals(expected, mapping.clusters().get(0).unpack(Cluster.class).getType());
   }
 
+  @Test
+  void clusterTypesWithOddCharactersStillFollowTheContract() throws Exception {
+    // The contract maps "anything else" to LOGICAL_DNS: such a value is not a reason to reject.
+    RouteMapping mapping = mapper.map(List.of(route("a", 10001, "h.example", 80, "static\u0000", 5, 0),
+        route("b", 10002, "h.example", 80, " strict_dns\n", 5, 0),
+        route("c", 10003, "h.example", 80, "x".repeat(10_000), 5, 0)));
+
+    assertEquals(List.of(), mapping.rejected());
+    assertEquals(List.of(Cluster.DiscoveryType.LOGICAL_DNS, Cluster.DiscoveryType.STRICT_DNS,
+            Cluster.DiscoveryType.LOGICAL_DNS),
+        List.of(mapping.clusters().get(0).unpack(Cluster.class).getType(),
+            mapping.clusters().get(1).unpack(Cluster.class).getType(),
+            mapping.clusters().get(2).unpack(Cluster.class).getType()));
+  }
+
   @ParameterizedTest
   @CsvSource(nullValues = "NULL", value = {"1, 1", "30, 30", "300, 300", "NULL, 5", "0, 5"})
   void connectTimeoutDefaultsToFiveSecondsWhenMissingOrZero(Integer secs, long expected)
