@@ -70,7 +70,7 @@ public final class RepeatedWarningFilter extends TurboFilter {
         return thread;
       });
       long period = flushPeriod.toNanos();
-      flusher.scheduleAtFixedRate(this::flush, period, period, TimeUnit.NANOSECONDS);
+      flusher.scheduleAtFixedRate(this::flushQuietly, period, period, TimeUnit.NANOSECONDS);
     }
     super.start();
   }
@@ -122,6 +122,15 @@ public final class RepeatedWarningFilter extends TurboFilter {
         write(summary, logger);
       }
       return reply;
+    }
+  }
+
+  /** A scheduled task that throws is never run again: keep the flush alive whatever happens. */
+  private void flushQuietly() {
+    try {
+      flush();
+    } catch (RuntimeException e) {
+      addError("flushing the repeated-line summaries failed", e);
     }
   }
 
