@@ -3,11 +3,13 @@ package io.sigma.agent.logging;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import java.util.Map;
 
@@ -18,12 +20,18 @@ import java.util.Map;
  * hundred classes (a few MB of a 512 MB VPS) to read three settings.
  *
  * <p>{@code AGENT_LOG_LEVEL} (default INFO) sets the agent's level, {@code PEKKO_LOG_LEVEL}
- * (default WARN) Pekko's. A {@code logback.xml} named by {@code -Dlogback.configurationFile},
+ * (default WARN) Pekko's.
+ *
+ * <p>Values from clients and sigma-api end up in messages, so the layout escapes control
+ * characters (one event is one line, see {@link ControlCharacters}), and repeated WARN/ERROR lines
+ * are rate-limited ({@link RepeatedWarningFilter}).
+ *
+ * <p>A {@code logback.xml} named by {@code -Dlogback.configurationFile},
  * or a {@code logback-test.xml} on the class path (the tests), still wins.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class AgentLogConfigurator extends ContextAwareBase implements Configurator {
-  static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%logger{0}] %msg%n";
+  static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%logger{0}] %safeMsg%n%safeEx";
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
@@ -36,18 +44,33 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
   }
 
   static void configure(LoggerContext context, Map<String, String> env) {
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    configure(context, env, new ConsoleAppender<>());
+  }
+
+  /** Configures {@code context} to write through {@code appender} (stdout, or a test's stream). */
+  static void configure(LoggerContext context, Map<String, String> env,
+      OutputStreamAppender<ILoggingEvent> appender) {
+    PatternLayout layout = new PatternLayout();
+    layout.getInstanceConverterMap().put("safeMsg", EscapedMessageConverter::new);
+    layout.getInstanceConverterMap().put("safeEx", EscapedThrowableConverter::new);
+    layout.setContext(context);
+    layout.setPattern(PATTERN);
+    layout.start();
+    LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(context);
-    encoder.setPattern(PATTERN);
+    encoder.setLayout(layout);
     encoder.start();
-    ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
-    console.setContext(context);
-    console.setName("STDOUT");
-    console.setEncoder(encoder);
-    console.start();
+    appender.setContext(context);
+    appender.setName("STDOUT");
+    appender.setEncoder(encoder);
+    appender.start();
+    RepeatedWarningFilter repeatedWarnings = new RepeatedWarningFilter();
+    repeatedWarnings.setContext(context);
+    repeatedWarnings.start();
+    context.addTurboFilter(repeatedWarnings);
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(level(env.get("AGENT_LOG_LEVEL"), Level.INFO));
-    root.addAppender(console);
+    root.addAppender(appender);
     context.getLogger("org.apache.pekko").setLevel(level(env.get("PEKKO_LOG_LEVEL"), Level.WARN));
     context.getLogger("io.grpc").setLevel(Level.WARN);
   }

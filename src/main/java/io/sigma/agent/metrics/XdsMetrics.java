@@ -17,9 +17,24 @@ import java.util.Map;
  * {@code hostname} label; per-node series a {@code node} label (the Envoy node.id), per-type series
  * a {@code type} label (Cluster, Listener, or the short name of another requested type).
  *
- * <p>Thread-safe (client_java's metrics are): streams call it concurrently.
+ * <p>Per-node series are bounded, since a client picks its node.id: at most {@link #NODE_LABEL_LIMIT}
+ * node label values at a time (see {@link NodeLabels}); other nodes count under
+ * {@code node="_other"}. A node's series go when it has neither an open stream nor a served
+ * snapshot (its last stream closed and sigma-api does not list it, or it was removed).
+ *
+ * <p>Thread-safe: streams call it concurrently; per-node updates hold one lock so that a node's
+ * series are never re-created by an update racing with their removal.
  */
 public final class XdsMetrics implements XdsEvents, PollerEvents {
+
+  /**
+   * Node label values at a time. An agent serves the Envoys of one VPS (a handful of node.ids); 64
+   * leaves room for many while a node has ~15 series, so the worst case stays ~1,000 series
+   * (~100 KB a scrape) however many node.ids clients invent.
+   */
+  public static final int NODE_LABEL_LIMIT = 64;
+  /** node.ids longer than this count under {@code _other} (a label value is in every scrape). */
+  public static final int NODE_LABEL_MAX_CHARS = 128;
 
   private static final String NODE = "node";
   private static final String TYPE = "type";
@@ -37,6 +52,9 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   private final Histogram pollDuration;
   private final Counter routesFetchFailures;
   private final Counter nodeRegistrations;
+  private final Gauge otherNodes;
+  private final NodeLabels labels = new NodeLabels(NODE_LABEL_LIMIT, NODE_LABEL_MAX_CHARS);
+  private final Object lock = new Object();
 
   public XdsMetrics(AgentMetrics metrics) {
     this.host = metrics.hostname();
@@ -81,6 +99,12 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
     nodeRegistrations = Counter.builder().name("sigma_xds_node_registrations")
         .help("Unknown Envoy node.ids registered with sigma-api, by result")
         .labelNames(h, "result").register(registry);
+    otherNodes = Gauge.builder().name("sigma_xds_other_nodes")
+        .help("Envoy node.ids with an open stream or a served snapshot whose series are counted under "
+            + "node=\"_other\" (beyond " + NODE_LABEL_LIMIT + " node label values, or an id over "
+            + NODE_LABEL_MAX_CHARS + " characters)")
+        .labelNames(h).register(registry);
+    otherNodes.labelValues(host).set(0);
     for (PollResult result : PollResult.values()) {
       polls.initLabelValues(host, result.label());
     }
@@ -90,29 +114,49 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
 
   @Override
   public void onStreamOpened(long streamId, String nodeId) {
-    connectedStreams.labelValues(host, nodeId).inc();
+    synchronized (lock) {
+      connectedStreams.labelValues(host, label(labels.streamOpened(nodeId))).inc();
+      updateOtherNodes();
+    }
   }
 
   @Override
   public void onStreamClosed(long streamId, String nodeId) {
-    connectedStreams.labelValues(host, nodeId).dec();
+    synchronized (lock) {
+      NodeLabels.Label label = labels.streamClosed(nodeId);
+      if (label == null) {
+        return;
+      }
+      connectedStreams.labelValues(host, label(label)).dec();
+      if (label.own() && !labels.isTracked(nodeId)) {
+        removeSeriesOf(nodeId);
+      }
+      updateOtherNodes();
+    }
   }
 
   @Override
   public void onResponseSent(String nodeId, String typeUrl, String version, int resourceCount) {
-    responses.labelValues(host, nodeId, TypeUrls.shortName(typeUrl)).inc();
+    synchronized (lock) {
+      responses.labelValues(host, label(labels.of(nodeId)), TypeUrls.shortName(typeUrl)).inc();
+    }
   }
 
   @Override
   public void onAck(String nodeId, String typeUrl, String version) {
-    acks.labelValues(host, nodeId, TypeUrls.shortName(typeUrl)).inc();
+    synchronized (lock) {
+      acks.labelValues(host, label(labels.of(nodeId)), TypeUrls.shortName(typeUrl)).inc();
+    }
   }
 
   @Override
   public void onNack(String nodeId, String typeUrl, String version, String message) {
     String type = TypeUrls.shortName(typeUrl);
-    nacks.labelValues(host, nodeId, type).inc();
-    lastNack.labelValues(host, nodeId, type).set(System.currentTimeMillis() / 1000.0);
+    synchronized (lock) {
+      String node = label(labels.of(nodeId));
+      nacks.labelValues(host, node, type).inc();
+      lastNack.labelValues(host, node, type).set(System.currentTimeMillis() / 1000.0);
+    }
   }
 
   // ------------------------------------------------------------------ config source
@@ -126,26 +170,77 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   @Override
   public void onSnapshotServed(String nodeId, long version, int routeCount,
       Map<RejectedRoute.Reason, Integer> rejected) {
-    snapshotVersion.labelValues(host, nodeId).set(version);
-    snapshotRoutes.labelValues(host, nodeId).set(routeCount);
-    rejectedRoutes.removeIf(labels -> labels.get(1).equals(nodeId));
-    rejected.forEach((reason, count) -> rejectedRoutes.labelValues(host, nodeId, reason.name()).set(count));
+    synchronized (lock) {
+      NodeLabels.Label label = labels.served(nodeId);
+      label(label);
+      updateOtherNodes();
+      if (!label.own()) {
+        return; // a version or a route count summed over several nodes means nothing
+      }
+      snapshotVersion.labelValues(host, nodeId).set(version);
+      snapshotRoutes.labelValues(host, nodeId).set(routeCount);
+      rejectedRoutes.removeIf(values -> values.get(1).equals(nodeId));
+      rejected.forEach((reason, count) -> rejectedRoutes.labelValues(host, nodeId, reason.name()).set(count));
+    }
   }
 
   @Override
   public void onNodeRemoved(String nodeId) {
-    snapshotVersion.remove(host, nodeId);
-    snapshotRoutes.remove(host, nodeId);
-    rejectedRoutes.removeIf(labels -> labels.get(1).equals(nodeId));
+    synchronized (lock) {
+      NodeLabels.Label label = labels.removed(nodeId);
+      if (label == null || !label.own()) {
+        updateOtherNodes();
+        return;
+      }
+      if (labels.isTracked(nodeId)) {
+        // Envoys of the node are still connected: their stream series stay until they go.
+        snapshotVersion.remove(host, nodeId);
+        snapshotRoutes.remove(host, nodeId);
+        rejectedRoutes.removeIf(values -> values.get(1).equals(nodeId));
+        routesFetchFailures.remove(host, nodeId);
+      } else {
+        removeSeriesOf(nodeId);
+      }
+      updateOtherNodes();
+    }
   }
 
   @Override
   public void onRoutesFetchFailed(String nodeId) {
-    routesFetchFailures.labelValues(host, nodeId).inc();
+    synchronized (lock) {
+      routesFetchFailures.labelValues(host, label(labels.of(nodeId))).inc();
+    }
   }
 
   @Override
   public void onNodeRegistration(String nodeId, boolean created) {
     nodeRegistrations.labelValues(host, created ? "created" : "failed").inc();
+  }
+
+  // ------------------------------------------------------------------ node label values (under lock)
+
+  /** The label value to use, after moving the connected streams of a node that just got its own. */
+  private String label(NodeLabels.Label label) {
+    if (label.movedStreams() > 0) {
+      connectedStreams.labelValues(host, NodeLabels.OTHER).dec(label.movedStreams());
+      connectedStreams.labelValues(host, label.value()).inc(label.movedStreams());
+    }
+    return label.value();
+  }
+
+  private void removeSeriesOf(String nodeId) {
+    connectedStreams.remove(host, nodeId);
+    responses.removeIf(values -> values.get(1).equals(nodeId));
+    acks.removeIf(values -> values.get(1).equals(nodeId));
+    nacks.removeIf(values -> values.get(1).equals(nodeId));
+    lastNack.removeIf(values -> values.get(1).equals(nodeId));
+    snapshotVersion.remove(host, nodeId);
+    snapshotRoutes.remove(host, nodeId);
+    rejectedRoutes.removeIf(values -> values.get(1).equals(nodeId));
+    routesFetchFailures.remove(host, nodeId);
+  }
+
+  private void updateOtherNodes() {
+    otherNodes.labelValues(host).set(labels.otherNodes());
   }
 }
