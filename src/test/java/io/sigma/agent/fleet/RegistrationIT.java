@@ -218,7 +218,7 @@ class RegistrationIT {
    * ever and nothing is ever registered.
    */
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aHostileHostProcStillRegistersAndHeartbeatsWithTheRemainingFacts(@TempDir Path dir)
       throws Exception {
     Path proc = HostileProcRoot.create(dir.resolve("proc"));
@@ -262,7 +262,7 @@ class RegistrationIT {
    * When the read comes back, the next heartbeat carries the facts.
    */
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aStalledHostReadDoesNotStopRegistrationOrHeartbeats() {
     StallingHostFacts host = new StallingHostFacts(hostname());
     RegistrationActor.HostReads reads = new RegistrationActor.HostReads(

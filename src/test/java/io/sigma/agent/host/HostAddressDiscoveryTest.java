@@ -64,7 +64,7 @@ class HostAddressDiscoveryTest {
    * catches: the agent would die), with one warning; the IPv6 addresses are still reported.
    */
   @Test
-  @Timeout(value = 20, unit = TimeUnit.SECONDS)
+  @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aHugeFibTrieIsRefusedAndTheIpv6AddressesAreStillReported(@TempDir Path dir) throws Exception {
     Path proc = HostileProcRoot.create(dir.resolve("proc"));
     try (LogCapture logs = new LogCapture(HostAddressDiscovery.class)) {
@@ -79,7 +79,7 @@ class HostAddressDiscoveryTest {
   }
 
   @Test
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aFifoIfInet6IsRefusedWithoutBlocking(@TempDir Path proc) throws Exception {
     Files.createDirectories(proc.resolve("net"));
     Files.copy(Fixtures.procRoot("typical").resolve("net/fib_trie"), proc.resolve("net/fib_trie"));

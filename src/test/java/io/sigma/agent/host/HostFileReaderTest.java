@@ -30,7 +30,7 @@ class HostFileReaderTest {
   }
 
   @Test
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aFifoIsRefusedWithoutOpeningIt(@TempDir Path dir) throws Exception {
     Path fifo = dir.resolve("cpuinfo");
     HostileProcRoot.mkfifo(fifo);
@@ -42,7 +42,7 @@ class HostFileReaderTest {
   }
 
   @Test
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aSymlinkToDevZeroIsRefused(@TempDir Path dir) throws Exception {
     Path link = Files.createSymbolicLink(dir.resolve("meminfo"), Path.of("/dev/zero"));
     HostFileRefusedException e = assertThrows(HostFileRefusedException.class,

@@ -63,7 +63,7 @@ class HostnameResolverTest {
 
   /** docker -v of a FIFO or a device onto /etc/host_hostname: skipped with a warning, not hung on. */
   @Test
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aFifoOrDeviceHostFileIsSkippedWithoutBlocking(@TempDir Path dir) throws Exception {
     Path fifo = dir.resolve("host_hostname");
     HostileProcRoot.mkfifo(fifo);

@@ -90,7 +90,7 @@ class SystemFactsReaderTest {
    * check the FIFO's open(2) never returns: the timeout fails the test instead).
    */
   @Test
-  @Timeout(value = 20, unit = TimeUnit.SECONDS)
+  @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void specialAndHugeFilesAreRefusedAndTheOtherFieldsStillRead(@TempDir Path dir) throws Exception {
     Path proc = HostileProcRoot.create(dir.resolve("proc"));
     try (LogCapture logs = new LogCapture(SystemFactsReader.class)) {

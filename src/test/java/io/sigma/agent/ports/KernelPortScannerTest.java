@@ -142,7 +142,7 @@ class KernelPortScannerTest {
 
   /** A FIFO tcp or a tcp6 linked to /dev/zero would block or never end: refused, bind test. */
   @Test
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aFifoOrDeviceInPlaceOfATableFallsBackToTheBindTest() throws Exception {
     Files.createDirectories(procRoot.resolve("net"));
     HostileProcRoot.mkfifo(procRoot.resolve("net/tcp"));

@@ -236,7 +236,7 @@ class ListenerAttributorTest {
    * the warning; ss still names the listeners.
    */
   @Test
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void specialFilesInPlaceOfTablesOrCommAreRefusedWithoutBlocking() throws Exception {
     Files.createDirectories(procRoot.resolve("net"));
     HostileProcRoot.mkfifo(procRoot.resolve("net/tcp"));
