@@ -130,7 +130,8 @@ public final class KernelPortScanner {
       if (!warnedUnreadable) {
         warnedUnreadable = true;
         LOG.warn("cannot read the kernel socket tables ({}); scanning {} with a bind test of every"
-            + " port instead (slower, same answer)", e.toString(), range);
+            + " port instead (slower, same answer)",
+            e instanceof HostFileRefusedException ? e.getMessage() : e.toString(), range);
       } else {
         LOG.debug("socket tables still unreadable ({}); bind-testing {}", e, range);
       }
