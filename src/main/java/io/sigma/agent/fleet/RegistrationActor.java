@@ -5,15 +5,24 @@ import io.sigma.agent.api.IpAddress;
 import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.api.SigmaApiException;
+import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.api.VpsRecord;
+import io.sigma.agent.host.SystemFacts;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -28,6 +37,13 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * sigma-api forgot this VPS: register again. 401/403 is a configuration error: say which
  * setting to fix, and retry near the backoff cap. Every other failure is logged and retried;
  * the loop never stops.
+ *
+ * <p>The host facts sent with each request are read from /proc off the actor, on Pekko's
+ * blocking-IO dispatcher, with a timeout ({@link HostReads}): a read that stalls (a hung file
+ * system under --host-proc) cannot hold up this actor or the default dispatcher. Then the
+ * request carries the facts last read (before any: no addresses, which heartbeats may send, and
+ * a zeroed system_info with the metrics port and known public IP), one warning is logged, and
+ * no second read starts while the stalled one still runs.
  */
 public final class RegistrationActor extends AbstractBehavior<RegistrationActor.Command> {
 
@@ -47,6 +63,29 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   private record RegisterAnswered(VpsRecord vps, Throwable error) implements Command {}
 
   private record HeartbeatAnswered(VpsRecord vps, Throwable error) implements Command {}
+
+  /** The host facts for the request {@code next} (REGISTER or HEARTBEAT), or why there are none. */
+  private record FactsRead(Tick next, Facts facts, Throwable error) implements Command {}
+
+  /** What one register/heartbeat reports about the host. */
+  private record Facts(List<IpAddress> addresses, SystemInfo systemInfo, Instant readAt) {}
+
+  /**
+   * Where host facts are read and how long a read may take before the request goes without it.
+   *
+   * @param executor a blocking-IO executor, never the actor's dispatcher
+   * @param timeout after this the request is sent with the facts last read
+   */
+  public record HostReads(Executor executor, Duration timeout) {
+    public HostReads {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("host read timeout must be positive: " + timeout);
+      }
+    }
+  }
+
+  /** How long a host read may take in production: /proc answers in microseconds. */
+  public static final Duration HOST_READ_TIMEOUT = Duration.ofSeconds(5);
 
   /** What the actor needs to know; all of it fixed for the agent's life. */
   public record Settings(
@@ -71,18 +110,33 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   private boolean inFlight;
   private int registerFailures;
   private int heartbeatFailures;
+  private final HostReads reads;
+  /** The last host read started; a stalled one is not joined by a second. */
+  private CompletableFuture<Facts> hostRead = CompletableFuture.completedFuture(null);
+  private Facts lastFacts;
+  private int stalledReads;
 
+  /** Reads host facts on Pekko's blocking-IO dispatcher, with {@link #HOST_READ_TIMEOUT}. */
   public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
       FleetStatus status, RandomGenerator random) {
+    return Behaviors.setup(ctx -> create(settings, api, host, status, random,
+        new HostReads(ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()),
+            HOST_READ_TIMEOUT)));
+  }
+
+  public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
+      FleetStatus status, RandomGenerator random, HostReads reads) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ctx.getSelf().tell(Tick.REGISTER);
-      return new RegistrationActor(ctx, timers, settings, api, host, status, random);
+      return new RegistrationActor(ctx, timers, settings, api, host, status, random, reads);
     }));
   }
 
   private RegistrationActor(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      Settings settings, SigmaApi api, HostFacts host, FleetStatus status, RandomGenerator random) {
+      Settings settings, SigmaApi api, HostFacts host, FleetStatus status, RandomGenerator random,
+      HostReads reads) {
     super(ctx);
+    this.reads = reads;
     this.timers = timers;
     this.settings = settings;
     this.api = api;
@@ -96,6 +150,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     return newReceiveBuilder()
         .onMessageEquals(Tick.REGISTER, this::register)
         .onMessageEquals(Tick.HEARTBEAT, this::heartbeat)
+        .onMessage(FactsRead.class, this::onFactsRead)
         .onMessage(RegisterAnswered.class, this::onRegisterAnswered)
         .onMessage(HeartbeatAnswered.class, this::onHeartbeatAnswered)
         .onMessage(Subscribe.class, this::onSubscribe)
@@ -107,11 +162,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     if (inFlight) {
       return this;
     }
-    List<IpAddress> addresses = host.addresses();
-    RegisterRequest request = new RegisterRequest(host.hostname(), settings.alias().orElse(null),
-        addresses, settings.sshPort(),
-        host.systemInfo(settings.metricsPort(), publicIpFor(addresses)));
-    send(api.register(request), RegisterAnswered::new);
+    readFactsThen(Tick.REGISTER);
     return this;
   }
 
@@ -119,11 +170,80 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     if (inFlight || vpsId == null) {
       return this;
     }
-    List<IpAddress> addresses = host.addresses();
-    HeartbeatRequest request = new HeartbeatRequest(host.hostname(), addresses,
-        host.systemInfo(settings.metricsPort(), publicIpFor(addresses)));
-    send(api.heartbeat(request), HeartbeatAnswered::new);
+    readFactsThen(Tick.HEARTBEAT);
     return this;
+  }
+
+  /**
+   * Reads the host facts off the actor, then sends {@code next}. In flight from here: ticks
+   * that arrive meanwhile are dropped, as during the request itself.
+   */
+  private void readFactsThen(Tick next) {
+    inFlight = true;
+    if (!hostRead.isDone()) {
+      // The last read is still stalled: do not tie up a second thread behind it.
+      getContext().getSelf().tell(new FactsRead(next, null,
+          new TimeoutException("the previous host read has not finished")));
+      return;
+    }
+    Optional<String> lookedUp = publicIp;
+    Integer metricsPort = settings.metricsPort();
+    hostRead = CompletableFuture.supplyAsync(() -> {
+      List<IpAddress> addresses = host.addresses();
+      return new Facts(addresses, host.systemInfo(metricsPort, publicIpFor(lookedUp, addresses)),
+          Instant.now());
+    }, reads.executor());
+    getContext().pipeToSelf(hostRead.copy().orTimeout(reads.timeout().toMillis(), TimeUnit.MILLISECONDS),
+        (facts, error) -> new FactsRead(next, facts, error));
+  }
+
+  private Behavior<Command> onFactsRead(FactsRead read) {
+    Facts facts = read.facts();
+    if (read.error() == null) {
+      if (stalledReads > 0) {
+        getContext().getLog().info("Host facts read again after {} stalled or failed attempt(s)",
+            stalledReads);
+        stalledReads = 0;
+      }
+      lastFacts = facts;
+    } else {
+      facts = factsWithoutARead(read.error());
+    }
+    if (read.next() == Tick.REGISTER) {
+      send(api.register(new RegisterRequest(host.hostname(), settings.alias().orElse(null),
+          facts.addresses(), settings.sshPort(), facts.systemInfo())), RegisterAnswered::new);
+    } else if (vpsId != null) {
+      send(api.heartbeat(new HeartbeatRequest(host.hostname(), facts.addresses(),
+          facts.systemInfo())), HeartbeatAnswered::new);
+    } else {
+      inFlight = false; // deregistered meanwhile: the registration tick is on its way
+    }
+    return this;
+  }
+
+  /** The facts to send when a read stalled or failed: the last ones read, else none. */
+  private Facts factsWithoutARead(Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    String why = cause instanceof TimeoutException
+        ? "took longer than " + reads.timeout().toMillis() + " ms (a stalled file system under"
+            + " --host-proc?)"
+        : "failed (" + cause + ")";
+    String instead = lastFacts != null
+        ? "the facts last read at " + lastFacts.readAt()
+        : "no IP addresses and a zeroed system_info (with metrics_port and public_ip)";
+    if (stalledReads++ == 0) {
+      getContext().getLog().warn("Reading the host facts (IP addresses, system_info) {}; sending {} "
+          + "instead, and reading again for the next request", why, instead);
+    } else {
+      getContext().getLog().debug("Host facts still not read ({} in a row): {}; sending {}",
+          stalledReads, why, instead);
+    }
+    if (lastFacts != null) {
+      return lastFacts;
+    }
+    return new Facts(List.of(), SystemFacts.NONE.toSystemInfo(settings.metricsPort(),
+        publicIp.orElse(null)), Instant.now());
   }
 
   private <A extends Command> void send(CompletionStage<VpsRecord> call,
@@ -232,7 +352,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
    * {@code public_ip}: the looked-up address (behind NAT), else the first public IPv4 address
    * of the host itself, else none.
    */
-  private String publicIpFor(List<IpAddress> addresses) {
+  private static String publicIpFor(Optional<String> publicIp, List<IpAddress> addresses) {
     return publicIp.orElseGet(() -> addresses.stream()
         .filter(a -> IpAddress.PUBLIC.equals(a.label()) && !a.ip().contains(":"))
         .map(IpAddress::ip)

@@ -2,7 +2,6 @@ package io.sigma.agent.host;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
 
@@ -16,7 +15,7 @@ public final class CpuInfoReader {
   private CpuInfoReader() {}
 
   public static int read(Path cpuinfo) throws IOException {
-    return parse(Files.readString(cpuinfo, StandardCharsets.ISO_8859_1));
+    return parse(HostFileReader.readString(cpuinfo, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
   }
 
   /** @throws ProcFormatException when there is no processor line */

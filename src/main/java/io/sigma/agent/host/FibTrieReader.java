@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -35,7 +34,7 @@ public final class FibTrieReader {
 
   /** Reads and parses {@code <procRoot>/net/fib_trie}. */
   public static ProcAddresses read(Path fibTrie) throws IOException {
-    return parse(Files.readString(fibTrie, StandardCharsets.ISO_8859_1));
+    return parse(HostFileReader.readString(fibTrie, HostFileReader.FIB_TRIE_CAP, StandardCharsets.ISO_8859_1));
   }
 
   /** The local addresses listed in fib_trie text. */
@@ -43,8 +42,7 @@ public final class FibTrieReader {
     Set<InetAddress> addresses = new LinkedHashSet<>();
     List<String> malformed = new ArrayList<>();
     String leaf = null;
-    for (String rawLine : content.split("\n")) {
-      String line = rawLine.strip();
+    for (String line : (Iterable<String>) content.lines().map(String::strip)::iterator) {
       if (line.startsWith("|--")) {
         leaf = line.substring(3).strip();
       } else if (line.startsWith("+--") || line.endsWith(":") || line.isEmpty()) {

@@ -1,11 +1,8 @@
 package io.sigma.agent.host;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -77,8 +74,9 @@ public final class HostnameResolver {
   }
 
   private Optional<String> firstLine(Path file) {
-    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      Optional<String> line = reader.lines().map(String::trim).filter(l -> !l.isEmpty()).findFirst();
+    try {
+      Optional<String> line = HostFileReader.readString(file, HostFileReader.DEFAULT_CAP, StandardCharsets.UTF_8)
+          .lines().map(String::trim).filter(l -> !l.isEmpty()).findFirst();
       if (line.isEmpty()) {
         log.debug("hostname: {} has no non-blank line, trying the next source", file);
       }
@@ -86,8 +84,6 @@ public final class HostnameResolver {
     } catch (NoSuchFileException e) {
       log.debug("hostname: {} does not exist, trying the next source", file);
       return Optional.empty();
-    } catch (UncheckedIOException e) {
-      return skipUnreadable(file, e.getCause());
     } catch (IOException | RuntimeException e) {
       return skipUnreadable(file, e);
     }

@@ -3,7 +3,6 @@ package io.sigma.agent.host;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -32,7 +31,7 @@ public final class IfInet6Reader {
 
   /** Reads and parses {@code <procRoot>/net/if_inet6}. */
   public static ProcAddresses read(Path ifInet6) throws IOException {
-    return parse(Files.readString(ifInet6, StandardCharsets.ISO_8859_1));
+    return parse(HostFileReader.readString(ifInet6, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
   }
 
   /** The global-scope addresses listed in if_inet6 text. */

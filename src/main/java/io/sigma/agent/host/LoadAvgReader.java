@@ -2,7 +2,6 @@ package io.sigma.agent.host;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +14,7 @@ public final class LoadAvgReader {
   private LoadAvgReader() {}
 
   public static List<Double> read(Path loadavg) throws IOException {
-    return parse(Files.readString(loadavg, StandardCharsets.ISO_8859_1));
+    return parse(HostFileReader.readString(loadavg, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
   }
 
   /** @throws ProcFormatException when the text does not start with three non-negative numbers */

@@ -2,7 +2,6 @@ package io.sigma.agent.host;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,7 +16,7 @@ public final class MemInfoReader {
   private MemInfoReader() {}
 
   public static long readMemTotalKb(Path meminfo) throws IOException {
-    return parseMemTotalKb(Files.readString(meminfo, StandardCharsets.ISO_8859_1));
+    return parseMemTotalKb(HostFileReader.readString(meminfo, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
   }
 
   /** @throws ProcFormatException when there is no MemTotal line or its value is not a kB count */

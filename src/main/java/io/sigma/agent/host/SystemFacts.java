@@ -10,6 +10,9 @@ import java.util.List;
 public record SystemFacts(
     int cpuCores, long ramMb, long diskGb, long diskUsedGb, long uptimeSeconds, List<Double> loadAvg) {
 
+  /** Every field unread: what is reported when nothing could be read. */
+  public static final SystemFacts NONE = new SystemFacts(0, 0, 0, 0, 0, List.of(0.0, 0.0, 0.0));
+
   public SystemFacts {
     loadAvg = List.copyOf(loadAvg);
     if (loadAvg.size() != 3) {

@@ -2,7 +2,6 @@ package io.sigma.agent.host;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,7 +13,7 @@ public final class UptimeReader {
   private UptimeReader() {}
 
   public static long readSeconds(Path uptime) throws IOException {
-    return parseSeconds(Files.readString(uptime, StandardCharsets.ISO_8859_1));
+    return parseSeconds(HostFileReader.readString(uptime, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
   }
 
   /** @throws ProcFormatException when the text does not start with a non-negative number */

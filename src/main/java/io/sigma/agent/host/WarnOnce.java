@@ -38,7 +38,9 @@ final class WarnOnce {
   static String key(Object file, Exception failure) {
     String kind = failure instanceof ProcFormatException format
         ? format.problem()
-        : failure.getClass().getName();
+        : failure instanceof HostFileRefusedException refused
+            ? refused.problem()
+            : failure.getClass().getName();
     return file + "|" + kind;
   }
 
@@ -52,6 +54,9 @@ final class WarnOnce {
     }
     if (failure instanceof ProcFormatException) {
       return failure.getMessage();
+    }
+    if (failure instanceof HostFileRefusedException refused) {
+      return "it " + refused.problem(); // the caller names the file
     }
     if (failure instanceof CharacterCodingException) {
       return "not text (" + failure + ")";

@@ -1,11 +1,10 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.host.HostFileReader;
+import io.sigma.agent.host.HostFileRefusedException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -131,7 +130,8 @@ public final class KernelPortScanner {
       if (!warnedUnreadable) {
         warnedUnreadable = true;
         LOG.warn("cannot read the kernel socket tables ({}); scanning {} with a bind test of every"
-            + " port instead (slower, same answer)", e.toString(), range);
+            + " port instead (slower, same answer)",
+            e instanceof HostFileRefusedException ? e.getMessage() : e.toString(), range);
       } else {
         LOG.debug("socket tables still unreadable ({}); bind-testing {}", e, range);
       }
@@ -168,6 +168,8 @@ public final class KernelPortScanner {
         return 0; // no tcp6: IPv6 is disabled, nothing can hold a port over IPv6
       }
       throw e;
+    } catch (HostFileRefusedException e) {
+      throw e; // its message names the table already
     } catch (IOException e) {
       throw new IOException(table + ": " + e.getMessage(), e);
     }
@@ -185,20 +187,13 @@ public final class KernelPortScanner {
     return counts.rows();
   }
 
-  /** Reads a procfs file (whose reported size is 0) into {@link #buffer}, growing it. */
+  /**
+   * Reads a table into {@link #buffer}, growing it up to {@link HostFileReader#SOCKET_TABLE_CAP}
+   * (a larger table, a FIFO or a device is refused: the scan then bind-tests the range).
+   */
   private int readFully(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      int length = 0;
-      while (true) {
-        if (length == buffer.length) {
-          buffer = Arrays.copyOf(buffer, buffer.length * 2);
-        }
-        int n = in.read(buffer, length, buffer.length - length);
-        if (n < 0) {
-          return length;
-        }
-        length += n;
-      }
-    }
+    HostFileReader.Bytes read = HostFileReader.read(file, HostFileReader.SOCKET_TABLE_CAP, buffer);
+    buffer = read.data();
+    return read.length();
   }
 }

@@ -1,7 +1,8 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.host.HostFileReader;
+import io.sigma.agent.host.HostFileRefusedException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -110,14 +111,15 @@ public final class ListenerAttributor {
       Path file = procRoot.resolve("net").resolve(table);
       byte[] data;
       try {
-        data = Files.readAllBytes(file);
+        data = HostFileReader.readBytes(file, HostFileReader.SOCKET_TABLE_CAP);
       } catch (NoSuchFileException e) {
         if (table.equals("tcp")) {
           problems.add("cannot read " + file + " (missing)");
         }
         continue;
       } catch (IOException e) {
-        problems.add("cannot read " + file + " (" + e.getMessage() + ")");
+        problems.add("cannot read " + file + " ("
+            + (e instanceof HostFileRefusedException refused ? "it " + refused.problem() : e.getMessage()) + ")");
         continue;
       }
       ProcNetTcpParser.parse(data, data.length, (address, port, state, inode) -> {

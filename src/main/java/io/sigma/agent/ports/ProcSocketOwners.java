@@ -1,5 +1,6 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.host.HostFileReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -76,7 +77,8 @@ final class ProcSocketOwners {
         }
         String name;
         try {
-          name = Files.readString(process.resolve("comm"), StandardCharsets.UTF_8).strip();
+          name = HostFileReader.readString(process.resolve("comm"), HostFileReader.DEFAULT_CAP,
+              StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
           unreadable++;
           continue;

@@ -1,6 +1,7 @@
 package io.sigma.agent.fleet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sigma.agent.AgentRuntime;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -76,6 +78,19 @@ class PublicIpWatcherIT {
     answer = "198.51.100.99";
     assertEquals(new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.99")),
         registration.receiveMessage(Duration.ofSeconds(10)));
+  }
+
+  /** The addresses are read (from /proc in production) on the blocking dispatcher, not the actor's. */
+  @Test
+  void theAddressesAreReadOnTheBlockingDispatcher() {
+    TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
+    List<String> threads = new CopyOnWriteArrayList<>();
+    testKit.spawn(PublicIpWatcher.create(lookup(), () -> {
+      threads.add(Thread.currentThread().getName());
+      return List.of(new IpAddress("10.0.0.5", IpAddress.INTERNAL));
+    }, registration.getRef(), new PublicIpWatcher.Schedule(Duration.ofMillis(200), Duration.ofMillis(200))));
+    registration.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(threads.stream().allMatch(t -> t.contains("default-blocking-io-dispatcher")), threads.toString());
   }
 
   @Test

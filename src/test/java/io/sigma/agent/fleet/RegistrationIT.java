@@ -20,7 +20,13 @@ import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.DevVps;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
+import ch.qos.logback.classic.Level;
+import io.sigma.agent.api.SystemInfo;
+import io.sigma.agent.host.AddressFilter;
 import io.sigma.agent.host.Cidr;
+import io.sigma.agent.host.HostileProcRoot;
+import io.sigma.agent.host.LogCapture;
+import io.sigma.agent.host.SystemFacts;
 import io.sigma.agent.host.HostAddressDiscovery;
 import io.sigma.agent.host.SystemFactsReader;
 import java.io.IOException;
@@ -36,16 +42,21 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The registration actor against the dev sigma-api over real HTTP on loopback, with the real
@@ -128,6 +139,15 @@ class RegistrationIT {
         random));
   }
 
+  private RegistrationActor.Settings settings(Duration backoffMax) {
+    return new RegistrationActor.Settings(Optional.of("alias.example"),
+        2222, 9102, INTERVAL, new Backoff(Duration.ofMillis(50), backoffMax));
+  }
+
+  private HttpSigmaApi http() {
+    return new HttpSigmaApi(testKit.system(), URI.create(baseUrl), Optional.of(new ApiKey(KEY)), TIMEOUT);
+  }
+
   private ActorRef<RegistrationActor.Command> spawnAgent(String hostname) {
     return spawnAgent(hostname, KEY, Duration.ofMillis(400));
   }
@@ -189,6 +209,130 @@ class RegistrationIT {
       assertEquals(Optional.of(vps.id()), status.vpsId());
       return null;
     });
+  }
+
+  /**
+   * --host-proc with a FIFO cpuinfo, meminfo linked to /dev/zero, a 50 MB loadavg and a 3 GiB
+   * fib_trie: the agent registers and heartbeats with the facts it can read (uptime, IPv6
+   * addresses, disk) and zeros for the rest. Without the checks the FIFO blocks the read for
+   * ever and nothing is ever registered.
+   */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aHostileHostProcStillRegistersAndHeartbeatsWithTheRemainingFacts(@TempDir Path dir)
+      throws Exception {
+    Path proc = HostileProcRoot.create(dir.resolve("proc"));
+    String hostname = hostname();
+    HostFacts host = new ProcHostFacts(hostname,
+        new HostAddressDiscovery(proc, AddressFilter.DEFAULT_IGNORED),
+        new SystemFactsReader(proc, Path.of("/")));
+    testKit.spawn(RegistrationActor.create(settings(Duration.ofMillis(400)), recording(http()), host,
+        status, new SplittableRandom(1)));
+    DevVps vps = awaitVps(hostname);
+    assertEquals(List.of(new IpAddress("2001:db8::7", ""), new IpAddress("fd00::2", "internal")),
+        vps.ipAddresses());
+    JsonNode info = vps.systemInfo();
+    assertEquals(0, info.get("cpu_cores").asInt(), "cpuinfo is a FIFO");
+    assertEquals(0, info.get("ram_mb").asLong(), "meminfo is /dev/zero");
+    assertEquals("[0.0,0.0,0.0]", info.get("load_avg").toString(), "loadavg is 50 MB");
+    assertEquals(86400, info.get("uptime_seconds").asLong(), "uptime is fine");
+    assertEquals(Files.getFileStore(Path.of("/")).getTotalSpace() >> 30, info.get("disk_gb").asLong());
+    assertEquals(9102, info.get("metrics_port").asInt());
+    awaitHeartbeats(2);
+    assertEquals(0, status.heartbeatFailures());
+  }
+
+  /** Production wiring: host facts are read on Pekko's blocking-IO dispatcher, never the actor's. */
+  @Test
+  void hostFactsAreReadOnTheBlockingDispatcher() {
+    StallingHostFacts host = new StallingHostFacts(hostname());
+    host.release(); // no stall: just record the threads
+    testKit.spawn(RegistrationActor.create(settings(Duration.ofMillis(400)), recording(http()), host,
+        status, new SplittableRandom(1)));
+    awaitHeartbeats(1);
+    assertFalse(host.readingThreads.isEmpty());
+    assertTrue(host.readingThreads.stream().allMatch(t -> t.contains("default-blocking-io-dispatcher")),
+        host.readingThreads.toString());
+  }
+
+  /**
+   * A host read that hangs (an NFS-like stall under --host-proc) does not stop registration or
+   * heartbeats: they go out without the facts (no addresses, zeroed system_info keeping the
+   * metrics port), one warning is logged, and no second read piles up behind the stalled one.
+   * When the read comes back, the next heartbeat carries the facts.
+   */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aStalledHostReadDoesNotStopRegistrationOrHeartbeats() {
+    StallingHostFacts host = new StallingHostFacts(hostname());
+    RegistrationActor.HostReads reads = new RegistrationActor.HostReads(
+        testKit.system().dispatchers().lookup(DispatcherSelector.blocking()), Duration.ofMillis(200));
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      testKit.spawn(RegistrationActor.create(settings(Duration.ofMillis(400)), recording(http()),
+          host, status, new SplittableRandom(1), reads));
+      DevVps registered = awaitVps(host.hostname());
+      assertEquals(List.of(), registered.ipAddresses());
+      assertEquals(0, registered.systemInfo().get("cpu_cores").asInt());
+      assertEquals(9102, registered.systemInfo().get("metrics_port").asInt());
+      awaitHeartbeats(3);
+      assertEquals(1, host.reads.get(), "no second read while the first is stalled");
+      List<String> warnings = logs.messages(Level.WARN).stream()
+          .filter(m -> m.startsWith("Reading the host facts")).toList();
+      assertEquals(List.of("Reading the host facts (IP addresses, system_info) took longer than 200 ms"
+          + " (a stalled file system under --host-proc?); sending no IP addresses and a zeroed"
+          + " system_info (with metrics_port and public_ip) instead, and reading again for the next"
+          + " request"), warnings, "one warning for the whole stall");
+
+      host.release();
+      testKit.createTestProbe().awaitAssert(AWAIT, () -> {
+        DevVps vps = devApi.store().vpsByHostname(host.hostname()).orElseThrow();
+        assertEquals(StallingHostFacts.ADDRESSES, vps.ipAddresses());
+        assertEquals(2, vps.systemInfo().get("cpu_cores").asInt());
+        return null;
+      });
+      assertEquals(0, status.heartbeatFailures());
+    } finally {
+      host.release(); // never leave a pool thread blocked, also when an assertion failed
+    }
+  }
+
+  /** Host facts whose address read blocks until released, recording the reading threads. */
+  private static final class StallingHostFacts implements HostFacts {
+    static final List<IpAddress> ADDRESSES = List.of(new IpAddress("192.0.2.10", ""));
+    private final String hostname;
+    private final CountDownLatch stall = new CountDownLatch(1);
+    final AtomicInteger reads = new AtomicInteger();
+    final List<String> readingThreads = new CopyOnWriteArrayList<>();
+
+    StallingHostFacts(String hostname) {
+      this.hostname = hostname;
+    }
+
+    void release() {
+      stall.countDown();
+    }
+
+    @Override
+    public String hostname() {
+      return hostname;
+    }
+
+    @Override
+    public List<IpAddress> addresses() {
+      reads.incrementAndGet();
+      readingThreads.add(Thread.currentThread().getName());
+      try {
+        stall.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return ADDRESSES;
+    }
+
+    @Override
+    public SystemInfo systemInfo(Integer metricsPort, String publicIp) {
+      return new SystemFacts(2, 512, 10, 1, 100, List.of(0.5, 0.25, 0.125)).toSystemInfo(metricsPort, publicIp);
+    }
   }
 
   @Test

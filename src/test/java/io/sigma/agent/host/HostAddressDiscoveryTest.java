@@ -14,7 +14,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class HostAddressDiscoveryTest {
@@ -54,6 +56,42 @@ class HostAddressDiscoveryTest {
       assertEquals(2, warnings.size(), warnings.toString());
       assertTrue(warnings.get(0).contains("fib_trie") && warnings.get(0).contains("file is missing"), warnings.get(0));
       assertTrue(warnings.get(1).contains("if_inet6") && warnings.get(1).contains("file is missing"), warnings.get(1));
+    }
+  }
+
+  /**
+   * A 3 GiB fib_trie: refused unread (reading it whole throws OutOfMemoryError, which no caller
+   * catches: the agent would die), with one warning; the IPv6 addresses are still reported.
+   */
+  @Test
+  @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aHugeFibTrieIsRefusedAndTheIpv6AddressesAreStillReported(@TempDir Path dir) throws Exception {
+    Path proc = HostileProcRoot.create(dir.resolve("proc"));
+    try (LogCapture logs = new LogCapture(HostAddressDiscovery.class)) {
+      HostAddressDiscovery discovery = new HostAddressDiscovery(proc, AddressFilter.DEFAULT_IGNORED);
+      List<IpAddress> expected = List.of(new IpAddress("2001:db8::7", ""), new IpAddress("fd00::2", "internal"));
+      assertEquals(expected, discovery.discover());
+      assertEquals(expected, discovery.discover());
+      assertEquals(List.of("IPv4 addresses: cannot read " + proc.resolve("net/fib_trie")
+          + ": it is larger than 4 MiB (the most the agent reads from it); reporting no IPv4 address"
+          + " until it can be read"), logs.messages(Level.WARN));
+    }
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aFifoIfInet6IsRefusedWithoutBlocking(@TempDir Path proc) throws Exception {
+    Files.createDirectories(proc.resolve("net"));
+    Files.copy(Fixtures.procRoot("typical").resolve("net/fib_trie"), proc.resolve("net/fib_trie"));
+    HostileProcRoot.mkfifo(proc.resolve("net/if_inet6"));
+    try (LogCapture logs = new LogCapture(HostAddressDiscovery.class)) {
+      assertEquals(List.of(
+          new IpAddress("10.0.0.5", "internal"),
+          new IpAddress("192.168.1.20", "internal"),
+          new IpAddress("203.0.113.7", "")), new HostAddressDiscovery(proc, AddressFilter.DEFAULT_IGNORED).discover());
+      assertEquals(List.of("IPv6 addresses: cannot read " + proc.resolve("net/if_inet6")
+          + ": it is a FIFO, not a regular file; reporting no IPv6 address until it can be read"),
+          logs.messages(Level.WARN));
     }
   }
 

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class HostnameResolverTest {
@@ -57,6 +58,23 @@ class HostnameResolverTest {
       List<String> warnings = logs.messages(Level.WARN);
       assertEquals(1, warnings.size(), warnings.toString());
       assertTrue(warnings.get(0).contains(hostFile.toString()), warnings.get(0));
+    }
+  }
+
+  /** docker -v of a FIFO or a device onto /etc/host_hostname: skipped with a warning, not hung on. */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aFifoOrDeviceHostFileIsSkippedWithoutBlocking(@TempDir Path dir) throws Exception {
+    Path fifo = dir.resolve("host_hostname");
+    HostileProcRoot.mkfifo(fifo);
+    Path zero = Files.createSymbolicLink(dir.resolve("zero_hostname"), Path.of("/dev/zero"));
+    try (LogCapture logs = new LogCapture(HostnameResolver.class)) {
+      assertEquals("relay-hk-01", new HostnameResolver(null, fifo, TYPICAL).resolve());
+      assertEquals("relay-hk-01", new HostnameResolver(null, zero, TYPICAL).resolve());
+      assertEquals(List.of(
+          "hostname: cannot read " + fifo + ": it is a FIFO, not a regular file; trying the next source",
+          "hostname: cannot read " + zero + ": it is a character device, not a regular file; trying the next source"),
+          logs.messages(Level.WARN));
     }
   }
 

@@ -16,7 +16,9 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class SystemFactsReaderTest {
@@ -79,6 +81,35 @@ class SystemFactsReaderTest {
       assertTrue(warnings.stream().anyMatch(w -> w.contains("no MemTotal line")), warnings.toString());
       assertTrue(warnings.stream().anyMatch(w -> w.contains("no 'processor' line")), warnings.toString());
       assertTrue(warnings.stream().anyMatch(w -> w.contains("'up 3 days'")), warnings.toString());
+    }
+  }
+
+  /**
+   * A FIFO, a symlink to /dev/zero and a 50 MB file: each field degrades to 0 with a warning
+   * naming the file and why, the good file is still read, and nothing blocks (without the type
+   * check the FIFO's open(2) never returns: the timeout fails the test instead).
+   */
+  @Test
+  @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void specialAndHugeFilesAreRefusedAndTheOtherFieldsStillRead(@TempDir Path dir) throws Exception {
+    Path proc = HostileProcRoot.create(dir.resolve("proc"));
+    try (LogCapture logs = new LogCapture(SystemFactsReader.class)) {
+      SystemFactsReader reader = new SystemFactsReader(proc, dir);
+      SystemFacts facts = reader.read();
+      reader.read();
+      assertEquals(0, facts.cpuCores());
+      assertEquals(0, facts.ramMb());
+      assertEquals(List.of(0.0, 0.0, 0.0), facts.loadAvg());
+      assertEquals(86400, facts.uptimeSeconds(), "the good file is still read");
+      assertEquals(List.of(
+          "system_info.cpu_cores: cannot read " + proc.resolve("cpuinfo")
+              + ": it is a FIFO, not a regular file; reporting 0 until it can be read",
+          "system_info.ram_mb: cannot read " + proc.resolve("meminfo")
+              + ": it is a character device, not a regular file; reporting 0 until it can be read",
+          "system_info.load_avg: cannot read " + proc.resolve("loadavg")
+              + ": it is larger than 1 MiB (the most the agent reads from it); reporting [0, 0, 0]"
+              + " until it can be read"),
+          logs.messages(Level.WARN), "one warning each, not one per read");
     }
   }
 

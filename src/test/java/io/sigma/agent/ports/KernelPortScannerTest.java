@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sigma.agent.host.HostFileReader;
+import io.sigma.agent.host.HostileProcRoot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,8 +15,10 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The scan's rules on fixture tables; KernelPortScannerIT proves them against real binds. */
@@ -134,6 +138,34 @@ class KernelPortScannerTest {
         new KernelPortScanner(procRoot, check).scan(new PortRange(20199, 20201));
     assertEquals(PortOccupancy.Method.BIND_TEST, occupancy.method());
     assertEquals(ports(20200), occupancy.occupied());
+  }
+
+  /** A FIFO tcp or a tcp6 linked to /dev/zero would block or never end: refused, bind test. */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aFifoOrDeviceInPlaceOfATableFallsBackToTheBindTest() throws Exception {
+    Files.createDirectories(procRoot.resolve("net"));
+    HostileProcRoot.mkfifo(procRoot.resolve("net/tcp"));
+    CannedBindCheck check = new CannedBindCheck(Set.of(20200));
+    PortOccupancy occupancy =
+        new KernelPortScanner(procRoot, check).scan(new PortRange(20199, 20201));
+    assertEquals(PortOccupancy.Method.BIND_TEST, occupancy.method());
+    assertEquals(ports(20200), occupancy.occupied());
+
+    Files.delete(procRoot.resolve("net/tcp"));
+    copyFixture("proc-captured/net/tcp", "tcp");
+    Files.createSymbolicLink(procRoot.resolve("net/tcp6"), Path.of("/dev/zero"));
+    assertEquals(PortOccupancy.Method.BIND_TEST,
+        new KernelPortScanner(procRoot, check).scan(new PortRange(20199, 20201)).method());
+  }
+
+  @Test
+  void aTableOverTheCapFallsBackToTheBindTest() throws Exception {
+    Files.createDirectories(procRoot.resolve("net"));
+    HostileProcRoot.sparse(procRoot.resolve("net/tcp"), HostFileReader.SOCKET_TABLE_CAP + 1L);
+    PortOccupancy occupancy = new KernelPortScanner(procRoot, new CannedBindCheck(Set.of()))
+        .scan(new PortRange(20199, 20201));
+    assertEquals(PortOccupancy.Method.BIND_TEST, occupancy.method());
   }
 
   @Test

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.sigma.agent.host.HostileProcRoot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -15,9 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -226,6 +229,39 @@ class ListenerAttributorTest {
     String warning = warnings().get(0).getFormattedMessage();
     assertTrue(warning.contains("net/tcp (missing)"), warning);
     assertTrue(warning.contains("printed 8 line(s) it could not parse"), warning);
+  }
+
+  /**
+   * A FIFO tcp, a tcp6 linked to /dev/zero and a FIFO comm: refused without blocking, named in
+   * the warning; ss still names the listeners.
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void specialFilesInPlaceOfTablesOrCommAreRefusedWithoutBlocking() throws Exception {
+    Files.createDirectories(procRoot.resolve("net"));
+    HostileProcRoot.mkfifo(procRoot.resolve("net/tcp"));
+    Files.createSymbolicLink(procRoot.resolve("net/tcp6"), Path.of("/dev/zero"));
+    CannedRunner runner = new CannedRunner(Map.of(
+        ListenerAttributor.SS, CommandResult.ok(ss("handmade-tulnp-edge-cases.txt"))));
+    ListenerAttribution attribution = new ListenerAttributor(runner, procRoot).attribute();
+    assertEquals(1, attribution.count(ListenerSource.ENVOY), "ss still names the listeners");
+    String warning = warnings().get(0).getFormattedMessage();
+    assertTrue(warning.contains("cannot read " + procRoot.resolve("net/tcp")
+        + " (it is a FIFO, not a regular file)"), warning);
+    assertTrue(warning.contains("cannot read " + procRoot.resolve("net/tcp6")
+        + " (it is a character device, not a regular file)"), warning);
+
+    // the fd walk: a process whose comm is a FIFO is skipped as unreadable
+    Files.delete(procRoot.resolve("net/tcp"));
+    Files.delete(procRoot.resolve("net/tcp6"));
+    copyCapturedTables();
+    fakeProcess(5952, "nginx", Map.of(3, 13389L));
+    Files.delete(procRoot.resolve("5952/comm"));
+    HostileProcRoot.mkfifo(procRoot.resolve("5952/comm"));
+    ListenerOwners owners = new ListenerAttributor(new CannedRunner(Map.of()), procRoot).owners();
+    assertTrue(owners.unnamedPorts().contains(20200), owners.unnamedPorts().toString());
+    String walkWarning = warnings().get(1).getFormattedMessage();
+    assertTrue(walkWarning.contains("could not read the open files of 1 process(es)"), walkWarning);
   }
 
   @Test
