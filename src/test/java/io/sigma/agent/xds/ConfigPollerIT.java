@@ -509,10 +509,29 @@ class ConfigPollerIT {
     devApi.store().addRoute(node.id(), RouteSpec.active("bad-static", 10002, "not-an-ip.example", 80)
         .withClusterType(RouteSpec.STATIC));
     devApi.store().addRoute(node.id(), RouteSpec.placeholder("later", 10003).withStatus(RouteSpec.STATUS_ACTIVE));
+    EnvoyNode many = devApi.store().addNode(vpsId, "many-placeholders");
+    for (int i = 0; i < 60; i++) {
+      devApi.store().addRoute(many.id(), RouteSpec.placeholder("p" + i, 20000 + i).withStatus(RouteSpec.STATUS_ACTIVE));
+    }
     try (LogCapture logs = new LogCapture(ConfigPoller.class);
         PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL)) {
       start(agent);
       agent.awaitNode("picky", n -> n.snapshotVersion() != null);
+      agent.awaitNode("many-placeholders", n -> n.snapshotVersion() != null);
+
+      PollerStatus.Node picky = agent.pollerStatus().node("picky");
+      assertEquals(2, picky.rejectedRouteCount());
+      assertEquals(List.of("bad-static", "later"), picky.rejectedRoutes().stream().map(PollerStatus.Rejected::name).toList());
+      PollerStatus.Rejected badStatic = picky.rejectedRoutes().get(0);
+      assertEquals(10002, badStatic.listenPort());
+      assertEquals("STATIC_CLUSTER_NEEDS_IP", badStatic.reason());
+      assertTrue(badStatic.message().contains("bad-static") && badStatic.message().contains("STATIC_CLUSTER_NEEDS_IP"),
+          badStatic.message());
+      assertEquals("PLACEHOLDER", picky.rejectedRoutes().get(1).reason());
+      PollerStatus.Node crowded = agent.pollerStatus().node("many-placeholders");
+      assertEquals(60, crowded.rejectedRouteCount(), "all counted");
+      assertEquals(ConfigPoller.MAX_REJECTED_IN_STATUS, crowded.rejectedRoutes().size(), "the first ones listed");
+      assertEquals("p0", crowded.rejectedRoutes().get(0).name());
       agent.awaitNextPoll();
       agent.awaitNextPoll();
 
@@ -527,6 +546,39 @@ class ConfigPollerIT {
       assertTrue(scrape.contains("sigma_xds_rejected_routes{hostname=\"xds-it-host\",node=\"picky\","
           + "reason=\"PLACEHOLDER\"} 1.0"), scrape);
       assertEquals(1, agent.status().node("picky").routeCount());
+    }
+  }
+
+  @Test
+  void aRoutesAnswerThatIsNotTheContractsJsonIsAFailureOfThatNodeAndItsLastConfigStays() throws Exception {
+    EnvoyNode node = devApi.store().addNode(vpsId, "garbled");
+    EnvoyRoute route = devApi.store().addRoute(node.id(), RouteSpec.active("g", 10001, "g.example", 80));
+    long before = devApi.store().node(node.id()).orElseThrow().configVersion();
+    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
+        AdsTestClient envoy = start(agent).connect("garbled")) {
+      String served = envoy.handshake()[0].getVersionInfo();
+      agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS);
+      devApi.store().updateRoute(route.id(), RouteSpec.active("g", 10002, "g.example", 81));
+
+      for (Fault garbage : List.of(Fault.nonJson(), Fault.wrongTypes(), Fault.missingFields(), Fault.html(502))) {
+        devApi.faults().failAlways(EndpointKind.ENVOY_ROUTES, garbage);
+        Instant asked = Instant.now();
+        agent.pollNow();
+        PollerStatus partial = agent.awaitPoller(s -> s.lastPollAt() != null && s.lastPollAt().isAfter(asked));
+        devApi.faults().clear(EndpointKind.ENVOY_ROUTES);
+
+        assertEquals(PollResult.PARTIAL, partial.lastResult(), garbage.toString());
+        assertNotNull(partial.node("garbled").lastFetchError(), garbage.toString());
+        assertEquals(before, partial.node("garbled").servedVersion(), "the last good config stays: " + garbage);
+        NodeStatus kept = agent.status().node("garbled");
+        assertEquals(served, kept.versionInfo());
+        assertEquals(1, type(kept, TypeUrls.CLUSTER).responses(), "nothing pushed: " + garbage);
+      }
+
+      agent.pollNow();
+      DiscoveryResponse[] updated = envoy.readAndAckUntil(
+          agent.awaitVersionInfo("garbled", devApi.store().node(node.id()).orElseThrow().configVersion()));
+      assertEquals(10002, unpack(updated[1], Listener.class).get(0).getAddress().getSocketAddress().getPortValue());
     }
   }
 
