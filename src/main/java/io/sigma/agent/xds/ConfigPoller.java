@@ -561,7 +561,7 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     Served current = served.get(node.nodeId());
     String keeping = current == null
         ? "it has no config yet, its Envoys keep waiting"
-        : "keeping its version " + current.version();
+        : "keeping its config_version " + current.version() + " (version_info " + current.serial() + ")";
     String message = "xDS: cannot fetch the routes of Envoy node {} (config_version {}): {}; {}; retrying "
         + "at the next poll";
     if (count == 1) {
@@ -624,11 +624,11 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     registry.tell(fromStateDir
         ? new SnapshotRegistry.SetSnapshotIfAbsent(snapshot)
         : new SnapshotRegistry.SetSnapshot(snapshot));
-    List<PollerStatus.Rejected> listed = mapping.rejected().stream().limit(MAX_REJECTED_IN_STATUS)
+    List<PollerStatus.Rejected> rejectedInStatus = mapping.rejected().stream().limit(MAX_REJECTED_IN_STATUS)
         .map(route -> new PollerStatus.Rejected(route.route().name(), route.route().listenPort(),
             route.reason().name(), route.describe()))
         .toList();
-    served.put(config.nodeId(), new Served(config.node().id(), config.configVersion(), serial, listed,
+    served.put(config.nodeId(), new Served(config.node().id(), config.configVersion(), serial, rejectedInStatus,
         mapping.rejected().size()));
     Map<RejectedRoute.Reason, Integer> rejected = new EnumMap<>(RejectedRoute.Reason.class);
     for (RejectedRoute route : mapping.rejected()) {
