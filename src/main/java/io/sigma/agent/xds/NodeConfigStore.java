@@ -86,8 +86,9 @@ public final class NodeConfigStore {
   }
 
   /**
-   * Every readable node config in the directory, one per node.id (the newest config_version when
-   * two files name the same node). A missing directory is an empty store; leftovers of interrupted
+   * Every readable node config in the directory, one per node.id (when two files name the same
+   * node: the one served last, by serial, else the higher config_version; with the higher serial of
+   * the two, so no serial is ever handed out twice). A missing directory is an empty store; leftovers of interrupted
    * writes are deleted.
    */
   public List<Saved> loadAll() {
@@ -108,10 +109,7 @@ public final class NodeConfigStore {
         }
         Saved saved = read(file);
         if (saved != null) {
-          Saved other = byNode.get(saved.config().nodeId());
-          if (other == null || other.config().configVersion() < saved.config().configVersion()) {
-            byNode.put(saved.config().nodeId(), saved);
-          }
+          byNode.merge(saved.config().nodeId(), saved, NodeConfigStore::newer);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -150,6 +148,13 @@ public final class NodeConfigStore {
       }
       throw e instanceof IOException io ? new IOException(describe(io), io) : new IOException(describe(e), e);
     }
+  }
+
+  private static Saved newer(Saved a, Saved b) {
+    long serial = Math.max(a.serial(), b.serial());
+    boolean bNewer = b.serial() != a.serial() ? b.serial() > a.serial()
+        : b.config().configVersion() > a.config().configVersion();
+    return new Saved(bNewer ? b.config() : a.config(), serial);
   }
 
   /** Forgets a node (gone from sigma-api), so a restart does not serve it again. */

@@ -170,6 +170,21 @@ class NodeConfigStoreTest {
   }
 
   @Test
+  void twoFilesForOneNodeLoadTheOneServedLastWithTheHigherSerial() throws Exception {
+    NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
+    store.save(config("edge", 7, List.of()), 100);
+    Files.move(tmp.resolve("edge.json"), tmp.resolve("edge-before-re-creation.json"));
+    NodeConfig recreated = config("edge", 1, List.of(route("a", 10001, "a.example", 80)));
+    store.save(recreated, 200);
+
+    assertEquals(List.of(new NodeConfigStore.Saved(recreated, 200)), store.loadAll());
+
+    Files.writeString(tmp.resolve("edge-future.json"), Files.readString(tmp.resolve("edge-before-re-creation.json"))
+        .replace("\"serial\" : 100", "\"serial\" : 300"));
+    assertEquals(List.of(new NodeConfigStore.Saved(config("edge", 7, List.of()), 300)), store.loadAll());
+  }
+
+  @Test
   void leftoversOfInterruptedWritesAreDeletedOnLoad() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
     store.save(config("edge", 1, List.of()), 1);
