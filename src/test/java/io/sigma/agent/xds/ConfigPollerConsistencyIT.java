@@ -270,16 +270,18 @@ class ConfigPollerConsistencyIT {
   void aSaveThatFailedIsRetriedUntilTheNewestConfigIsOnDiskAndARestartServesIt() throws Exception {
     EnvoyNode node = devApi.store().addNode(vpsId, "keep");
     EnvoyRoute route = devApi.store().addRoute(node.id(), RouteSpec.active("k", 10001, "v1.example", 80));
-    Path stateDir = tmp.resolve("xds");
-    Path moved = tmp.resolve("xds-moved");
+    // The state dir is a symbolic link, so it can break and be fixed in one atomic rename each
+    // (a fix in two steps would race with the retries).
+    Path realDir = Files.createDirectories(tmp.resolve("real-xds"));
+    Path stateDir = Files.createSymbolicLink(tmp.resolve("xds"), realDir);
+    Path notADir = Files.writeString(tmp.resolve("not-a-dir"), "a regular file");
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, http, stateDir, NO_TIMED_POLLS)) {
       agent.identify(vpsId);
       long v1 = configVersion(node);
       awaitSaved(stateDir, "keep", v1);
 
-      // The state dir breaks: a regular file where it should be (no one, not even root, writes there).
-      Files.move(stateDir, moved);
-      Files.writeString(stateDir, "not a directory");
+      // The state dir breaks: it is a regular file now (no one, not even root, writes in there).
+      pointAt(stateDir, notADir);
       devApi.store().updateRoute(route.id(), RouteSpec.active("k", 10001, "v2.example", 80));
       long v2 = configVersion(node);
       agent.pollNow();
@@ -289,8 +291,7 @@ class ConfigPollerConsistencyIT {
 
       // Fixed, with the v1 file back: no poll runs (none is due, none is asked for), yet v2 lands.
       long listings = devApi.stats().total(EndpointKind.ENVOY_NODES);
-      Files.delete(stateDir);
-      Files.move(moved, stateDir);
+      pointAt(stateDir, realDir);
       assertEquals(v2, awaitSaved(stateDir, "keep", v2).configVersion());
       PollerStatus saved = agent.awaitPoller(s -> s.unsavedNodes().isEmpty());
       assertNull(saved.lastSaveError());
@@ -339,6 +340,12 @@ class ConfigPollerConsistencyIT {
       }
       return super.envoyRoutes(envoyNodeUuid, page, perPage);
     }
+  }
+
+  /** Makes the symbolic link {@code link} point at {@code target}, atomically. */
+  private static void pointAt(Path link, Path target) throws Exception {
+    Path next = Files.createSymbolicLink(link.resolveSibling(link.getFileName() + ".next"), target);
+    Files.move(next, link, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** Adds routes r0..r{n-1} on ports 20000.. (listed in that order). */
