@@ -7,12 +7,14 @@ import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.api.SigmaApiException;
 import io.sigma.agent.fleet.Backoff;
 import io.sigma.agent.fleet.RegistrationActor;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,11 +48,28 @@ import org.slf4j.Logger;
  *       UUID) differs from what is served, all its active dynamic routes (every page, a few
  *       nodes at a time), mapped and set as the node's snapshot, and saved.
  *       Only changed nodes get a new snapshot.
+ *   <li>A node's routes are read page by page, and an edit between two page reads would tear the
+ *       set (rows shift between pages). So a read counts only if it is consistent: no route id
+ *       twice, and the VPS's node listing read again after the last page still shows the node
+ *       with the UUID and config_version the read started from. Otherwise the read is retried
+ *       (at most {@link #MAX_READ_ATTEMPTS} attempts, a short jittered pause between them) from
+ *       the re-read node; after that it is a failed fetch of that node. A torn read is never
+ *       served nor saved; a snapshot is labelled with the config_version it was read at.
  *   <li>A node missing from a successful listing is removed (its streams get an empty config) and
  *       its saved config deleted. Listings longer than one page are not read atomically by the
  *       API (a deletion between two pages shifts rows), so there a node is removed only when two
  *       listings in a row miss it.
  * </ol>
+ *
+ * <p>Each snapshot gets a serial, its xDS version_info (see {@link XdsSnapshot}): the previous
+ * serial of the node.id + 1, or the wall clock in milliseconds when that is higher. Serials are
+ * remembered per node.id also after a node is removed, and saved with the node's config, so
+ * version_info never names two resource sets for one node.id, also when a node is deleted and
+ * re-created in sigma-api (its config_version restarts at 1) and across restarts.
+ *
+ * <p>A config that cannot be saved (disk full, unwritable state dir) is served from memory and
+ * its save retried (backoff with jitter) until it works; a newer config of the node replaces a
+ * pending save. So a restart never serves a config older than the last one served.
  *
  * <p>Failures never clear a snapshot: a failed listing changes nothing and the next poll waits
  * longer (backoff, never less than the interval); a failed routes fetch keeps that node's last
@@ -67,7 +86,7 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   /** The poller's protocol. */
   public sealed interface Command
       permits PollNow, GetStatus, VpsIdentified, ConnectedNodesChanged, Tick, NodesListed, RoutesFetched,
-          NodeRegistered {}
+          NodeRechecked, RetryRead, RetrySaves, NodeRegistered {}
 
   /** Poll now instead of at the next interval (right after the poll in flight, if any). */
   public record PollNow() implements Command {}
@@ -83,8 +102,18 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
 
   private record NodesListed(long poll, List<EnvoyNode> nodes, Throwable error) implements Command {}
 
-  private record RoutesFetched(long poll, EnvoyNode node, List<EnvoyRoute> routes, Throwable error)
+  /** Attempt {@code attempt} at reading the routes of {@code node} (as listed when it started). */
+  private record RoutesFetched(long poll, EnvoyNode node, int attempt, List<EnvoyRoute> routes, Throwable error)
       implements Command {}
+
+  /** The node listing read again after the routes of {@code node}, to tell whether they moved meanwhile. */
+  private record NodeRechecked(long poll, EnvoyNode node, int attempt, List<EnvoyRoute> routes,
+      List<EnvoyNode> nodes, Throwable error) implements Command {}
+
+  /** Read the routes of {@code node} again: the previous attempt was torn. */
+  private record RetryRead(long poll, EnvoyNode node, int attempt) implements Command {}
+
+  private enum RetrySaves implements Command { INSTANCE }
 
   private record NodeRegistered(String vpsId, String nodeId, EnvoyNode node, Throwable error)
       implements Command {}
@@ -103,6 +132,15 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
 
   /** Longest node.id this agent registers on its own (a garbage id is not worth a node). */
   static final int MAX_REGISTERED_NODE_ID = 255;
+
+  /** Reads of one node's routes per poll before a read that keeps changing counts as a failure. */
+  static final int MAX_READ_ATTEMPTS = 3;
+
+  /** Pauses between reads of a node's routes that changed while being read (full jitter). */
+  static final Backoff READ_RETRY_BACKOFF = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(1));
+
+  /** Rejected routes listed per node in the status (all of them are counted). */
+  static final int MAX_REJECTED_IN_STATUS = 50;
 
   /**
    * @param interval time between polls
@@ -125,6 +163,7 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   }
 
   private static final Object POLL_TIMER = "poll";
+  private static final Object SAVE_TIMER = "save";
 
   private final Settings settings;
   private final SigmaApi api;
@@ -150,6 +189,16 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   private final Map<String, FetchFailure> fetchFailures = new TreeMap<>();
   /** Listing entries already warned about (bad node_id), by node UUID. */
   private final Set<String> warnedBadNodes = new HashSet<>();
+  /**
+   * The last serial handed out per node.id, kept after a node is removed (a re-created node must
+   * not reuse a version_info its Envoys saw). One entry per node.id sigma-api ever listed.
+   */
+  private final Map<String, Long> lastSerials = new HashMap<>();
+  /** Configs served but not saved yet (the state dir failed), newest per node.id. */
+  private final Map<String, PendingSave> pendingSaves = new TreeMap<>();
+  /** Failed save rounds in a row (the retry delay grows with it). */
+  private int saveFailures;
+  private String lastSaveError;
 
   private String vpsId;
   private long pollId;
@@ -169,7 +218,14 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   private Instant lastSuccessAt;
   private int consecutiveFailures;
 
-  private record Served(String envoyNodeUuid, long version) {}
+  /**
+   * @param rejected the first {@link #MAX_REJECTED_IN_STATUS} routes left out
+   * @param rejectedCount all routes left out
+   */
+  private record Served(String envoyNodeUuid, long version, long serial, List<PollerStatus.Rejected> rejected,
+      int rejectedCount) {}
+
+  private record PendingSave(NodeConfig config, long serial) {}
 
   private record FetchFailure(String message, Instant at, int count) {}
 
@@ -215,6 +271,9 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
         .onMessage(PollNow.class, this::onPollNow)
         .onMessage(NodesListed.class, this::onNodesListed)
         .onMessage(RoutesFetched.class, this::onRoutesFetched)
+        .onMessage(NodeRechecked.class, this::onNodeRechecked)
+        .onMessage(RetryRead.class, this::onRetryRead)
+        .onMessageEquals(RetrySaves.INSTANCE, this::onRetrySaves)
         .onMessage(ConnectedNodesChanged.class, this::onConnectedNodesChanged)
         .onMessage(NodeRegistered.class, this::onNodeRegistered)
         .onMessage(GetStatus.class, this::onGetStatus)
@@ -224,14 +283,17 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   // ------------------------------------------------------------------ start-up
 
   private void serveSavedConfigs() {
-    List<NodeConfig> saved = store.loadAll();
-    for (NodeConfig config : saved) {
-      serve(config, true);
-      notToRegister.add(config.nodeId());
+    List<NodeConfigStore.Saved> saved = store.loadAll();
+    for (NodeConfigStore.Saved entry : saved) {
+      // A new serial: this agent may map the saved routes differently than the one that saved them.
+      long serial = serve(entry.config(), true, entry.serial());
+      notToRegister.add(entry.config().nodeId());
+      // Saved again with its new serial, so the next start numbers above what is served now.
+      persist(entry.config(), serial);
     }
     if (!saved.isEmpty()) {
       log.info("xDS: serving the saved config of {} Envoy node(s) from {} until sigma-api answers: {}",
-          saved.size(), store.dir(), saved.stream()
+          saved.size(), store.dir(), saved.stream().map(NodeConfigStore.Saved::config)
               .map(c -> c.nodeId() + " v" + c.configVersion()).collect(Collectors.joining(", ")));
     }
   }
@@ -356,7 +418,8 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
       missingOnce.remove(nodeId);
       served.remove(nodeId);
       fetchFailures.remove(nodeId);
-      registry.tell(new SnapshotRegistry.RemoveNode(nodeId));
+      registry.tell(new SnapshotRegistry.RemoveNode(nodeId, nextSerial(nodeId, 0)));
+      dropPendingSave(nodeId);
       store.delete(nodeId);
       events.onNodeRemoved(nodeId);
       log.info("xDS: Envoy node {} is no longer an active node of VPS {} in sigma-api; its Envoys get an "
@@ -366,38 +429,128 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
 
   private void fetchMore() {
     while (fetchesInFlight < settings.fetchConcurrency() && !toFetch.isEmpty()) {
-      EnvoyNode node = toFetch.poll();
       fetchesInFlight++;
-      long poll = pollId;
-      getContext().pipeToSelf(api.allEnvoyRoutes(node.id()),
-          (routes, error) -> new RoutesFetched(poll, node, routes, error));
+      readRoutes(toFetch.poll(), 1);
     }
     if (fetchesInFlight == 0 && toFetch.isEmpty()) {
       finishPoll(fetchesFailedThisPoll == 0 ? PollResult.SUCCESS : PollResult.PARTIAL, null);
     }
   }
 
+  /** Attempt {@code attempt} at a consistent read of the routes of {@code node}. */
+  private void readRoutes(EnvoyNode node, int attempt) {
+    long poll = pollId;
+    getContext().pipeToSelf(api.allEnvoyRoutes(node.id()),
+        (routes, error) -> new RoutesFetched(poll, node, attempt, routes, error));
+  }
+
   private Behavior<Command> onRoutesFetched(RoutesFetched message) {
     if (message.poll() != pollId || !pollInFlight) {
       return this;
     }
-    fetchesInFlight--;
     EnvoyNode node = message.node();
     if (message.error() != null) {
-      fetchesFailedThisPoll++;
-      onFetchFailed(node, reason(message.error()));
-    } else {
-      FetchFailure recovered = fetchFailures.remove(node.nodeId());
-      if (recovered != null) {
-        log.info("xDS: routes of Envoy node {} fetched again after {} failed attempt(s)",
-            node.nodeId(), recovered.count());
-      }
-      NodeConfig config = new NodeConfig(node, message.routes());
-      serve(config, false);
-      store.save(config);
+      fetchFailed(node, reason(message.error()));
+      return this;
     }
+    String duplicate = duplicateRouteId(message.routes());
+    if (duplicate != null) {
+      retryOrFail(node, node, message.attempt(), "route id " + duplicate + " came twice");
+      return this;
+    }
+    // The routes endpoint does not say which config_version it answered for: read the node again.
+    long poll = pollId;
+    String vps = vpsId;
+    getContext().pipeToSelf(api.allEnvoyNodes(vps), (nodes, error) ->
+        new NodeRechecked(poll, node, message.attempt(), message.routes(), nodes, error));
+    return this;
+  }
+
+  private Behavior<Command> onNodeRechecked(NodeRechecked message) {
+    if (message.poll() != pollId || !pollInFlight) {
+      return this;
+    }
+    EnvoyNode node = message.node();
+    if (message.error() != null) {
+      fetchFailed(node, "read its routes, but cannot read its config_version again to check that they did "
+          + "not change meanwhile: " + reason(message.error()));
+      return this;
+    }
+    EnvoyNode now = findNode(message.nodes(), node.nodeId());
+    if (now == null) {
+      retryOrFail(node, node, message.attempt(), "the node is no longer listed");
+      return this;
+    }
+    if (!now.id().equals(node.id()) || now.configVersion() != node.configVersion()) {
+      retryOrFail(node, now, message.attempt(), "config_version " + node.configVersion() + " became "
+          + now.configVersion() + (now.id().equals(node.id()) ? "" : " (a new node, id " + now.id() + ")"));
+      return this;
+    }
+    if (listed != null && listed.containsKey(now.nodeId())) {
+      listed.put(now.nodeId(), now);
+    }
+    FetchFailure recovered = fetchFailures.remove(now.nodeId());
+    if (recovered != null) {
+      log.info("xDS: routes of Envoy node {} fetched again after {} failed attempt(s)",
+          now.nodeId(), recovered.count());
+    }
+    NodeConfig config = new NodeConfig(now, message.routes());
+    long serial = serve(config, false, 0);
+    persist(config, serial);
+    fetchesInFlight--;
     fetchMore();
     return this;
+  }
+
+  /**
+   * The read of {@code node}'s routes was torn ({@code why}): read again from {@code next} (the
+   * node as listed now) after a short pause, or give up after {@link #MAX_READ_ATTEMPTS}.
+   */
+  private void retryOrFail(EnvoyNode node, EnvoyNode next, int attempt, String why) {
+    if (attempt >= MAX_READ_ATTEMPTS) {
+      fetchFailed(node, "its routes changed while being read, " + attempt + " reads in a row (last: " + why
+          + "); nothing of those reads is served");
+      return;
+    }
+    Duration pause = READ_RETRY_BACKOFF.delay(attempt, random);
+    log.debug("xDS: the routes of Envoy node {} changed while being read ({}); reading them again in {} ms",
+        node.nodeId(), why, pause.toMillis());
+    timers.startSingleTimer("read:" + node.nodeId(), new RetryRead(pollId, next, attempt + 1), pause);
+  }
+
+  private Behavior<Command> onRetryRead(RetryRead message) {
+    if (message.poll() == pollId && pollInFlight) {
+      readRoutes(message.node(), message.attempt());
+    }
+    return this;
+  }
+
+  private void fetchFailed(EnvoyNode node, String reason) {
+    fetchesInFlight--;
+    fetchesFailedThisPoll++;
+    onFetchFailed(node, reason);
+    fetchMore();
+  }
+
+  /** A route id that occurs twice in {@code routes} (rows that shifted between pages), or null. */
+  private static String duplicateRouteId(List<EnvoyRoute> routes) {
+    Set<String> ids = new HashSet<>(routes.size() * 2);
+    for (EnvoyRoute route : routes) {
+      if (route != null && route.id() != null && !ids.add(route.id())) {
+        return route.id();
+      }
+    }
+    return null;
+  }
+
+  /** The first usable entry for {@code nodeId} in a listing (as {@link #validNodes} picks it), or null. */
+  private static EnvoyNode findNode(List<EnvoyNode> nodes, String nodeId) {
+    for (EnvoyNode node : nodes) {
+      if (node != null && node.id() != null && !node.id().isBlank() && nodeId.equals(node.nodeId())) {
+        return node;
+      }
+    }
+    return null;
   }
 
   private void onFetchFailed(EnvoyNode node, String reason) {
@@ -408,7 +561,7 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     Served current = served.get(node.nodeId());
     String keeping = current == null
         ? "it has no config yet, its Envoys keep waiting"
-        : "keeping its version " + current.version();
+        : "keeping its config_version " + current.version() + " (version_info " + current.serial() + ")";
     String message = "xDS: cannot fetch the routes of Envoy node {} (config_version {}): {}; {}; retrying "
         + "at the next poll";
     if (count == 1) {
@@ -458,31 +611,115 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
 
   // ------------------------------------------------------------------ serving
 
-  private void serve(NodeConfig config, boolean fromStateDir) {
+  /**
+   * Maps {@code config} and hands the snapshot to the registry; returns its serial.
+   *
+   * @param serialFloor a serial the node.id is known to have had (from the state dir), else 0
+   */
+  private long serve(NodeConfig config, boolean fromStateDir, long serialFloor) {
     RouteMapping mapping = config.map(mapper);
-    XdsSnapshot snapshot = mapping.toSnapshot(config.nodeId(), config.configVersion());
+    long serial = nextSerial(config.nodeId(), serialFloor);
+    XdsSnapshot snapshot = mapping.toSnapshot(config.nodeId(), config.configVersion(), serial);
     // A saved config never replaces what the registry serves (this poller may be a restarted one).
     registry.tell(fromStateDir
         ? new SnapshotRegistry.SetSnapshotIfAbsent(snapshot)
         : new SnapshotRegistry.SetSnapshot(snapshot));
-    served.put(config.nodeId(), new Served(config.node().id(), config.configVersion()));
+    List<PollerStatus.Rejected> rejectedInStatus = mapping.rejected().stream().limit(MAX_REJECTED_IN_STATUS)
+        .map(route -> new PollerStatus.Rejected(route.route().name(), route.route().listenPort(),
+            route.reason().name(), route.describe()))
+        .toList();
+    served.put(config.nodeId(), new Served(config.node().id(), config.configVersion(), serial, rejectedInStatus,
+        mapping.rejected().size()));
     Map<RejectedRoute.Reason, Integer> rejected = new EnumMap<>(RejectedRoute.Reason.class);
     for (RejectedRoute route : mapping.rejected()) {
       rejected.merge(route.reason(), 1, Integer::sum);
     }
     events.onSnapshotServed(config.nodeId(), config.configVersion(), snapshot.routeCount(), rejected);
     if (fromStateDir) {
-      return;
+      return serial;
     }
     // Logged once per node version: a version is fetched (and mapped) once.
-    log.info("xDS: Envoy node {} now at config_version {}: {} route(s) served{}", config.nodeId(),
-        config.configVersion(), snapshot.routeCount(), rejected.isEmpty() ? "" : ", left out: " + rejected);
+    log.info("xDS: Envoy node {} now at config_version {} (version_info {}): {} route(s) served{}",
+        config.nodeId(), config.configVersion(), snapshot.versionInfo(), snapshot.routeCount(),
+        rejected.isEmpty() ? "" : ", left out: " + rejected);
     for (RejectedRoute route : mapping.rejected()) {
       if (route.reason().invalid()) {
         log.warn("xDS: Envoy node {} v{}: invalid {}", config.nodeId(), config.configVersion(), route.describe());
       } else {
         log.info("xDS: Envoy node {} v{}: skipped {}", config.nodeId(), config.configVersion(), route.describe());
       }
+    }
+    return serial;
+  }
+
+  /**
+   * The serial of a new snapshot (or removal) of {@code nodeId}: above every serial it had, and at
+   * least the wall clock in milliseconds, so a restart (which remembers only saved serials) still
+   * numbers above what Envoy saw before.
+   */
+  private long nextSerial(String nodeId, long floor) {
+    long previous = Math.max(lastSerials.getOrDefault(nodeId, 0L), floor);
+    long serial = Math.max(previous + 1, clock.millis());
+    lastSerials.put(nodeId, serial);
+    return serial;
+  }
+
+  // ------------------------------------------------------------------ saving
+
+  /** Saves {@code config} (served with {@code serial}) now, or with the pending saves if they are failing. */
+  private void persist(NodeConfig config, long serial) {
+    pendingSaves.put(config.nodeId(), new PendingSave(config, serial));
+    if (!timers.isTimerActive(SAVE_TIMER)) {
+      savePending();
+    }
+  }
+
+  private Behavior<Command> onRetrySaves() {
+    savePending();
+    return this;
+  }
+
+  /** Writes every pending save; schedules a retry of those that failed. */
+  private void savePending() {
+    String failure = null;
+    for (PendingSave pending : List.copyOf(pendingSaves.values())) {
+      try {
+        store.save(pending.config(), pending.serial());
+        pendingSaves.remove(pending.config().nodeId());
+      } catch (IOException e) {
+        failure = e.getMessage();
+      }
+    }
+    if (pendingSaves.isEmpty()) {
+      if (saveFailures > 0) {
+        log.info("xDS state: {} is writable again after {} failed attempt(s); every served Envoy config is "
+            + "saved", store.dir(), saveFailures);
+      }
+      saveFailures = 0;
+      lastSaveError = null;
+      return;
+    }
+    saveFailures++;
+    lastSaveError = failure;
+    Duration retry = settings.backoff().delay(saveFailures, random);
+    String message = "xDS state: cannot save the config of Envoy node(s) {} to {} ({}); serving it from memory "
+        + "(a restart now would serve an older config), retrying in {} ms";
+    if (saveFailures == 1) {
+      log.warn(message + "; further failures are logged at debug level until a save works",
+          pendingSaves.keySet(), store.dir(), failure, retry.toMillis());
+    } else {
+      log.debug(message + " (attempt {})", pendingSaves.keySet(), store.dir(), failure, retry.toMillis(),
+          saveFailures);
+    }
+    timers.startSingleTimer(SAVE_TIMER, RetrySaves.INSTANCE, retry);
+  }
+
+  /** A removed node's config is not saved any more. */
+  private void dropPendingSave(String nodeId) {
+    if (pendingSaves.remove(nodeId) != null && pendingSaves.isEmpty()) {
+      timers.cancel(SAVE_TIMER);
+      saveFailures = 0;
+      lastSaveError = null;
     }
   }
 
@@ -559,10 +796,12 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
           node == null ? null : node.configVersion(),
           current == null ? null : current.version(),
           failure == null ? null : failure.message(),
-          failure == null ? null : failure.at()));
+          failure == null ? null : failure.at(),
+          current == null ? List.of() : current.rejected(),
+          current == null ? 0 : current.rejectedCount()));
     }
     message.replyTo().tell(new PollerStatus(vpsId, settings.interval(), pollInFlight, lastPollAt, lastResult,
-        lastError, lastSuccessAt, consecutiveFailures, nodes));
+        lastError, lastSuccessAt, consecutiveFailures, List.copyOf(pendingSaves.keySet()), lastSaveError, nodes));
     return this;
   }
 

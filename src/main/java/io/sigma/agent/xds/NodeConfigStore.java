@@ -37,11 +37,12 @@ import org.slf4j.LoggerFactory;
  * readable and small, and an upgraded agent maps it with its own (possibly fixed) mapper instead of
  * serving resources an older version built. Writes are atomic (a temp file in the same directory,
  * forced to disk, then an atomic rename), so a crash leaves the old file or the new one, never half
- * of one.
+ * of one. The file also keeps the serial (version_info) the config was last served with, so a
+ * restarted agent never numbers a config below what Envoy has seen (see {@link XdsSnapshot}).
  *
- * <p>Never throws on bad files or I/O: an unreadable or corrupt file is logged and skipped, an
- * unwritable directory is logged once (the agent keeps serving from memory) and again when it
- * recovers. Not thread-safe: one owner (the poller) calls it.
+ * <p>Loading never throws: an unreadable or corrupt file is logged and skipped. A failed save
+ * throws, and the caller (the poller) retries it until it works. Not thread-safe: one owner (the
+ * poller) calls it.
  */
 public final class NodeConfigStore {
 
@@ -50,6 +51,8 @@ public final class NodeConfigStore {
   static final String SUFFIX = ".json";
   private static final String TEMP_PREFIX = ".xds-";
   private static final String TEMP_SUFFIX = ".tmp";
+  /** Largest serial accepted from a file (far above any clock; leaves room to count up). */
+  static final long MAX_SERIAL = 1L << 62;
   /** Encoded names longer than this are cut and made unique with a hash (file names max 255 bytes). */
   private static final int MAX_ENCODED_NAME = 180;
 
@@ -58,14 +61,19 @@ public final class NodeConfigStore {
   private final Path dir;
   private final Clock clock;
   private final ObjectMapper json = Json.newMapper().addMixIn(EnvoyRoute.class, RouteFileFields.class);
-  private boolean unwritable;
 
   /** Routes are written with sigma-api's fields only (not the derived {@code isPlaceholder()}). */
   @JsonIgnoreProperties({"placeholder"})
   private abstract static class RouteFileFields {}
 
-  /** The file written for one node: the node record and its routes. */
-  record StoredNodeConfig(int format, String savedAt, EnvoyNode node, List<EnvoyRoute> routes) {}
+  /**
+   * The file written for one node: the node record and its routes, and the serial it was served
+   * with (absent in files of agents before serials: read as 0).
+   */
+  record StoredNodeConfig(int format, String savedAt, Long serial, EnvoyNode node, List<EnvoyRoute> routes) {}
+
+  /** A config read back from the directory, with the serial it was last served with (0: unknown). */
+  public record Saved(NodeConfig config, long serial) {}
 
   /** @param dir the directory to use (created on the first write) */
   public NodeConfigStore(Path dir, Clock clock) {
@@ -78,16 +86,17 @@ public final class NodeConfigStore {
   }
 
   /**
-   * Every readable node config in the directory, one per node.id (the newest config_version when
-   * two files name the same node). A missing directory is an empty store; leftovers of interrupted
+   * Every readable node config in the directory, one per node.id (when two files name the same
+   * node: the one served last, by serial, else the higher config_version; with the higher serial of
+   * the two, so no serial is ever handed out twice). A missing directory is an empty store; leftovers of interrupted
    * writes are deleted.
    */
-  public List<NodeConfig> loadAll() {
+  public List<Saved> loadAll() {
     if (!Files.isDirectory(dir)) {
       log.info("xDS state: no saved Envoy configs yet ({} does not exist)", dir);
       return List.of();
     }
-    Map<String, NodeConfig> byNode = new LinkedHashMap<>();
+    Map<String, Saved> byNode = new LinkedHashMap<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path file : files) {
         String name = file.getFileName().toString();
@@ -98,12 +107,9 @@ public final class NodeConfigStore {
         if (!name.endsWith(SUFFIX) || name.startsWith(".")) {
           continue;
         }
-        NodeConfig config = read(file);
-        if (config != null) {
-          NodeConfig other = byNode.get(config.nodeId());
-          if (other == null || other.configVersion() < config.configVersion()) {
-            byNode.put(config.nodeId(), config);
-          }
+        Saved saved = read(file);
+        if (saved != null) {
+          byNode.merge(saved.config().nodeId(), saved, NodeConfigStore::newer);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -114,14 +120,19 @@ public final class NodeConfigStore {
     return List.copyOf(byNode.values());
   }
 
-  /** Writes {@code config} as its node's last good config; false when it could not be written. */
-  public boolean save(NodeConfig config) {
+  /**
+   * Writes {@code config}, served with {@code serial}, as its node's last good config.
+   *
+   * @throws IOException when it could not be written (disk full, unwritable directory...); the
+   *     previous file, if any, is left as it was
+   */
+  public void save(NodeConfig config, long serial) throws IOException {
     Path target = dir.resolve(fileName(config.nodeId()));
     Path temp = null;
     try {
       Files.createDirectories(dir);
       byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(new StoredNodeConfig(
-          FORMAT, clock.instant().toString(), config.node(), config.routes()));
+          FORMAT, clock.instant().toString(), serial, config.node(), config.routes()));
       temp = Files.createTempFile(dir, TEMP_PREFIX, TEMP_SUFFIX);
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
@@ -131,26 +142,19 @@ public final class NodeConfigStore {
         channel.force(true);
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      if (unwritable) {
-        unwritable = false;
-        log.info("xDS state: {} is writable again; Envoy configs are saved across restarts again", dir);
-      }
-      return true;
     } catch (IOException | RuntimeException e) {
       if (temp != null) {
         deleteQuietly(temp, "of a failed write");
       }
-      String message = "xDS state: cannot save the config of Envoy node {} to {} ({}); serving it from memory, "
-          + "it will not survive a restart";
-      if (!unwritable) {
-        unwritable = true;
-        log.warn(message + " (further save failures are logged at debug level until a save works)",
-            config.nodeId(), dir, describe(e));
-      } else {
-        log.debug(message, config.nodeId(), dir, describe(e));
-      }
-      return false;
+      throw e instanceof IOException io ? new IOException(describe(io), io) : new IOException(describe(e), e);
     }
+  }
+
+  private static Saved newer(Saved a, Saved b) {
+    long serial = Math.max(a.serial(), b.serial());
+    boolean bNewer = b.serial() != a.serial() ? b.serial() > a.serial()
+        : b.config().configVersion() > a.config().configVersion();
+    return new Saved(bNewer ? b.config() : a.config(), serial);
   }
 
   /** Forgets a node (gone from sigma-api), so a restart does not serve it again. */
@@ -189,7 +193,7 @@ public final class NodeConfigStore {
     return name.append(SUFFIX).toString();
   }
 
-  private NodeConfig read(Path file) {
+  private Saved read(Path file) {
     StoredNodeConfig stored;
     try {
       stored = json.readValue(Files.readAllBytes(file), StoredNodeConfig.class);
@@ -213,7 +217,7 @@ public final class NodeConfigStore {
         routes.add(route);
       }
     }
-    return new NodeConfig(stored.node(), routes);
+    return new Saved(new NodeConfig(stored.node(), routes), stored.serial() == null ? 0 : stored.serial());
   }
 
   private static String problem(StoredNodeConfig stored) {
@@ -228,6 +232,9 @@ public final class NodeConfigStore {
     }
     if (stored.routes() == null) {
       return "no routes array";
+    }
+    if (stored.serial() != null && (stored.serial() < 0 || stored.serial() > MAX_SERIAL)) {
+      return "serial " + stored.serial() + " out of range";
     }
     return null;
   }

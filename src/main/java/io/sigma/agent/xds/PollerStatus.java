@@ -15,6 +15,8 @@ import java.util.List;
  * @param lastError why the last failed poll failed, null when the last poll did not fail
  * @param lastSuccessAt when the last poll whose node listing worked started, null if never
  * @param consecutiveFailures failed polls in a row (the retry delay grows with it)
+ * @param unsavedNodes node.ids whose served config is not saved in the state dir yet (saves retried)
+ * @param lastSaveError why the last save failed, null when every served config is saved
  * @param nodes every node listed by sigma-api or served, by node.id
  */
 public record PollerStatus(
@@ -26,9 +28,12 @@ public record PollerStatus(
     String lastError,
     Instant lastSuccessAt,
     int consecutiveFailures,
+    List<String> unsavedNodes,
+    String lastSaveError,
     List<Node> nodes) {
 
   public PollerStatus {
+    unsavedNodes = List.copyOf(unsavedNodes);
     nodes = List.copyOf(nodes);
   }
 
@@ -42,6 +47,8 @@ public record PollerStatus(
    * @param servedVersion the config_version being served, null when none yet
    * @param lastFetchError why the last routes fetch failed, null when it worked
    * @param lastFetchErrorAt when that was
+   * @param rejectedRoutes the first routes of the served config that made no resources, with why
+   * @param rejectedRouteCount all routes of the served config that made no resources
    */
   public record Node(
       String nodeId,
@@ -49,7 +56,24 @@ public record PollerStatus(
       Long apiConfigVersion,
       Long servedVersion,
       String lastFetchError,
-      Instant lastFetchErrorAt) {}
+      Instant lastFetchErrorAt,
+      List<Rejected> rejectedRoutes,
+      int rejectedRouteCount) {
+
+    public Node {
+      rejectedRoutes = List.copyOf(rejectedRoutes);
+    }
+  }
+
+  /**
+   * A route left out of a node's served config.
+   *
+   * @param name the route's name (as sigma-api sent it)
+   * @param listenPort its listen_port, null when it had none
+   * @param reason the {@link RejectedRoute.Reason} name
+   * @param message a sentence for the operator: which route and why
+   */
+  public record Rejected(String name, Integer listenPort, String reason, String message) {}
 
   /** The node with {@code nodeId}, or null. */
   public Node node(String nodeId) {

@@ -18,8 +18,16 @@ public record RouteMapping(
     rejected = List.copyOf(rejected);
   }
 
-  /** The snapshot to serve to {@code nodeId} at {@code version} (the node's config_version). */
+  /**
+   * The snapshot to serve to {@code nodeId}: {@code version} is the node's config_version,
+   * {@code serial} the version_info Envoy gets (see {@link XdsSnapshot}).
+   */
+  public XdsSnapshot toSnapshot(String nodeId, long version, long serial) {
+    return new XdsSnapshot(nodeId, version, serial, clusters, listeners, accepted.size());
+  }
+
+  /** {@link #toSnapshot(String, long, long)} with the serial equal to {@code version} (tests, tools). */
   public XdsSnapshot toSnapshot(String nodeId, long version) {
-    return new XdsSnapshot(nodeId, version, clusters, listeners, accepted.size());
+    return toSnapshot(nodeId, version, version);
   }
 }

@@ -47,10 +47,17 @@ public final class SnapshotRegistry {
 
   /**
    * The node is gone from the config source: drop its snapshot. Its connected streams get an empty
-   * state (no Clusters, no Listeners) at the removed snapshot's version + 1; streams that connect
-   * later wait until the node has a snapshot again.
+   * state (no Clusters, no Listeners) at the removed snapshot's version + 1, with serial
+   * {@code serial} (at least the removed snapshot's serial + 1, so Envoy never sees the empty state
+   * under a version_info it already had); streams that connect later wait until the node has a
+   * snapshot again.
    */
-  public record RemoveNode(String nodeId) implements Command {}
+  public record RemoveNode(String nodeId, long serial) implements Command {
+    /** Removal whose empty state takes the removed snapshot's serial + 1. */
+    public RemoveNode(String nodeId) {
+      this(nodeId, 0);
+    }
+  }
 
   /**
    * An ADS stream identified its node: send it the node's snapshots (the current one at once, if
@@ -138,8 +145,8 @@ public final class SnapshotRegistry {
       }
       snapshots.put(snapshot.nodeId(), snapshot);
       int pushed = push(snapshot);
-      log.debug("xDS registry: node {} now at version {} ({} routes), pushed to {} streams",
-          snapshot.nodeId(), snapshot.version(), snapshot.routeCount(), pushed);
+      log.debug("xDS registry: node {} now at config_version {}, version_info {} ({} routes), pushed to {} streams",
+          snapshot.nodeId(), snapshot.version(), snapshot.versionInfo(), snapshot.routeCount(), pushed);
       return Behaviors.same();
     }
 
@@ -164,10 +171,11 @@ public final class SnapshotRegistry {
         log.debug("xDS registry: node {} removed, it had no snapshot", message.nodeId());
         return Behaviors.same();
       }
-      XdsSnapshot empty = XdsSnapshot.empty(removed.nodeId(), removed.version() + 1);
+      XdsSnapshot empty = XdsSnapshot.empty(removed.nodeId(), removed.version() + 1,
+          Math.max(message.serial(), removed.serial() + 1));
       int pushed = push(empty);
-      log.info("xDS registry: node {} removed; its {} connected streams get an empty config (version {})",
-          removed.nodeId(), pushed, empty.version());
+      log.info("xDS registry: node {} removed; its {} connected streams get an empty config (version_info {})",
+          removed.nodeId(), pushed, empty.versionInfo());
       return Behaviors.same();
     }
 
@@ -239,9 +247,9 @@ public final class SnapshotRegistry {
       streamsByNode.forEach((nodeId, nodeStreams) -> {
         XdsSnapshot snapshot = snapshots.get(nodeId);
         nodes.add(snapshot == null
-            ? new NodeStatus(nodeId, null, 0, 0, 0, nodeStreams)
-            : new NodeStatus(nodeId, snapshot.version(), snapshot.routeCount(), snapshot.clusters().size(),
-                snapshot.listeners().size(), nodeStreams));
+            ? new NodeStatus(nodeId, null, null, 0, 0, 0, nodeStreams)
+            : new NodeStatus(nodeId, snapshot.version(), snapshot.versionInfo(), snapshot.routeCount(),
+                snapshot.clusters().size(), snapshot.listeners().size(), nodeStreams));
       });
       message.replyTo().tell(new XdsStatus(nodes));
       return Behaviors.same();

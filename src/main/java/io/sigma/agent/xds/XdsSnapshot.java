@@ -8,14 +8,21 @@ import java.util.Objects;
  * Everything one Envoy node is served: its Clusters and Listeners (already packed as {@link Any}
  * so every stream of the node shares the same bytes) at one config version. Immutable.
  *
+ * <p>Two numbers name it. {@code version} is the node's config_version in sigma-api (for status
+ * and metrics); it cannot be the xDS version_info, because it restarts at 1 when a node is deleted
+ * and re-created, and the same config_version may map to different resources under a newer agent.
+ * {@code serial} is what Envoy sees: unique and increasing per node.id, across node re-creations
+ * and agent restarts (the {@link ConfigPoller} hands them out and saves the last one).
+ *
  * @param nodeId the Envoy {@code node.id} this snapshot is for
- * @param version the node's config_version; sent as {@code version_info}
+ * @param version the node's config_version in sigma-api
+ * @param serial this resource set's number for its node.id; sent as {@code version_info}
  * @param clusters packed {@code envoy.config.cluster.v3.Cluster} resources
  * @param listeners packed {@code envoy.config.listener.v3.Listener} resources
  * @param routeCount how many routes produced resources (for status and metrics)
  */
 public record XdsSnapshot(
-    String nodeId, long version, List<Any> clusters, List<Any> listeners, int routeCount) {
+    String nodeId, long version, long serial, List<Any> clusters, List<Any> listeners, int routeCount) {
 
   public XdsSnapshot {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -23,14 +30,27 @@ public record XdsSnapshot(
     listeners = List.copyOf(listeners);
   }
 
-  /** A node's "nothing to serve" state: zero Clusters and zero Listeners at {@code version}. */
-  public static XdsSnapshot empty(String nodeId, long version) {
-    return new XdsSnapshot(nodeId, version, List.of(), List.of(), 0);
+  /**
+   * A snapshot whose serial is its {@code version}: for tests and tools that serve one fixed
+   * resource set per version. The poller always gives a serial of its own.
+   */
+  public XdsSnapshot(String nodeId, long version, List<Any> clusters, List<Any> listeners, int routeCount) {
+    this(nodeId, version, version, clusters, listeners, routeCount);
   }
 
-  /** The xDS {@code version_info} of this snapshot. */
+  /** A node's "nothing to serve" state: zero Clusters and zero Listeners. */
+  public static XdsSnapshot empty(String nodeId, long version, long serial) {
+    return new XdsSnapshot(nodeId, version, serial, List.of(), List.of(), 0);
+  }
+
+  /** {@link #empty(String, long, long)} with the serial equal to {@code version} (tests, tools). */
+  public static XdsSnapshot empty(String nodeId, long version) {
+    return empty(nodeId, version, version);
+  }
+
+  /** The xDS {@code version_info} of this snapshot: its serial in decimal. */
   public String versionInfo() {
-    return String.valueOf(version);
+    return String.valueOf(serial);
   }
 
   /** The resources of {@code typeUrl}; an empty list for a type this control plane does not serve. */

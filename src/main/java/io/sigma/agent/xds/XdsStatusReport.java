@@ -10,7 +10,8 @@ import java.util.TreeSet;
 
 /**
  * The body of {@code GET /xds/status}: the agent's "proxy-status". Per node: what is served
- * (snapshot version, routes, resources), what sigma-api last said (config_version, fetch error),
+ * (snapshot version, version_info, routes, resources, routes left out and why), what sigma-api
+ * last said (config_version, fetch error),
  * and per connected stream what Envoy has ACKed or NACKed per resource type. Plain records,
  * written as snake_case JSON. Instants are ISO-8601 strings, absent values null.
  */
@@ -25,7 +26,9 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
       String lastResult,
       String lastError,
       String lastSuccessAt,
-      int consecutiveFailures) {}
+      int consecutiveFailures,
+      List<String> unsavedNodes,
+      String lastSaveError) {}
 
   /** One Envoy node.id. */
   public record Node(
@@ -33,9 +36,12 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
       String envoyNodeUuid,
       Long apiConfigVersion,
       Long snapshotVersion,
+      String versionInfo,
       int routeCount,
       int clusters,
       int listeners,
+      List<PollerStatus.Rejected> rejectedRoutes,
+      int rejectedRouteCount,
       String lastFetchError,
       String lastFetchErrorAt,
       int connectedStreams,
@@ -83,7 +89,8 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
   private static ConfigSource source(PollerStatus poller) {
     return new ConfigSource(poller.vpsId(), poller.pollInterval().toMillis() / 1000.0, poller.pollInFlight(),
         text(poller.lastPollAt()), poller.lastResult() == null ? null : poller.lastResult().label(),
-        poller.lastError(), text(poller.lastSuccessAt()), poller.consecutiveFailures());
+        poller.lastError(), text(poller.lastSuccessAt()), poller.consecutiveFailures(), poller.unsavedNodes(),
+        poller.lastSaveError());
   }
 
   private static Node node(String nodeId, NodeStatus served, PollerStatus.Node source) {
@@ -109,9 +116,12 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
         source == null ? null : source.envoyNodeUuid(),
         source == null ? null : source.apiConfigVersion(),
         served == null ? null : served.snapshotVersion(),
+        served == null ? null : served.versionInfo(),
         served == null ? 0 : served.routeCount(),
         served == null ? 0 : served.clusterCount(),
         served == null ? 0 : served.listenerCount(),
+        source == null ? List.of() : source.rejectedRoutes(),
+        source == null ? 0 : source.rejectedRouteCount(),
         source == null ? null : source.lastFetchError(),
         source == null ? null : text(source.lastFetchErrorAt()),
         streams.size(), streams, lastNack);

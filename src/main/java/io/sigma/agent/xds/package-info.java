@@ -5,7 +5,7 @@
  * <ul>
  *   <li>{@link io.sigma.agent.xds.RouteResourceMapper} (pure): a node's sigma-api routes to packed
  *       Clusters and Listeners plus the {@link io.sigma.agent.xds.RejectedRoute}s, as a
- *       {@link io.sigma.agent.xds.RouteMapping}; {@code toSnapshot(nodeId, configVersion)} gives the
+ *       {@link io.sigma.agent.xds.RouteMapping}; {@code toSnapshot(nodeId, configVersion, serial)} gives the
  *       immutable {@link io.sigma.agent.xds.XdsSnapshot}.
  *   <li>{@link io.sigma.agent.xds.SnapshotRegistry} (actor): the current snapshot per node.id, the
  *       node's streams, and their status for {@code /xds/status}.

@@ -96,14 +96,15 @@ class AgentXdsIT {
         DiscoveryResponse[] handshake = envoy.handshake();
         assertEquals(List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
             clusterNames(handshake[0]));
-        String version = String.valueOf(node.configVersion());
-        assertEquals(version, handshake[1].getVersionInfo());
+        String version = handshake[0].getVersionInfo();
+        assertEquals(version, handshake[1].getVersionInfo(), "one resource set, one version_info");
+        assertEquals(version, getJson(statusUrl).path("nodes").path(0).path("version_info").asText());
 
         EnvoyRoute first = devApi.store().routes(node.id()).get(0);
         devApi.store().updateRoute(first.id(), RouteSpec.active("dev-logical-dns", 10001, "localhost", 9999));
         DiscoveryResponse pushed = envoy.next(TypeUrls.CLUSTER);
-        String newVersion = String.valueOf(node.configVersion() + 1);
-        assertEquals(newVersion, pushed.getVersionInfo());
+        String newVersion = pushed.getVersionInfo();
+        assertTrue(Long.parseLong(newVersion) > Long.parseLong(version), version + " then " + newVersion);
         envoy.nack(pushed, version, "cluster-dev-logical-dns: test rejection");
 
         JsonNode status = await(() -> {
@@ -116,6 +117,7 @@ class AgentXdsIT {
         assertEquals(DevSeed.DEFAULT_NODE_ID, devEnvoy.path("node_id").asText());
         assertEquals(node.id(), devEnvoy.path("envoy_node_uuid").asText());
         assertEquals(node.configVersion() + 1, devEnvoy.path("snapshot_version").asLong());
+        assertEquals(newVersion, devEnvoy.path("version_info").asText(), "served, though NACKed");
         assertEquals(node.configVersion() + 1, devEnvoy.path("api_config_version").asLong());
         assertEquals(3, devEnvoy.path("route_count").asInt());
         assertEquals(1, devEnvoy.path("connected_streams").asInt());

@@ -98,13 +98,15 @@ class ConfigPollerIT {
   @Test
   void servesTheDevSeedWithDecodedResources() throws Exception {
     EnvoyNode seeded = devApi.store().seed(vpsId, DevSeed.standard());
+    long startedAt = System.currentTimeMillis();
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect(DevSeed.DEFAULT_NODE_ID)) {
       DiscoveryResponse[] handshake = envoy.handshake();
 
-      String version = String.valueOf(seeded.configVersion());
+      String version = agent.awaitVersionInfo(DevSeed.DEFAULT_NODE_ID, seeded.configVersion());
       assertEquals(version, handshake[0].getVersionInfo());
       assertEquals(version, handshake[1].getVersionInfo());
+      assertTrue(Long.parseLong(version) >= startedAt, "a serial at least the clock: " + version);
       List<Cluster> clusters = unpack(handshake[0], Cluster.class);
       assertEquals(List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
           clusters.stream().map(Cluster::getName).toList(),
@@ -147,7 +149,7 @@ class ConfigPollerIT {
         AdsTestClient envoy = start(agent).connect("big")) {
       DiscoveryResponse[] handshake = envoy.handshake();
 
-      assertEquals(String.valueOf(version), handshake[0].getVersionInfo());
+      assertEquals(agent.awaitVersionInfo("big", version), handshake[0].getVersionInfo());
       assertEquals(150, handshake[0].getResourcesCount());
       assertEquals(150, handshake[1].getResourcesCount());
       assertTrue(clusterNames(handshake[0]).contains("cluster-r149"), "a route of the second page");
@@ -189,9 +191,12 @@ class ConfigPollerIT {
       assertEquals(List.of("cluster-b1", "cluster-b2"), clusterNames(bHandshake[0]));
       assertEquals(List.of("listener-b1", "listener-b2"), listenerNames(bHandshake[1]));
       String bVersion = bHandshake[0].getVersionInfo();
+      String aBefore = agent.awaitVersionInfo("node-a", devApi.store().node(a.id()).orElseThrow().configVersion());
 
       devApi.store().updateRoute(aRoute.id(), RouteSpec.active("a1", 10011, "a-new.example", 8080));
-      String aVersion = String.valueOf(devApi.store().node(a.id()).orElseThrow().configVersion());
+      String aVersion = agent.awaitVersionInfo("node-a",
+          devApi.store().node(a.id()).orElseThrow().configVersion());
+      assertTrue(Long.parseLong(aVersion) > Long.parseLong(aBefore), aBefore + " then " + aVersion);
 
       for (AdsTestClient envoy : List.of(envoyA, envoyA2)) {
         DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
@@ -207,7 +212,8 @@ class ConfigPollerIT {
 
       agent.awaitNextPoll();
       NodeStatus nodeB = agent.awaitNode("node-b", n -> n.streams().size() == 1);
-      assertEquals(Long.valueOf(bVersion), nodeB.snapshotVersion());
+      assertEquals(devApi.store().node(b.id()).orElseThrow().configVersion(), nodeB.snapshotVersion());
+      assertEquals(bVersion, nodeB.versionInfo());
       assertEquals(1, type(nodeB, TypeUrls.CLUSTER).responses(), "node-b's stream got nothing new");
       assertEquals(1, type(nodeB, TypeUrls.LISTENER).responses());
       assertEquals(bVersion, type(nodeB, TypeUrls.LISTENER).ackedVersion());
@@ -248,13 +254,14 @@ class ConfigPollerIT {
 
       AdsTestClient updatedEnvoy = updatedNode.nodeId().equals("node-a") ? envoyA : envoyB;
       AdsTestClient failedEnvoy = updatedEnvoy == envoyA ? envoyB : envoyA;
-      updatedEnvoy.readAndAckUntil(String.valueOf(updatedNode.servedVersion()));
+      updatedEnvoy.readAndAckUntil(agent.awaitVersionInfo(updatedNode.nodeId(), updatedNode.servedVersion()));
       NodeStatus kept = agent.status().node(failedNode.nodeId());
       assertEquals(failedBefore, kept.snapshotVersion());
       assertEquals(1, type(kept, TypeUrls.CLUSTER).responses(), "no push to the failed node's Envoy");
 
       agent.pollNow();
-      DiscoveryResponse[] retried = failedEnvoy.readAndAckUntil(String.valueOf(failedBefore + 1));
+      DiscoveryResponse[] retried = failedEnvoy.readAndAckUntil(
+          agent.awaitVersionInfo(failedNode.nodeId(), failedBefore + 1));
       assertEquals(1, retried[0].getResourcesCount());
       assertNull(agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS).node(failedNode.nodeId())
           .lastFetchError());
@@ -283,7 +290,7 @@ class ConfigPollerIT {
       assertEquals(1, type(status, TypeUrls.LISTENER).responses());
 
       devApi.up().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      String after = String.valueOf(devApi.store().node(node.id()).orElseThrow().configVersion());
+      String after = agent.awaitVersionInfo("steady", devApi.store().node(node.id()).orElseThrow().configVersion());
       DiscoveryResponse[] updated = envoy.readAndAckUntil(after);
       assertEquals(List.of("cluster-s1"), clusterNames(updated[0]));
       assertEquals(0, agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS).consecutiveFailures());
@@ -293,10 +300,12 @@ class ConfigPollerIT {
   @Test
   void aRestartWithTheApiDownServesTheSavedConfigAtOnce() throws Exception {
     EnvoyNode seeded = devApi.store().seed(vpsId, DevSeed.standard());
-    String version = String.valueOf(seeded.configVersion());
+    long version = seeded.configVersion();
+    String firstVersionInfo;
     try (PolledControlPlane first = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(first).connect(DevSeed.DEFAULT_NODE_ID)) {
-      assertEquals(version, envoy.handshake()[0].getVersionInfo());
+      firstVersionInfo = envoy.handshake()[0].getVersionInfo();
+      assertEquals(first.awaitVersionInfo(DevSeed.DEFAULT_NODE_ID, version), firstVersionInfo);
     }
     assertTrue(Files.exists(stateDir.resolve(DevSeed.DEFAULT_NODE_ID + ".json")));
 
@@ -306,15 +315,19 @@ class ConfigPollerIT {
       restarted.identify(vpsId);
       DiscoveryResponse[] handshake = envoy.handshake();
 
-      assertEquals(version, handshake[0].getVersionInfo());
+      assertTrue(Long.parseLong(handshake[0].getVersionInfo()) > Long.parseLong(firstVersionInfo),
+          "a restart numbers above what the first agent served: " + firstVersionInfo + " then "
+              + handshake[0].getVersionInfo());
+      assertEquals(handshake[0].getVersionInfo(), handshake[1].getVersionInfo());
       assertEquals(List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
           clusterNames(handshake[0]));
       assertEquals(List.of("listener-dev-logical-dns", "listener-dev-static", "listener-dev-strict-dns"),
           listenerNames(handshake[1]));
       PollerStatus failing = restarted.awaitPoller(s -> s.consecutiveFailures() >= 2);
       assertEquals(Long.valueOf(version), failing.node(DevSeed.DEFAULT_NODE_ID).servedVersion());
-      assertEquals(Long.valueOf(version),
-          restarted.awaitNode(DevSeed.DEFAULT_NODE_ID, n -> true).snapshotVersion(), "not cleared by failures");
+      NodeStatus kept = restarted.awaitNode(DevSeed.DEFAULT_NODE_ID, n -> true);
+      assertEquals(Long.valueOf(version), kept.snapshotVersion(), "not cleared by failures");
+      assertEquals(handshake[0].getVersionInfo(), kept.versionInfo());
     }
   }
 
@@ -357,7 +370,7 @@ class ConfigPollerIT {
       assertNull(created.adminPort());
       assertEquals("active", created.status());
       DiscoveryResponse first = envoy.next(TypeUrls.CLUSTER);
-      assertEquals(String.valueOf(created.configVersion()), first.getVersionInfo());
+      assertEquals(agent.awaitVersionInfo("newcomer", created.configVersion()), first.getVersionInfo());
       assertEquals(0, first.getResourcesCount(), "a new node has no routes yet");
       envoy.ack(first);
 
@@ -400,13 +413,15 @@ class ConfigPollerIT {
     long version = devApi.store().node(node.id()).orElseThrow().configVersion();
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect("doomed")) {
-      envoy.handshake();
+      String served = envoy.handshake()[0].getVersionInfo();
+      assertEquals(agent.awaitVersionInfo("doomed", version), served);
       awaitFile(stateDir.resolve("doomed.json"), true);
 
       devApi.store().deleteNode(node.id());
 
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
-      assertEquals(String.valueOf(version + 1), clusters.getVersionInfo());
+      assertTrue(Long.parseLong(clusters.getVersionInfo()) > Long.parseLong(served),
+          "the empty config gets a new version_info: " + served + " then " + clusters.getVersionInfo());
       assertEquals(0, clusters.getResourcesCount());
       envoy.ack(clusters);
       assertEquals(0, envoy.next(TypeUrls.LISTENER).getResourcesCount());
@@ -481,8 +496,9 @@ class ConfigPollerIT {
       // is seen idle only once every asked-for poll is done.
       agent.awaitPoller(s -> !s.pollInFlight() && s.lastResult() != null);
 
-      assertEquals(2, devApi.stats().total(EndpointKind.ENVOY_NODES),
-          "the slow listing, then one more for the five requests made while it ran");
+      assertEquals(3, devApi.stats().total(EndpointKind.ENVOY_NODES),
+          "the slow listing and the re-check of node slow's config_version after reading its routes, then "
+              + "one more listing for the five requests made while it ran");
     }
   }
 
@@ -493,10 +509,29 @@ class ConfigPollerIT {
     devApi.store().addRoute(node.id(), RouteSpec.active("bad-static", 10002, "not-an-ip.example", 80)
         .withClusterType(RouteSpec.STATIC));
     devApi.store().addRoute(node.id(), RouteSpec.placeholder("later", 10003).withStatus(RouteSpec.STATUS_ACTIVE));
+    EnvoyNode many = devApi.store().addNode(vpsId, "many-placeholders");
+    for (int i = 0; i < 60; i++) {
+      devApi.store().addRoute(many.id(), RouteSpec.placeholder("p" + i, 20000 + i).withStatus(RouteSpec.STATUS_ACTIVE));
+    }
     try (LogCapture logs = new LogCapture(ConfigPoller.class);
         PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL)) {
       start(agent);
       agent.awaitNode("picky", n -> n.snapshotVersion() != null);
+      agent.awaitNode("many-placeholders", n -> n.snapshotVersion() != null);
+
+      PollerStatus.Node picky = agent.pollerStatus().node("picky");
+      assertEquals(2, picky.rejectedRouteCount());
+      assertEquals(List.of("bad-static", "later"), picky.rejectedRoutes().stream().map(PollerStatus.Rejected::name).toList());
+      PollerStatus.Rejected badStatic = picky.rejectedRoutes().get(0);
+      assertEquals(10002, badStatic.listenPort());
+      assertEquals("STATIC_CLUSTER_NEEDS_IP", badStatic.reason());
+      assertTrue(badStatic.message().contains("bad-static") && badStatic.message().contains("STATIC_CLUSTER_NEEDS_IP"),
+          badStatic.message());
+      assertEquals("PLACEHOLDER", picky.rejectedRoutes().get(1).reason());
+      PollerStatus.Node crowded = agent.pollerStatus().node("many-placeholders");
+      assertEquals(60, crowded.rejectedRouteCount(), "all counted");
+      assertEquals(ConfigPoller.MAX_REJECTED_IN_STATUS, crowded.rejectedRoutes().size(), "the first ones listed");
+      assertEquals("p0", crowded.rejectedRoutes().get(0).name());
       agent.awaitNextPoll();
       agent.awaitNextPoll();
 
@@ -511,6 +546,39 @@ class ConfigPollerIT {
       assertTrue(scrape.contains("sigma_xds_rejected_routes{hostname=\"xds-it-host\",node=\"picky\","
           + "reason=\"PLACEHOLDER\"} 1.0"), scrape);
       assertEquals(1, agent.status().node("picky").routeCount());
+    }
+  }
+
+  @Test
+  void aRoutesAnswerThatIsNotTheContractsJsonIsAFailureOfThatNodeAndItsLastConfigStays() throws Exception {
+    EnvoyNode node = devApi.store().addNode(vpsId, "garbled");
+    EnvoyRoute route = devApi.store().addRoute(node.id(), RouteSpec.active("g", 10001, "g.example", 80));
+    long before = devApi.store().node(node.id()).orElseThrow().configVersion();
+    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
+        AdsTestClient envoy = start(agent).connect("garbled")) {
+      String served = envoy.handshake()[0].getVersionInfo();
+      agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS);
+      devApi.store().updateRoute(route.id(), RouteSpec.active("g", 10002, "g.example", 81));
+
+      for (Fault garbage : List.of(Fault.nonJson(), Fault.wrongTypes(), Fault.missingFields(), Fault.html(502))) {
+        devApi.faults().failAlways(EndpointKind.ENVOY_ROUTES, garbage);
+        Instant asked = Instant.now();
+        agent.pollNow();
+        PollerStatus partial = agent.awaitPoller(s -> s.lastPollAt() != null && s.lastPollAt().isAfter(asked));
+        devApi.faults().clear(EndpointKind.ENVOY_ROUTES);
+
+        assertEquals(PollResult.PARTIAL, partial.lastResult(), garbage.toString());
+        assertNotNull(partial.node("garbled").lastFetchError(), garbage.toString());
+        assertEquals(before, partial.node("garbled").servedVersion(), "the last good config stays: " + garbage);
+        NodeStatus kept = agent.status().node("garbled");
+        assertEquals(served, kept.versionInfo());
+        assertEquals(1, type(kept, TypeUrls.CLUSTER).responses(), "nothing pushed: " + garbage);
+      }
+
+      agent.pollNow();
+      DiscoveryResponse[] updated = envoy.readAndAckUntil(
+          agent.awaitVersionInfo("garbled", devApi.store().node(node.id()).orElseThrow().configVersion()));
+      assertEquals(10002, unpack(updated[1], Listener.class).get(0).getAddress().getSocketAddress().getPortValue());
     }
   }
 

@@ -4,12 +4,14 @@ import static io.sigma.agent.xds.Routes.route;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
 import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.api.EnvoyRoute;
 import io.sigma.agent.host.LogCapture;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,24 +33,38 @@ class NodeConfigStoreTest {
   Path tmp;
 
   @Test
-  void savedConfigsLoadBackAsTheyWere() {
+  void savedConfigsLoadBackAsTheyWereWithTheirSerials() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp.resolve("xds"), CLOCK);
     NodeConfig a = config("edge-a", 7, List.of(
         route("db", 10001, "10.0.0.7", 5432, "static", 3, 1),
         route("todo", 10002, null, null)));
     NodeConfig b = config("edge/b c", 2, List.of());
 
-    assertTrue(store.save(a));
-    assertTrue(store.save(b));
+    store.save(a, 1_764_151_200_000L);
+    store.save(b, 3);
 
-    List<NodeConfig> loaded = new NodeConfigStore(tmp.resolve("xds"), CLOCK).loadAll();
-    assertEquals(Set.of(a, b), Set.copyOf(loaded));
+    List<NodeConfigStore.Saved> loaded = new NodeConfigStore(tmp.resolve("xds"), CLOCK).loadAll();
+    assertEquals(Set.of(new NodeConfigStore.Saved(a, 1_764_151_200_000L), new NodeConfigStore.Saved(b, 3)),
+        Set.copyOf(loaded));
+  }
+
+  @Test
+  void aFileWithoutSerialLoadsWithSerialZeroAndABadSerialIsSkipped() throws Exception {
+    NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
+    store.save(config("edge", 7, List.of()), 42);
+    String file = Files.readString(tmp.resolve("edge.json"));
+    assertTrue(file.contains("\"serial\" : 42"), file);
+    Files.writeString(tmp.resolve("edge.json"), file.replace("\"serial\" : 42,", ""));
+    Files.writeString(tmp.resolve("negative.json"), file.replace("\"serial\" : 42", "\"serial\" : -1")
+        .replace("\"node_id\" : \"edge\"", "\"node_id\" : \"negative\""));
+
+    assertEquals(List.of(new NodeConfigStore.Saved(config("edge", 7, List.of()), 0)), store.loadAll());
   }
 
   @Test
   void theFileHoldsTheNodeAndItsRoutesWithSigmaApisFieldNames() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
-    store.save(config("edge", 7, List.of(route("db", 10001, "10.0.0.7", 5432))));
+    store.save(config("edge", 7, List.of(route("db", 10001, "10.0.0.7", 5432))), 1);
 
     String file = Files.readString(tmp.resolve("edge.json"));
 
@@ -63,25 +79,25 @@ class NodeConfigStoreTest {
   @Test
   void aNewVersionReplacesTheFileOfItsNode() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
-    store.save(config("edge", 1, List.of(route("a", 10001, "a.example", 80))));
+    store.save(config("edge", 1, List.of(route("a", 10001, "a.example", 80))), 1);
     NodeConfig v2 = config("edge", 2, List.of(route("b", 10002, "b.example", 80)));
 
-    store.save(v2);
+    store.save(v2, 1);
 
-    assertEquals(List.of(v2), store.loadAll());
+    assertEquals(List.of(v2), configs(store.loadAll()));
     assertEquals(List.of("edge.json"), fileNames(tmp));
   }
 
   @Test
   void deleteForgetsTheNode() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
-    store.save(config("edge", 1, List.of()));
-    store.save(config("other", 1, List.of()));
+    store.save(config("edge", 1, List.of()), 1);
+    store.save(config("other", 1, List.of()), 1);
 
     store.delete("edge");
     store.delete("never-saved");
 
-    assertEquals(List.of("other"), store.loadAll().stream().map(NodeConfig::nodeId).toList());
+    assertEquals(List.of("other"), configs(store.loadAll()).stream().map(NodeConfig::nodeId).toList());
   }
 
   @Test
@@ -116,7 +132,7 @@ class NodeConfigStoreTest {
   void corruptAndForeignFilesAreWarnedAboutAndSkipped() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
     NodeConfig good = config("good", 3, List.of(route("a", 10001, "a.example", 80)));
-    store.save(good);
+    store.save(good, 1);
     Files.writeString(tmp.resolve("not-json.json"), "this is not JSON");
     Files.writeString(tmp.resolve("empty.json"), "");
     Files.writeString(tmp.resolve("truncated.json"), Files.readString(tmp.resolve("good.json")).substring(0, 60));
@@ -130,7 +146,7 @@ class NodeConfigStoreTest {
     Files.writeString(tmp.resolve("notes.txt"), "not a state file, not looked at");
 
     try (LogCapture logs = new LogCapture(NodeConfigStore.class)) {
-      assertEquals(List.of(good), store.loadAll());
+      assertEquals(List.of(good), configs(store.loadAll()));
 
       List<String> warnings = logs.messages(Level.WARN);
       assertEquals(8, warnings.size(), String.join("\n", warnings));
@@ -145,18 +161,33 @@ class NodeConfigStoreTest {
   @Test
   void twoFilesForOneNodeLoadTheNewerVersion() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
-    store.save(config("edge", 5, List.of()));
+    store.save(config("edge", 5, List.of()), 1);
     Files.move(tmp.resolve("edge.json"), tmp.resolve("edge-renamed-copy.json"));
     NodeConfig v4 = config("edge", 4, List.of(route("a", 10001, "a.example", 80)));
-    store.save(v4);
+    store.save(v4, 1);
 
-    assertEquals(List.of(5L), store.loadAll().stream().map(NodeConfig::configVersion).toList());
+    assertEquals(List.of(5L), configs(store.loadAll()).stream().map(NodeConfig::configVersion).toList());
+  }
+
+  @Test
+  void twoFilesForOneNodeLoadTheOneServedLastWithTheHigherSerial() throws Exception {
+    NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
+    store.save(config("edge", 7, List.of()), 100);
+    Files.move(tmp.resolve("edge.json"), tmp.resolve("edge-before-re-creation.json"));
+    NodeConfig recreated = config("edge", 1, List.of(route("a", 10001, "a.example", 80)));
+    store.save(recreated, 200);
+
+    assertEquals(List.of(new NodeConfigStore.Saved(recreated, 200)), store.loadAll());
+
+    Files.writeString(tmp.resolve("edge-future.json"), Files.readString(tmp.resolve("edge-before-re-creation.json"))
+        .replace("\"serial\" : 100", "\"serial\" : 300"));
+    assertEquals(List.of(new NodeConfigStore.Saved(config("edge", 7, List.of()), 300)), store.loadAll());
   }
 
   @Test
   void leftoversOfInterruptedWritesAreDeletedOnLoad() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
-    store.save(config("edge", 1, List.of()));
+    store.save(config("edge", 1, List.of()), 1);
     Files.writeString(tmp.resolve(".xds-123.tmp"), "{\"format\": 1, \"no");
 
     assertEquals(1, store.loadAll().size());
@@ -164,27 +195,35 @@ class NodeConfigStoreTest {
   }
 
   @Test
-  void unwritableDirectoryIsWarnedAboutOnceAndSavingWorksAgainWhenItRecovers() throws Exception {
+  void aFailedSaveThrowsLeavesTheOldFileAndNoTempFiles() throws Exception {
+    NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
+    store.save(config("edge", 1, List.of()), 1);
+    // A directory where the new file should land: the rename fails, for root too.
+    Path blocked = Files.createDirectories(tmp.resolve("blocked.json"));
+
+    IOException failure = assertThrows(IOException.class, () -> store.save(config("blocked", 2, List.of()), 2));
+
+    assertTrue(failure.getMessage().contains("blocked.json"), failure.getMessage());
+    assertEquals(List.of("blocked.json", "edge.json"), fileNames(tmp), "no temp file left");
+    assertTrue(Files.isDirectory(blocked));
+  }
+
+  @Test
+  void anUnwritableDirectoryThrowsAndSavingWorksAgainWhenItRecovers() throws Exception {
     // A regular file where the directory's parent should be: no one (not even root) can create it.
     Path blocker = Files.writeString(tmp.resolve("state"), "a file, not a directory");
     NodeConfigStore store = new NodeConfigStore(blocker.resolve("xds"), CLOCK);
 
-    try (LogCapture logs = new LogCapture(NodeConfigStore.class)) {
-      assertFalse(store.save(config("a", 1, List.of())));
-      assertFalse(store.save(config("b", 1, List.of())));
-      assertFalse(store.save(config("a", 2, List.of())));
+    IOException failure = assertThrows(IOException.class, () -> store.save(config("a", 1, List.of()), 1));
+    assertTrue(failure.getMessage().contains("state"), failure.getMessage());
 
-      List<String> warnings = logs.messages(Level.WARN);
-      assertEquals(1, warnings.size(), warnings.toString());
-      assertTrue(warnings.get(0).contains(blocker.resolve("xds").toString()), warnings.get(0));
-      assertTrue(warnings.get(0).contains("serving it from memory"), warnings.get(0));
+    Files.delete(blocker);
+    store.save(config("a", 3, List.of()), 5);
+    assertEquals(List.of(new NodeConfigStore.Saved(config("a", 3, List.of()), 5)), store.loadAll());
+  }
 
-      Files.delete(blocker);
-      assertTrue(store.save(config("a", 3, List.of())));
-      assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.contains("writable again")),
-          logs.messages(Level.INFO).toString());
-      assertEquals(List.of(3L), store.loadAll().stream().map(NodeConfig::configVersion).toList());
-    }
+  private static List<NodeConfig> configs(List<NodeConfigStore.Saved> saved) {
+    return saved.stream().map(NodeConfigStore.Saved::config).toList();
   }
 
   private static NodeConfig config(String nodeId, long version, List<EnvoyRoute> routes) {

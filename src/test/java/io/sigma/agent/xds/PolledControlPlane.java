@@ -123,6 +123,11 @@ final class PolledControlPlane implements AutoCloseable {
     return awaitNode(node, n -> n.snapshotVersion() != null && n.snapshotVersion() == version);
   }
 
+  /** Waits until the node is served at config_version {@code version}; returns its version_info. */
+  String awaitVersionInfo(String node, long version) {
+    return awaitVersion(node, version).versionInfo();
+  }
+
   /** Waits until the poller's status satisfies {@code condition}; returns it. */
   PollerStatus awaitPoller(Predicate<PollerStatus> condition) {
     TestProbe<PollerStatus> probe = testKit.createTestProbe();

@@ -91,6 +91,28 @@ class SnapshotRegistryTest {
   }
 
   @Test
+  void theEmptyStateOfARemovedNodeTakesTheGivenSerialButNeverOneAtOrBelowTheRemovedSnapshots() {
+    TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
+    registry.tell(new Subscribe(initial(1, "a"), stream.ref()));
+    XdsSnapshot served = new RouteResourceMapper().map(List.of(Routes.route("r", 10001, "h", 80)))
+        .toSnapshot("a", 7, 1_000);
+    registry.tell(new SetSnapshot(served));
+    assertSame(served, stream.receiveMessage());
+    assertEquals("1000", status().node("a").versionInfo());
+
+    registry.tell(new RemoveNode("a", 5_000));
+    XdsSnapshot empty = stream.receiveMessage();
+    assertEquals("5000", empty.versionInfo());
+    assertEquals(8, empty.version());
+    assertNull(status().node("a").versionInfo());
+
+    registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 1, 6_000)));
+    stream.receiveMessage();
+    registry.tell(new RemoveNode("a", 10));
+    assertEquals("6001", stream.receiveMessage().versionInfo(), "a stale serial is raised above the served one");
+  }
+
+  @Test
   void removedNodeStreamsGetAnEmptyStateAtANewVersion() {
     TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
     XdsSnapshot v7 = new RouteResourceMapper().map(List.of(Routes.route("r", 10001, "h", 80))).toSnapshot("a", 7);

@@ -22,6 +22,16 @@ class XdsSnapshotTest {
   }
 
   @Test
+  void versionInfoIsTheSerialNotTheConfigVersion() {
+    XdsSnapshot snapshot = new XdsSnapshot("n", 1, 1_764_151_200_000L, List.of(CLUSTER), List.of(LISTENER), 1);
+
+    assertEquals("1764151200000", snapshot.versionInfo());
+    assertEquals(1, snapshot.version(), "the config_version stays for status and metrics");
+    assertEquals("12", XdsSnapshot.empty("n", 3, 12).versionInfo());
+    assertEquals(3, XdsSnapshot.empty("n", 3, 12).version());
+  }
+
+  @Test
   void resourcesAreLookedUpByTypeUrlAndUnknownTypesAreEmpty() {
     XdsSnapshot snapshot = new XdsSnapshot("n", 1, List.of(CLUSTER), List.of(LISTENER), 1);
 

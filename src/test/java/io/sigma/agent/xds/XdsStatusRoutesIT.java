@@ -42,7 +42,7 @@ class XdsStatusRoutesIT {
   void servedNodesWithoutAPollerAsJson() throws Exception {
     ActorRef<SnapshotRegistry.Command> registry = testKit.spawn(SnapshotRegistry.create());
     registry.tell(new SnapshotRegistry.SetSnapshot(new RouteResourceMapper()
-        .map(List.of(Routes.route("a", 10001, "a.example", 80))).toSnapshot("edge", 4)));
+        .map(List.of(Routes.route("a", 10001, "a.example", 80))).toSnapshot("edge", 4, 1_764_151_200_000L)));
     ServerBinding binding = bind(new XdsStatusRoutes(registry, null, testKit.system(), Clock.systemUTC()));
     try {
       HttpResponse<String> response = get(binding, "/xds/status");
@@ -52,6 +52,9 @@ class XdsStatusRoutesIT {
       assertTrue(json.path("config_source").isNull());
       assertEquals("edge", json.path("nodes").path(0).path("node_id").asText());
       assertEquals(4, json.path("nodes").path(0).path("snapshot_version").asInt());
+      assertEquals("1764151200000", json.path("nodes").path(0).path("version_info").asText());
+      assertEquals(0, json.path("nodes").path(0).path("rejected_route_count").asInt());
+      assertTrue(json.path("nodes").path(0).path("rejected_routes").isArray());
       assertEquals(1, json.path("nodes").path(0).path("route_count").asInt());
       assertEquals(0, json.path("nodes").path(0).path("connected_streams").asInt());
       assertEquals(405, post(binding, "/xds/status").statusCode());
