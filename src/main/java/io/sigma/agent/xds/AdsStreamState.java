@@ -3,13 +3,21 @@ package io.sigma.agent.xds;
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,15 +35,39 @@ import org.slf4j.LoggerFactory;
  *   <li>A request carrying the last nonce sent for the type is Envoy's reply to that response:
  *       without error_detail an ACK (the sent version is recorded as acked), with error_detail a
  *       NACK (recorded with its message and counted; the rejected resources are not sent again).
- *   <li>A request with any other non-empty nonce is stale and ignored.
+ *   <li>A request with any other non-empty nonce is stale and ignored (also one that comes before
+ *       any response of its type was sent).
  *   <li>A type is sent again only when its resources differ from what was last sent on this
  *       stream (a new config_version that leaves Clusters unchanged re-sends only Listeners).
  *   <li>At most one unanswered response per type: while Envoy has not replied to the last
  *       response of a type, newer snapshots only replace the pending one, and the newest is sent
  *       on the reply. A slow Envoy thus skips intermediate versions and never queues them.
- *   <li>Clusters go before Listeners: Listeners of a snapshot are held back until its Clusters
- *       have been sent on the stream (when the stream has subscribed to Clusters).
  *   <li>Types other than Cluster and Listener are answered with an empty resource list.
+ *   <li>At most {@link #MAX_TYPE_URLS} types per stream and type URLs of at most
+ *       {@link #MAX_TYPE_URL_CHARS} characters; beyond that the stream is refused
+ *       ({@link Refused}), so a hostile client cannot grow the per-stream state.
+ * </ul>
+ *
+ * <p>Make before break (Envoy's "eventual consistency considerations" for SotW ADS):
+ * <ul>
+ *   <li>Clusters go before the Listeners that use them: Listeners of a snapshot are held back until
+ *       all its Clusters have been sent on the stream (when the stream has subscribed to Clusters).
+ *   <li>Clusters go after the Listeners that stop using them: a Cluster that a Listener Envoy may
+ *       still hold routes to is <em>retained</em> (sent again, with the bytes Envoy already has) in
+ *       every Cluster response, even when the snapshot no longer has it. Envoy may hold a Listener
+ *       when it was in the last ACKed Listener response, in the unanswered one, or in one that was
+ *       NACKed (Envoy applies the valid Listeners of a rejected update, so after a NACK the union is
+ *       kept until the next ACK says exactly what Envoy holds). When the Listener response without
+ *       it is ACKed, the next Cluster response drops it. A rename R to S therefore sends
+ *       Clusters {R, S}, then Listeners {S}, and after their ACK Clusters {S}.
+ *   <li>A fresh stream retains nothing. A reconnecting Envoy may still hold Listeners of an earlier
+ *       stream, but the SotW request names only a version_info, not the resources, and this stream
+ *       never had their Clusters' bytes; so it serves the snapshot's Clusters and then its
+ *       Listeners immediately (one round trip apart), the same order Envoy's first connection gets.
+ *       Retaining "whatever the old version had" would need every old snapshot kept per node.
+ *   <li>version_info names exactly one resource set: the snapshot's own list goes out as
+ *       {@code snapshot.versionInfo()}; any other set (the snapshot's Clusters plus retained ones)
+ *       as {@code "<versionInfo>+<8 hex of sha256 over the sorted names and bytes>"}.
  * </ul>
  */
 public final class AdsStreamState {
@@ -43,6 +75,15 @@ public final class AdsStreamState {
   private static final Logger log = LoggerFactory.getLogger(AdsStreamState.class);
   /** NACK messages are kept for the status page, bounded so a chatty Envoy cannot grow memory. */
   static final int MAX_NACK_MESSAGE_CHARS = 1024;
+  /**
+   * Resource types one stream may subscribe to. Envoy uses at most about eight (CDS, EDS, LDS, RDS,
+   * SRDS, VHDS, SDS, RTDS, ECDS); each type costs state, so a client asking for more is refused.
+   */
+  static final int MAX_TYPE_URLS = 16;
+  /** Longest accepted type_url; Envoy's are under 80 characters. */
+  static final int MAX_TYPE_URL_CHARS = 256;
+  /** Client-supplied strings (node ids, nonces, versions) are cut to this in log lines. */
+  static final int MAX_LOGGED_CHARS = 128;
 
   private final long streamId;
   private final String nodeId;
@@ -52,6 +93,16 @@ public final class AdsStreamState {
   /** Subscribed types in subscription order. */
   private final Map<String, TypeState> types = new LinkedHashMap<>();
   private XdsSnapshot snapshot;
+  /** The snapshot's Clusters by name. */
+  private Map<String, Any> snapshotClusters = Map.of();
+  /** The Clusters the snapshot's Listeners use. */
+  private Set<String> snapshotListenerClusters = Set.of();
+  /** The last Cluster response sent, by name: the bytes Envoy has, for retained Clusters. */
+  private Map<String, Any> sentClusters = Map.of();
+  /** Clusters used by Listeners Envoy holds (last ACK), or may hold (after a NACK). */
+  private Set<String> heldListenerClusters = Set.of();
+  /** Clusters used by the Listener response Envoy has not replied to yet. */
+  private Set<String> inFlightListenerClusters = Set.of();
   private long responseCount;
   private boolean statusChanged = true;
   private boolean warnedAboutNodeChange;
@@ -73,7 +124,16 @@ public final class AdsStreamState {
     return nodeId;
   }
 
-  /** Handles one request from Envoy; returns the responses to send, in order. */
+  public long streamId() {
+    return streamId;
+  }
+
+  /**
+   * Handles one request from Envoy; returns the responses to send, in order.
+   *
+   * @throws Refused when the request breaks a per-stream limit; the stream must be closed with
+   *     {@link Refused#status()}
+   */
   public List<DiscoveryResponse> onRequest(DiscoveryRequest request) {
     warnIfNodeChanged(request);
     String typeUrl = request.getTypeUrl();
@@ -86,15 +146,13 @@ public final class AdsStreamState {
     TypeState type = types.get(typeUrl);
     if (type == null || nonce.isEmpty()) {
       if (type == null) {
-        type = new TypeState(typeUrl);
-        types.put(typeUrl, type);
-        if (!TypeUrls.isServed(typeUrl)) {
-          log.info("xDS stream {} (node {}): subscribed to {}, which this agent does not serve; answering with no resources",
-              streamId, nodeId, typeUrl);
-        }
+        type = subscribe(typeUrl);
+      } else if (type.awaitingReply && TypeUrls.LISTENER.equals(typeUrl)) {
+        // The unanswered Listener response is superseded; Envoy may have applied it.
+        listenersMayBeHeld();
       }
       log.debug("xDS stream {} (node {}): {} subscription (version_info '{}')",
-          streamId, nodeId, TypeUrls.shortName(typeUrl), request.getVersionInfo());
+          streamId, nodeId, TypeUrls.shortName(typeUrl), capped(request.getVersionInfo()));
       type.answerOwed = true;
       type.awaitingReply = false;
       statusChanged = true;
@@ -102,7 +160,7 @@ public final class AdsStreamState {
     }
     if (!nonce.equals(type.lastNonce)) {
       log.debug("xDS stream {} (node {}): {} request with stale nonce {} (last sent {}) ignored",
-          streamId, nodeId, TypeUrls.shortName(typeUrl), nonce, type.lastNonce);
+          streamId, nodeId, TypeUrls.shortName(typeUrl), capped(nonce), type.lastNonce);
       return List.of();
     }
     if (!type.awaitingReply) {
@@ -113,8 +171,15 @@ public final class AdsStreamState {
     type.awaitingReply = false;
     statusChanged = true;
     if (request.hasErrorDetail()) {
+      if (TypeUrls.LISTENER.equals(typeUrl)) {
+        listenersMayBeHeld();
+      }
       recordNack(type, request.getErrorDetail().getMessage());
     } else {
+      if (TypeUrls.LISTENER.equals(typeUrl)) {
+        heldListenerClusters = inFlightListenerClusters;
+        inFlightListenerClusters = Set.of();
+      }
       type.ackedVersion = type.sentVersion;
       type.acks++;
       events.onAck(nodeId, typeUrl, type.sentVersion);
@@ -127,6 +192,12 @@ public final class AdsStreamState {
     if (!nodeId.equals(newSnapshot.nodeId())) {
       log.warn("xDS stream {} (node {}): ignored a snapshot for node {}", streamId, nodeId, newSnapshot.nodeId());
       return List.of();
+    }
+    if (snapshot == null || snapshot.clusters() != newSnapshot.clusters()) {
+      snapshotClusters = ClusterReferences.byName(newSnapshot.clusters());
+    }
+    if (snapshot == null || snapshot.listeners() != newSnapshot.listeners()) {
+      snapshotListenerClusters = ClusterReferences.usedBy(newSnapshot.listeners());
     }
     snapshot = newSnapshot;
     statusChanged = true;
@@ -152,6 +223,57 @@ public final class AdsStreamState {
     }
     statusChanged = false;
     return Optional.of(status());
+  }
+
+  /**
+   * Clusters kept on this stream although the snapshot no longer has them, because a Listener
+   * Envoy may still hold uses them; sorted.
+   */
+  public Set<String> retainedClusters() {
+    Set<String> retained = new TreeSet<>();
+    for (String name : clustersListenersMayUse()) {
+      if (!snapshotClusters.containsKey(name) && sentClusters.containsKey(name)) {
+        retained.add(name);
+      }
+    }
+    return retained;
+  }
+
+  private TypeState subscribe(String typeUrl) {
+    if (typeUrl.length() > MAX_TYPE_URL_CHARS) {
+      throw new Refused(Status.INVALID_ARGUMENT.withDescription(
+          "type_url longer than " + MAX_TYPE_URL_CHARS + " characters"));
+    }
+    if (types.size() >= MAX_TYPE_URLS) {
+      throw new Refused(Status.RESOURCE_EXHAUSTED.withDescription(
+          "more than " + MAX_TYPE_URLS + " resource types on one ADS stream"));
+    }
+    TypeState type = new TypeState(typeUrl);
+    types.put(typeUrl, type);
+    if (!TypeUrls.isServed(typeUrl)) {
+      log.info("xDS stream {} (node {}): subscribed to {}, which this agent does not serve; answering with no resources",
+          streamId, nodeId, typeUrl);
+    }
+    return type;
+  }
+
+  /** The unanswered Listener response may have been (partly) applied: its Clusters stay held. */
+  private void listenersMayBeHeld() {
+    if (!inFlightListenerClusters.isEmpty()) {
+      Set<String> union = new TreeSet<>(heldListenerClusters);
+      union.addAll(inFlightListenerClusters);
+      heldListenerClusters = union;
+      inFlightListenerClusters = Set.of();
+    }
+  }
+
+  private Set<String> clustersListenersMayUse() {
+    if (inFlightListenerClusters.isEmpty()) {
+      return heldListenerClusters;
+    }
+    Set<String> union = new TreeSet<>(heldListenerClusters);
+    union.addAll(inFlightListenerClusters);
+    return union;
   }
 
   private void recordNack(TypeState type, String message) {
@@ -188,16 +310,19 @@ public final class AdsStreamState {
     if (type == null || type.awaitingReply) {
       return;
     }
-    List<Any> resources = snapshot.resources(type.typeUrl);
+    boolean clusters = TypeUrls.CLUSTER.equals(type.typeUrl);
+    List<Any> own = snapshot.resources(type.typeUrl);
+    List<Any> resources = clusters ? clustersToSend(own) : own;
     if (!type.answerOwed && sameResources(type.sentResources, resources)) {
       return;
     }
     if (TypeUrls.LISTENER.equals(type.typeUrl) && clustersNotYetSent()) {
       return;
     }
+    String version = resources == own ? snapshot.versionInfo() : snapshot.versionInfo() + "+" + digest(resources);
     String nonce = streamId + "-" + (++responseCount);
     DiscoveryResponse response = DiscoveryResponse.newBuilder()
-        .setVersionInfo(snapshot.versionInfo())
+        .setVersionInfo(version)
         .setTypeUrl(type.typeUrl)
         .addAllResources(resources)
         .setNonce(nonce)
@@ -206,23 +331,83 @@ public final class AdsStreamState {
     type.awaitingReply = true;
     type.answerOwed = false;
     type.sentResources = resources;
-    type.sentVersion = snapshot.versionInfo();
+    type.sentVersion = version;
     type.responses++;
+    if (clusters) {
+      sentClusters = ClusterReferences.byName(resources);
+    } else if (TypeUrls.LISTENER.equals(type.typeUrl)) {
+      inFlightListenerClusters = snapshotListenerClusters;
+    }
     statusChanged = true;
     log.debug("xDS stream {} (node {}): sending {} version {} ({} resources, nonce {})",
-        streamId, nodeId, TypeUrls.shortName(type.typeUrl), type.sentVersion, resources.size(), nonce);
-    events.onResponseSent(nodeId, type.typeUrl, type.sentVersion, resources.size());
+        streamId, nodeId, TypeUrls.shortName(type.typeUrl), version, resources.size(), nonce);
+    events.onResponseSent(nodeId, type.typeUrl, version, resources.size());
     out.add(response);
   }
 
-  /** True when the stream wants Clusters and has not been sent this snapshot's Clusters yet. */
+  /**
+   * The snapshot's Clusters plus the retained ones (in name order, with the bytes last sent); the
+   * snapshot's own list itself when nothing is retained.
+   */
+  private List<Any> clustersToSend(List<Any> own) {
+    List<Any> retained = new ArrayList<>();
+    for (String name : clustersListenersMayUse()) {
+      if (!snapshotClusters.containsKey(name)) {
+        Any sent = sentClusters.get(name);
+        if (sent != null) {
+          retained.add(sent);
+        }
+      }
+    }
+    if (retained.isEmpty()) {
+      return own;
+    }
+    List<Any> all = new ArrayList<>(own.size() + retained.size());
+    all.addAll(own);
+    all.addAll(retained);
+    return List.copyOf(all);
+  }
+
+  /** True when the stream wants Clusters and has not been sent all of this snapshot's Clusters yet. */
   private boolean clustersNotYetSent() {
-    TypeState clusters = types.get(TypeUrls.CLUSTER);
-    return clusters != null && !sameResources(clusters.sentResources, snapshot.clusters());
+    if (!types.containsKey(TypeUrls.CLUSTER)) {
+      return false;
+    }
+    for (Map.Entry<String, Any> cluster : snapshotClusters.entrySet()) {
+      if (!cluster.getValue().equals(sentClusters.get(cluster.getKey()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean sameResources(List<Any> sent, List<Any> current) {
     return sent != null && (sent == current || sent.equals(current));
+  }
+
+  /** First 8 hex digits of sha256 over the resources sorted by name: the same set, the same digest. */
+  static String digest(List<Any> clusters) {
+    MessageDigest sha256;
+    try {
+      sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+    List<Map.Entry<String, Any>> sorted = new ArrayList<>(ClusterReferences.byName(clusters).entrySet());
+    sorted.sort(Map.Entry.comparingByKey(Comparator.naturalOrder()));
+    for (Map.Entry<String, Any> cluster : sorted) {
+      byte[] name = cluster.getKey().getBytes(StandardCharsets.UTF_8);
+      byte[] bytes = cluster.getValue().toByteArray();
+      sha256.update(lengthPrefix(name.length));
+      sha256.update(name);
+      sha256.update(lengthPrefix(bytes.length));
+      sha256.update(bytes);
+    }
+    return HexFormat.of().formatHex(sha256.digest(), 0, 4);
+  }
+
+  private static byte[] lengthPrefix(int length) {
+    return new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length};
   }
 
   private void warnIfNodeChanged(DiscoveryRequest request) {
@@ -230,7 +415,28 @@ public final class AdsStreamState {
         && !request.getNode().getId().equals(nodeId)) {
       warnedAboutNodeChange = true;
       log.warn("xDS stream {}: a request names node {} but the stream belongs to node {} (its first request); "
-          + "keeping {}", streamId, request.getNode().getId(), nodeId, nodeId);
+          + "keeping {}", streamId, capped(request.getNode().getId()), nodeId, nodeId);
+    }
+  }
+
+  /** A client-supplied string cut to {@link #MAX_LOGGED_CHARS} for a log line. */
+  static String capped(String clientValue) {
+    return clientValue.length() <= MAX_LOGGED_CHARS
+        ? clientValue
+        : clientValue.substring(0, MAX_LOGGED_CHARS) + "…(" + clientValue.length() + " chars)";
+  }
+
+  /** A request broke a per-stream limit: close the stream with {@link #status()}. */
+  public static final class Refused extends RuntimeException {
+    private final transient Status status;
+
+    Refused(Status status) {
+      super(status.getDescription(), null, false, false);
+      this.status = status;
+    }
+
+    public Status status() {
+      return status;
     }
   }
 
