@@ -106,6 +106,7 @@ public final class AdsStreamState {
   private long responseCount;
   private boolean statusChanged = true;
   private boolean warnedAboutNodeChange;
+  private boolean requestsEnded;
 
   /**
    * @param streamId unique among the streams of the service (nonces embed it, so a nonce from an
@@ -202,6 +203,31 @@ public final class AdsStreamState {
     snapshot = newSnapshot;
     statusChanged = true;
     return flush();
+  }
+
+  /**
+   * The client half-closed its request side: no more ACKs can come. The stream still sends what it
+   * owes, and pushes to every type that is not waiting for a reply, until {@link #finished()}.
+   */
+  public void onRequestsEnded() {
+    requestsEnded = true;
+    log.debug("xDS stream {} (node {}): client half-closed; answering what is owed", streamId, nodeId);
+  }
+
+  /**
+   * True when the client half-closed and nothing can ever be sent again: every subscribed type
+   * waits for a reply that cannot come (or nothing was subscribed). The stream should end (OK).
+   */
+  public boolean finished() {
+    if (!requestsEnded) {
+      return false;
+    }
+    for (TypeState type : types.values()) {
+      if (!type.awaitingReply) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The stream's current status. */

@@ -628,6 +628,28 @@ class AdsStreamStateTest {
   }
 
   @Test
+  void halfClosedStreamIsFinishedOnlyOnceEveryTypeWaitsForAReplyThatCannotCome() {
+    state.onRequest(subscribe(TypeUrls.CLUSTER));
+    state.onRequestsEnded();
+    assertFalse(state.finished(), "the Cluster answer is still owed");
+
+    only(state.onSnapshot(snapshot(1, "a")));
+
+    assertTrue(state.finished());
+  }
+
+  @Test
+  void halfClosedStreamWithAckedTypesStillTakesOnePush() {
+    handshake(snapshot(1, "a"));
+    state.onRequestsEnded();
+    assertFalse(state.finished(), "a new snapshot can still be pushed");
+
+    assertEquals(List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER), types(state.onSnapshot(snapshot(2, "a", "b"))));
+
+    assertTrue(state.finished());
+  }
+
+  @Test
   void clientStringsAreCappedForLogLines() {
     assertEquals("short", AdsStreamState.capped("short"));
     String capped = AdsStreamState.capped("n".repeat(5000));
