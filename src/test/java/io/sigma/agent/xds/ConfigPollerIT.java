@@ -405,11 +405,12 @@ class ConfigPollerIT {
 
       devApi.store().deleteNode(node.id());
 
-      DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
-      assertEquals(String.valueOf(version + 1), clusters.getVersionInfo());
-      assertEquals(0, clusters.getResourcesCount());
-      envoy.ack(clusters);
-      assertEquals(0, envoy.next(TypeUrls.LISTENER).getResourcesCount());
+      // Make before break: the Listeners go first, their Clusters once that is ACKed.
+      DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
+      assertEquals(String.valueOf(version + 1), listeners.getVersionInfo());
+      assertEquals(0, listeners.getResourcesCount());
+      envoy.ack(listeners);
+      assertEquals(0, envoy.next(TypeUrls.CLUSTER).getResourcesCount());
       awaitFile(stateDir.resolve("doomed.json"), false);
       agent.awaitNextPoll();
       assertEquals(0, devApi.stats().total(EndpointKind.CREATE_NODE), "a deleted node is not re-registered");
