@@ -239,7 +239,7 @@ public final class AdsStreamState {
           type.lastNackMessage, type.lastNackAt));
     }
     return new StreamStatus(streamId, nodeId, openedAt,
-        snapshot == null ? null : snapshot.versionInfo(), typeStatuses);
+        snapshot == null ? null : snapshot.versionInfo(), typeStatuses, List.copyOf(retainedClusters()));
   }
 
   /** The status if anything changed since the last call, else empty (to report only changes). */

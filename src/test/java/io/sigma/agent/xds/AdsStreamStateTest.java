@@ -384,11 +384,13 @@ class AdsStreamStateTest {
     assertEquals(List.of(TypeUrls.LISTENER), types(out), "Listeners go first; Clusters {a, b} stay");
     assertEquals(List.of("listener-a"), listenerNames(out.get(0)));
     assertEquals(Set.of("cluster-b"), state.retainedClusters());
+    assertEquals(List.of("cluster-b"), state.status().retainedClusters(), "shown on /xds/status");
     DiscoveryResponse clusters = only(state.onRequest(ack(out.get(0))));
     assertEquals(TypeUrls.CLUSTER, clusters.getTypeUrl());
     assertEquals(List.of("cluster-a"), clusterNames(clusters));
     assertEquals("2", clusters.getVersionInfo());
     assertEquals(Set.of(), state.retainedClusters());
+    assertEquals(List.of(), state.status().retainedClusters());
   }
 
   @Test
