@@ -55,6 +55,8 @@ public final class AdsService implements AggregatedDiscoveryService {
   private final XdsEvents events;
   private final Clock clock;
   private final AtomicLong streamIds = new AtomicLong();
+  /** Each node's newest snapshot decoded once for all its streams. */
+  private final SnapshotIndex.Shared snapshotIndexes = new SnapshotIndex.Shared();
 
   /**
    * @param registry where node snapshots come from and stream status goes
@@ -103,7 +105,7 @@ public final class AdsService implements AggregatedDiscoveryService {
       return Source.failed(new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(
           "node.id longer than " + MAX_NODE_ID_CHARS + " characters")));
     }
-    AdsStreamState state = new AdsStreamState(streamId, nodeId, events, clock);
+    AdsStreamState state = new AdsStreamState(streamId, nodeId, events, clock, snapshotIndexes);
     StreamStatus initialStatus = state.status();
 
     Source<StreamInput, NotUsed> requests = Source.single(firstRequest).concat(rest)

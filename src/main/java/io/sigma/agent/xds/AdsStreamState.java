@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,6 +93,7 @@ public final class AdsStreamState {
   private final Instant openedAt;
   /** Subscribed types in subscription order. */
   private final Map<String, TypeState> types = new LinkedHashMap<>();
+  private final Function<XdsSnapshot, SnapshotIndex> indexes;
   private XdsSnapshot snapshot;
   /** The snapshot's Clusters by name. */
   private Map<String, Any> snapshotClusters = Map.of();
@@ -114,10 +116,20 @@ public final class AdsStreamState {
    * @param nodeId the node.id of the stream's first request
    */
   public AdsStreamState(long streamId, String nodeId, XdsEvents events, Clock clock) {
+    this(streamId, nodeId, events, clock, SnapshotIndex::of);
+  }
+
+  /**
+   * @param indexes a snapshot's index; {@link SnapshotIndex.Shared} lets the streams of a node
+   *     decode each snapshot once
+   */
+  AdsStreamState(long streamId, String nodeId, XdsEvents events, Clock clock,
+      Function<XdsSnapshot, SnapshotIndex> indexes) {
     this.streamId = streamId;
     this.nodeId = nodeId;
     this.events = events;
     this.clock = clock;
+    this.indexes = indexes;
     this.openedAt = clock.instant();
   }
 
@@ -194,12 +206,9 @@ public final class AdsStreamState {
       log.warn("xDS stream {} (node {}): ignored a snapshot for node {}", streamId, nodeId, newSnapshot.nodeId());
       return List.of();
     }
-    if (snapshot == null || snapshot.clusters() != newSnapshot.clusters()) {
-      snapshotClusters = ClusterReferences.byName(newSnapshot.clusters());
-    }
-    if (snapshot == null || snapshot.listeners() != newSnapshot.listeners()) {
-      snapshotListenerClusters = ClusterReferences.usedBy(newSnapshot.listeners());
-    }
+    SnapshotIndex index = indexes.apply(newSnapshot);
+    snapshotClusters = index.clustersByName();
+    snapshotListenerClusters = index.listenerClusters();
     snapshot = newSnapshot;
     statusChanged = true;
     return flush();
@@ -338,14 +347,17 @@ public final class AdsStreamState {
     }
     boolean clusters = TypeUrls.CLUSTER.equals(type.typeUrl);
     List<Any> own = snapshot.resources(type.typeUrl);
-    List<Any> resources = clusters ? clustersToSend(own) : own;
+    Map<String, Any> clustersByName = clusters ? clustersToSend() : null;
+    List<Any> resources = clustersByName == null || clustersByName == snapshotClusters
+        ? own
+        : List.copyOf(clustersByName.values());
     if (!type.answerOwed && sameResources(type.sentResources, resources)) {
       return;
     }
     if (TypeUrls.LISTENER.equals(type.typeUrl) && clustersNotYetSent()) {
       return;
     }
-    String version = resources == own ? snapshot.versionInfo() : snapshot.versionInfo() + "+" + digest(resources);
+    String version = resources == own ? snapshot.versionInfo() : snapshot.versionInfo() + "+" + digest(clustersByName);
     String nonce = streamId + "-" + (++responseCount);
     DiscoveryResponse response = DiscoveryResponse.newBuilder()
         .setVersionInfo(version)
@@ -360,7 +372,7 @@ public final class AdsStreamState {
     type.sentVersion = version;
     type.responses++;
     if (clusters) {
-      sentClusters = ClusterReferences.byName(resources);
+      sentClusters = clustersByName;
     } else if (TypeUrls.LISTENER.equals(type.typeUrl)) {
       inFlightListenerClusters = snapshotListenerClusters;
     }
@@ -372,26 +384,21 @@ public final class AdsStreamState {
   }
 
   /**
-   * The snapshot's Clusters plus the retained ones (in name order, with the bytes last sent); the
-   * snapshot's own list itself when nothing is retained.
+   * The snapshot's Clusters plus the retained ones (in name order, with the bytes last sent), by
+   * name; {@link #snapshotClusters} itself when nothing is retained.
    */
-  private List<Any> clustersToSend(List<Any> own) {
-    List<Any> retained = new ArrayList<>();
+  private Map<String, Any> clustersToSend() {
+    Map<String, Any> all = snapshotClusters;
     for (String name : clustersListenersMayUse()) {
-      if (!snapshotClusters.containsKey(name)) {
-        Any sent = sentClusters.get(name);
-        if (sent != null) {
-          retained.add(sent);
+      Any sent = sentClusters.get(name);
+      if (sent != null && !snapshotClusters.containsKey(name)) {
+        if (all == snapshotClusters) {
+          all = new LinkedHashMap<>(snapshotClusters);
         }
+        all.put(name, sent);
       }
     }
-    if (retained.isEmpty()) {
-      return own;
-    }
-    List<Any> all = new ArrayList<>(own.size() + retained.size());
-    all.addAll(own);
-    all.addAll(retained);
-    return List.copyOf(all);
+    return all;
   }
 
   /** True when the stream wants Clusters and has not been sent all of this snapshot's Clusters yet. */
@@ -412,14 +419,14 @@ public final class AdsStreamState {
   }
 
   /** First 8 hex digits of sha256 over the resources sorted by name: the same set, the same digest. */
-  static String digest(List<Any> clusters) {
+  static String digest(Map<String, Any> clustersByName) {
     MessageDigest sha256;
     try {
       sha256 = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
-    List<Map.Entry<String, Any>> sorted = new ArrayList<>(ClusterReferences.byName(clusters).entrySet());
+    List<Map.Entry<String, Any>> sorted = new ArrayList<>(clustersByName.entrySet());
     sorted.sort(Map.Entry.comparingByKey(Comparator.naturalOrder()));
     for (Map.Entry<String, Any> cluster : sorted) {
       byte[] name = cluster.getKey().getBytes(StandardCharsets.UTF_8);

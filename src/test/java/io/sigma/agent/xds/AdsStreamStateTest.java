@@ -4,7 +4,9 @@ import static io.sigma.agent.xds.Routes.route;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -455,13 +457,29 @@ class AdsStreamStateTest {
     XdsSnapshot two = snapshot(2, "a", "b");
     XdsSnapshot oneOfThem = snapshot(2, "a");
 
-    assertEquals(AdsStreamState.digest(two.clusters()),
-        AdsStreamState.digest(List.of(two.clusters().get(1), two.clusters().get(0))), "order does not matter");
-    assertNotEquals(AdsStreamState.digest(two.clusters()), AdsStreamState.digest(oneOfThem.clusters()));
+    assertEquals(digest(two.clusters()),
+        digest(List.of(two.clusters().get(1), two.clusters().get(0))), "order does not matter");
+    assertNotEquals(digest(two.clusters()), digest(oneOfThem.clusters()));
     XdsSnapshot otherBackend = mapper.map(List.of(route("a", 10001, "elsewhere.example", 80),
         route("b", 10002, "b.example", 80))).toSnapshot(NODE, 2);
-    assertNotEquals(AdsStreamState.digest(two.clusters()), AdsStreamState.digest(otherBackend.clusters()),
+    assertNotEquals(digest(two.clusters()), digest(otherBackend.clusters()),
         "same names, other bytes");
+  }
+
+  @Test
+  void streamsOfANodeDecodeEachSnapshotOnce() {
+    SnapshotIndex.Shared shared = new SnapshotIndex.Shared();
+    XdsSnapshot first = snapshot(1, "a", "b");
+    XdsSnapshot second = snapshot(2, "a");
+
+    SnapshotIndex index = shared.apply(first);
+
+    assertSame(index, shared.apply(first));
+    assertEquals(List.of("cluster-a", "cluster-b"), List.copyOf(index.clustersByName().keySet()));
+    assertEquals(Set.of("cluster-a", "cluster-b"), index.listenerClusters());
+    SnapshotIndex next = shared.apply(second);
+    assertNotSame(index, next);
+    assertEquals(Set.of("cluster-a"), next.listenerClusters());
   }
 
   /**
@@ -505,6 +523,10 @@ class AdsStreamStateTest {
       assertEquals(Set.of(), stream.retainedClusters());
       assertEquals(names(last.clusters(), Cluster.class), envoy.clusters, "run " + run + ": no Cluster left over");
     }
+  }
+
+  private static String digest(List<com.google.protobuf.Any> clusters) {
+    return AdsStreamState.digest(ClusterReferences.byName(clusters));
   }
 
   private XdsSnapshot randomSnapshot(SplittableRandom random, long version) {
