@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,15 +30,33 @@ import org.slf4j.LoggerFactory;
  * only the newest one not yet consumed (buffer of 1, drop the older), and the state machine keeps at
  * most one unanswered response per type, so a stream that cannot write to its Envoy holds at most
  * one snapshot and two responses; it never slows the registry or other streams.
+ *
+ * <p>A stream lives until the client cancels it (or its connection goes), not until the client
+ * half-closes its request side: gRPC lets the server keep streaming after a half-close, and a
+ * client that sends its request and half-closes must still get the answer it is owed (the node's
+ * snapshot arrives asynchronously, after the request) and, like any subscriber, the later pushes
+ * for as long as it could take them: as a half-closed client can no longer ACK, the stream ends
+ * (status OK) once every subscribed type waits for a reply ({@link AdsStreamState#finished()}).
+ * Memory stays bounded the same way as for a client that never reads.
+ *
+ * <p>Limits against hostile clients: node.id at most {@link #MAX_NODE_ID_CHARS} characters
+ * (INVALID_ARGUMENT), and the per-stream type limits of {@link AdsStreamState} (the stream is closed
+ * with the status of its {@link AdsStreamState.Refused}). resource_names are never stored (every
+ * subscription is a wildcard), so their size costs nothing beyond gRPC's message size limit.
  */
 public final class AdsService implements AggregatedDiscoveryService {
 
   private static final Logger log = LoggerFactory.getLogger(AdsService.class);
 
+  /** Longest accepted node.id; Envoy node ids are host names or UUIDs. */
+  static final int MAX_NODE_ID_CHARS = 256;
+
   private final ActorRef<SnapshotRegistry.Command> registry;
   private final XdsEvents events;
   private final Clock clock;
   private final AtomicLong streamIds = new AtomicLong();
+  /** Each node's newest snapshot decoded once for all its streams. */
+  private final SnapshotIndex.Shared snapshotIndexes = new SnapshotIndex.Shared();
 
   /**
    * @param registry where node snapshots come from and stream status goes
@@ -80,11 +99,18 @@ public final class AdsService implements AggregatedDiscoveryService {
       return Source.failed(new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(
           "the first DiscoveryRequest of an ADS stream must carry node.id")));
     }
-    AdsStreamState state = new AdsStreamState(streamId, nodeId, events, clock);
+    if (nodeId.length() > MAX_NODE_ID_CHARS) {
+      log.warn("xDS stream {} refused: its node.id is {} characters long (at most {}): {}; closing it with "
+          + "INVALID_ARGUMENT", streamId, nodeId.length(), MAX_NODE_ID_CHARS, AdsStreamState.capped(nodeId));
+      return Source.failed(new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(
+          "node.id longer than " + MAX_NODE_ID_CHARS + " characters")));
+    }
+    AdsStreamState state = new AdsStreamState(streamId, nodeId, events, clock, snapshotIndexes);
     StreamStatus initialStatus = state.status();
 
-    Source<StreamInput, NotUsed> requests =
-        Source.single(firstRequest).concat(rest).map(RequestArrived::new);
+    Source<StreamInput, NotUsed> requests = Source.single(firstRequest).concat(rest)
+        .<StreamInput>map(RequestArrived::new)
+        .concat(Source.single(new RequestsEnded()));
     Source<StreamInput, NotUsed> snapshots = Source.<XdsSnapshot>actorRef(
             message -> Optional.empty(), message -> Optional.empty(), 1, OverflowStrategy.dropHead())
         .mapMaterializedValue(inlet -> {
@@ -97,8 +123,13 @@ public final class AdsService implements AggregatedDiscoveryService {
     log.info("xDS stream {} opened for node {}", streamId, nodeId);
     events.onStreamOpened(streamId, nodeId);
     return requests
-        .merge(snapshots, true)
+        // Not eagerComplete: a half-closed request side must not end the stream (see class doc);
+        // the snapshots inlet never completes, so the stream ends when the client cancels, or by
+        // takeWhile once a half-closed stream has sent all it ever can.
+        .merge(snapshots, false)
         .statefulMapConcat(() -> input -> step(state, input))
+        .takeWhile(Optional::isPresent)
+        .map(Optional::get)
         .watchTermination((notUsed, done) -> {
           done.whenComplete((ok, failure) -> {
             registry.tell(new SnapshotRegistry.StreamClosed(streamId));
@@ -115,18 +146,41 @@ public final class AdsService implements AggregatedDiscoveryService {
         });
   }
 
-  private List<DiscoveryResponse> step(AdsStreamState state, StreamInput input) {
-    List<DiscoveryResponse> responses = input instanceof RequestArrived request
-        ? state.onRequest(request.request())
-        : state.onSnapshot(((SnapshotArrived) input).snapshot());
+  /** The responses to send for {@code input}, followed by an empty element when the stream is done. */
+  private List<Optional<DiscoveryResponse>> step(AdsStreamState state, StreamInput input) {
+    List<DiscoveryResponse> responses;
+    try {
+      if (input instanceof RequestArrived request) {
+        responses = state.onRequest(request.request());
+      } else if (input instanceof SnapshotArrived snapshot) {
+        responses = state.onSnapshot(snapshot.snapshot());
+      } else {
+        state.onRequestsEnded();
+        responses = List.of();
+      }
+    } catch (AdsStreamState.Refused refused) {
+      log.warn("xDS stream {} of node {} refused: {}; closing it with {}", state.streamId(),
+          state.nodeId(), refused.getMessage(), refused.status().getCode());
+      throw new GrpcServiceException(refused.status());
+    }
     state.pollStatusChange().ifPresent(status -> registry.tell(new SnapshotRegistry.StreamUpdated(status)));
-    return responses;
+    List<Optional<DiscoveryResponse>> out = new ArrayList<>(responses.size() + 1);
+    responses.forEach(response -> out.add(Optional.of(response)));
+    if (state.finished()) {
+      log.debug("xDS stream {} of node {}: half-closed and every answer sent; ending it", state.streamId(),
+          state.nodeId());
+      out.add(Optional.empty());
+    }
+    return out;
   }
 
   /** What a stream's state machine consumes: Envoy's requests and the node's snapshots. */
-  private sealed interface StreamInput permits RequestArrived, SnapshotArrived {}
+  private sealed interface StreamInput permits RequestArrived, SnapshotArrived, RequestsEnded {}
 
   private record RequestArrived(DiscoveryRequest request) implements StreamInput {}
 
   private record SnapshotArrived(XdsSnapshot snapshot) implements StreamInput {}
+
+  /** The client half-closed its request side. */
+  private record RequestsEnded() implements StreamInput {}
 }

@@ -11,12 +11,22 @@ import java.util.List;
  * @param openedAt when the first request arrived
  * @param snapshotVersion version of the snapshot the stream is serving, null while it waits for one
  * @param types per subscribed resource type, in subscription order
+ * @param retainedClusters Clusters still served on this stream although the snapshot dropped them,
+ *     because a Listener the Envoy may hold still uses them (make before break); sorted
  */
 public record StreamStatus(
-    long streamId, String nodeId, Instant openedAt, String snapshotVersion, List<ResourceTypeStatus> types) {
+    long streamId, String nodeId, Instant openedAt, String snapshotVersion, List<ResourceTypeStatus> types,
+    List<String> retainedClusters) {
 
   public StreamStatus {
     types = List.copyOf(types);
+    retainedClusters = List.copyOf(retainedClusters);
+  }
+
+  /** A stream that retains no Cluster. */
+  public StreamStatus(
+      long streamId, String nodeId, Instant openedAt, String snapshotVersion, List<ResourceTypeStatus> types) {
+    this(streamId, nodeId, openedAt, snapshotVersion, types, List.of());
   }
 
   /** The status of {@code typeUrl}, or null when the stream has not subscribed to it. */

@@ -10,7 +10,8 @@
  *   <li>{@link io.sigma.agent.xds.SnapshotRegistry} (actor): the current snapshot per node.id, the
  *       node's streams, and their status for {@code /xds/status}.
  *   <li>{@link io.sigma.agent.xds.AdsStreamState} (pure): the per-stream protocol (subscriptions,
- *       ACK/NACK, nonces, Clusters before Listeners, at most one unanswered response per type).
+ *       ACK/NACK, nonces, make before break: Clusters before the Listeners that use them and kept
+ *       until the Listeners without them are ACKed, at most one unanswered response per type).
  *   <li>{@link io.sigma.agent.xds.AdsService}: the generated gRPC service; one Pekko Streams
  *       pipeline per stream. {@link io.sigma.agent.xds.XdsServer}: its HTTP/2 binding.
  *   <li>{@link io.sigma.agent.xds.XdsEvents}: hooks for metrics (no-op by default).

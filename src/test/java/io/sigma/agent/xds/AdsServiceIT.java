@@ -1,6 +1,7 @@
 package io.sigma.agent.xds;
 
 import static io.sigma.agent.xds.AdsTestClient.clusterNames;
+import static io.sigma.agent.xds.AdsTestClient.listenerNames;
 import static io.sigma.agent.xds.AdsTestClient.unpack;
 import static io.sigma.agent.xds.Routes.route;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -151,7 +152,8 @@ class AdsServiceIT {
       setSnapshot(node, 2, List.of(route("b", 10002, "b.example", 80)));
       DiscoveryResponse clusters2 = envoy.next(TypeUrls.CLUSTER);
       DiscoveryResponse listeners2 = envoy.next(TypeUrls.LISTENER);
-      assertEquals("2", clusters2.getVersionInfo());
+      assertTrue(clusters2.getVersionInfo().startsWith("2+"), "cluster-a kept for listener-a: " + clusters2.getVersionInfo());
+      assertEquals(List.of("cluster-b", "cluster-a"), clusterNames(clusters2));
 
       envoy.nack(clusters2, "1", "cluster-b: no healthy upstream resolver");
       envoy.ack(listeners2);
@@ -159,13 +161,20 @@ class AdsServiceIT {
           && "2".equals(acked(s, TypeUrls.LISTENER)));
       ResourceTypeStatus clusterStatus = stream.type(TypeUrls.CLUSTER);
       assertEquals("1", clusterStatus.ackedVersion());
-      assertEquals("2", clusterStatus.lastNackVersion());
+      assertEquals(clusters2.getVersionInfo(), clusterStatus.lastNackVersion());
       assertEquals("cluster-b: no healthy upstream resolver", clusterStatus.lastNackMessage());
       assertTrue(clusterStatus.lastNackAt() != null);
 
+      // listener-a is gone (listeners 2 ACKed), so cluster-a goes: a new set, not the NACKed one.
+      DiscoveryResponse withoutA = envoy.next(TypeUrls.CLUSTER);
+      assertEquals("2", withoutA.getVersionInfo());
+      assertEquals(List.of("cluster-b"), clusterNames(withoutA));
+      envoy.ack(withoutA);
+
       setSnapshot(node, 3, List.of(route("c", 10003, "c.example", 80)));
       DiscoveryResponse next = envoy.next(TypeUrls.CLUSTER);
-      assertEquals("3", next.getVersionInfo(), "the NACKed version 2 must not come back");
+      assertTrue(next.getVersionInfo().startsWith("3+"), next.getVersionInfo());
+      assertEquals(List.of("cluster-c", "cluster-b"), clusterNames(next), "listener-b (ACKed) still uses cluster-b");
       envoy.ack(next);
       assertEquals("3", envoy.next(TypeUrls.LISTENER).getVersionInfo());
     }
@@ -177,7 +186,7 @@ class AdsServiceIT {
     setSnapshot(node, 1, List.of(route("a", 10001, "a.example", 80)));
     try (AdsTestClient envoy = AdsTestClient.connect(channel, node)) {
       DiscoveryResponse[] first = handshake(envoy, "1");
-      setSnapshot(node, 2, List.of(route("b", 10002, "b.example", 80)));
+      setSnapshot(node, 2, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80)));
       DiscoveryResponse clusters2 = envoy.next(TypeUrls.CLUSTER);
       DiscoveryResponse listeners2 = envoy.next(TypeUrls.LISTENER);
 
@@ -191,7 +200,8 @@ class AdsServiceIT {
       assertEquals(0, stream.type(TypeUrls.CLUSTER).nacks());
       assertEquals(2, stream.type(TypeUrls.CLUSTER).acks());
       assertEquals(2, stream.type(TypeUrls.CLUSTER).responses());
-      setSnapshot(node, 3, List.of(route("c", 10003, "c.example", 80)));
+      setSnapshot(node, 3, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80),
+          route("c", 10003, "c.example", 80)));
       assertEquals("3", envoy.next(TypeUrls.CLUSTER).getVersionInfo());
     }
   }
@@ -252,7 +262,7 @@ class AdsServiceIT {
       assertFalse(routes.getNonce().isEmpty());
       envoy.ack(routes);
 
-      setSnapshot(node, 2, List.of(route("b", 10002, "b.example", 80)));
+      setSnapshot(node, 2, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80)));
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
       assertEquals("2", clusters.getVersionInfo());
       envoy.ack(clusters);
@@ -290,7 +300,11 @@ class AdsServiceIT {
             .add(response.getVersionInfo());
         slow.ack(response);
       }
-      assertEquals(List.of("2", "30"), clusterVersions, "versions 3..29 are skipped, not queued");
+      // Each version's Cluster push may come in steps (old Clusters retained until the Listeners
+      // that use them are replaced): "2+…", "30+…", "30".
+      assertEquals(List.of("2", "30"), clusterVersions.stream().map(v -> v.split("\\+")[0]).distinct().toList(),
+          "versions 3..29 are skipped, not queued: " + clusterVersions);
+      assertEquals(String.valueOf(last), clusterVersions.get(clusterVersions.size() - 1));
       assertEquals(List.of("2", "30"), listenerVersions);
       assertEquals(50, currentClusters(node).size());
     }
@@ -350,13 +364,13 @@ class AdsServiceIT {
 
       registry.tell(new SnapshotRegistry.RemoveNode(node));
 
-      DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
-      assertEquals("7", clusters.getVersionInfo());
-      assertEquals(0, clusters.getResourcesCount());
-      envoy.ack(clusters);
       DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
       assertEquals("7", listeners.getVersionInfo());
       assertEquals(0, listeners.getResourcesCount());
+      envoy.ack(listeners);
+      DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
+      assertEquals("7", clusters.getVersionInfo(), "Clusters go only after the Listeners using them");
+      assertEquals(0, clusters.getResourcesCount());
     }
   }
 
@@ -400,6 +414,137 @@ class AdsServiceIT {
 
     assertEquals(Status.Code.UNIMPLEMENTED, status.getCode());
     assertTrue(status.getDescription().contains("StreamAggregatedResources"), status.getDescription());
+  }
+
+  @Test
+  void renameKeepsTheOldClusterUntilTheNewListenersAreAcked() throws Exception {
+    String node = "rename";
+    setSnapshot(node, 1, List.of(route("r", 10001, "backend.example", 80)));
+    try (AdsTestClient envoy = AdsTestClient.connect(channel, node)) {
+      handshake(envoy, "1");
+
+      setSnapshot(node, 2, List.of(route("s", 10001, "backend.example", 80)));
+
+      DiscoveryResponse both = envoy.next(TypeUrls.CLUSTER);
+      assertEquals(List.of("cluster-s", "cluster-r"), clusterNames(both));
+      assertTrue(both.getVersionInfo().startsWith("2+"), both.getVersionInfo());
+      envoy.ack(both);
+      DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
+      assertEquals(List.of("listener-s"), listenerNames(listeners));
+      assertEquals("2", listeners.getVersionInfo());
+      envoy.ack(listeners);
+      DiscoveryResponse onlyNew = envoy.next(TypeUrls.CLUSTER);
+      assertEquals(List.of("cluster-s"), clusterNames(onlyNew));
+      assertEquals("2", onlyNew.getVersionInfo());
+      envoy.ack(onlyNew);
+
+      awaitStream(node, s -> "2".equals(acked(s, TypeUrls.CLUSTER)) && "2".equals(acked(s, TypeUrls.LISTENER)));
+    }
+  }
+
+  @Test
+  void clientThatHalfClosesAfterItsRequestStillGetsTheAnswer() throws Exception {
+    String node = "half-close";
+    setSnapshot(node, 4, List.of(route("a", 10001, "a.example", 80)));
+    try (AdsTestClient client = AdsTestClient.connect(channel, node)) {
+      client.subscribe(TypeUrls.CLUSTER);
+      client.halfClose();
+
+      DiscoveryResponse clusters = client.next(TypeUrls.CLUSTER);
+
+      assertEquals("4", clusters.getVersionInfo());
+      assertEquals(List.of("cluster-a"), clusterNames(clusters));
+      assertEquals(Status.Code.OK, client.awaitClosed().getCode(), "then the stream ends: no ACK can come");
+      awaitNode(node, n -> n.streams().isEmpty());
+    }
+  }
+
+  @Test
+  void halfClosedClientWaitsForTheNodesFirstSnapshot() throws Exception {
+    String node = "half-close-late";
+    try (AdsTestClient client = AdsTestClient.connect(channel, node)) {
+      client.subscribe(TypeUrls.CLUSTER);
+      client.halfClose();
+      awaitStream(node, s -> s.type(TypeUrls.CLUSTER) != null);
+
+      setSnapshot(node, 2, List.of(route("a", 10001, "a.example", 80)));
+
+      assertEquals("2", client.next(TypeUrls.CLUSTER).getVersionInfo());
+      assertEquals(Status.Code.OK, client.awaitClosed().getCode());
+    }
+  }
+
+  @Test
+  void overlongNodeIdIsRefusedWithInvalidArgument() throws Exception {
+    try (AdsTestClient envoy = AdsTestClient.connect(channel, "n".repeat(AdsService.MAX_NODE_ID_CHARS + 1))) {
+      envoy.subscribe(TypeUrls.CLUSTER);
+
+      Status status = envoy.awaitClosed();
+
+      assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+      assertTrue(status.getDescription().contains("node.id"), status.getDescription());
+    }
+    try (AdsTestClient longest = AdsTestClient.connect(channel, "n".repeat(AdsService.MAX_NODE_ID_CHARS))) {
+      setSnapshot("n".repeat(AdsService.MAX_NODE_ID_CHARS), 1, List.of(route("a", 10001, "a.example", 80)));
+      longest.subscribe(TypeUrls.CLUSTER);
+      assertEquals("1", longest.next(TypeUrls.CLUSTER).getVersionInfo(), "256 characters are fine");
+    }
+  }
+
+  @Test
+  void subscribingToTooManyTypesClosesOnlyThatStream() throws Exception {
+    String node = "greedy";
+    setSnapshot(node, 1, List.of(route("a", 10001, "a.example", 80)));
+    try (AdsTestClient greedy = AdsTestClient.connect(channel, node);
+        AdsTestClient envoy = AdsTestClient.connect(channel, node)) {
+      for (int i = 0; i <= AdsStreamState.MAX_TYPE_URLS; i++) {
+        greedy.subscribe("type.googleapis.com/test.Type" + i);
+      }
+
+      Status status = greedy.awaitClosed();
+
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode());
+      assertTrue(status.getDescription().contains("resource types"), status.getDescription());
+      handshake(envoy, "1");
+    }
+  }
+
+  @Test
+  void overlongTypeUrlClosesTheStreamWithInvalidArgument() throws Exception {
+    String node = "long-type";
+    try (AdsTestClient client = AdsTestClient.connect(channel, node)) {
+      client.subscribe("type.googleapis.com/" + "x".repeat(AdsStreamState.MAX_TYPE_URL_CHARS));
+
+      Status status = client.awaitClosed();
+
+      assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+      assertTrue(status.getDescription().contains("type_url"), status.getDescription());
+    }
+  }
+
+  @Test
+  void confusedClientIsAnsweredOrIgnoredAndTheStreamKeepsServing() throws Exception {
+    String node = "confused";
+    try (AdsTestClient client = AdsTestClient.connect(channel, node)) {
+      client.subscribe(TypeUrls.CLUSTER);
+      client.send(client.request(TypeUrls.CLUSTER, "9", "1-1"));
+      client.send(client.request(TypeUrls.LISTENER, "9", "nonce-it-never-got"));
+      client.send(client.requestAs("x".repeat(10_000), TypeUrls.CLUSTER));
+      awaitStream(node, s -> s.type(TypeUrls.LISTENER) != null);
+
+      setSnapshot(node, 3, List.of(route("a", 10001, "a.example", 80)));
+
+      DiscoveryResponse clusters = client.next(TypeUrls.CLUSTER);
+      assertEquals("3", clusters.getVersionInfo());
+      client.ack(clusters);
+      assertEquals("3", client.next(TypeUrls.LISTENER).getVersionInfo());
+      client.subscribe("not-a-type-url");
+      DiscoveryResponse nonsense = client.next("not-a-type-url");
+      assertEquals(0, nonsense.getResourcesCount());
+      StreamStatus stream = awaitStream(node, s -> "3".equals(acked(s, TypeUrls.CLUSTER)));
+      assertEquals(node, stream.nodeId(), "the stream stays with the node of its first request");
+      assertEquals(0, stream.type(TypeUrls.CLUSTER).nacks());
+    }
   }
 
   // --- helpers -------------------------------------------------------------------------------

@@ -164,6 +164,18 @@ final class AdsTestClient implements AutoCloseable {
     return closed.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
+  /** Half-closes the request side (gRPC onCompleted): the client sends nothing more but still reads. */
+  void halfClose() {
+    synchronized (this) {
+      call.onCompleted();
+    }
+  }
+
+  /** A request that names {@code otherNodeId} instead of this client's node. */
+  DiscoveryRequest requestAs(String otherNodeId, String typeUrl) {
+    return request(typeUrl, "", "").toBuilder().setNode(Node.newBuilder().setId(otherNodeId)).build();
+  }
+
   /** Ends the stream from the client side, as an Envoy that goes away. */
   @Override
   public void close() {

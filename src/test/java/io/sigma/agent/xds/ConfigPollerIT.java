@@ -419,12 +419,14 @@ class ConfigPollerIT {
 
       devApi.store().deleteNode(node.id());
 
-      DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
-      assertTrue(Long.parseLong(clusters.getVersionInfo()) > Long.parseLong(served),
-          "the empty config gets a new version_info: " + served + " then " + clusters.getVersionInfo());
-      assertEquals(0, clusters.getResourcesCount());
-      envoy.ack(clusters);
-      assertEquals(0, envoy.next(TypeUrls.LISTENER).getResourcesCount());
+      // Make before break: the Listeners go first, their Clusters once that is ACKed; the empty
+      // config gets a new version_info.
+      DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
+      assertTrue(Long.parseLong(listeners.getVersionInfo()) > Long.parseLong(served),
+          "the empty config gets a new version_info: " + served + " then " + listeners.getVersionInfo());
+      assertEquals(0, listeners.getResourcesCount());
+      envoy.ack(listeners);
+      assertEquals(0, envoy.next(TypeUrls.CLUSTER).getResourcesCount());
       awaitFile(stateDir.resolve("doomed.json"), false);
       agent.awaitNextPoll();
       assertEquals(0, devApi.stats().total(EndpointKind.CREATE_NODE), "a deleted node is not re-registered");
