@@ -48,8 +48,13 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
       List<Stream> streams,
       Nack lastNack) {}
 
-  /** One connected ADS stream; {@code types} keyed by the type's short name (Cluster, Listener). */
-  public record Stream(long streamId, String openedAt, String snapshotVersion, Map<String, Type> types) {}
+  /**
+   * One connected ADS stream; {@code types} keyed by the type's short name (Cluster, Listener);
+   * {@code retainedClusters}: Clusters the snapshot dropped that the stream still serves until
+   * Envoy ACKs Listeners without them (make before break).
+   */
+  public record Stream(long streamId, String openedAt, String snapshotVersion, Map<String, Type> types,
+      List<String> retainedClusters) {}
 
   /** Where one resource type stands on a stream. */
   public record Type(
@@ -109,7 +114,8 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
             lastNack = nack;
           }
         }
-        streams.add(new Stream(stream.streamId(), text(stream.openedAt()), stream.snapshotVersion(), types));
+        streams.add(new Stream(stream.streamId(), text(stream.openedAt()), stream.snapshotVersion(), types,
+            stream.retainedClusters()));
       }
     }
     return new Node(nodeId,

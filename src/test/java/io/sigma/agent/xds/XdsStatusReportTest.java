@@ -104,6 +104,22 @@ class XdsStatusReportTest {
     assertEquals(TypeUrls.CLUSTER, node.path("streams").path(0).path("types").path("Cluster").path("type_url").asText());
   }
 
+  @Test
+  void aStreamsRetainedClustersAreListed() throws Exception {
+    StreamStatus renaming = new StreamStatus(1, "edge", OPENED, "8", List.of(
+        new ResourceTypeStatus(TypeUrls.CLUSTER, "8+3fa9c021", "8+3fa9c021", false, 1, 1, 0, null, null, null),
+        new ResourceTypeStatus(TypeUrls.LISTENER, "8", null, true, 1, 0, 0, null, null, null)),
+        List.of("cluster-old"));
+    XdsStatusReport report = XdsStatusReport.of(
+        new XdsStatus(List.of(new NodeStatus("edge", 8L, "8", 1, 1, 1, List.of(renaming)))), null, NOW);
+
+    JsonNode stream = new ObjectMapper().readTree(Json.newMapper().writeValueAsString(report))
+        .path("nodes").path(0).path("streams").path(0);
+
+    assertEquals(1, stream.path("retained_clusters").size(), stream.toString());
+    assertEquals("cluster-old", stream.path("retained_clusters").path(0).asText());
+  }
+
   private static StreamStatus stream(long id, String node, String version, String acked) {
     return new StreamStatus(id, node, OPENED, version, List.of(
         new ResourceTypeStatus(TypeUrls.CLUSTER, version, acked, false, 1, acked == null ? 0 : 1, 0, null, null, null),
