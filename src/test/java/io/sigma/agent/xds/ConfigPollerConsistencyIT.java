@@ -219,10 +219,14 @@ class ConfigPollerConsistencyIT {
 
       long firstVersion = configVersion(first);
       devApi.store().deleteNode(first.id());
-      DiscoveryResponse emptied = envoy.next(TypeUrls.CLUSTER);
+      // Make before break: the empty Listeners first, the empty Clusters once they are ACKed.
+      DiscoveryResponse emptied = envoy.next(TypeUrls.LISTENER);
       assertEquals(0, emptied.getResourcesCount());
       envoy.ack(emptied);
-      envoy.ack(envoy.next(TypeUrls.LISTENER));
+      DiscoveryResponse emptiedClusters = envoy.next(TypeUrls.CLUSTER);
+      assertEquals(0, emptiedClusters.getResourcesCount());
+      assertEquals(emptied.getVersionInfo(), emptiedClusters.getVersionInfo(), "one empty set: one version_info");
+      envoy.ack(emptiedClusters);
 
       EnvoyNode second = devApi.store().addNode(vpsId, "phoenix");
       devApi.store().addRoute(second.id(), RouteSpec.active("new", 10002, "new.example", 80));
