@@ -173,9 +173,17 @@ public final class HttpSigmaApi implements SigmaApi {
         new TypeReference<SyncStaticResult>() {});
   }
 
+  /**
+   * The VPS id goes into URLs (vps_id=...), the state and the logs: only a UUID in its canonical
+   * 36-character form is taken.
+   */
   private static VpsRecord requireVps(VpsRecord v, String call) {
     if (v == null || v.id() == null || v.id().isBlank()) {
       throw SigmaApiException.badResponse(call + " answer has no VPS \"id\"");
+    }
+    if (!VpsIds.isCanonicalUuid(v.id())) {
+      throw SigmaApiException.badResponse(call + " answer has a VPS \"id\" that is not a UUID: "
+          + Excerpt.of(v.id()));
     }
     return v;
   }

@@ -322,6 +322,34 @@ class HttpSigmaApiIT {
   }
 
   @Test
+  void aVpsIdThatIsNotACanonicalUuidIsABadResponse() {
+    List<String> bad = List.of("../../x", "x".repeat(10_240), "5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e\nFORGED",
+        "5b1c0d6e2f3a4b5c8d9e0f1a2b3c4d5e", "{5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e}",
+        "5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5g", " 5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e");
+    for (String id : bad) {
+      String answer = "{\"id\":" + json(id) + ",\"hostname\":\"h\",\"status\":\"active\"}";
+      handlers.put("/api/agent/register", ex -> reply(ex, 200, answer, "application/json"));
+      handlers.put("/api/agent/heartbeat", ex -> reply(ex, 200, answer, "application/json"));
+      for (var call : List.of(client(Optional.empty()).register(registration()),
+          client(Optional.empty()).heartbeat(heartbeat()))) {
+        SigmaApiException e = failure(call);
+        assertEquals(SigmaApiException.Kind.BAD_RESPONSE, e.kind(), id);
+        assertTrue(e.getMessage().contains("is not a UUID"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        assertTrue(e.getMessage().length() < 300, "capped: " + e.getMessage().length());
+      }
+    }
+  }
+
+  private static String json(String s) {
+    try {
+      return Json.newMapper().writeValueAsString(s);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
   void aPageWithoutDataIsABadResponse() {
     handlers.put("/api/envoy-nodes", ex -> reply(ex, 200, "{\"total\":3}", "application/json"));
     assertEquals(SigmaApiException.Kind.BAD_RESPONSE,
