@@ -40,10 +40,6 @@ final class RequestLane {
     this.executor = executor;
   }
 
-  int connections() {
-    return connections;
-  }
-
   /**
    * Starts {@code call} once a slot is free; completes with the started call at that moment (so
    * the caller's deadline can start there), or fails with a {@link SigmaApiException.Kind#TIMEOUT}
