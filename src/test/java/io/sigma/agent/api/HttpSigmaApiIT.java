@@ -119,12 +119,12 @@ class HttpSigmaApiIT {
     String[] body = new String[1];
     handlers.put("/api/agent/register", ex -> {
       body[0] = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      reply(ex, 200, "{\"id\":\"5b1c\",\"hostname\":\"relay-hk-01\",\"status\":\"active\","
+      reply(ex, 200, "{\"id\":\"5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e\",\"hostname\":\"relay-hk-01\",\"status\":\"active\","
           + "\"provider_id\":null,\"extra\":{\"a\":1},\"new_field\":[1,2]}", "application/json");
     });
     VpsRecord vps = client(Optional.of(new ApiKey("k3y"))).register(registration())
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
-    assertEquals("5b1c", vps.id());
+    assertEquals("5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e", vps.id());
     assertEquals("k3y", lastHeaders.get("X-Api-Key"));
     assertEquals("/api/agent/register", lastHeaders.get("path"), "no // from the trailing slash");
     assertTrue(body[0].contains("\"ip_addresses\":[{\"ip\":\"10.0.0.5\",\"label\":\"internal\"}]"), body[0]);
@@ -139,7 +139,7 @@ class HttpSigmaApiIT {
   @Test
   void noKeyMeansNoHeader() throws Exception {
     handlers.put("/api/agent/heartbeat",
-        ex -> reply(ex, 200, "{\"id\":\"1\",\"hostname\":\"h\",\"status\":\"active\"}", "application/json"));
+        ex -> reply(ex, 200, "{\"id\":\"00000000-0000-4000-8000-000000000001\",\"hostname\":\"h\",\"status\":\"active\"}", "application/json"));
     client(Optional.empty()).heartbeat(new HeartbeatRequest("h", List.of(), null))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals("null", lastHeaders.get("X-Api-Key"));
@@ -250,11 +250,11 @@ class HttpSigmaApiIT {
     }
     HttpServer back = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
     back.createContext("/api/agent/heartbeat",
-        ex -> reply(ex, 200, "{\"id\":\"vps-1\",\"hostname\":\"relay-hk-01\"}", "application/json"));
+        ex -> reply(ex, 200, "{\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"hostname\":\"relay-hk-01\"}", "application/json"));
     back.start();
     try {
       VpsRecord vps = api.heartbeat(heartbeat()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-      assertEquals("vps-1", vps.id());
+      assertEquals("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", vps.id());
     } finally {
       back.stop(0);
     }
@@ -309,15 +309,44 @@ class HttpSigmaApiIT {
   }
 
   @Test
-  void paginationStopsOnAnEmptyPageEvenIfTotalLies() throws Exception {
+  void aListingThatEndsShortOfItsTotalIsABadResponse() {
     handlers.put("/api/envoy-nodes", ex -> {
       boolean first = ex.getRequestURI().getQuery().contains("page=1&");
       reply(ex, 200, first
           ? "{\"data\":[{\"id\":\"a\",\"node_id\":\"n\",\"config_version\":1}],\"total\":5,\"page\":1,\"per_page\":100}"
           : "{\"data\":[],\"total\":5,\"page\":2,\"per_page\":100}", "application/json");
     });
-    assertEquals(1, client(Optional.empty()).allEnvoyNodes("v").toCompletableFuture()
-        .get(10, TimeUnit.SECONDS).size());
+    SigmaApiException e = failure(client(Optional.empty()).allEnvoyNodes("v"));
+    assertEquals(SigmaApiException.Kind.BAD_RESPONSE, e.kind());
+    assertTrue(e.getMessage().contains("Envoy nodes of VPS v: page 2 is empty after 1 of 5 rows"), e.getMessage());
+  }
+
+  @Test
+  void aVpsIdThatIsNotACanonicalUuidIsABadResponse() {
+    List<String> bad = List.of("../../x", "x".repeat(10_240), "5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e\nFORGED",
+        "5b1c0d6e2f3a4b5c8d9e0f1a2b3c4d5e", "{5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e}",
+        "5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5g", " 5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e");
+    for (String id : bad) {
+      String answer = "{\"id\":" + json(id) + ",\"hostname\":\"h\",\"status\":\"active\"}";
+      handlers.put("/api/agent/register", ex -> reply(ex, 200, answer, "application/json"));
+      handlers.put("/api/agent/heartbeat", ex -> reply(ex, 200, answer, "application/json"));
+      for (var call : List.of(client(Optional.empty()).register(registration()),
+          client(Optional.empty()).heartbeat(heartbeat()))) {
+        SigmaApiException e = failure(call);
+        assertEquals(SigmaApiException.Kind.BAD_RESPONSE, e.kind(), id);
+        assertTrue(e.getMessage().contains("is not a UUID"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        assertTrue(e.getMessage().length() < 300, "capped: " + e.getMessage().length());
+      }
+    }
+  }
+
+  private static String json(String s) {
+    try {
+      return Json.newMapper().writeValueAsString(s);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
