@@ -18,7 +18,8 @@ import java.util.function.IntFunction;
  * seen before, and advance (an empty page before {@code total} rows is an error); the listing
  * must stay within its {@link ListingLimits}. Every refusal is a
  * {@link SigmaApiException.Kind#BAD_RESPONSE} naming the listing and the broken rule; the rows
- * read so far are dropped.
+ * read so far are dropped. Refusals that rows added or removed between two page reads explain (a
+ * changed total, a row seen twice, a short page) are {@link SigmaApiException#isListingChanged()}.
  */
 final class Pagination<T> {
   static final String CHANGED = "listing changed while being read";
@@ -69,9 +70,11 @@ final class Pagination<T> {
 
   private CompletionStage<List<T>> next(int page) {
     return fetchPage.apply(page).thenCompose(fetched -> {
-      String problem = accept(page, fetched);
-      if (problem != null) {
-        return CompletableFuture.failedFuture(SigmaApiException.badResponse(listing + ": " + problem));
+      Refusal refusal = accept(page, fetched);
+      if (refusal != null) {
+        String message = listing + ": " + refusal.problem();
+        return CompletableFuture.failedFuture(refusal.torn()
+            ? SigmaApiException.listingChanged(message) : SigmaApiException.badResponse(message));
       }
       if (rows.size() < total) {
         return next(page + 1);
@@ -80,52 +83,68 @@ final class Pagination<T> {
     });
   }
 
+  /**
+   * Why a page is refused; {@code torn} when the pages disagree in a way rows added or removed
+   * between two page reads explain (the caller may read the listing again).
+   */
+  private record Refusal(String problem, boolean torn) {
+    static Refusal lie(String problem) {
+      return new Refusal(problem, false);
+    }
+
+    static Refusal torn(String problem) {
+      return new Refusal(problem, true);
+    }
+  }
+
   /** Takes the page's rows, or says what is wrong with it. */
-  private String accept(int asked, FetchedPage<T> fetched) {
+  private Refusal accept(int asked, FetchedPage<T> fetched) {
     Page<T> p = fetched == null ? null : fetched.page();
     if (p == null || p.data() == null) {
-      return "page " + asked + " has no \"data\" array";
+      return Refusal.lie("page " + asked + " has no \"data\" array");
     }
     if (p.page() != asked) {
-      return "asked for page " + asked + ", got page " + p.page();
+      return Refusal.lie("asked for page " + asked + ", got page " + p.page());
     }
     if (total < 0) {
       if (p.total() < 0) {
-        return "negative total " + p.total();
+        return Refusal.lie("negative total " + p.total());
       }
       if (p.total() > limits.maxRows()) {
-        return "total " + p.total() + " is more than the " + limits.maxRows() + " rows a listing may have";
+        return Refusal.lie(
+            "total " + p.total() + " is more than the " + limits.maxRows() + " rows a listing may have");
       }
       total = p.total();
     } else if (p.total() != total) {
-      return CHANGED + " (total " + total + " on page 1, " + p.total() + " on page " + asked + ")";
+      return Refusal.torn(CHANGED + " (total " + total + " on page 1, " + p.total() + " on page " + asked + ")");
     }
     List<T> data = p.data();
     if (data.size() > perPage) {
-      return "page " + asked + " has " + data.size() + " rows, more than the per_page=" + perPage + " asked";
+      return Refusal.lie(
+          "page " + asked + " has " + data.size() + " rows, more than the per_page=" + perPage + " asked");
     }
     if (data.isEmpty() && rows.size() < total) {
-      return "page " + asked + " is empty after " + rows.size() + " of " + total + " rows ("
-          + CHANGED + "?)";
+      return Refusal.torn("page " + asked + " is empty after " + rows.size() + " of " + total + " rows ("
+          + CHANGED + "?)");
     }
     bytes += fetched.bodyBytes();
     if (bytes > limits.maxBytes()) {
-      return "more than " + limits.maxBytes() + " bytes after " + asked + " page(s)";
+      return Refusal.lie("more than " + limits.maxBytes() + " bytes after " + asked + " page(s)");
     }
     if (rows.size() + data.size() > total) {
-      return "page " + asked + " brings " + (rows.size() + data.size()) + " rows, more than its total "
-          + total;
+      return Refusal.lie("page " + asked + " brings " + (rows.size() + data.size()) + " rows, more than its total "
+          + total);
     }
     List<String> pageIds = new ArrayList<>(data.size());
     for (T row : data) {
       pageIds.add(row == null ? null : idOf.apply(row));
     }
     if (pageIds.equals(previousIds) && pageIds.stream().anyMatch(Objects::nonNull)) {
-      return "page " + asked + " repeats page " + (asked - 1) + " (same row ids)";
+      return Refusal.lie("page " + asked + " repeats page " + (asked - 1) + " (same row ids)");
     }
     for (String id : pageIds) {
       if (id != null && !ids.add(id)) {
-        return "row id " + Excerpt.of(id) + " appears twice (again on page " + asked + ")";
+        return Refusal.torn("row id " + Excerpt.of(id) + " appears twice (again on page " + asked + ")");
       }
     }
     previousIds = pageIds;

@@ -18,11 +18,17 @@ public final class SigmaApiException extends RuntimeException {
 
   private final Kind kind;
   private final int status;
+  private final boolean listingChanged;
 
   private SigmaApiException(Kind kind, int status, String message, Throwable cause) {
+    this(kind, status, message, cause, false);
+  }
+
+  private SigmaApiException(Kind kind, int status, String message, Throwable cause, boolean listingChanged) {
     super(message, cause);
     this.kind = kind;
     this.status = status;
+    this.listingChanged = listingChanged;
   }
 
   public static SigmaApiException httpStatus(int status, String message) {
@@ -39,6 +45,20 @@ public final class SigmaApiException extends RuntimeException {
 
   public static SigmaApiException badResponse(String message) {
     return new SigmaApiException(Kind.BAD_RESPONSE, 0, "bad response: " + message, null);
+  }
+
+  /**
+   * A {@link Kind#BAD_RESPONSE} whose pages do not fit together because rows were added or removed
+   * while they were read (the total changed, a row came twice, a page came up short): a torn read,
+   * worth reading again at once, unlike a server that lies the same way every time.
+   */
+  public static SigmaApiException listingChanged(String message) {
+    return new SigmaApiException(Kind.BAD_RESPONSE, 0, "bad response: " + message, null, true);
+  }
+
+  /** True for a {@link #listingChanged} failure. */
+  public boolean isListingChanged() {
+    return listingChanged;
   }
 
   public Kind kind() {

@@ -49,8 +49,10 @@ import org.slf4j.Logger;
  *       nodes at a time), mapped and set as the node's snapshot, and saved.
  *       Only changed nodes get a new snapshot.
  *   <li>A node's routes are read page by page, and an edit between two page reads would tear the
- *       set (rows shift between pages). So a read counts only if it is consistent: no route id
- *       twice, and the VPS's node listing read again after the last page still shows the node
+ *       set (rows shift between pages). So a read counts only if it is consistent: its pages fit
+ *       together (one total, no route id twice, none short: a listing that does not is refused as
+ *       changed, {@code SigmaApiException.isListingChanged()}), and the VPS's node listing read
+ *       again after the last page still shows the node
  *       with the UUID and config_version the read started from. Otherwise the read is retried
  *       (at most {@link #MAX_READ_ATTEMPTS} attempts, a short jittered pause between them) from
  *       the re-read node; after that it is a failed fetch of that node. A torn read is never
@@ -450,12 +452,12 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     }
     EnvoyNode node = message.node();
     if (message.error() != null) {
-      fetchFailed(node, reason(message.error()));
-      return this;
-    }
-    String duplicate = duplicateRouteId(message.routes());
-    if (duplicate != null) {
-      retryOrFail(node, node, message.attempt(), "route id " + duplicate + " came twice");
+      if (SigmaApiException.of(message.error()).map(SigmaApiException::isListingChanged).orElse(false)) {
+        // Routes added or removed between two page reads: a torn read, read again like one.
+        retryOrFail(node, node, message.attempt(), reason(message.error()));
+      } else {
+        fetchFailed(node, reason(message.error()));
+      }
       return this;
     }
     // The routes endpoint does not say which config_version it answered for: read the node again.
@@ -532,16 +534,6 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     fetchMore();
   }
 
-  /** A route id that occurs twice in {@code routes} (rows that shifted between pages), or null. */
-  private static String duplicateRouteId(List<EnvoyRoute> routes) {
-    Set<String> ids = new HashSet<>(routes.size() * 2);
-    for (EnvoyRoute route : routes) {
-      if (route != null && route.id() != null && !ids.add(route.id())) {
-        return route.id();
-      }
-    }
-    return null;
-  }
 
   /** The first usable entry for {@code nodeId} in a listing (as {@link #validNodes} picks it), or null. */
   private static EnvoyNode findNode(List<EnvoyNode> nodes, String nodeId) {

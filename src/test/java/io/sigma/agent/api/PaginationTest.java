@@ -1,6 +1,7 @@
 package io.sigma.agent.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -36,6 +37,10 @@ class PaginationTest {
   }
 
   private String refusal(IntFunction<Page<String>> pages, long bytesPerPage) {
+    return refused(pages, bytesPerPage).getMessage();
+  }
+
+  private SigmaApiException refused(IntFunction<Page<String>> pages, long bytesPerPage) {
     try {
       List<String> rows = list(pages, bytesPerPage);
       return fail("expected a refused listing, got " + rows.size() + " rows");
@@ -44,7 +49,7 @@ class PaginationTest {
       assertEquals(SigmaApiException.Kind.BAD_RESPONSE, s.kind(), s.getMessage());
       assertTrue(s.getMessage().contains("routes of Envoy node n1: "), s.getMessage());
       assertTrue(!s.getMessage().contains("\n"), "one line: " + s.getMessage());
-      return s.getMessage();
+      return s;
     } catch (Exception e) {
       return fail(e);
     }
@@ -127,5 +132,19 @@ class PaginationTest {
     String m = refusal(p -> new Page<>(List.of(evil, evil), 2, p, 10), 10);
     assertTrue(m.contains("row id r?FORGED LOG LINE"), m);
     assertTrue(m.length() < 300, m.length() + " chars");
+  }
+
+  @Test
+  void pagesThatRowsAddedOrRemovedMeanwhileExplainAreATornReadOthersALie() {
+    assertTrue(refused(p -> new Page<>(rows((p - 1) * 10, 10), 100L * p, p, 10), 100).isListingChanged(),
+        "a changed total");
+    assertTrue(refused(p -> new Page<>(p == 3 ? rows(5, 10) : rows((p - 1) * 10, 10), 30, p, 10), 100)
+        .isListingChanged(), "a row seen twice");
+    assertTrue(refused(p -> new Page<>(p == 1 ? rows(0, 10) : List.of(), 30, p, 10), 100).isListingChanged(),
+        "a short listing");
+    assertFalse(refused(p -> new Page<>(rows(0, 10), 30, p, 10), 100).isListingChanged(), "the same page twice");
+    assertFalse(refused(p -> new Page<>(rows(0, 11), 30, p, 10), 100).isListingChanged(), "per_page ignored");
+    assertFalse(refused(p -> new Page<>(rows((p - 1) * 10, 10), 30, 1, 10), 100).isListingChanged(),
+        "the wrong page");
   }
 }
