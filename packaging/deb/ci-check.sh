@@ -171,6 +171,8 @@ dpkg -r "$pkg" >/dev/null
 [ ! -e /usr/bin/sigma-agent ] && [ ! -e /usr/share/sigma-agent ] || fail "dpkg -r left the launcher or the jar"
 [ -f /etc/sigma-agent/env ] || fail "dpkg -r removed the conffile /etc/sigma-agent/env (only purge should)"
 # The state a DynamicUser= service leaves (systemd's StateDirectory=): purge removes it.
+made_private=
+[ -d /var/lib/private ] || made_private=yes
 if [ ! -e /var/lib/sigma-agent ] && [ ! -e /var/lib/private/sigma-agent ]; then
   install -d -m 0700 /var/lib/private /var/lib/private/sigma-agent/xds
   ln -s private/sigma-agent /var/lib/sigma-agent
@@ -180,6 +182,7 @@ dpkg -P "$pkg" >/dev/null
 [ ! -e /etc/sigma-agent ] || fail "dpkg -P left /etc/sigma-agent"
 [ ! -e /var/lib/sigma-agent ] && [ ! -L /var/lib/sigma-agent ] && [ ! -e /var/lib/private/sigma-agent ] \
   || fail "dpkg -P left the state in /var/lib/sigma-agent or /var/lib/private/sigma-agent"
+if [ -n "$made_private" ]; then rmdir /var/lib/private; fi
 say "dpkg -r kept /etc/sigma-agent/env; dpkg -P removed it and the state"
 rm -rf "$log" "$state"
 say "OK in $((SECONDS - started)) s"
