@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.api.EnvoyRoute;
 import io.sigma.agent.api.Json;
+import io.sigma.agent.host.HostFileReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -53,6 +54,12 @@ public final class NodeConfigStore {
   private static final String TEMP_SUFFIX = ".tmp";
   /** Largest serial accepted from a file (far above any clock; leaves room to count up). */
   static final long MAX_SERIAL = 1L << 62;
+  /**
+   * The largest state file read back: twice the routes listing's byte budget (the file holds what
+   * one listing brought, re-indented). A FIFO, a device or a bigger file in the state dir is
+   * skipped like a corrupt one, never opened or read to the end.
+   */
+  static final int MAX_FILE_BYTES = 16 << 20;
   /** Encoded names longer than this are cut and made unique with a hash (file names max 255 bytes). */
   private static final int MAX_ENCODED_NAME = 180;
 
@@ -196,7 +203,7 @@ public final class NodeConfigStore {
   private Saved read(Path file) {
     StoredNodeConfig stored;
     try {
-      stored = json.readValue(Files.readAllBytes(file), StoredNodeConfig.class);
+      stored = json.readValue(HostFileReader.readBytes(file, MAX_FILE_BYTES), StoredNodeConfig.class);
     } catch (JacksonException e) {
       log.warn("xDS state: ignoring {}: not a saved Envoy config ({}); that node is served once sigma-api "
           + "answers", file, e.getOriginalMessage());

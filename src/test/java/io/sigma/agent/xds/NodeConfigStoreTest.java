@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class NodeConfigStoreTest {
@@ -121,6 +122,29 @@ class NodeConfigStoreTest {
     assertTrue(nameA.getBytes(StandardCharsets.UTF_8).length < 255, nameA);
     assertNotEquals(nameA, NodeConfigStore.fileName(longB));
     assertEquals(nameA, NodeConfigStore.fileName(longA));
+  }
+
+  @Test
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aFifoOrAnOversizedFileInTheStateDirIsSkippedWithoutBlockingOrReadingItWhole() throws Exception {
+    NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
+    NodeConfig good = config("good", 3, List.of(route("a", 10001, "a.example", 80)));
+    store.save(good, 1);
+    Process mkfifo = new ProcessBuilder("mkfifo", tmp.resolve("fifo.json").toString()).start();
+    assertEquals(0, mkfifo.waitFor());
+    try (var huge = java.nio.channels.FileChannel.open(tmp.resolve("huge.json"),
+        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+      huge.write(java.nio.ByteBuffer.wrap(new byte[] {'{'}), 3L << 30); // sparse, 3 GiB
+    }
+
+    try (LogCapture logs = new LogCapture(NodeConfigStore.class)) {
+      assertEquals(List.of(good), configs(store.loadAll()));
+
+      List<String> warnings = logs.messages(Level.WARN);
+      assertTrue(warnings.stream().anyMatch(w -> w.contains("fifo.json") && w.contains("FIFO")), warnings.toString());
+      assertTrue(warnings.stream().anyMatch(w -> w.contains("huge.json") && w.contains("larger than")),
+          warnings.toString());
+    }
   }
 
   @Test
