@@ -1,0 +1,44 @@
+package io.sigma.agent.net;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The limits an HTTP/1.1 server puts on its clients.
+ *
+ * @param headTimeout a connection must deliver a complete request head within this long of
+ *     connecting or of its previous response, or it is closed
+ * @param bodyTimeout a request body must have arrived completely within this long of the
+ *     handler starting to read it, or the request fails (408) and the connection is closed
+ * @param maxConnections open connections at most, from all clients together
+ * @param maxConnectionsPerClient open connections at most from one client address (an IPv6
+ *     client: from one /64)
+ */
+public record HttpGuard(Duration headTimeout, Duration bodyTimeout, int maxConnections,
+    int maxConnectionsPerClient) {
+
+  /**
+   * The metrics port's limits. 10 s for a head or a body is ages for Prometheus and sigma-api
+   * (a few hundred bytes each, sent at once) and short enough that a trickling client frees its
+   * slot quickly. 16 connections per address: Prometheus keeps one, sigma-api's pool a few; 16
+   * leaves room for retries and overlapping reconnects. 256 in all: 16 abusive addresses' worth,
+   * a quarter of Pekko's default (1,024) so the agent's fds (default soft limit 1,024) and its
+   * 64 MB heap stay comfortable (a held connection with a partial head costs a few KB).
+   */
+  public static final HttpGuard METRICS = new HttpGuard(Duration.ofSeconds(10),
+      Duration.ofSeconds(10), 256, 16);
+
+  public HttpGuard {
+    Objects.requireNonNull(headTimeout, "headTimeout");
+    Objects.requireNonNull(bodyTimeout, "bodyTimeout");
+    if (headTimeout.isNegative() || headTimeout.isZero()
+        || bodyTimeout.isNegative() || bodyTimeout.isZero()) {
+      throw new IllegalArgumentException("timeouts must be positive: head " + headTimeout
+          + ", body " + bodyTimeout);
+    }
+    if (maxConnectionsPerClient < 1 || maxConnections < maxConnectionsPerClient) {
+      throw new IllegalArgumentException("need 1 <= maxConnectionsPerClient (" + maxConnectionsPerClient
+          + ") <= maxConnections (" + maxConnections + ")");
+    }
+  }
+}
