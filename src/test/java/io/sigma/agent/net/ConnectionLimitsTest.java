@@ -1,0 +1,69 @@
+package io.sigma.agent.net;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ConnectionLimitsTest {
+
+  private static InetAddress ip(String literal) throws Exception {
+    return InetAddress.getByName(literal);
+  }
+
+  @Test
+  void refusesTheConnectionOverThePerClientLimitOnlyForThatClient() throws Exception {
+    ConnectionLimits limits = new ConnectionLimits(10, 2);
+    assertTrue(limits.admit(ip("127.0.0.2")).lease().isPresent());
+    assertTrue(limits.admit(ip("127.0.0.2")).lease().isPresent());
+    ConnectionLimits.Admission third = limits.admit(ip("127.0.0.2"));
+    assertEquals(Optional.empty(), third.lease());
+    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT), third.refusal());
+    assertTrue(limits.admit(ip("127.0.0.1")).lease().isPresent());
+    assertEquals(3, limits.open());
+  }
+
+  @Test
+  void refusesOverTheTotalLimitWhateverTheClient() throws Exception {
+    ConnectionLimits limits = new ConnectionLimits(3, 2);
+    limits.admit(ip("10.0.0.1"));
+    limits.admit(ip("10.0.0.2"));
+    limits.admit(ip("10.0.0.3"));
+    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_IN_ALL),
+        limits.admit(ip("10.0.0.4")).refusal());
+  }
+
+  @Test
+  void aReleasedLeaseFreesItsSlotOnceEvenIfReleasedTwice() throws Exception {
+    ConnectionLimits limits = new ConnectionLimits(2, 1);
+    ConnectionLimits.Lease lease = limits.admit(ip("10.0.0.1")).lease().orElseThrow();
+    limits.admit(ip("10.0.0.2")).lease().orElseThrow();
+    lease.release();
+    lease.release();
+    assertEquals(1, limits.open());
+    assertEquals(0, limits.openFrom(ip("10.0.0.1")));
+    assertTrue(limits.admit(ip("10.0.0.1")).lease().isPresent());
+    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT),
+        limits.admit(ip("10.0.0.2")).refusal());
+  }
+
+  @Test
+  void ipv6ClientsAreCountedPerSlash64() throws Exception {
+    ConnectionLimits limits = new ConnectionLimits(10, 2);
+    limits.admit(ip("2001:db8:1:2::1"));
+    limits.admit(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT),
+        limits.admit(ip("2001:db8:1:2::abcd")).refusal());
+    assertTrue(limits.admit(ip("2001:db8:1:3::1")).lease().isPresent(), "another /64");
+    assertEquals(2, limits.openFrom(ip("2001:db8:1:2::77")));
+  }
+
+  @Test
+  void limitsMustBeConsistent() {
+    assertThrows(IllegalArgumentException.class, () -> new ConnectionLimits(1, 2));
+    assertThrows(IllegalArgumentException.class, () -> new ConnectionLimits(5, 0));
+  }
+}
