@@ -18,6 +18,7 @@ public final class Benchmarks {
       {"xds", "XdsFanoutBenchmark"},
       {"fleet", "FleetSimulation"},
       {"soak", "SoakTest"},
+      {"slowloris", "SlowlorisBenchmark"},
   };
 
   private Benchmarks() {}

@@ -4,27 +4,56 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * Counts a server's open connections, in all and per client, and refuses one over either limit.
- * Clients are counted by address; IPv6 clients by /64, the block one host usually gets, so one
- * host cannot dodge the limit by cycling through its own addresses. Thread-safe: connections are
- * accepted on one stream and end on others.
+ * Counts a server's open connections, in all and per client, and refuses one over the per-client
+ * limit. Clients are counted by address; IPv6 clients by /64, the block one host usually gets, so
+ * one host cannot dodge the limit by cycling through its own addresses.
+ *
+ * <p>At the total limit a new connection evicts the connection that has been waiting longest for
+ * a request head (one in the middle of a request is never evicted), and is refused only when every
+ * connection is in the middle of a request. Refusing instead would let attackers from a few dozen
+ * addresses, each under the per-client limit, lock everyone else out until their head deadlines
+ * pass, and again as soon as they reconnect. Thread-safe: connections are accepted on one stream
+ * and end on others.
  */
 public final class ConnectionLimits {
 
   /** Why a connection was refused. */
   public enum Refusal { TOO_MANY_FROM_CLIENT, TOO_MANY_IN_ALL }
 
-  /** One admitted connection; {@link #release()} once it has ended (idempotent). */
+  /**
+   * One admitted connection: it reports whether it is waiting for a request head, says how to
+   * close it if evicted, and is {@link #release()}d once it has ended (idempotent).
+   */
   public final class Lease {
+    private static final long IN_REQUEST = Long.MAX_VALUE;
     private final InetAddress client;
     private boolean released;
+    private volatile long awaitingHeadSince = System.nanoTime();
+    private volatile Runnable evict = () -> { };
 
     private Lease(InetAddress client) {
       this.client = client;
+    }
+
+    /** The connection is between requests (or new): evictable, oldest first. */
+    public void awaitingHead() {
+      awaitingHeadSince = System.nanoTime();
+    }
+
+    /** The connection has delivered a request head: not evictable until its response is out. */
+    public void inRequest() {
+      awaitingHeadSince = IN_REQUEST;
+    }
+
+    /** How to close the connection when it is evicted (runs outside the limits' lock). */
+    public void onEvict(Runnable closer) {
+      evict = closer;
     }
 
     public void release() {
@@ -34,17 +63,27 @@ public final class ConnectionLimits {
         }
         released = true;
         total--;
+        leases.remove(this);
         perClient.computeIfPresent(client, (key, n) -> n == 1 ? null : n - 1);
       }
     }
+
+    public InetAddress client() {
+      return client;
+    }
   }
 
-  /** The outcome of {@link #admit}: a lease, or why not. */
-  public record Admission(Optional<Lease> lease, Optional<Refusal> refusal) {}
+  /**
+   * The outcome of {@link #admit}: a lease, or why not; {@code evicted} is the connection closed
+   * to make room, if one was.
+   */
+  public record Admission(Optional<Lease> lease, Optional<Refusal> refusal,
+      Optional<Lease> evicted) {}
 
   private final int maxTotal;
   private final int maxPerClient;
   private final Map<InetAddress, Integer> perClient = new HashMap<>();
+  private final Set<Lease> leases = new HashSet<>();
   private int total;
 
   public ConnectionLimits(int maxTotal, int maxPerClient) {
@@ -55,19 +94,49 @@ public final class ConnectionLimits {
     this.maxPerClient = maxPerClient;
   }
 
-  /** Admits a connection from {@code address} if both limits allow it. */
-  public synchronized Admission admit(InetAddress address) {
+  /**
+   * Admits a connection from {@code address} unless that client is at its limit, evicting the
+   * longest-waiting connection between requests if all slots are taken.
+   */
+  public Admission admit(InetAddress address) {
     InetAddress client = clientOf(address);
-    int fromClient = perClient.getOrDefault(client, 0);
-    if (fromClient >= maxPerClient) {
-      return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_FROM_CLIENT));
+    Lease evicted = null;
+    Lease admitted;
+    synchronized (this) {
+      int fromClient = perClient.getOrDefault(client, 0);
+      if (fromClient >= maxPerClient) {
+        return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_FROM_CLIENT),
+            Optional.empty());
+      }
+      if (total >= maxTotal) {
+        evicted = longestAwaitingHead();
+        if (evicted == null) {
+          return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_IN_ALL),
+              Optional.empty());
+        }
+        evicted.release();
+        fromClient = perClient.getOrDefault(client, 0);
+      }
+      total++;
+      perClient.put(client, fromClient + 1);
+      admitted = new Lease(client);
+      leases.add(admitted);
     }
-    if (total >= maxTotal) {
-      return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_IN_ALL));
+    if (evicted != null) {
+      evicted.evict.run();
     }
-    total++;
-    perClient.put(client, fromClient + 1);
-    return new Admission(Optional.of(new Lease(client)), Optional.empty());
+    return new Admission(Optional.of(admitted), Optional.empty(), Optional.ofNullable(evicted));
+  }
+
+  private Lease longestAwaitingHead() {
+    Lease oldest = null;
+    for (Lease lease : leases) {
+      long since = lease.awaitingHeadSince;
+      if (since != Lease.IN_REQUEST && (oldest == null || since - oldest.awaitingHeadSince < 0)) {
+        oldest = lease;
+      }
+    }
+    return oldest;
   }
 
   public synchronized int open() {

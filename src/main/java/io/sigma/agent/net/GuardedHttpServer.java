@@ -72,13 +72,17 @@ public final class GuardedHttpServer {
       guardLog.closed(switch (admission.refusal().orElseThrow()) {
         case TOO_MANY_FROM_CLIENT -> "over " + guard.maxConnectionsPerClient()
             + " open connections from one client address";
-        case TOO_MANY_IN_ALL -> "over " + guard.maxConnections() + " open connections in all";
+        case TOO_MANY_IN_ALL -> "all " + guard.maxConnections()
+            + " connections were in the middle of a request";
       }, client.getHostAddress());
       connection.handleWith(CLOSE, materializer);
       return;
     }
+    admission.evicted().ifPresent(evicted -> guardLog.closed("waited longest for a request head "
+        + "when all " + guard.maxConnections() + " connections were taken",
+        evicted.client().getHostAddress()));
     RequestDeadlines deadlines = new RequestDeadlines(guard.headTimeout(), guard.bodyTimeout(),
-        () -> guardLog.closed(headReason, client.getHostAddress()));
+        () -> guardLog.closed(headReason, client.getHostAddress()), lease.get());
     try {
       connection.handleWith(deadlines.bidiFlow().join(handler)
           .watchTermination((notUsed, done) -> {

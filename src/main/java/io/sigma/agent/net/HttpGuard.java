@@ -10,7 +10,9 @@ import java.util.Objects;
  *     connecting or of its previous response, or it is closed
  * @param bodyTimeout a request body must have arrived completely within this long of the
  *     handler starting to read it, or the request fails (408) and the connection is closed
- * @param maxConnections open connections at most, from all clients together
+ * @param maxConnections open connections at most, from all clients together; at the limit a new
+ *     connection closes the one that has waited longest for a request head instead (see
+ *     {@link ConnectionLimits})
  * @param maxConnectionsPerClient open connections at most from one client address (an IPv6
  *     client: from one /64)
  */
@@ -23,7 +25,7 @@ public record HttpGuard(Duration headTimeout, Duration bodyTimeout, int maxConne
    * slot quickly. 16 connections per address: Prometheus keeps one, sigma-api's pool a few; 16
    * leaves room for retries and overlapping reconnects. 256 in all: 16 abusive addresses' worth,
    * a quarter of Pekko's default (1,024) so the agent's fds (default soft limit 1,024) and its
-   * 64 MB heap stay comfortable (a held connection with a partial head costs a few KB).
+   * 64 MB heap stay comfortable (measured: 256 held trickling connections, ~7 MB of heap).
    */
   public static final HttpGuard METRICS = new HttpGuard(Duration.ofSeconds(10),
       Duration.ofSeconds(10), 256, 16);

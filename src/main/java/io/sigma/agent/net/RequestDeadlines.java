@@ -2,6 +2,7 @@ package io.sigma.agent.net;
 
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -14,6 +15,7 @@ import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
@@ -62,12 +64,18 @@ public final class RequestDeadlines
   private final Duration headTimeout;
   private final Duration bodyTimeout;
   private final Runnable onHeadTimeout;
+  private final ConnectionLimits.Lease lease;
 
-  /** {@code onHeadTimeout} runs when a connection is closed for its head (e.g. to log it). */
-  public RequestDeadlines(Duration headTimeout, Duration bodyTimeout, Runnable onHeadTimeout) {
+  /**
+   * {@code onHeadTimeout} runs when a connection is closed for its head (e.g. to log it);
+   * {@code lease} is told when the connection waits for a head, and can evict it.
+   */
+  public RequestDeadlines(Duration headTimeout, Duration bodyTimeout, Runnable onHeadTimeout,
+      ConnectionLimits.Lease lease) {
     this.headTimeout = headTimeout;
     this.bodyTimeout = bodyTimeout;
     this.onHeadTimeout = onHeadTimeout;
+    this.lease = lease;
   }
 
   /** As a BidiFlow to {@code join} with a connection's handler flow. */
@@ -88,6 +96,9 @@ public final class RequestDeadlines
 
       @Override
       public void preStart() {
+        AsyncCallback<Done> evicted = createAsyncCallback(done -> completeStage());
+        lease.onEvict(() -> evicted.invoke(Done.getInstance()));
+        lease.awaitingHead();
         scheduleOnce(HEAD, headTimeout);
       }
 
@@ -96,6 +107,7 @@ public final class RequestDeadlines
           @Override
           public void onPush() {
             cancelTimer(HEAD);
+            lease.inRequest();
             inFlight++;
             push(requestsOut, withBodyDeadline(grab(requestsIn), bodyTimeout));
           }
@@ -118,6 +130,7 @@ public final class RequestDeadlines
             push(responsesOut, grab(responsesIn));
             inFlight--;
             if (inFlight == 0 && !isClosed(requestsIn)) {
+              lease.awaitingHead();
               scheduleOnce(HEAD, headTimeout);
             }
           }

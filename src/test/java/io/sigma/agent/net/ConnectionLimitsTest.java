@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -27,20 +29,42 @@ class ConnectionLimitsTest {
   }
 
   @Test
-  void refusesOverTheTotalLimitWhateverTheClient() throws Exception {
+  void atTheTotalLimitTheConnectionWaitingLongestForAHeadIsEvicted() throws Exception {
     ConnectionLimits limits = new ConnectionLimits(3, 2);
-    limits.admit(ip("10.0.0.1"));
-    limits.admit(ip("10.0.0.2"));
-    limits.admit(ip("10.0.0.3"));
-    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_IN_ALL),
-        limits.admit(ip("10.0.0.4")).refusal());
+    List<String> evicted = new ArrayList<>();
+    ConnectionLimits.Lease oldest = limits.admit(ip("10.0.0.1")).lease().orElseThrow();
+    oldest.onEvict(() -> evicted.add("10.0.0.1"));
+    ConnectionLimits.Lease busy = limits.admit(ip("10.0.0.2")).lease().orElseThrow();
+    busy.onEvict(() -> evicted.add("10.0.0.2"));
+    ConnectionLimits.Lease newest = limits.admit(ip("10.0.0.3")).lease().orElseThrow();
+    newest.onEvict(() -> evicted.add("10.0.0.3"));
+    busy.inRequest();
+    oldest.inRequest();
+    oldest.awaitingHead(); // answered: waiting again, from now on
+
+    ConnectionLimits.Admission fourth = limits.admit(ip("10.0.0.4"));
+    assertTrue(fourth.lease().isPresent());
+    assertEquals(Optional.of(newest), fourth.evicted());
+    assertEquals(List.of("10.0.0.3"), evicted);
+    assertEquals(3, limits.open());
+    assertEquals(0, limits.openFrom(ip("10.0.0.3")));
+  }
+
+  @Test
+  void atTheTotalLimitWithEveryConnectionInARequestTheNewOneIsRefused() throws Exception {
+    ConnectionLimits limits = new ConnectionLimits(2, 2);
+    limits.admit(ip("10.0.0.1")).lease().orElseThrow().inRequest();
+    limits.admit(ip("10.0.0.2")).lease().orElseThrow().inRequest();
+    ConnectionLimits.Admission third = limits.admit(ip("10.0.0.3"));
+    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_IN_ALL), third.refusal());
+    assertEquals(Optional.empty(), third.evicted());
   }
 
   @Test
   void aReleasedLeaseFreesItsSlotOnceEvenIfReleasedTwice() throws Exception {
     ConnectionLimits limits = new ConnectionLimits(2, 1);
     ConnectionLimits.Lease lease = limits.admit(ip("10.0.0.1")).lease().orElseThrow();
-    limits.admit(ip("10.0.0.2")).lease().orElseThrow();
+    limits.admit(ip("10.0.0.2")).lease().orElseThrow().inRequest();
     lease.release();
     lease.release();
     assertEquals(1, limits.open());

@@ -14,18 +14,26 @@ import java.time.Duration;
 /** HTTP/1.1 by hand over one socket: exactly the bytes and the connection a test means. */
 public final class RawHttp implements AutoCloseable {
   private final Socket socket;
+  private final int readTimeoutMillis;
 
-  private RawHttp(Socket socket) {
+  private RawHttp(Socket socket, int readTimeoutMillis) {
     this.socket = socket;
+    this.readTimeoutMillis = readTimeoutMillis;
   }
 
   /** Connects from {@code from} (any 127.0.0.0/8 address on loopback) to {@code target}. */
   public static RawHttp connect(InetAddress from, InetSocketAddress target) throws IOException {
+    return connect(from, target, Duration.ofSeconds(20));
+  }
+
+  /** As {@link #connect(InetAddress, InetSocketAddress)}; connecting and each read wait {@code timeout}. */
+  public static RawHttp connect(InetAddress from, InetSocketAddress target, Duration timeout)
+      throws IOException {
     Socket socket = new Socket();
     socket.bind(new InetSocketAddress(from, 0));
-    socket.connect(target, 10_000);
-    socket.setSoTimeout(20_000);
-    return new RawHttp(socket);
+    socket.connect(target, (int) timeout.toMillis());
+    socket.setSoTimeout((int) timeout.toMillis());
+    return new RawHttp(socket, (int) timeout.toMillis());
   }
 
   public void send(String text) throws IOException {
@@ -95,7 +103,7 @@ public final class RawHttp implements AutoCloseable {
     } catch (SocketException reset) {
       return true;
     } finally {
-      socket.setSoTimeout(20_000);
+      socket.setSoTimeout(readTimeoutMillis);
     }
   }
 
