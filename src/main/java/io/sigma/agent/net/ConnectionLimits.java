@@ -10,16 +10,17 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Counts a server's open connections, in all and per client, and refuses one over the per-client
- * limit. Clients are counted by address; IPv6 clients by /64, the block one host usually gets, so
- * one host cannot dodge the limit by cycling through its own addresses.
+ * Counts a server's open connections, in all and per client. Clients are counted by address;
+ * IPv6 clients by /64, the block one host usually gets, so one host cannot dodge the limit by
+ * cycling through its own addresses.
  *
- * <p>At the total limit a new connection evicts the connection that has been waiting longest for
- * a request head (one in the middle of a request is never evicted), and is refused only when every
- * connection is in the middle of a request. Refusing instead would let attackers from a few dozen
- * addresses, each under the per-client limit, lock everyone else out until their head deadlines
- * pass, and again as soon as they reconnect. Thread-safe: connections are accepted on one stream
- * and end on others.
+ * <p>At a limit a new connection evicts the connection that has been waiting longest for a request
+ * head (one in the middle of a request is never evicted): at the per-client limit one of that
+ * client's own, at the total limit anyone's. It is refused only when every candidate is in the
+ * middle of a request. So a slowloris from one address only recycles its own slots, and attackers
+ * from many addresses, each under the per-client limit, cannot lock everyone else out until their
+ * head deadlines pass (refusing newcomers would, and again as soon as they reconnect). Thread-safe:
+ * connections are accepted on one stream and end on others.
  */
 public final class ConnectionLimits {
 
@@ -95,30 +96,31 @@ public final class ConnectionLimits {
   }
 
   /**
-   * Admits a connection from {@code address} unless that client is at its limit, evicting the
-   * longest-waiting connection between requests if all slots are taken.
+   * Admits a connection from {@code address}, evicting the longest-waiting connection between
+   * requests (of that client, or of all) when a limit is reached.
    */
   public Admission admit(InetAddress address) {
     InetAddress client = clientOf(address);
     Lease evicted = null;
     Lease admitted;
     synchronized (this) {
-      int fromClient = perClient.getOrDefault(client, 0);
-      if (fromClient >= maxPerClient) {
-        return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_FROM_CLIENT),
-            Optional.empty());
-      }
-      if (total >= maxTotal) {
-        evicted = longestAwaitingHead();
+      if (perClient.getOrDefault(client, 0) >= maxPerClient) {
+        evicted = longestAwaitingHead(client);
+        if (evicted == null) {
+          return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_FROM_CLIENT),
+              Optional.empty());
+        }
+        evicted.release();
+      } else if (total >= maxTotal) {
+        evicted = longestAwaitingHead(null);
         if (evicted == null) {
           return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_IN_ALL),
               Optional.empty());
         }
         evicted.release();
-        fromClient = perClient.getOrDefault(client, 0);
       }
       total++;
-      perClient.put(client, fromClient + 1);
+      perClient.merge(client, 1, Integer::sum);
       admitted = new Lease(client);
       leases.add(admitted);
     }
@@ -128,11 +130,13 @@ public final class ConnectionLimits {
     return new Admission(Optional.of(admitted), Optional.empty(), Optional.ofNullable(evicted));
   }
 
-  private Lease longestAwaitingHead() {
+  /** Of {@code client}'s connections (all if null), the one waiting longest for a head. */
+  private Lease longestAwaitingHead(InetAddress client) {
     Lease oldest = null;
     for (Lease lease : leases) {
       long since = lease.awaitingHeadSince;
-      if (since != Lease.IN_REQUEST && (oldest == null || since - oldest.awaitingHeadSince < 0)) {
+      if (since != Lease.IN_REQUEST && (client == null || lease.client.equals(client))
+          && (oldest == null || since - oldest.awaitingHeadSince < 0)) {
         oldest = lease;
       }
     }

@@ -14,7 +14,8 @@ import java.util.Objects;
  *     connection closes the one that has waited longest for a request head instead (see
  *     {@link ConnectionLimits})
  * @param maxConnectionsPerClient open connections at most from one client address (an IPv6
- *     client: from one /64)
+ *     client: from one /64); at the limit a new connection from it closes that client's own
+ *     connection that has waited longest for a request head
  */
 public record HttpGuard(Duration headTimeout, Duration bodyTimeout, int maxConnections,
     int maxConnectionsPerClient) {
@@ -22,13 +23,15 @@ public record HttpGuard(Duration headTimeout, Duration bodyTimeout, int maxConne
   /**
    * The metrics port's limits. 10 s for a head or a body is ages for Prometheus and sigma-api
    * (a few hundred bytes each, sent at once) and short enough that a trickling client frees its
-   * slot quickly. 16 connections per address: Prometheus keeps one, sigma-api's pool a few; 16
-   * leaves room for retries and overlapping reconnects. 256 in all: 16 abusive addresses' worth,
-   * a quarter of Pekko's default (1,024) so the agent's fds (default soft limit 1,024) and its
-   * 64 MB heap stay comfortable (measured: 256 held trickling connections, ~7 MB of heap).
+   * slot quickly. 64 connections per address: Prometheus keeps one, sigma-api's pool a few, but
+   * several sigma-api workers may share one egress address (32 concurrent allocate callers from
+   * one address are tested). 256 in all: a quarter of Pekko's default (1,024), so the agent's fds
+   * (default soft limit 1,024) and its 64 MB heap stay comfortable (measured: 256 held trickling
+   * connections cost ~7 MB of heap). At either limit a newcomer evicts the connection that has
+   * waited longest for a request head, so neither limit locks honest callers out.
    */
   public static final HttpGuard METRICS = new HttpGuard(Duration.ofSeconds(10),
-      Duration.ofSeconds(10), 256, 16);
+      Duration.ofSeconds(10), 256, 64);
 
   public HttpGuard {
     Objects.requireNonNull(headTimeout, "headTimeout");

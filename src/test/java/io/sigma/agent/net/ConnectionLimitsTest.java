@@ -17,15 +17,33 @@ class ConnectionLimitsTest {
   }
 
   @Test
-  void refusesTheConnectionOverThePerClientLimitOnlyForThatClient() throws Exception {
+  void atThePerClientLimitTheClientsOwnLongestIdleConnectionIsEvicted() throws Exception {
     ConnectionLimits limits = new ConnectionLimits(10, 2);
-    assertTrue(limits.admit(ip("127.0.0.2")).lease().isPresent());
-    assertTrue(limits.admit(ip("127.0.0.2")).lease().isPresent());
+    List<String> evicted = new ArrayList<>();
+    ConnectionLimits.Lease first = limits.admit(ip("127.0.0.2")).lease().orElseThrow();
+    first.onEvict(() -> evicted.add("first"));
+    ConnectionLimits.Lease honest = limits.admit(ip("127.0.0.1")).lease().orElseThrow();
+    honest.onEvict(() -> evicted.add("honest"));
+    limits.admit(ip("127.0.0.2")).lease().orElseThrow().onEvict(() -> evicted.add("second"));
+
     ConnectionLimits.Admission third = limits.admit(ip("127.0.0.2"));
-    assertEquals(Optional.empty(), third.lease());
-    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT), third.refusal());
-    assertTrue(limits.admit(ip("127.0.0.1")).lease().isPresent());
+    assertTrue(third.lease().isPresent());
+    assertEquals(Optional.of(first), third.evicted());
+    assertEquals(List.of("first"), evicted, "only the client's own oldest, not the older honest one");
+    assertEquals(2, limits.openFrom(ip("127.0.0.2")));
     assertEquals(3, limits.open());
+  }
+
+  @Test
+  void atThePerClientLimitWithAllItsConnectionsInARequestTheNewOneIsRefused() throws Exception {
+    ConnectionLimits limits = new ConnectionLimits(10, 2);
+    limits.admit(ip("127.0.0.2")).lease().orElseThrow().inRequest();
+    limits.admit(ip("127.0.0.2")).lease().orElseThrow().inRequest();
+    limits.admit(ip("127.0.0.1")).lease().orElseThrow();
+    ConnectionLimits.Admission third = limits.admit(ip("127.0.0.2"));
+    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT), third.refusal());
+    assertEquals(Optional.empty(), third.evicted());
+    assertTrue(limits.admit(ip("127.0.0.3")).lease().isPresent());
   }
 
   @Test
@@ -70,15 +88,14 @@ class ConnectionLimitsTest {
     assertEquals(1, limits.open());
     assertEquals(0, limits.openFrom(ip("10.0.0.1")));
     assertTrue(limits.admit(ip("10.0.0.1")).lease().isPresent());
-    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT),
-        limits.admit(ip("10.0.0.2")).refusal());
+    assertEquals(2, limits.open(), "a second release freed no second slot");
   }
 
   @Test
   void ipv6ClientsAreCountedPerSlash64() throws Exception {
     ConnectionLimits limits = new ConnectionLimits(10, 2);
-    limits.admit(ip("2001:db8:1:2::1"));
-    limits.admit(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+    limits.admit(ip("2001:db8:1:2::1")).lease().orElseThrow().inRequest();
+    limits.admit(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")).lease().orElseThrow().inRequest();
     assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT),
         limits.admit(ip("2001:db8:1:2::abcd")).refusal());
     assertTrue(limits.admit(ip("2001:db8:1:3::1")).lease().isPresent(), "another /64");
