@@ -24,8 +24,8 @@ import java.util.Set;
  */
 public final class ConnectionLimits {
 
-  /** Why a connection was refused. */
-  public enum Refusal { TOO_MANY_FROM_CLIENT, TOO_MANY_IN_ALL }
+  /** A limit a connection ran into. */
+  public enum Limit { PER_CLIENT, TOTAL }
 
   /**
    * One admitted connection: it reports whether it is waiting for a request head, says how to
@@ -75,11 +75,11 @@ public final class ConnectionLimits {
   }
 
   /**
-   * The outcome of {@link #admit}: a lease, or why not; {@code evicted} is the connection closed
-   * to make room, if one was.
+   * The outcome of {@link #admit}: a lease, or none; {@code limit} the limit the connection ran
+   * into, if any; {@code evicted} the connection closed to make room, if one was (without a lease
+   * and an eviction, the connection is refused).
    */
-  public record Admission(Optional<Lease> lease, Optional<Refusal> refusal,
-      Optional<Lease> evicted) {}
+  public record Admission(Optional<Lease> lease, Optional<Limit> limit, Optional<Lease> evicted) {}
 
   private final int maxTotal;
   private final int maxPerClient;
@@ -103,20 +103,19 @@ public final class ConnectionLimits {
     InetAddress client = clientOf(address);
     Lease evicted = null;
     Lease admitted;
+    Limit limit = null;
     synchronized (this) {
       if (perClient.getOrDefault(client, 0) >= maxPerClient) {
+        limit = Limit.PER_CLIENT;
         evicted = longestAwaitingHead(client);
-        if (evicted == null) {
-          return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_FROM_CLIENT),
-              Optional.empty());
-        }
-        evicted.release();
       } else if (total >= maxTotal) {
+        limit = Limit.TOTAL;
         evicted = longestAwaitingHead(null);
-        if (evicted == null) {
-          return new Admission(Optional.empty(), Optional.of(Refusal.TOO_MANY_IN_ALL),
-              Optional.empty());
-        }
+      }
+      if (limit != null && evicted == null) {
+        return new Admission(Optional.empty(), Optional.of(limit), Optional.empty());
+      }
+      if (evicted != null) {
         evicted.release();
       }
       total++;
@@ -127,7 +126,8 @@ public final class ConnectionLimits {
     if (evicted != null) {
       evicted.evict.run();
     }
-    return new Admission(Optional.of(admitted), Optional.empty(), Optional.ofNullable(evicted));
+    return new Admission(Optional.of(admitted), Optional.ofNullable(limit),
+        Optional.ofNullable(evicted));
   }
 
   /** Of {@code client}'s connections (all if null), the one waiting longest for a head. */

@@ -68,18 +68,18 @@ public final class GuardedHttpServer {
     var client = connection.remoteAddress().getAddress();
     ConnectionLimits.Admission admission = limits.admit(client);
     Optional<ConnectionLimits.Lease> lease = admission.lease();
+    String limit = admission.limit().map(l -> switch (l) {
+      case PER_CLIENT -> guard.maxConnectionsPerClient() + " connections from one client address";
+      case TOTAL -> guard.maxConnections() + " connections in all";
+    }).orElse("");
     if (lease.isEmpty()) {
-      guardLog.closed(switch (admission.refusal().orElseThrow()) {
-        case TOO_MANY_FROM_CLIENT -> "over " + guard.maxConnectionsPerClient()
-            + " open connections from one client address";
-        case TOO_MANY_IN_ALL -> "all " + guard.maxConnections()
-            + " connections were in the middle of a request";
-      }, client.getHostAddress());
+      guardLog.closed("refused at " + limit + ", all in the middle of a request",
+          client.getHostAddress());
       connection.handleWith(CLOSE, materializer);
       return;
     }
-    admission.evicted().ifPresent(evicted -> guardLog.closed("waited longest for a request head "
-        + "when all " + guard.maxConnections() + " connections were taken",
+    admission.evicted().ifPresent(evicted -> guardLog.closed(
+        "waited longest for a request head when a newcomer hit " + limit,
         evicted.client().getHostAddress()));
     RequestDeadlines deadlines = new RequestDeadlines(guard.headTimeout(), guard.bodyTimeout(),
         () -> guardLog.closed(headReason, client.getHostAddress()), lease.get());

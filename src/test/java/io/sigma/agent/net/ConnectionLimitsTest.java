@@ -29,6 +29,7 @@ class ConnectionLimitsTest {
     ConnectionLimits.Admission third = limits.admit(ip("127.0.0.2"));
     assertTrue(third.lease().isPresent());
     assertEquals(Optional.of(first), third.evicted());
+    assertEquals(Optional.of(ConnectionLimits.Limit.PER_CLIENT), third.limit());
     assertEquals(List.of("first"), evicted, "only the client's own oldest, not the older honest one");
     assertEquals(2, limits.openFrom(ip("127.0.0.2")));
     assertEquals(3, limits.open());
@@ -41,7 +42,7 @@ class ConnectionLimitsTest {
     limits.admit(ip("127.0.0.2")).lease().orElseThrow().inRequest();
     limits.admit(ip("127.0.0.1")).lease().orElseThrow();
     ConnectionLimits.Admission third = limits.admit(ip("127.0.0.2"));
-    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT), third.refusal());
+    assertEquals(Optional.of(ConnectionLimits.Limit.PER_CLIENT), third.limit());
     assertEquals(Optional.empty(), third.evicted());
     assertTrue(limits.admit(ip("127.0.0.3")).lease().isPresent());
   }
@@ -63,6 +64,7 @@ class ConnectionLimitsTest {
     ConnectionLimits.Admission fourth = limits.admit(ip("10.0.0.4"));
     assertTrue(fourth.lease().isPresent());
     assertEquals(Optional.of(newest), fourth.evicted());
+    assertEquals(Optional.of(ConnectionLimits.Limit.TOTAL), fourth.limit());
     assertEquals(List.of("10.0.0.3"), evicted);
     assertEquals(3, limits.open());
     assertEquals(0, limits.openFrom(ip("10.0.0.3")));
@@ -74,7 +76,7 @@ class ConnectionLimitsTest {
     limits.admit(ip("10.0.0.1")).lease().orElseThrow().inRequest();
     limits.admit(ip("10.0.0.2")).lease().orElseThrow().inRequest();
     ConnectionLimits.Admission third = limits.admit(ip("10.0.0.3"));
-    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_IN_ALL), third.refusal());
+    assertEquals(Optional.of(ConnectionLimits.Limit.TOTAL), third.limit());
     assertEquals(Optional.empty(), third.evicted());
   }
 
@@ -96,8 +98,8 @@ class ConnectionLimitsTest {
     ConnectionLimits limits = new ConnectionLimits(10, 2);
     limits.admit(ip("2001:db8:1:2::1")).lease().orElseThrow().inRequest();
     limits.admit(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")).lease().orElseThrow().inRequest();
-    assertEquals(Optional.of(ConnectionLimits.Refusal.TOO_MANY_FROM_CLIENT),
-        limits.admit(ip("2001:db8:1:2::abcd")).refusal());
+    assertEquals(Optional.of(ConnectionLimits.Limit.PER_CLIENT),
+        limits.admit(ip("2001:db8:1:2::abcd")).limit());
     assertTrue(limits.admit(ip("2001:db8:1:3::1")).lease().isPresent(), "another /64");
     assertEquals(2, limits.openFrom(ip("2001:db8:1:2::77")));
   }
