@@ -19,6 +19,7 @@ public final class Benchmarks {
       {"fleet", "FleetSimulation"},
       {"soak", "SoakTest"},
       {"hostile-api", "HostileApiBenchmark"},
+      {"slowloris", "SlowlorisBenchmark"},
   };
 
   private Benchmarks() {}

@@ -1,10 +1,11 @@
 package io.sigma.agent.metrics;
 
+import io.sigma.agent.net.GuardedHttpServer;
+import io.sigma.agent.net.HttpGuard;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -18,16 +19,42 @@ import org.apache.pekko.http.javadsl.settings.ServerSettings;
  * it Pekko accepts h2c upgrades on every server; the JDK's HttpClient asks for one by default, and
  * concurrent upgraded POSTs to /ports/allocate hung until the client timed out. Prometheus and
  * sigma-api speak HTTP/1.1 anyway.
+ *
+ * <p>Guarded against slow and idle clients ({@link HttpGuard#METRICS}): sigma-api's allocate call
+ * and Prometheus' scrape must get through while someone trickles headers on a thousand
+ * connections. Request heads are also capped ({@link #parserSettings}), so each connection
+ * waiting for its head holds a few KB at most.
  */
 public final class MetricsServer {
   private MetricsServer() {}
 
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
       List<Route> routes) {
+    return bind(system, host, port, routes, HttpGuard.METRICS);
+  }
+
+  /** As {@link #bind(ActorSystem, String, int, List)}, with other limits (tests use short ones). */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
+      List<Route> routes, HttpGuard guard) {
     Route all = Directives.concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new));
-    return Http.get(system).newServerAt(host, port)
-        .withSettings(ServerSettings.create(system.classicSystem()).withEnableHttp2(false))
-        .bind(all)
+    return GuardedHttpServer.bind(system, host, port,
+            parserSettings(ServerSettings.create(system.classicSystem()).withEnableHttp2(false)),
+            all.flow(system), guard, "metrics server")
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(2), system));
+  }
+
+  /**
+   * Request heads of Prometheus and sigma-api are a few hundred bytes: 32 headers of at most
+   * 2 KB (Pekko's defaults: 64 of 8 KB) bound what a connection still sending its head can make
+   * the server hold to ~66 KB, instead of ~512 KB. Pekko's WARN line per malformed or cut-off
+   * request is off: each connection closed mid-head by the guard would log one (the guard logs
+   * its own summary), and a bad client still gets its 400.
+   */
+  static ServerSettings parserSettings(ServerSettings base) {
+    return base.withParserSettings(base.getParserSettings()
+        .withMaxHeaderCount(32)
+        .withMaxHeaderValueLength(2048)
+        .withErrorLoggingVerbosity(
+            org.apache.pekko.http.scaladsl.settings.ParserSettings.ErrorLoggingVerbosity$.MODULE$.apply("off")));
   }
 }

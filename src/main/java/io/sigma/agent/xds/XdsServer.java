@@ -2,8 +2,12 @@ package io.sigma.agent.xds;
 
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryService;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceHandlerFactory;
+import io.sigma.agent.net.Http2HandshakeGuard;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -12,6 +16,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
+import org.apache.pekko.io.Inet;
 import org.apache.pekko.japi.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * HTTP/2 on; no idle timeout, because an ADS stream is legitimately silent for as long as the
  * node's config does not change (Pekko's default 60 s idle timeout resets it); HTTP/2 PINGs every
  * {@link #PING_INTERVAL} instead, so a vanished Envoy's stream is closed after a missed PING.
+ *
+ * <p>A connection must make an HTTP/2 request within {@link Http2HandshakeGuard#DEFAULT_TIMEOUT}
+ * of connecting, or it is closed ({@link Http2HandshakeGuard}): without an idle timeout, clients
+ * that never speak HTTP/2 would otherwise hold their connections forever.
  *
  * <p>Responses are never compressed, whatever {@code grpc-accept-encoding} a client offers (Google
  * gRPC clients offer gzip): Envoy is on the same host, so gzip would only burn the VPS's one CPU,
@@ -52,15 +61,29 @@ public final class XdsServer {
    */
   public static CompletionStage<XdsServer> start(
       ActorSystem<?> system, AggregatedDiscoveryService service, String bindHost, int port) {
+    return start(system, service, bindHost, port, Http2HandshakeGuard.DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * As {@link #start(ActorSystem, AggregatedDiscoveryService, String, int)}, closing connections
+   * that have made no HTTP/2 request within {@code handshakeTimeout} (tests use a short one).
+   */
+  public static CompletionStage<XdsServer> start(ActorSystem<?> system,
+      AggregatedDiscoveryService service, String bindHost, int port, Duration handshakeTimeout) {
+    AtomicInteger boundPort = new AtomicInteger(port);
+    Http2HandshakeGuard guard = new Http2HandshakeGuard(system, handshakeTimeout,
+        () -> "xDS server on " + bindHost + ":" + boundPort.get());
     return Http.get(system)
         .newServerAt(bindHost, port)
-        .adaptSettings(XdsServer::serverSettings)
-        .bind(uncompressedResponses(AggregatedDiscoveryServiceHandlerFactory.create(service, system)))
+        .adaptSettings(base -> serverSettings(base, guard))
+        .bind(guard.observing(uncompressedResponses(
+            AggregatedDiscoveryServiceHandlerFactory.create(service, system))))
         .whenComplete((binding, failure) -> {
           if (failure != null) {
             log.error("xDS server could not bind {}:{}: {}; Envoys on this host get no dynamic config",
                 bindHost, port, failure.toString());
           } else {
+            boundPort.set(binding.localAddress().getPort());
             log.info("xDS ADS server listening on {}", binding.localAddress());
           }
         })
@@ -83,13 +106,25 @@ public final class XdsServer {
     return request -> handler.apply(request.removeHeader(ACCEPT_ENCODING));
   }
 
-  /** The ADS binding's settings: {@code base} with HTTP/2 on, no idle timeout and HTTP/2 PINGs. */
-  static ServerSettings serverSettings(ServerSettings base) {
+  /**
+   * The ADS binding's settings: {@code base} with HTTP/2 on, no idle timeout, HTTP/2 PINGs, and
+   * what {@code guard} needs (its socket option, and each request's client address).
+   */
+  static ServerSettings serverSettings(ServerSettings base, Http2HandshakeGuard guard) {
+    List<Inet.SocketOption> options = new ArrayList<>();
+    base.getSocketOptions().forEach(options::add);
+    options.add(guard.socketOption());
     return base
         .withEnableHttp2(true)
         .withBacklog(ACCEPT_BACKLOG)
         .withTimeouts(base.getTimeouts().withIdleTimeout(scala.concurrent.duration.Duration.Inf()))
-        .withHttp2Settings(base.getHttp2Settings().withPingInterval(PING_INTERVAL));
+        .withHttp2Settings(base.getHttp2Settings().withPingInterval(PING_INTERVAL))
+        .withRemoteAddressAttribute(true)
+        // no WARN line per connection a client cuts off mid-request: on this port that is only
+        // ever a non-gRPC client, and the handshake guard sums those up itself
+        .withParserSettings(base.getParserSettings().withErrorLoggingVerbosity(
+            org.apache.pekko.http.scaladsl.settings.ParserSettings.ErrorLoggingVerbosity$.MODULE$.apply("off")))
+        .withSocketOptions(options);
   }
 
   /**
