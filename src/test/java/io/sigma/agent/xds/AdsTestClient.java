@@ -159,8 +159,14 @@ final class AdsTestClient implements AutoCloseable {
     return unpack(listeners, Listener.class).stream().map(Listener::getName).toList();
   }
 
-  /** The gRPC status the stream ended with, waiting up to {@link #TIMEOUT_SECONDS}. */
+  /**
+   * The gRPC status the stream ended with, waiting up to {@link #TIMEOUT_SECONDS}. Reads whatever
+   * responses are still in flight first: grpc-java hands the status over only after the messages
+   * before it, and this client reads only what a test asks for (a refused stream may have been sent
+   * responses before its refusal, depending on when the node's snapshot reached it).
+   */
   Status awaitClosed() throws Exception {
+    call.request(Integer.MAX_VALUE);
     return closed.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
