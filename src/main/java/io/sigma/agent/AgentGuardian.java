@@ -21,8 +21,11 @@ import io.sigma.agent.metrics.FleetMetrics;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.metrics.PortMetrics;
+import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
+import io.sigma.agent.ports.ApiHostAddresses;
 import io.sigma.agent.ports.BindProbe;
+import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.PortAllocator;
 import io.sigma.agent.ports.PortScanActor;
@@ -189,7 +192,24 @@ public final class AgentGuardian {
       allocator = Optional.of(new PortAllocator(config.portScanRange(), latest, new BindProbe(),
           config.allocateReservation(), Clock.systemUTC()));
     }
-    return new AllocationRoutes(allocator, config.allocateToken(), blocking).route();
+    AllocationCallers callers = new AllocationCallers(config.allocateAllowFrom(),
+        Optional.of(ApiHostAddresses.of(config.apiUrl().getHost(), blocking)));
+    logAllocationCallers(ctx, config);
+    return new AllocationRoutes(allocator, config.allocateToken(), callers,
+        CallerRateLimiter.standard(), blocking).route();
+  }
+
+  private static void logAllocationCallers(ActorContext<Command> ctx, AgentConfig config) {
+    if (AllocationCallers.opensToEveryone(config.allocateAllowFrom())) {
+      ctx.getLog().warn("POST /ports/allocate is open to every address (--allocate-allow-from {}): "
+          + "anyone who reaches the metrics port can reserve ports, up to {} requests at once "
+          + "and one a second per address. List sigma-api's ranges instead.",
+          config.allocateAllowFrom(), CallerRateLimiter.BURST);
+    } else {
+      ctx.getLog().info("POST /ports/allocate answers loopback, sigma-api ({}){}; others get 403",
+          config.apiUrl().getHost(), config.allocateAllowFrom().isEmpty() ? ""
+              : " and " + config.allocateAllowFrom() + " (--allocate-allow-from)");
+    }
   }
 
   // ---- health: pekko-management on --management-bind:--management-port ----

@@ -30,6 +30,10 @@ public enum Setting {
       "Shared secret required (X-Api-Key or Bearer) by POST /ports/allocate. Never logged."),
   ALLOCATE_RESERVATION("--allocate-reservation", "AGENT_ALLOCATE_RESERVATION", "30", "DURATION",
       "How long an allocated port is held back from later allocations."),
+  ALLOCATE_ALLOW_FROM("--allocate-allow-from", "AGENT_ALLOCATE_ALLOW_FROM", null, "CIDRS",
+      "Comma-separated ranges that may call POST /ports/allocate besides sigma-api (the host "
+          + "of --api-url) and loopback; rate-limited per address. 0.0.0.0/0,::/0 lets anyone "
+          + "reserve ports (unsafe)."),
   XDS_ENABLED("--xds-enabled", "AGENT_XDS_ENABLED", "false", "BOOL",
       "Run the Envoy xDS (ADS) control plane."),
   XDS_PORT("--xds-port", "AGENT_XDS_PORT", "18000", "PORT", "Port of the xDS gRPC server."),
