@@ -98,8 +98,9 @@ public final class AllocationRoutes extends AllDirectives {
 
   private Route refuse(InetAddress peer) {
     String caller = IpLiterals.format(AllocationCallers.normalise(peer));
-    LOG.warn("Refused POST /ports/allocate from {}: not loopback, not sigma-api (--api-url's host) "
-        + "and not in --allocate-allow-from. If it should allocate, add it there.", caller);
+    LOG.warn("Refused POST /ports/allocate from {} (403): not loopback, not sigma-api (the host of "
+        + "--api-url), not in --allocate-allow-from. If this host should allocate ports, add it "
+        + "to --allocate-allow-from / AGENT_ALLOCATE_ALLOW_FROM.", caller);
     return complete(error(StatusCodes.FORBIDDEN, "this agent takes no port allocations from "
         + caller + "; to allow it, add it to the agent's --allocate-allow-from / "
         + "AGENT_ALLOCATE_ALLOW_FROM (sigma-api at the host of the agent's --api-url, and "
@@ -122,21 +123,21 @@ public final class AllocationRoutes extends AllDirectives {
 
   private Route authorised() {
     return optionalHeaderValueByName("X-Api-Key", apiKey ->
-            optionalHeaderValueByName("Authorization", authorization -> {
-              if (token.isPresent() && !token.get().acceptsHeaders(apiKey, authorization)) {
-                LOG.debug("POST /ports/allocate without a valid allocation token: 401");
-                return complete(error(StatusCodes.UNAUTHORIZED, "missing or wrong allocation "
-                    + "token: send it as X-Api-Key or Authorization: Bearer")
-                    .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "sigma-agent"))));
-              }
-              if (allocator.isEmpty()) {
-                return complete(error(StatusCodes.SERVICE_UNAVAILABLE,
-                    "port scanning is disabled on this agent (start it with --port-scan)"));
-              }
-              return withSizeLimit(MAX_BODY_BYTES, () ->
-                  entity(Unmarshaller.entityToString(), body ->
-                      completeWithFuture(answer(allocator.get(), body))));
-            }));
+        optionalHeaderValueByName("Authorization", authorization -> {
+          if (token.isPresent() && !token.get().acceptsHeaders(apiKey, authorization)) {
+            LOG.debug("POST /ports/allocate without a valid allocation token: 401");
+            return complete(error(StatusCodes.UNAUTHORIZED, "missing or wrong allocation "
+                + "token: send it as X-Api-Key or Authorization: Bearer")
+                .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "sigma-agent"))));
+          }
+          if (allocator.isEmpty()) {
+            return complete(error(StatusCodes.SERVICE_UNAVAILABLE,
+                "port scanning is disabled on this agent (start it with --port-scan)"));
+          }
+          return withSizeLimit(MAX_BODY_BYTES, () ->
+              entity(Unmarshaller.entityToString(), body ->
+                  completeWithFuture(answer(allocator.get(), body))));
+        }));
   }
 
   private CompletionStage<HttpResponse> answer(PortAllocator ports, String body) {
