@@ -12,6 +12,7 @@ import io.sigma.agent.fleet.ProcHostFacts;
 import io.sigma.agent.fleet.PublicIpWatcher;
 import io.sigma.agent.fleet.RegistrationActor;
 import io.sigma.agent.health.AgentHealth;
+import io.sigma.agent.health.ManagementRoutes;
 import io.sigma.agent.host.HostAddressDiscovery;
 import io.sigma.agent.host.HostnameResolver;
 import io.sigma.agent.host.PublicIpLookup;
@@ -21,8 +22,11 @@ import io.sigma.agent.metrics.FleetMetrics;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.metrics.PortMetrics;
+import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
+import io.sigma.agent.ports.ApiHostAddresses;
 import io.sigma.agent.ports.BindProbe;
+import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.PortAllocator;
 import io.sigma.agent.ports.PortScanActor;
@@ -72,7 +76,7 @@ public final class AgentGuardian {
   private record ServerBound(String what, String setting, InetSocketAddress address, Throwable error)
       implements Command {}
 
-  private record ManagementStarted(Uri uri, Throwable error) implements Command {}
+  private record ManagementStarted(Uri uri, String paths, Throwable error) implements Command {}
 
   /** The dev API's key: exercises the X-Api-Key path end to end. */
   static final String DEV_API_KEY = "dev-api-key";
@@ -153,7 +157,7 @@ public final class AgentGuardian {
     routes.add(new MetricsRoutes(metrics.registry()).route());
     routes.add(startPorts(ctx, config, metrics));
     if (config.xdsEnabled()) {
-      routes.add(startXds(ctx, config, api, registration, metrics));
+      mountXdsStatus(ctx, config, startXds(ctx, config, api, registration, metrics));
     }
     if (config.metricsEnabled()) {
       health.expectEndpoint("metrics server");
@@ -163,7 +167,7 @@ public final class AgentGuardian {
               + "AGENT_METRICS_PORT", binding == null ? null : binding.localAddress(), error));
     }
     if (config.managementEnabled()) {
-      startManagement(ctx);
+      startManagement(ctx, config.xdsEnabled() ? "/alive, /ready, /xds/status" : "/alive, /ready");
     }
     ctx.getLog().info("Agent started for hostname {}; registering with {}", hostname,
         config.apiUrl());
@@ -189,24 +193,55 @@ public final class AgentGuardian {
       allocator = Optional.of(new PortAllocator(config.portScanRange(), latest, new BindProbe(),
           config.allocateReservation(), Clock.systemUTC()));
     }
-    return new AllocationRoutes(allocator, config.allocateToken(), blocking).route();
+    AllocationCallers callers = new AllocationCallers(config.allocateAllowFrom(),
+        Optional.of(ApiHostAddresses.of(config.apiUrl().getHost(), blocking)));
+    logAllocationCallers(ctx, config);
+    return new AllocationRoutes(allocator, config.allocateToken(), callers,
+        CallerRateLimiter.standard(), blocking).route();
+  }
+
+  private static void logAllocationCallers(ActorContext<Command> ctx, AgentConfig config) {
+    if (AllocationCallers.opensToEveryone(config.allocateAllowFrom())) {
+      ctx.getLog().warn("POST /ports/allocate is open to every address (--allocate-allow-from {}): "
+          + "anyone who reaches the metrics port can reserve ports, up to {} requests at once "
+          + "and one a second per address. List sigma-api's ranges instead.",
+          config.allocateAllowFrom(), CallerRateLimiter.BURST);
+    } else {
+      ctx.getLog().info("POST /ports/allocate answers loopback, sigma-api ({}){}; others get 403",
+          config.apiUrl().getHost(), config.allocateAllowFrom().isEmpty() ? ""
+              : " and " + config.allocateAllowFrom() + " (--allocate-allow-from)");
+    }
   }
 
   // ---- health: pekko-management on --management-bind:--management-port ----
 
   /**
-   * Starts pekko-management's HTTP endpoint (/alive, /ready; its address is in the actor
-   * system's config, see AgentRuntime); once bound, it stops with the system.
+   * Starts pekko-management's HTTP endpoint (/alive, /ready, and the {@link ManagementRoutes};
+   * its address is in the actor system's config, see AgentRuntime); once bound, it stops with
+   * the system.
    */
-  private static void startManagement(ActorContext<Command> ctx) {
+  private static void startManagement(ActorContext<Command> ctx, String paths) {
     ctx.pipeToSelf(PekkoManagement.get(ctx.getSystem().classicSystem()).start(),
-        ManagementStarted::new);
+        (uri, error) -> new ManagementStarted(uri, paths, error));
+  }
+
+  /**
+   * /xds/status names the VPS, its Envoy nodes and sigma-api: it goes on the management server
+   * (loopback by default), not on the metrics port, which sigma-api and Prometheus reach remotely.
+   */
+  private static void mountXdsStatus(ActorContext<Command> ctx, AgentConfig config, Route status) {
+    if (config.managementEnabled()) {
+      ManagementRoutes.get(ctx.getSystem()).add(status);
+    } else {
+      ctx.getLog().info("/xds/status is off: it is served on the management port, and "
+          + "--management-port / AGENT_MANAGEMENT_PORT is 0");
+    }
   }
 
   /**
    * The Envoy control plane: snapshot registry, config poller (saved configs served at once, then
    * sigma-api polled once registered), ADS server on --xds-bind:--xds-port. Returns the
-   * {@code /xds/status} route for the metrics server.
+   * {@code /xds/status} route (for the management server).
    */
   private static Route startXds(ActorContext<Command> ctx, AgentConfig config, SigmaApi api,
       ActorRef<RegistrationActor.Command> registration, AgentMetrics metrics) {
@@ -247,7 +282,7 @@ public final class AgentGuardian {
                 + "Stopping.", started.error().getMessage());
             return stopForStartupFailure(ctx);
           }
-          ctx.getLog().info("health endpoints listening on {} (/alive, /ready)", started.uri());
+          ctx.getLog().info("health endpoints listening on {} ({})", started.uri(), started.paths());
           CoordinatedShutdown.get(ctx.getSystem()).addTask(
               CoordinatedShutdown.PhaseServiceUnbind(), "stop-health-endpoints",
               PekkoManagement.get(ctx.getSystem().classicSystem())::stop);

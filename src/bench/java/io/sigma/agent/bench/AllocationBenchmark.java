@@ -2,8 +2,10 @@ package io.sigma.agent.bench;
 
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.metrics.MetricsServer;
+import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
 import io.sigma.agent.ports.BindProbe;
+import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.PortAllocator;
 import io.sigma.agent.ports.PortRange;
@@ -78,8 +80,9 @@ public final class AllocationBenchmark {
       PortAllocator served = new PortAllocator(RANGE, latest, new BindProbe(),
           Duration.ofSeconds(30), new SteppingClock(Duration.ofSeconds(1)));
       ServerBinding binding = MetricsServer.bind(system, "127.0.0.1", 0,
-              List.of(new AllocationRoutes(Optional.of(served), Optional.empty(), blocking)
-                  .route()))
+              List.of(new AllocationRoutes(Optional.of(served), Optional.empty(),
+                  new AllocationCallers(List.of(), Optional.empty()), CallerRateLimiter.standard(),
+                  blocking).route()))
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"

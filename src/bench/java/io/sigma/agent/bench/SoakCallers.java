@@ -28,13 +28,15 @@ final class SoakCallers implements AutoCloseable {
     return t;
   });
   private final String base;
+  private final String management;
   private final SplittableRandom random;
 
   /** "GET /metrics 200" → count; "... error" for calls without an answer. */
   final Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
 
-  SoakCallers(int metricsPort, long seed) {
+  SoakCallers(int metricsPort, int managementPort, long seed) {
     this.base = "http://127.0.0.1:" + metricsPort;
+    this.management = "http://127.0.0.1:" + managementPort;
     this.random = new SplittableRandom(seed);
   }
 
@@ -48,7 +50,7 @@ final class SoakCallers implements AutoCloseable {
           .POST(HttpRequest.BodyPublishers.ofString("{\"count\": " + count + "}")));
     }, 100, 1000, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(() -> call("GET /xds/status",
-        HttpRequest.newBuilder(URI.create(base + "/xds/status")).GET()), 300, 5000,
+        HttpRequest.newBuilder(URI.create(management + "/xds/status")).GET()), 300, 5000,
         TimeUnit.MILLISECONDS);
   }
 

@@ -138,7 +138,7 @@ public final class SoakTest {
       loadAtStart = loadAverage();
       heartbeats.start();
       envoys.start(envoyCount, seed);
-      callers = new SoakCallers(metricsPort, seed);
+      callers = new SoakCallers(metricsPort, managementPort, seed);
       callers.start();
       SoakSampler sampler = new SoakSampler(agent.pid());
       boolean faultsOn = false;

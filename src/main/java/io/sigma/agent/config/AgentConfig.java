@@ -27,6 +27,7 @@ public record AgentConfig(
     Duration portScanInterval,
     Optional<AllocationToken> allocateToken,
     Duration allocateReservation,
+    List<Cidr> allocateAllowFrom,
     boolean xdsEnabled,
     int xdsPort,
     String xdsBind,
@@ -56,9 +57,9 @@ public record AgentConfig(
   /** A copy pointed at another sigma-api (used by {@code --dev}). */
   public AgentConfig withApi(URI url, Optional<ApiKey> key) {
     return new AgentConfig(url, key, interval, hostname, alias, sshPort, metricsPort, metricsBind,
-        portScan, portScanRange, portScanInterval, allocateToken, allocateReservation, xdsEnabled,
-        xdsPort, xdsBind, xdsPollInterval, hostProc, hostHostnameFile, stateDir, ignoredIpRanges,
-        publicIpLookup, publicIpServices, managementPort, managementBind, requestTimeout,
+        portScan, portScanRange, portScanInterval, allocateToken, allocateReservation,
+        allocateAllowFrom, xdsEnabled, xdsPort, xdsBind, xdsPollInterval, hostProc,
+        hostHostnameFile, stateDir, ignoredIpRanges, publicIpLookup, publicIpServices, managementPort, managementBind, requestTimeout,
         backoffInitial, backoffMax, dev);
   }
 

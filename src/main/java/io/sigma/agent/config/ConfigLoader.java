@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -85,6 +86,8 @@ public final class ConfigLoader {
         v.duration(Setting.PORT_SCAN_INTERVAL, second, day),
         v.optionalText(Setting.ALLOCATE_TOKEN).map(AllocationToken::new),
         v.duration(Setting.ALLOCATE_RESERVATION, Duration.ZERO, Duration.ofHours(1)),
+        v.text(Setting.ALLOCATE_ALLOW_FROM).isEmpty()
+            ? List.of() : v.customList(Setting.ALLOCATE_ALLOW_FROM, Cidr::parse),
         v.bool(Setting.XDS_ENABLED),
         v.port(Setting.XDS_PORT, false),
         v.bindAddress(Setting.XDS_BIND),

@@ -17,7 +17,7 @@ public enum Setting {
   ALIAS("--alias", "AGENT_ALIAS", null, "NAME", "Alias (e.g. a DNS name) to register."),
   SSH_PORT("--ssh-port", "AGENT_SSH_PORT", "22", "PORT", "SSH port to register."),
   METRICS_PORT("--metrics-port", "AGENT_METRICS_PORT", "9102", "PORT",
-      "Port of /metrics, /ports/allocate and /xds/status; 0 disables."),
+      "Port of /metrics and /ports/allocate; 0 disables."),
   METRICS_BIND("--metrics-bind", "AGENT_METRICS_BIND", "0.0.0.0", "ADDR",
       "Address the metrics server binds (sigma-api calls it remotely)."),
   PORT_SCAN("--port-scan", "AGENT_PORT_SCAN", "false", "BOOL",
@@ -30,6 +30,10 @@ public enum Setting {
       "Shared secret required (X-Api-Key or Bearer) by POST /ports/allocate. Never logged."),
   ALLOCATE_RESERVATION("--allocate-reservation", "AGENT_ALLOCATE_RESERVATION", "30", "DURATION",
       "How long an allocated port is held back from later allocations."),
+  ALLOCATE_ALLOW_FROM("--allocate-allow-from", "AGENT_ALLOCATE_ALLOW_FROM", null, "CIDRS",
+      "Comma-separated ranges that may call POST /ports/allocate besides sigma-api (the host "
+          + "of --api-url) and loopback; rate-limited per address. 0.0.0.0/0,::/0 lets anyone "
+          + "reserve ports (unsafe)."),
   XDS_ENABLED("--xds-enabled", "AGENT_XDS_ENABLED", "false", "BOOL",
       "Run the Envoy xDS (ADS) control plane."),
   XDS_PORT("--xds-port", "AGENT_XDS_PORT", "18000", "PORT", "Port of the xDS gRPC server."),
@@ -52,7 +56,7 @@ public enum Setting {
       "https://api.ipify.org,https://ifconfig.me/ip,https://icanhazip.com", "URLS",
       "Comma-separated services for the public IP look-up, tried in order."),
   MANAGEMENT_PORT("--management-port", "AGENT_MANAGEMENT_PORT", "8558", "PORT",
-      "Port of the health endpoints /alive and /ready; 0 disables."),
+      "Port of the health endpoints /alive and /ready and of /xds/status; 0 disables."),
   MANAGEMENT_BIND("--management-bind", "AGENT_MANAGEMENT_BIND", "127.0.0.1", "ADDR",
       "Address the health endpoints bind."),
   REQUEST_TIMEOUT("--request-timeout", "AGENT_REQUEST_TIMEOUT", "10", "DURATION",

@@ -3,16 +3,21 @@ package io.sigma.agent.ports;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sigma.agent.host.IpLiterals;
+import java.net.InetAddress;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -32,13 +37,19 @@ import org.slf4j.LoggerFactory;
  *       ({@link AllocationRequest})</td></tr>
  *   <tr><td>401</td><td>an {@code --allocate-token} is set and neither {@code X-Api-Key} nor
  *       {@code Authorization: Bearer} carries it</td></tr>
+ *   <tr><td>403</td><td>the caller is not loopback, not sigma-api and not in
+ *       {@code --allocate-allow-from} ({@link AllocationCallers})</td></tr>
  *   <tr><td>409</td><td>fewer free ports than asked; nothing reserved</td></tr>
  *   <tr><td>413</td><td>body over {@value #MAX_BODY_BYTES} bytes</td></tr>
+ *   <tr><td>429</td><td>a caller let in by {@code --allocate-allow-from} went over its rate
+ *       ({@link CallerRateLimiter}); {@code Retry-After} says when to try again</td></tr>
  *   <tr><td>503</td><td>port scanning is off ({@code --port-scan})</td></tr>
  * </table>
- * The token is checked before anything else, so an unauthenticated caller learns nothing
- * (not even whether scanning is on). The allocation blocks for its bind tests, so it runs on
- * the given blocking-IO executor, not on the HTTP server's threads.
+ * The caller is the TCP peer (the server's {@code remote-address-attribute}); headers such as
+ * {@code X-Forwarded-For} are never trusted (Pekko's {@code extractClientIP} would prefer them).
+ * The address is checked first, then the rate, then the token, so a stranger learns nothing
+ * (not even whether a token is set or scanning is on). The allocation blocks for its bind
+ * tests, so it runs on the given blocking-IO executor, not on the HTTP server's threads.
  */
 public final class AllocationRoutes extends AllDirectives {
   private static final Logger LOG = LoggerFactory.getLogger(AllocationRoutes.class);
@@ -48,38 +59,85 @@ public final class AllocationRoutes extends AllDirectives {
   private final ObjectMapper json = new ObjectMapper();
   private final Optional<PortAllocator> allocator;
   private final Optional<AllocationToken> token;
+  private final AllocationCallers callers;
+  private final CallerRateLimiter rateLimiter;
   private final Executor blocking;
 
   /**
    * @param allocator the allocator, or empty when port scanning is disabled (answers 503)
    * @param token the required shared secret, or empty for none
+   * @param callers who may call at all
+   * @param rateLimiter the rate of the callers {@code --allocate-allow-from} lets in
    * @param blocking runs the allocations (they bind-test ports)
    */
   public AllocationRoutes(Optional<PortAllocator> allocator, Optional<AllocationToken> token,
-      Executor blocking) {
+      AllocationCallers callers, CallerRateLimiter rateLimiter, Executor blocking) {
     this.allocator = Objects.requireNonNull(allocator, "allocator");
     this.token = Objects.requireNonNull(token, "token");
+    this.callers = Objects.requireNonNull(callers, "callers");
+    this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
     this.blocking = Objects.requireNonNull(blocking, "blocking");
   }
 
   public Route route() {
     return path(PathMatchers.segment("ports").slash("allocate"), () -> post(() ->
-        optionalHeaderValueByName("X-Api-Key", apiKey ->
-            optionalHeaderValueByName("Authorization", authorization -> {
-              if (token.isPresent() && !token.get().acceptsHeaders(apiKey, authorization)) {
-                LOG.debug("POST /ports/allocate without a valid allocation token: 401");
-                return complete(error(StatusCodes.UNAUTHORIZED, "missing or wrong allocation "
-                    + "token: send it as X-Api-Key or Authorization: Bearer")
-                    .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "sigma-agent"))));
-              }
-              if (allocator.isEmpty()) {
-                return complete(error(StatusCodes.SERVICE_UNAVAILABLE,
-                    "port scanning is disabled on this agent (start it with --port-scan)"));
-              }
-              return withSizeLimit(MAX_BODY_BYTES, () ->
-                  entity(Unmarshaller.entityToString(), body ->
-                      completeWithFuture(answer(allocator.get(), body))));
-            }))));
+        extractRequest(request -> {
+          Optional<InetAddress> peer = request.getAttribute(AttributeKeys.remoteAddress)
+              .flatMap(RemoteAddress::getAddress);
+          if (peer.isEmpty()) {
+            // only if the server runs without pekko.http.server.remote-address-attribute
+            LOG.error("POST /ports/allocate refused: the HTTP server does not tell the caller's "
+                + "address (pekko.http.server.remote-address-attribute is off)");
+            return complete(error(StatusCodes.FORBIDDEN, "the agent cannot tell the caller's address"));
+          }
+          return onSuccess(callers.classify(peer.get()), kind -> kind.isEmpty()
+              ? refuse(peer.get())
+              : rateLimited(peer.get(), kind.get()).orElseGet(this::authorised));
+        })));
+  }
+
+  private Route refuse(InetAddress peer) {
+    String caller = IpLiterals.format(AllocationCallers.normalise(peer));
+    LOG.warn("Refused POST /ports/allocate from {} (403): not loopback, not sigma-api (the host of "
+        + "--api-url), not in --allocate-allow-from. If this host should allocate ports, add it "
+        + "to --allocate-allow-from / AGENT_ALLOCATE_ALLOW_FROM.", caller);
+    return complete(error(StatusCodes.FORBIDDEN, "this agent takes no port allocations from "
+        + caller + "; to allow it, add it to the agent's --allocate-allow-from / "
+        + "AGENT_ALLOCATE_ALLOW_FROM (sigma-api at the host of the agent's --api-url, and "
+        + "loopback, need no entry)"));
+  }
+
+  private Optional<Route> rateLimited(InetAddress peer, AllocationCallers.Kind kind) {
+    if (kind != AllocationCallers.Kind.ALLOWED_RANGE) {
+      return Optional.empty();
+    }
+    return rateLimiter.tryAcquire(peer).map(wait -> {
+      long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+      LOG.warn("Rate-limited POST /ports/allocate from {}: over {} requests at once or one a "
+          + "second; answered 429", IpLiterals.format(AllocationCallers.normalise(peer)),
+          CallerRateLimiter.BURST);
+      return complete(error(StatusCodes.TOO_MANY_REQUESTS, "too many allocation requests from "
+          + "this address; retry in " + seconds + " s").addHeader(RetryAfter.create(seconds)));
+    });
+  }
+
+  private Route authorised() {
+    return optionalHeaderValueByName("X-Api-Key", apiKey ->
+        optionalHeaderValueByName("Authorization", authorization -> {
+          if (token.isPresent() && !token.get().acceptsHeaders(apiKey, authorization)) {
+            LOG.debug("POST /ports/allocate without a valid allocation token: 401");
+            return complete(error(StatusCodes.UNAUTHORIZED, "missing or wrong allocation "
+                + "token: send it as X-Api-Key or Authorization: Bearer")
+                .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "sigma-agent"))));
+          }
+          if (allocator.isEmpty()) {
+            return complete(error(StatusCodes.SERVICE_UNAVAILABLE,
+                "port scanning is disabled on this agent (start it with --port-scan)"));
+          }
+          return withSizeLimit(MAX_BODY_BYTES, () ->
+              entity(Unmarshaller.entityToString(), body ->
+                  completeWithFuture(answer(allocator.get(), body))));
+        }));
   }
 
   private CompletionStage<HttpResponse> answer(PortAllocator ports, String body) {

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sigma.agent.host.Cidr;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -114,6 +116,8 @@ class ConfigLoaderTest {
       "--port-scan=maybe|--port-scan 'maybe': must be true or false",
       "--xds-bind=localhost.example|--xds-bind 'localhost.example': must be an IP address",
       "--ignore-ip-ranges=10.1.2.3/8|--ignore-ip-ranges '10.1.2.3/8'",
+      "--allocate-allow-from=10.0.0.0/8;192.168.1.0/24|--allocate-allow-from '10.0.0.0/8;192.168.1.0/24'",
+      "--allocate-allow-from=sigma.example.com|is not a CIDR range",
       "--backoff-max=1s|--backoff-max '1s'"})
   void badValuesExitWithStatusTwoAndOneLineNamingTheSetting(String arg, String expected) {
     String[] args = arg.startsWith("--backoff-max")
@@ -180,5 +184,15 @@ class ConfigLoaderTest {
     ConfigLoader.Outcome.Exit exit = exit(NO_ENV, "--version");
     assertEquals(0, exit.status());
     assertEquals("sigma-agent test", exit.message());
+  }
+
+  @Test
+  void allocateAllowFromIsEmptyByDefaultAndTakesCommaSeparatedRanges() {
+    assertEquals(List.of(), run(NO_ENV).allocateAllowFrom());
+    assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("2001:db8::/32"), Cidr.parse("203.0.113.7/32")),
+        run(Map.of("AGENT_ALLOCATE_ALLOW_FROM", "10.0.0.0/8, 2001:db8::/32,203.0.113.7"))
+            .allocateAllowFrom());
+    assertEquals(List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0")),
+        run(NO_ENV, "--allocate-allow-from", "0.0.0.0/0,::/0").allocateAllowFrom());
   }
 }

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.host.Cidr;
 import io.sigma.agent.metrics.MetricsServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.AfterAll;
@@ -37,7 +41,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * POST /ports/allocate over real HTTP on loopback, with the real allocator and bind probe on a
- * block of free ports: answers, every bad input, the token, and many concurrent callers.
+ * block of free ports: answers, every bad input, the token, many concurrent callers, and who may
+ * call at all. Other 127.0.0.0/8 addresses play the other hosts: 127.0.0.2 (and .4, .5) a
+ * stranger or a host of an allowed range, 127.0.0.3 sigma-api (a client socket bound to them).
  */
 class AllocationRoutesIT {
   private static final Duration AWAIT = Duration.ofSeconds(20);
@@ -68,14 +74,76 @@ class AllocationRoutesIT {
     }
   }
 
-  /** Serves the routes on the agent's HTTP server on 127.0.0.1:0; returns the allocate URL. */
+  /**
+   * Serves the routes, open to loopback only, on the agent's HTTP server on 127.0.0.1:0;
+   * returns the allocate URL.
+   */
   private URI serve(Optional<PortAllocator> allocator, Optional<AllocationToken> token)
       throws Exception {
-    ServerBinding binding = MetricsServer.bind(testKit.system(), "127.0.0.1", 0,
-            List.of(new AllocationRoutes(allocator, token, blocking).route()))
+    return serve("127.0.0.1", allocator, token, new AllocationCallers(List.of(), Optional.empty()),
+        CallerRateLimiter.standard());
+  }
+
+  private URI serve(String bind, Optional<PortAllocator> allocator, Optional<AllocationToken> token,
+      AllocationCallers callers, CallerRateLimiter limiter) throws Exception {
+    ServerBinding binding = MetricsServer.bind(testKit.system(), bind, 0,
+            List.of(new AllocationRoutes(allocator, token, callers, limiter, blocking).route()))
         .toCompletableFuture().get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);
     return URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/ports/allocate");
+  }
+
+  /** sigma-api's --api-url host as the agent sees it: 127.0.0.3. */
+  private static ApiHostAddresses sigmaApiAt127003() {
+    return ApiHostAddresses.of("127.0.0.3", Runnable::run);
+  }
+
+  /** An HTTP answer read off a raw socket. */
+  private record Answer(int status, Map<String, String> headers, String body) {}
+
+  /**
+   * POSTs {@code body} from a socket bound to {@code from} (the JDK's HttpClient cannot pick its
+   * source address before Java 19), one request per connection.
+   */
+  private static Answer postFrom(String from, URI uri, String body, String... headers)
+      throws Exception {
+    try (Socket socket = new Socket()) {
+      socket.bind(new InetSocketAddress(from, 0));
+      socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), (int) AWAIT.toMillis());
+      socket.setSoTimeout((int) AWAIT.toMillis());
+      byte[] content = body.getBytes(StandardCharsets.UTF_8);
+      StringBuilder request = new StringBuilder("POST " + uri.getPath() + " HTTP/1.1\r\n"
+          + "Host: " + uri.getHost() + "\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + content.length + "\r\nConnection: close\r\n");
+      for (int i = 0; i < headers.length; i += 2) {
+        request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+      }
+      socket.getOutputStream().write(request.append("\r\n").toString()
+          .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(content);
+      String raw = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int end = raw.indexOf("\r\n\r\n");
+      String[] head = raw.substring(0, end).split("\r\n");
+      Map<String, String> fields = new HashMap<>();
+      for (int i = 1; i < head.length; i++) {
+        int colon = head[i].indexOf(':');
+        fields.put(head[i].substring(0, colon).toLowerCase(Locale.ROOT), head[i].substring(colon + 1).trim());
+      }
+      return new Answer(Integer.parseInt(head[0].split(" ")[1]), fields, raw.substring(end + 4));
+    }
+  }
+
+  private List<Integer> ports(Answer answer) throws Exception {
+    assertEquals(200, answer.status(), answer.body());
+    List<Integer> ports = new ArrayList<>();
+    json.readTree(answer.body()).get("ports").forEach(p -> ports.add(p.intValue()));
+    return ports;
+  }
+
+  private String error(Answer answer, int status) throws Exception {
+    assertEquals(status, answer.status(), answer.body());
+    assertEquals("application/json", answer.headers().get("content-type"));
+    return json.readTree(answer.body()).get("error").asText();
   }
 
   private static PortAllocator allocator(PortRange range) {
@@ -247,5 +315,90 @@ class AllocationRoutesIT {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  // ---- who may call ----
+
+  @Test
+  void aStrangerGets403ThatTellsTheOperatorWhatToSetAndReservesNothing() throws Exception {
+    PortRange range = FreePorts.range(8);
+    URI uri = serve("127.0.0.1", Optional.of(allocator(range)), Optional.empty(),
+        new AllocationCallers(List.of(), Optional.of(sigmaApiAt127003())), CallerRateLimiter.standard());
+    for (int i = 0; i < 20; i++) {
+      String message = error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 403);
+      assertTrue(message.contains("127.0.0.2") && message.contains("--allocate-allow-from")
+          && message.contains("AGENT_ALLOCATE_ALLOW_FROM"), message);
+    }
+    // a forwarded-for header naming loopback or sigma-api changes nothing: the TCP peer counts
+    error(postFrom("127.0.0.2", uri, "{\"count\": 1}", "X-Forwarded-For", "127.0.0.1"), 403);
+    error(postFrom("127.0.0.2", uri, "{\"count\": 1}", "X-Real-Ip", "127.0.0.3",
+        "Forwarded", "for=127.0.0.3"), 403);
+    // and it learns nothing else: not the token's existence, not a bad body
+    error(postFrom("127.0.0.2", uri, "not json"), 403);
+    assertEquals(range.size(), ports(postFrom("127.0.0.1", uri, "{\"count\": " + range.size() + "}")).size(),
+        "the stranger reserved nothing");
+  }
+
+  @Test
+  void aStrangerGets403EvenBeforeTheTokenCheck() throws Exception {
+    URI uri = serve("127.0.0.1", Optional.of(allocator(FreePorts.range(4))),
+        Optional.of(new AllocationToken(TOKEN)), new AllocationCallers(List.of(), Optional.empty()),
+        CallerRateLimiter.standard());
+    error(postFrom("127.0.0.2", uri, "{\"count\": 1}", "X-Api-Key", TOKEN), 403);
+    error(postFrom("127.0.0.1", uri, "{\"count\": 1}"), 401);
+    assertEquals(1, ports(postFrom("127.0.0.1", uri, "{\"count\": 1}", "X-Api-Key", TOKEN)).size());
+  }
+
+  @Test
+  void sigmaApiFromTheApiUrlHostGets200() throws Exception {
+    URI uri = serve("127.0.0.1", Optional.of(allocator(FreePorts.range(8))), Optional.empty(),
+        new AllocationCallers(List.of(), Optional.of(sigmaApiAt127003())), CallerRateLimiter.standard());
+    assertEquals(3, ports(postFrom("127.0.0.3", uri, "{\"count\": 3}")).size());
+  }
+
+  @Test
+  void aRangeOfAllocateAllowFromLetsItsHostsIn() throws Exception {
+    URI uri = serve("127.0.0.1", Optional.of(allocator(FreePorts.range(8))), Optional.empty(),
+        new AllocationCallers(List.of(Cidr.parse("127.0.0.4/31")), Optional.empty()),
+        CallerRateLimiter.standard());
+    assertEquals(1, ports(postFrom("127.0.0.4", uri, "{\"count\": 1}")).size());
+    assertEquals(1, ports(postFrom("127.0.0.5", uri, "{\"count\": 1}")).size());
+    error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 403);
+    error(postFrom("127.0.0.6", uri, "{\"count\": 1}"), 403);
+  }
+
+  @Test
+  void onADualStackSocketIpv4PeersMatchIpv4RangesAndIpv6LoopbackIsLoopback() throws Exception {
+    URI uri = serve("::", Optional.of(allocator(FreePorts.range(8))), Optional.empty(),
+        new AllocationCallers(List.of(Cidr.parse("127.0.0.4/32")), Optional.empty()),
+        CallerRateLimiter.standard());
+    assertEquals(1, ports(postFrom("127.0.0.4", uri, "{\"count\": 1}")).size());
+    error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 403);
+    URI v6 = URI.create("http://[::1]:" + uri.getPort() + uri.getPath());
+    assertEquals(1, ports(postFrom("::1", v6, "{\"count\": 1}")).size());
+  }
+
+  @Test
+  void anAllowedRangeIsRateLimitedWith429AndRetryAfterAndRecovers() throws Exception {
+    AtomicLong nanos = new AtomicLong();
+    CallerRateLimiter limiter = new CallerRateLimiter(3, Duration.ofSeconds(1), 16, nanos::get);
+    URI uri = serve("127.0.0.1", Optional.of(allocator(FreePorts.range(64))), Optional.empty(),
+        new AllocationCallers(List.of(Cidr.parse("127.0.0.0/8")), Optional.of(sigmaApiAt127003())),
+        limiter);
+    for (int i = 0; i < 3; i++) {
+      ports(postFrom("127.0.0.2", uri, "{\"count\": 1}"));
+    }
+    Answer limited = postFrom("127.0.0.2", uri, "{\"count\": 1}");
+    assertTrue(error(limited, 429).contains("retry in 1 s"), limited.body());
+    assertEquals("1", limited.headers().get("retry-after"));
+    assertEquals(1, ports(postFrom("127.0.0.4", uri, "{\"count\": 1}")).size(), "its own bucket");
+    // sigma-api and loopback are never limited, even inside an allowed range
+    for (int i = 0; i < 6; i++) {
+      ports(postFrom("127.0.0.3", uri, "{\"count\": 1}"));
+      ports(postFrom("127.0.0.1", uri, "{\"count\": 1}"));
+    }
+    nanos.addAndGet(Duration.ofSeconds(Long.parseLong(limited.headers().get("retry-after"))).toNanos());
+    assertEquals(1, ports(postFrom("127.0.0.2", uri, "{\"count\": 1}")).size(), "recovered");
+    error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 429);
   }
 }

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The whole agent with {@code --xds-enabled}, as {@code Main} starts it, against the dev
  * sigma-api: registration gives the poller its VPS, Envoy gets the seed's config over gRPC, and
- * the metrics port serves {@code /xds/status} and the xDS metrics.
+ * the management port (loopback) serves {@code /xds/status}, the metrics port the xDS metrics
+ * and not {@code /xds/status} (it names the VPS, its nodes and sigma-api).
  */
 class AgentXdsIT {
 
@@ -77,12 +78,14 @@ class AgentXdsIT {
   void servesEnvoyAndReportsItOnXdsStatusAndMetrics() throws Exception {
     int metricsPort = freePort();
     int xdsPort = freePort();
+    int managementPort = freePort();
+    AgentConfig config = config(metricsPort, xdsPort, managementPort);
     ActorSystem<AgentGuardian.Command> agent = ActorSystem.create(
-        AgentGuardian.create(config(metricsPort, xdsPort)), "agent-xds-it", AgentRuntime.pekkoConfig());
+        AgentGuardian.create(config), "agent-xds-it", AgentRuntime.pekkoConfig(config));
     ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", xdsPort,
         InsecureChannelCredentials.create()).build();
     try {
-      String statusUrl = "http://127.0.0.1:" + metricsPort + "/xds/status";
+      String statusUrl = "http://127.0.0.1:" + managementPort + "/xds/status";
       JsonNode served = await(() -> {
         JsonNode status = getJson(statusUrl);
         assertEquals("success", status.path("config_source").path("last_result").asText(), status.toString());
@@ -129,6 +132,7 @@ class AgentXdsIT {
         assertEquals("Cluster", devEnvoy.path("last_nack").path("type").asText());
         assertTrue(devEnvoy.path("last_fetch_error").isNull());
 
+        assertEquals(404, get("http://127.0.0.1:" + metricsPort + "/xds/status").statusCode());
         String metrics = get("http://127.0.0.1:" + metricsPort + "/metrics").body();
         String labels = "hostname=\"" + HOSTNAME + "\",node=\"dev-envoy\"";
         for (String line : List.of(
@@ -156,7 +160,7 @@ class AgentXdsIT {
   void aBusyXdsPortStopsTheAgentLikeABusyMetricsPort() throws Exception {
     try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       ActorSystem<AgentGuardian.Command> agent = ActorSystem.create(
-          AgentGuardian.create(config(freePort(), busy.getLocalPort())), "agent-xds-busy",
+          AgentGuardian.create(config(freePort(), busy.getLocalPort(), 0)), "agent-xds-busy",
           AgentRuntime.pekkoConfig());
 
       agent.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
@@ -166,12 +170,13 @@ class AgentXdsIT {
     }
   }
 
-  private AgentConfig config(int metricsPort, int xdsPort) {
+  private AgentConfig config(int metricsPort, int xdsPort, int managementPort) {
     String[] args = {
         "--api-url=" + apiUrl, "--hostname=" + HOSTNAME, "--interval=5s",
         "--metrics-port=" + metricsPort, "--metrics-bind=127.0.0.1",
         "--xds-enabled", "--xds-port=" + xdsPort, "--xds-poll-interval=1s",
-        "--state-dir=" + stateDir, "--public-ip-lookup=false", "--management-port=0",
+        "--state-dir=" + stateDir, "--public-ip-lookup=false",
+        "--management-port=" + managementPort, "--management-bind=127.0.0.1",
         "--backoff-initial=100ms", "--backoff-max=1s"};
     ConfigLoader.Outcome outcome = ConfigLoader.load(args, Map.of(), "test");
     return ((ConfigLoader.Outcome.Run) outcome).config();
