@@ -4,6 +4,7 @@ import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.config.AgentConfig;
 import io.sigma.agent.config.ApiKey;
+import io.sigma.agent.config.RedactedUrl;
 import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.fleet.Backoff;
@@ -166,7 +167,7 @@ public final class AgentGuardian {
       startManagement(ctx);
     }
     ctx.getLog().info("Agent started for hostname {}; registering with {}", hostname,
-        config.apiUrl());
+        RedactedUrl.of(config.apiUrl()));
     return running(ctx);
   }
 
