@@ -265,7 +265,8 @@ class AgentProcessIT {
           .replace("http://", "http://agent:pa55word@");
       List<String> args = quietArgs();
       args.addAll(List.of("--api-url", url, "--log-level", "debug"));
-      Agent agent = new Agent(args, "SIGMA_API_KEY_FILE", keyFile.toString());
+      Agent agent = new Agent(args, "SIGMA_API_KEY_FILE", keyFile.toString(),
+          "PEKKO_LOG_LEVEL", "DEBUG");
       agent.awaitLine("Registered with sigma-api as VPS");
       agent.process.toHandle().destroy();
       agent.awaitExit();
