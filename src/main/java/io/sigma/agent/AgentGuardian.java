@@ -4,6 +4,8 @@ import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.config.AgentConfig;
 import io.sigma.agent.config.ApiKey;
+import io.sigma.agent.config.ConfigLoader;
+import io.sigma.agent.config.RedactedUrl;
 import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.fleet.Backoff;
@@ -22,9 +24,12 @@ import io.sigma.agent.metrics.FleetMetrics;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.metrics.PortMetrics;
+import io.sigma.agent.logging.AgentLogConfigurator;
 import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
+import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.ApiHostAddresses;
+import io.sigma.agent.reload.ConfigReloader;
 import io.sigma.agent.ports.BindProbe;
 import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.LatestPortScan;
@@ -49,6 +54,8 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -78,6 +85,12 @@ public final class AgentGuardian {
 
   private record ManagementStarted(Uri uri, String paths, Throwable error) implements Command {}
 
+  /** SIGHUP: the settings read again (see {@link ConfigReloader}). */
+  public record ReloadConfig(ConfigLoader.Outcome outcome) implements Command {}
+
+  /** The xDS parts the guardian keeps: the status route and the poller (told new intervals). */
+  private record Xds(Route statusRoute, ActorRef<ConfigPoller.Command> poller) {}
+
   /** The dev API's key: exercises the X-Api-Key path end to end. */
   static final String DEV_API_KEY = "dev-api-key";
 
@@ -89,7 +102,7 @@ public final class AgentGuardian {
   public static Behavior<Command> create(AgentConfig config) {
     return Behaviors.setup(ctx -> {
       logShutdown(ctx);
-      return config.dev() ? startDevApi(ctx, config) : startAgent(ctx, config);
+      return config.dev() ? startDevApi(ctx, config) : startAgent(ctx, config, config);
     });
   }
 
@@ -97,10 +110,11 @@ public final class AgentGuardian {
   private static void logShutdown(ActorContext<Command> ctx) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(ctx.getSystem());
     shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "log-shutdown", () -> {
+      // SIGTERM and SIGINT arrive as StopSignal (see Main); JvmExitReason is any other exit.
       String reason = shutdown.getShutdownReason().map(Object::toString).orElse("unknown");
       // Straight to SLF4J: Pekko's own logging is asynchronous and may not flush this late.
       LoggerFactory.getLogger(AgentGuardian.class).info("Stopping sigma-agent ({}): unbinding servers, then "
-          + "stopping actors", reason.contains("JvmExitReason") ? "SIGTERM" : reason);
+          + "stopping actors", reason.contains("JvmExitReason") ? "the JVM is exiting" : reason);
       return CompletableFuture.completedFuture(Done.getInstance());
     });
   }
@@ -119,12 +133,14 @@ public final class AgentGuardian {
           ctx.getLog().info("--dev: embedded sigma-api on {} (seeded with Envoy node '{}' for "
               + "the first VPS that registers)", started.url(), DevSeed.DEFAULT_NODE_ID);
           return startAgent(ctx, config.withApi(URI.create(started.url()),
-              Optional.of(new ApiKey(DEV_API_KEY))));
+              Optional.of(new ApiKey(DEV_API_KEY))), config);
         })
         .build();
   }
 
-  private static Behavior<Command> startAgent(ActorContext<Command> ctx, AgentConfig config) {
+  /** @param loaded the config as loaded, before --dev changed it (SIGHUP compares with it) */
+  private static Behavior<Command> startAgent(ActorContext<Command> ctx, AgentConfig config,
+      AgentConfig loaded) {
     Path proc = config.hostProc();
     String hostname = new HostnameResolver(config.hostname().orElse(null),
         config.hostHostnameFile(), proc).resolve();
@@ -153,12 +169,22 @@ public final class AgentGuardian {
           PublicIpWatcher.Schedule.DEFAULT)), "public-ip");
     }
 
+    AtomicReference<Optional<AllocationToken>> allocateToken =
+        new AtomicReference<>(config.allocateToken());
     List<Route> routes = new ArrayList<>();
     routes.add(new MetricsRoutes(metrics.registry()).route());
-    routes.add(startPorts(ctx, config, metrics));
+    routes.add(startPorts(ctx, config, metrics, allocateToken::get));
+    Optional<ActorRef<ConfigPoller.Command>> poller = Optional.empty();
     if (config.xdsEnabled()) {
-      mountXdsStatus(ctx, config, startXds(ctx, config, api, registration, metrics));
+      Xds xds = startXds(ctx, config, api, registration, metrics);
+      mountXdsStatus(ctx, config, xds.statusRoute());
+      poller = Optional.of(xds.poller());
     }
+    ActorRef<ConfigReloader.Command> reloader = ctx.spawn(ConfigReloader.create(loaded,
+        new ConfigReloader.Targets(registration, poller, allocateToken,
+            AgentLogConfigurator::setLevel, interval -> health.watchFleet(fleetStatus,
+                AgentHealth.stallLimit(interval, config.backoffMax(), config.requestTimeout())))),
+        "config-reloader");
     if (config.metricsEnabled()) {
       health.expectEndpoint("metrics server");
       ctx.pipeToSelf(MetricsServer.bind(ctx.getSystem(), config.metricsBind(),
@@ -170,8 +196,8 @@ public final class AgentGuardian {
       startManagement(ctx, config.xdsEnabled() ? "/alive, /ready, /xds/status" : "/alive, /ready");
     }
     ctx.getLog().info("Agent started for hostname {}; registering with {}", hostname,
-        config.apiUrl());
-    return running(ctx);
+        RedactedUrl.of(config.apiUrl()));
+    return running(ctx, reloader);
   }
 
   // ---- ports: scan actor, port metrics, POST /ports/allocate ----
@@ -181,7 +207,7 @@ public final class AgentGuardian {
    * POST /ports/allocate. Without: the route alone, answering 503.
    */
   private static Route startPorts(ActorContext<Command> ctx, AgentConfig config,
-      AgentMetrics metrics) {
+      AgentMetrics metrics, Supplier<Optional<AllocationToken>> allocateToken) {
     Executor blocking = ctx.getSystem().dispatchers()
         .lookup(DispatcherSelector.fromConfig(PortScanActor.BLOCKING_DISPATCHER));
     Optional<PortAllocator> allocator = Optional.empty();
@@ -196,7 +222,7 @@ public final class AgentGuardian {
     AllocationCallers callers = new AllocationCallers(config.allocateAllowFrom(),
         Optional.of(ApiHostAddresses.of(config.apiUrl().getHost(), blocking)));
     logAllocationCallers(ctx, config);
-    return new AllocationRoutes(allocator, config.allocateToken(), callers,
+    return new AllocationRoutes(allocator, allocateToken, callers,
         CallerRateLimiter.standard(), blocking).route();
   }
 
@@ -243,7 +269,7 @@ public final class AgentGuardian {
    * sigma-api polled once registered), ADS server on --xds-bind:--xds-port. Returns the
    * {@code /xds/status} route (for the management server).
    */
-  private static Route startXds(ActorContext<Command> ctx, AgentConfig config, SigmaApi api,
+  private static Xds startXds(ActorContext<Command> ctx, AgentConfig config, SigmaApi api,
       ActorRef<RegistrationActor.Command> registration, AgentMetrics metrics) {
     Clock clock = Clock.systemUTC();
     XdsMetrics xdsMetrics = new XdsMetrics(metrics);
@@ -260,11 +286,16 @@ public final class AgentGuardian {
             .thenApply(server -> server.addToCoordinatedShutdown(XDS_STOP_DEADLINE, ctx.getSystem())),
         (server, error) -> new ServerBound("xDS server", "--xds-port / AGENT_XDS_PORT",
             server == null ? null : server.localAddress(), error));
-    return new XdsStatusRoutes(registry, poller, ctx.getSystem(), clock).route();
+    return new Xds(new XdsStatusRoutes(registry, poller, ctx.getSystem(), clock).route(), poller);
   }
 
-  private static Behavior<Command> running(ActorContext<Command> ctx) {
+  private static Behavior<Command> running(ActorContext<Command> ctx,
+      ActorRef<ConfigReloader.Command> reloader) {
     return Behaviors.receive(Command.class)
+        .onMessage(ReloadConfig.class, reload -> {
+          reloader.tell(new ConfigReloader.Reload(reload.outcome()));
+          return Behaviors.same();
+        })
         .onMessage(ServerBound.class, bound -> {
           if (bound.error() != null) {
             ctx.getLog().error("Could not start the {}: {}. Free the port or change {}. "

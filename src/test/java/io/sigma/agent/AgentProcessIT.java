@@ -9,6 +9,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -178,6 +182,110 @@ class AgentProcessIT {
       assertTrue(agent.output().contains("Could not start the metrics server"), agent.output());
       assertTrue(agent.output().contains("--metrics-port"), agent.output());
     }
+  }
+
+  private void signal(Agent agent, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(agent.process.pid()))
+        .inheritIO().start();
+    assertEquals(0, kill.waitFor(), "kill -" + signal);
+  }
+
+  /** sigma_agent_heartbeats_total{...result="success"} from the agent's /metrics. */
+  private static long heartbeats(int metricsPort) throws Exception {
+    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    return metrics.body().lines()
+        .filter(l -> l.startsWith("sigma_agent_heartbeats_total{") && l.contains("result=\"success\""))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst().orElse(0);
+  }
+
+  @Test
+  void sighupReloadsTheConfigFileAppliesTheIntervalAndKeepsRunning() throws Exception {
+    int metricsPort = freePort();
+    Path conf = stateDir.resolve("agent.conf");
+    Files.writeString(conf, "AGENT_INTERVAL=1h\nAGENT_METRICS_PORT=" + metricsPort + "\n");
+    List<String> args = new ArrayList<>(List.of("--dev", "--public-ip-lookup=false", "--state-dir",
+        stateDir.toString(), "--management-port", "0", "--config", conf.toString()));
+    Agent agent = new Agent(args);
+    agent.awaitLine("Registered with sigma-api as VPS");
+    agent.awaitLine("metrics server listening");
+    assertTrue(agent.output().contains("heartbeat every 3600s"), agent.output());
+
+    signal(agent, "HUP");
+    agent.awaitLine("SIGHUP: configuration re-read (config file " + conf + "): no changes");
+    assertTrue(agent.process.isAlive(), agent.output());
+
+    // One heartbeat a second from now on; the port is logged as needing a restart.
+    Files.writeString(conf, "AGENT_INTERVAL=1\nAGENT_METRICS_PORT=" + freePort() + "\n");
+    long before = heartbeats(metricsPort);
+    signal(agent, "HUP");
+    agent.awaitLine("applied --interval 3600s -> 1s; changed, takes effect after a restart: "
+        + "--metrics-port");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (heartbeats(metricsPort) < before + 2) {
+      assertTrue(System.nanoTime() < deadline, "no heartbeats at the new interval:\n" + agent.output());
+      TimeUnit.MILLISECONDS.sleep(100); // polls /metrics; the count, not the pause, ends the wait
+    }
+
+    // A bad config is logged and the running one stays.
+    Files.writeString(conf, "AGENT_INTERVAL=0\n");
+    signal(agent, "HUP");
+    agent.awaitLine("SIGHUP: the configuration is invalid, keeping the running one: invalid "
+        + "--interval (from AGENT_INTERVAL in " + conf + " line 1) '0': must be between 1s and 24h");
+    assertTrue(agent.process.isAlive(), agent.output());
+
+    agent.process.toHandle().destroy();
+    int status = agent.awaitExit();
+    assertTrue(status == 0 || status == 143, "status " + status);
+    assertTrue(agent.output().contains("Stopping sigma-agent (SIGTERM)"), agent.output());
+  }
+
+  @Test
+  void sigintIsNamedAsTheShutdownReason() throws Exception {
+    List<String> args = quietArgs();
+    args.add("--dev");
+    Agent agent = new Agent(args);
+    agent.awaitLine("Registered with sigma-api as VPS");
+    signal(agent, "INT");
+    assertEquals(130, agent.awaitExit(), agent.output());
+    assertTrue(agent.output().contains("Stopping sigma-agent (SIGINT)"), agent.output());
+  }
+
+  @Test
+  void secretsFromFilesAndAPasswordInTheApiUrlNeverReachTheLog() throws Exception {
+    String key = "k3y-" + System.nanoTime();
+    Path keyFile = stateDir.resolve("api-key");
+    Files.writeString(keyFile, key + "\n");
+    ActorTestKit kit = ActorTestKit.create(AgentRuntime.pekkoConfig());
+    DevSigmaApi api = new DevSigmaApi(0, key);
+    try {
+      String url = api.start(kit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS)
+          .replace("http://", "http://agent:pa55word@");
+      List<String> args = quietArgs();
+      args.addAll(List.of("--api-url", url, "--log-level", "debug"));
+      Agent agent = new Agent(args, "SIGMA_API_KEY_FILE", keyFile.toString(),
+          "PEKKO_LOG_LEVEL", "DEBUG");
+      agent.awaitLine("Registered with sigma-api as VPS");
+      agent.process.toHandle().destroy();
+      agent.awaitExit();
+      assertTrue(agent.output().contains("DEBUG"), "debug logging was on");
+      assertTrue(agent.output().contains("api-key=set"), agent.output());
+      assertFalse(agent.output().contains(key), "the key leaked:\n" + agent.output());
+      assertFalse(agent.output().contains("pa55word"), "the password leaked:\n" + agent.output());
+    } finally {
+      api.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      kit.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void anUnreadableSecretFileExitsWithStatusTwoAndOneLine() throws Exception {
+    Agent agent = new Agent(List.of("--allocate-token-file", stateDir.resolve("nope").toString()));
+    assertEquals(2, agent.awaitExit());
+    assertEquals(List.of("sigma-agent: invalid --allocate-token-file '" + stateDir.resolve("nope")
+        + "': no such file"), agent.lines);
   }
 
   @Test

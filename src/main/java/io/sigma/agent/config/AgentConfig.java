@@ -11,7 +11,9 @@ import java.util.Optional;
 
 /**
  * Every setting of the agent, validated. Built by {@link ConfigLoader} from flags, environment
- * variables and defaults (in that order of precedence).
+ * variables, the config file and defaults (in that order of precedence).
+ *
+ * @param configFile the config file read, if there was one
  */
 public record AgentConfig(
     URI apiUrl,
@@ -43,7 +45,10 @@ public record AgentConfig(
     Duration requestTimeout,
     Duration backoffInitial,
     Duration backoffMax,
-    boolean dev) {
+    boolean dev,
+    LogLevel logLevel,
+    LogFormat logFormat,
+    Optional<Path> configFile) {
 
   /** The metrics/allocation HTTP server is off when its port is 0. */
   public boolean metricsEnabled() {
@@ -59,18 +64,29 @@ public record AgentConfig(
     return new AgentConfig(url, key, interval, hostname, alias, sshPort, metricsPort, metricsBind,
         portScan, portScanRange, portScanInterval, allocateToken, allocateReservation,
         allocateAllowFrom, xdsEnabled, xdsPort, xdsBind, xdsPollInterval, hostProc,
-        hostHostnameFile, stateDir, ignoredIpRanges, publicIpLookup, publicIpServices, managementPort, managementBind, requestTimeout,
-        backoffInitial, backoffMax, dev);
+        hostHostnameFile, stateDir, ignoredIpRanges, publicIpLookup, publicIpServices, managementPort,
+        managementBind, requestTimeout, backoffInitial, backoffMax, dev, logLevel, logFormat, configFile);
   }
 
-  /** A one-line summary for the start-up log; the API key is shown only as set or not. */
+  /**
+   * A one-line summary for the start-up log; the API key is shown only as set or not, a password
+   * in the API URL not at all.
+   */
   public String summary() {
-    return "api=" + apiUrl + " api-key=" + (apiKey.isPresent() ? "set" : "none")
+    return "api=" + RedactedUrl.of(apiUrl) + " api-key=" + (apiKey.isPresent() ? "set" : "none")
         + " interval=" + interval.toSeconds() + "s"
         + " metrics=" + (metricsEnabled() ? metricsBind + ":" + metricsPort : "off")
         + " port-scan=" + (portScan ? portScanRange.first() + "-" + portScanRange.last() : "off")
         + " xds=" + (xdsEnabled ? xdsBind + ":" + xdsPort : "off")
         + " management=" + (managementEnabled() ? managementBind + ":" + managementPort : "off")
-        + " host-proc=" + hostProc + " state-dir=" + stateDir;
+        + " host-proc=" + hostProc + " state-dir=" + stateDir
+        + " log=" + logLevel + "/" + logFormat
+        + " config-file=" + configFile.map(Path::toString).orElse("none");
+  }
+
+  /** The summary: the record's own toString would print a password in the API URL. */
+  @Override
+  public String toString() {
+    return "AgentConfig[" + summary() + "]";
   }
 }

@@ -5,6 +5,7 @@ import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.PortRange;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
@@ -15,8 +16,8 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
 /**
- * Turns the command line and the environment into an {@link AgentConfig}: flags override
- * environment variables, which override defaults. picocli parses the flags (and gives
+ * Turns the command line, the environment and the config file into an {@link AgentConfig}: flags
+ * override environment variables, which override the config file, which overrides defaults. picocli parses the flags (and gives
  * {@code --help}/{@code --version}); the options are generated from {@link Setting}, so the
  * flag, its variable, its default and its help text are written once.
  */
@@ -34,6 +35,12 @@ public final class ConfigLoader {
   private ConfigLoader() {}
 
   public static Outcome load(String[] args, Map<String, String> env, String version) {
+    return load(args, env, version, Path.of(Setting.CONFIG.defaultValue()));
+  }
+
+  /** {@link #load(String[], Map, String)} with another default config file (tests). */
+  public static Outcome load(String[] args, Map<String, String> env, String version,
+      Path defaultConfigFile) {
     CommandLine commandLine = new CommandLine(commandSpec(version));
     ParseResult parsed;
     try {
@@ -57,10 +64,24 @@ public final class ConfigLoader {
       }
     }
     try {
-      return new Outcome.Run(build(new SettingValues(flags, env)));
+      return new Outcome.Run(build(new SettingValues(flags, env, configFile(flags, env,
+          defaultConfigFile))));
     } catch (InvalidSettingException e) {
       return new Outcome.Exit(USAGE_ERROR, "sigma-agent: " + e.getMessage());
     }
+  }
+
+  /**
+   * The file named by --config or AGENT_CONFIG (it must exist), else the default one (read if it
+   * exists).
+   */
+  private static ConfigFile configFile(Map<Setting, String> flags, Map<String, String> env,
+      Path defaultFile) {
+    SettingValues named = new SettingValues(flags, env);
+    if (!named.isSet(Setting.CONFIG)) {
+      return ConfigFile.read(defaultFile, false);
+    }
+    return ConfigFile.read(named.path(Setting.CONFIG), true);
   }
 
   private static AgentConfig build(SettingValues v) {
@@ -74,7 +95,7 @@ public final class ConfigLoader {
     }
     return new AgentConfig(
         v.httpUrl(Setting.API_URL),
-        v.optionalText(Setting.API_KEY).map(ApiKey::new),
+        v.secret(Setting.API_KEY, Setting.API_KEY_FILE).map(ApiKey::new),
         v.duration(Setting.INTERVAL, second, day),
         v.optionalName(Setting.HOSTNAME),
         v.optionalName(Setting.ALIAS),
@@ -84,7 +105,7 @@ public final class ConfigLoader {
         v.bool(Setting.PORT_SCAN),
         v.custom(Setting.PORT_SCAN_RANGE, PortRange::parse),
         v.duration(Setting.PORT_SCAN_INTERVAL, second, day),
-        v.optionalText(Setting.ALLOCATE_TOKEN).map(AllocationToken::new),
+        v.secret(Setting.ALLOCATE_TOKEN, Setting.ALLOCATE_TOKEN_FILE).map(AllocationToken::new),
         v.duration(Setting.ALLOCATE_RESERVATION, Duration.ZERO, Duration.ofHours(1)),
         v.text(Setting.ALLOCATE_ALLOW_FROM).isEmpty()
             ? List.of() : v.customList(Setting.ALLOCATE_ALLOW_FROM, Cidr::parse),
@@ -103,7 +124,10 @@ public final class ConfigLoader {
         v.duration(Setting.REQUEST_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(5)),
         backoffInitial,
         backoffMax,
-        v.bool(Setting.DEV));
+        v.bool(Setting.DEV),
+        v.custom(Setting.LOG_LEVEL, LogLevel::parse),
+        v.custom(Setting.LOG_FORMAT, LogFormat::parse),
+        v.configFile());
   }
 
   private static CommandSpec commandSpec(String version) {
@@ -114,7 +138,8 @@ public final class ConfigLoader {
     spec.usageMessage()
         .description("Registers this VPS with sigma-api and heartbeats; optionally scans ports "
             + "and runs the Envoy xDS control plane. Every flag has an environment variable; "
-            + "flags override it, it overrides the default.")
+            + "flags override it, it overrides the config file (--config), which overrides the "
+            + "default. SIGHUP re-reads them.")
         .width(100);
     for (Setting s : Setting.values()) {
       OptionSpec.Builder option = OptionSpec.builder(s.flag())

@@ -10,6 +10,8 @@ public enum Setting {
       "Base URL of sigma-api (http or https)."),
   API_KEY("--api-key", "SIGMA_API_KEY", null, "KEY",
       "API key sent as X-Api-Key. Never logged."),
+  API_KEY_FILE("--api-key-file", "SIGMA_API_KEY_FILE", null, "FILE",
+      "File holding the API key (one line; keeps it out of ps and the environment)."),
   INTERVAL("--interval", "AGENT_INTERVAL", "60", "DURATION",
       "Heartbeat interval: seconds, or 30s/5m."),
   HOSTNAME("--hostname", "AGENT_HOSTNAME", null, "NAME",
@@ -28,6 +30,8 @@ public enum Setting {
       "Time between port scans."),
   ALLOCATE_TOKEN("--allocate-token", "AGENT_ALLOCATE_TOKEN", null, "TOKEN",
       "Shared secret required (X-Api-Key or Bearer) by POST /ports/allocate. Never logged."),
+  ALLOCATE_TOKEN_FILE("--allocate-token-file", "AGENT_ALLOCATE_TOKEN_FILE", null, "FILE",
+      "File holding the allocation token (one line); re-read on SIGHUP."),
   ALLOCATE_RESERVATION("--allocate-reservation", "AGENT_ALLOCATE_RESERVATION", "30", "DURATION",
       "How long an allocated port is held back from later allocations."),
   ALLOCATE_ALLOW_FROM("--allocate-allow-from", "AGENT_ALLOCATE_ALLOW_FROM", null, "CIDRS",
@@ -65,6 +69,13 @@ public enum Setting {
       "First retry delay after a failed request (grows exponentially, with full jitter)."),
   BACKOFF_MAX("--backoff-max", "AGENT_BACKOFF_MAX", "300", "DURATION",
       "Cap of the retry delay."),
+  CONFIG("--config", "AGENT_CONFIG", "/etc/sigma-agent/agent.conf", "FILE",
+      "Config file of KEY=value lines (the environment variable names); flags and the "
+          + "environment override it. A missing default file is fine."),
+  LOG_LEVEL("--log-level", "AGENT_LOG_LEVEL", "info", "LEVEL",
+      "Level of the agent's log: error, warn, info, debug or trace."),
+  LOG_FORMAT("--log-format", "AGENT_LOG_FORMAT", "text", "FORMAT",
+      "Log format: text (one line per event) or json (one JSON object per line)."),
   DEV("--dev", "AGENT_DEV", "false", "BOOL",
       "Run against an embedded in-memory sigma-api on loopback, seeded with an Envoy node.");
 
@@ -109,5 +120,10 @@ public enum Setting {
 
   public boolean isSecret() {
     return this == API_KEY || this == ALLOCATE_TOKEN;
+  }
+
+  /** A setting whose value is a URL that may carry a password (user:pass@host). */
+  public boolean mayHoldPassword() {
+    return this == API_URL;
   }
 }

@@ -1,7 +1,12 @@
 package io.sigma.agent.config;
 
 import io.sigma.agent.host.IpLiterals;
+import io.sigma.agent.host.HostFileReader;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,27 +19,64 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * The raw text of every setting, resolved by precedence (flag, then environment, then default),
+ * The raw text of every setting, resolved by precedence (flag, then environment, then the config
+ * file, then default),
  * with typed, validated accessors whose errors name the setting, where its value came from and
  * what is wrong with it.
  */
 final class SettingValues {
-  enum Source { FLAG, ENV, DEFAULT }
+  /** A key or token is a line; a larger "secret file" is the wrong file. */
+  static final int SECRET_FILE_MAX_BYTES = 4096;
 
-  private record Value(String text, Source source) {}
+  enum Source { FLAG, ENV, FILE, DEFAULT }
+
+  /** {@code line} is the config file's line for {@link Source#FILE}, else 0. */
+  private record Value(String text, Source source, int line) {}
 
   private final Map<Setting, Value> values = new EnumMap<>(Setting.class);
+  private final ConfigFile file;
 
   SettingValues(Map<Setting, String> flags, Map<String, String> env) {
+    this(flags, env, ConfigFile.none());
+  }
+
+  SettingValues(Map<Setting, String> flags, Map<String, String> env, ConfigFile file) {
+    this.file = file;
     for (Setting s : Setting.values()) {
+      Optional<ConfigFile.Entry> inFile = file.get(s);
       if (flags.containsKey(s)) {
-        values.put(s, new Value(flags.get(s), Source.FLAG));
+        values.put(s, new Value(flags.get(s), Source.FLAG, 0));
       } else if (env.get(s.env()) != null && !env.get(s.env()).isEmpty()) {
-        values.put(s, new Value(env.get(s.env()), Source.ENV));
+        values.put(s, new Value(env.get(s.env()), Source.ENV, 0));
+      } else if (inFile.isPresent() && !inFile.get().value().isEmpty()) {
+        values.put(s, new Value(inFile.get().value(), Source.FILE, inFile.get().line()));
       } else if (s.defaultValue() != null) {
-        values.put(s, new Value(s.defaultValue(), Source.DEFAULT));
+        values.put(s, new Value(s.defaultValue(), Source.DEFAULT, 0));
       }
     }
+  }
+
+  /** The config file read, if any. */
+  Optional<Path> configFile() {
+    return file.path();
+  }
+
+  boolean isSet(Setting s) {
+    Value v = values.get(s);
+    return v != null && v.source() != Source.DEFAULT;
+  }
+
+  /** Where a setting was set, for messages: "--api-key", "SIGMA_API_KEY", "... in FILE line N". */
+  String origin(Setting s) {
+    Value v = values.get(s);
+    if (v == null || v.source() == Source.FLAG || v.source() == Source.DEFAULT) {
+      return s.flag();
+    }
+    return v.source() == Source.ENV ? s.env() : s.env() + " in " + fileAndLine(v);
+  }
+
+  private String fileAndLine(Value v) {
+    return file.path().map(Object::toString).orElse("the config file") + " line " + v.line();
   }
 
   Optional<String> text(Setting s) {
@@ -60,9 +102,12 @@ final class SettingValues {
     StringBuilder line = new StringBuilder("invalid ").append(s.flag());
     if (v != null && v.source() == Source.ENV) {
       line.append(" (from ").append(s.env()).append(')');
+    } else if (v != null && v.source() == Source.FILE) {
+      line.append(" (from ").append(s.env()).append(" in ").append(fileAndLine(v)).append(')');
     }
     if (v != null && !s.isSecret()) {
-      line.append(" '").append(v.text()).append('\'');
+      String shown = s.mayHoldPassword() ? RedactedUrl.text(v.text()) : v.text();
+      line.append(" '").append(shown).append('\'');
     }
     return new InvalidSettingException(s, line.append(": ").append(problem).toString());
   }
@@ -73,6 +118,40 @@ final class SettingValues {
       throw invalid(s, "must not be blank");
     }
     return t;
+  }
+
+  /**
+   * A secret given as a value ({@code --api-key}) or as a file holding it ({@code --api-key-file}),
+   * not both. The file must be a small regular file; one trailing line break is dropped.
+   */
+  Optional<String> secret(Setting valueSetting, Setting fileSetting) {
+    if (isSet(valueSetting) && isSet(fileSetting)) {
+      throw invalid(fileSetting, "cannot be used together with " + origin(valueSetting)
+          + "; set one of them");
+    }
+    if (!isSet(fileSetting)) {
+      return optionalText(valueSetting);
+    }
+    Path file = path(fileSetting);
+    String content;
+    try {
+      content = HostFileReader.readString(file, SECRET_FILE_MAX_BYTES, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw invalid(fileSetting, "no such file");
+    } catch (CharacterCodingException e) {
+      throw invalid(fileSetting, "is not UTF-8 text");
+    } catch (IOException e) {
+      throw invalid(fileSetting, "cannot read it: " + ConfigFile.reason(e));
+    }
+    String secret = content.endsWith("\r\n") ? content.substring(0, content.length() - 2)
+        : content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
+    if (secret.isBlank()) {
+      throw invalid(fileSetting, "is empty");
+    }
+    if (secret.strip().chars().anyMatch(c -> c == '\n' || c == '\r')) {
+      throw invalid(fileSetting, "must hold one line");
+    }
+    return Optional.of(secret.strip());
   }
 
   Optional<String> optionalName(Setting s) {

@@ -55,6 +55,9 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   /** The public IP found by a look-up, sent with the next register/heartbeat. */
   public record PublicIpChanged(Optional<String> publicIp) implements Command {}
 
+  /** SIGHUP changed the heartbeat interval: the next heartbeat is due one new interval from now. */
+  public record IntervalChanged(Duration interval) implements Command {}
+
   /** Event for subscribers: this agent is the VPS {@code vpsId} in sigma-api. */
   public record Registered(String vpsId, String hostname) {}
 
@@ -87,7 +90,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   /** How long a host read may take in production: /proc answers in microseconds. */
   public static final Duration HOST_READ_TIMEOUT = Duration.ofSeconds(5);
 
-  /** What the actor needs to know; all of it fixed for the agent's life. */
+  /** What the actor needs to know; fixed for the agent's life but the interval (SIGHUP). */
   public record Settings(
       Optional<String> alias,
       int sshPort,
@@ -98,7 +101,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   private static final Object NEXT = "next";
 
   private final TimerScheduler<Command> timers;
-  private final Settings settings;
+  private Settings settings;
   private final SigmaApi api;
   private final HostFacts host;
   private final FleetStatus status;
@@ -155,7 +158,19 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
         .onMessage(HeartbeatAnswered.class, this::onHeartbeatAnswered)
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(PublicIpChanged.class, this::onPublicIp)
+        .onMessage(IntervalChanged.class, this::onIntervalChanged)
         .build();
+  }
+
+  private Behavior<Command> onIntervalChanged(IntervalChanged changed) {
+    settings = new Settings(settings.alias(), settings.sshPort(), settings.metricsPort(),
+        changed.interval(), settings.backoff());
+    // A heartbeat waiting for the old interval waits for the new one instead; a request in
+    // flight or a retry after failures schedules with the new interval when it is answered.
+    if (vpsId != null && !inFlight && heartbeatFailures == 0 && timers.isTimerActive(NEXT)) {
+      schedule(Tick.HEARTBEAT, Backoff.jittered(changed.interval(), random));
+    }
+    return this;
   }
 
   private Behavior<Command> register() {

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
@@ -58,7 +59,7 @@ public final class AllocationRoutes extends AllDirectives {
 
   private final ObjectMapper json = new ObjectMapper();
   private final Optional<PortAllocator> allocator;
-  private final Optional<AllocationToken> token;
+  private final Supplier<Optional<AllocationToken>> token;
   private final AllocationCallers callers;
   private final CallerRateLimiter rateLimiter;
   private final Executor blocking;
@@ -72,11 +73,21 @@ public final class AllocationRoutes extends AllDirectives {
    */
   public AllocationRoutes(Optional<PortAllocator> allocator, Optional<AllocationToken> token,
       AllocationCallers callers, CallerRateLimiter rateLimiter, Executor blocking) {
+    this(allocator, constant(Objects.requireNonNull(token, "token")), callers, rateLimiter, blocking);
+  }
+
+  /** @param token the token as of each request: SIGHUP may set, change or remove it */
+  public AllocationRoutes(Optional<PortAllocator> allocator, Supplier<Optional<AllocationToken>> token,
+      AllocationCallers callers, CallerRateLimiter rateLimiter, Executor blocking) {
     this.allocator = Objects.requireNonNull(allocator, "allocator");
     this.token = Objects.requireNonNull(token, "token");
     this.callers = Objects.requireNonNull(callers, "callers");
     this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
     this.blocking = Objects.requireNonNull(blocking, "blocking");
+  }
+
+  private static Supplier<Optional<AllocationToken>> constant(Optional<AllocationToken> token) {
+    return () -> token;
   }
 
   public Route route() {
@@ -124,6 +135,7 @@ public final class AllocationRoutes extends AllDirectives {
   private Route authorised() {
     return optionalHeaderValueByName("X-Api-Key", apiKey ->
         optionalHeaderValueByName("Authorization", authorization -> {
+          Optional<AllocationToken> token = this.token.get();
           if (token.isPresent() && !token.get().acceptsHeaders(apiKey, authorization)) {
             LOG.debug("POST /ports/allocate without a valid allocation token: 401");
             return complete(error(StatusCodes.UNAUTHORIZED, "missing or wrong allocation "

@@ -56,6 +56,17 @@ public final class AllocationToken {
     }
   }
 
+  /** Same token: a SIGHUP reload tells whether it changed. */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof AllocationToken that && MessageDigest.isEqual(digest, that.digest);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Arrays.hashCode(digest);
+  }
+
   @Override
   public String toString() {
     return "AllocationToken[<redacted>]";

@@ -88,10 +88,13 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   /** The poller's protocol. */
   public sealed interface Command
       permits PollNow, GetStatus, VpsIdentified, ConnectedNodesChanged, Tick, NodesListed, RoutesFetched,
-          NodeRechecked, RetryRead, RetrySaves, NodeRegistered {}
+          NodeRechecked, RetryRead, RetrySaves, NodeRegistered, IntervalChanged {}
 
   /** Poll now instead of at the next interval (right after the poll in flight, if any). */
   public record PollNow() implements Command {}
+
+  /** SIGHUP changed the poll interval: the next poll is due one new interval from now. */
+  public record IntervalChanged(Duration interval) implements Command {}
 
   /** Ask for the poller's {@link PollerStatus}. */
   public record GetStatus(ActorRef<PollerStatus> replyTo) implements Command {}
@@ -167,7 +170,7 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   private static final Object POLL_TIMER = "poll";
   private static final Object SAVE_TIMER = "save";
 
-  private final Settings settings;
+  private Settings settings;
   private final SigmaApi api;
   private final ActorRef<SnapshotRegistry.Command> registry;
   private final NodeConfigStore store;
@@ -279,7 +282,18 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
         .onMessage(ConnectedNodesChanged.class, this::onConnectedNodesChanged)
         .onMessage(NodeRegistered.class, this::onNodeRegistered)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(IntervalChanged.class, this::onIntervalChanged)
         .build();
+  }
+
+  private Behavior<Command> onIntervalChanged(IntervalChanged changed) {
+    settings = new Settings(changed.interval(), settings.backoff(), settings.fetchConcurrency());
+    // A poll waiting for the old interval waits for the new one; a poll in flight or backing off
+    // after failures schedules with the new interval when it ends.
+    if (!pollInFlight && consecutiveFailures == 0 && timers.isTimerActive(POLL_TIMER)) {
+      timers.startSingleTimer(POLL_TIMER, Tick.INSTANCE, Backoff.jittered(changed.interval(), random));
+    }
+    return this;
   }
 
   // ------------------------------------------------------------------ start-up

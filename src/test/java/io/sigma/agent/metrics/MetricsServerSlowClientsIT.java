@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.sun.management.UnixOperatingSystemMXBean;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.net.HttpGuard;
+import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
+import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.BindProbe;
 import io.sigma.agent.ports.FreePorts;
 import io.sigma.agent.ports.LatestPortScan;
@@ -85,7 +87,8 @@ class MetricsServerSlowClientsIT {
         new BindProbe(), Duration.ofSeconds(30), Clock.systemUTC());
     ServerBinding binding = MetricsServer.bind(testKit.system(), "0.0.0.0", 0, List.of(
             new MetricsRoutes(new AgentMetrics("slow-clients-it", false).registry()).route(),
-            new AllocationRoutes(Optional.of(allocator), Optional.empty(), blocking).route()),
+            new AllocationRoutes(Optional.of(allocator), Optional.empty(),
+                new AllocationCallers(List.of(), Optional.empty()), CallerRateLimiter.standard(), blocking).route()),
             guard)
         .toCompletableFuture().get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);

@@ -74,6 +74,26 @@ class AllocationRoutesIT {
     }
   }
 
+  @Test
+  void theTokenIsReadForEveryRequestSoSighupCanSetChangeAndRemoveIt() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<Optional<AllocationToken>> token =
+        new java.util.concurrent.atomic.AtomicReference<>(Optional.empty());
+    ServerBinding binding = MetricsServer.bind(testKit.system(), "127.0.0.1", 0,
+            List.of(new AllocationRoutes(Optional.empty(), token::get,
+                new AllocationCallers(List.of(), Optional.empty()), CallerRateLimiter.standard(), blocking).route()))
+        .toCompletableFuture().get(AWAIT.toSeconds(), TimeUnit.SECONDS);
+    bindings.add(binding);
+    URI uri = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/ports/allocate");
+    error(post(uri, "{\"count\": 1}"), 503);
+    token.set(Optional.of(new AllocationToken(TOKEN)));
+    error(post(uri, "{\"count\": 1}"), 401);
+    error(post(uri, "{\"count\": 1}", "X-Api-Key", TOKEN), 503);
+    token.set(Optional.of(new AllocationToken("rotated")));
+    error(post(uri, "{\"count\": 1}", "X-Api-Key", TOKEN), 401);
+    token.set(Optional.empty());
+    error(post(uri, "{\"count\": 1}"), 503);
+  }
+
   /**
    * Serves the routes, open to loopback only, on the agent's HTTP server on 127.0.0.1:0;
    * returns the allocate URL.

@@ -484,6 +484,25 @@ class ConfigPollerIT {
   }
 
   @Test
+  void aNewIntervalFromSighupReplacesThePendingPoll() throws Exception {
+    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS)) {
+      start(agent);
+      agent.awaitPoller(s -> !s.pollInFlight() && s.lastResult() != null);
+      long listings = devApi.stats().total(EndpointKind.ENVOY_NODES);
+
+      // The next poll was an hour away; the new interval re-arms it.
+      agent.poller.tell(new ConfigPoller.IntervalChanged(POLL));
+
+      testKit.createTestProbe().awaitAssert(AWAIT, () -> {
+        assertTrue(devApi.stats().total(EndpointKind.ENVOY_NODES) >= listings + 2,
+            "listings: " + devApi.stats().total(EndpointKind.ENVOY_NODES));
+        return null;
+      });
+      assertEquals(POLL, agent.pollerStatus().pollInterval(), "the status shows the new interval");
+    }
+  }
+
+  @Test
   void onePollAtATimeAndPollNowRequestsDuringItCoalesce() throws Exception {
     devApi.store().addNode(vpsId, "slow");
     devApi.faults().failNext(EndpointKind.ENVOY_NODES, 1, Fault.delay(Duration.ofMillis(1500)));
