@@ -150,7 +150,7 @@ public final class AgentGuardian {
     SigmaApi api = new HttpSigmaApi(ctx.getSystem(), config.apiUrl(), config.apiKey(),
         config.requestTimeout());
     FleetStatus fleetStatus = new FleetStatus(Clock.systemUTC());
-    AgentMetrics metrics = new AgentMetrics(hostname, true);
+    AgentMetrics metrics = new AgentMetrics(hostname, config.metricsHostnameLabel(), true);
     FleetMetrics.register(metrics, fleetStatus);
     AgentHealth health = AgentHealth.get(ctx.getSystem());
     health.watchFleet(fleetStatus, AgentHealth.stallLimit(config.interval(), config.backoffMax(),
