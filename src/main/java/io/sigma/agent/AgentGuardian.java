@@ -20,6 +20,7 @@ import io.sigma.agent.host.HostnameResolver;
 import io.sigma.agent.host.PublicIpLookup;
 import io.sigma.agent.host.SystemFactsReader;
 import io.sigma.agent.metrics.AgentMetrics;
+import io.sigma.agent.metrics.LandingPage;
 import io.sigma.agent.metrics.FleetMetrics;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
@@ -150,7 +151,7 @@ public final class AgentGuardian {
     SigmaApi api = new HttpSigmaApi(ctx.getSystem(), config.apiUrl(), config.apiKey(),
         config.requestTimeout());
     FleetStatus fleetStatus = new FleetStatus(Clock.systemUTC());
-    AgentMetrics metrics = new AgentMetrics(hostname, true);
+    AgentMetrics metrics = new AgentMetrics(hostname, config.metricsHostnameLabel(), true);
     FleetMetrics.register(metrics, fleetStatus);
     AgentHealth health = AgentHealth.get(ctx.getSystem());
     health.watchFleet(fleetStatus, AgentHealth.stallLimit(config.interval(), config.backoffMax(),
@@ -173,6 +174,7 @@ public final class AgentGuardian {
         new AtomicReference<>(config.allocateToken());
     List<Route> routes = new ArrayList<>();
     routes.add(new MetricsRoutes(metrics.registry()).route());
+    routes.add(new LandingPage(Version.current(), Version.revision()).route());
     routes.add(startPorts(ctx, config, metrics, allocateToken::get));
     Optional<ActorRef<ConfigPoller.Command>> poller = Optional.empty();
     if (config.xdsEnabled()) {

@@ -18,7 +18,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    Outcome outcome = ConfigLoader.load(args, System.getenv(), Version.current());
+    Outcome outcome = ConfigLoader.load(args, System.getenv(), Version.describe());
     if (outcome instanceof Outcome.Exit exit) {
       (exit.status() == 0 ? System.out : System.err).println(exit.message());
       System.exit(exit.status());
@@ -37,9 +37,9 @@ public final class Main {
       }
       log.info("SIGHUP: re-reading the configuration");
       system.tell(new AgentGuardian.ReloadConfig(
-          ConfigLoader.load(args, System.getenv(), Version.current())));
+          ConfigLoader.load(args, System.getenv(), Version.describe())));
     });
-    log.info("sigma-agent {} starting: {}", Version.current(), run.config().summary());
+    log.info("sigma-agent {} starting: {}", Version.describe(), run.config().summary());
     // SIGTERM and SIGINT run Pekko's CoordinatedShutdown (named after the signal; the JVM then
     // exits with 143 or 130). The system also stops by itself when the agent cannot start (a
     // port it must bind is taken): exit 1 then.

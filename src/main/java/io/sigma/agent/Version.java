@@ -1,11 +1,49 @@
 package io.sigma.agent;
 
-/** The agent's version, from the jar manifest ("dev" when run from classes). */
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+
+/**
+ * The agent's version and the git commit it was built from, written into
+ * {@code io/sigma/agent/build.properties} at build time. "dev" and "unknown" when they are missing
+ * or were not filtered (an IDE run from sources; a build without .git has revision "unknown").
+ */
 public final class Version {
+  private static final String UNKNOWN_REVISION = "unknown";
+  private static final Properties BUILD = load();
+
   private Version() {}
 
+  /** The release, e.g. {@code 0.1.0}. */
   public static String current() {
-    String v = Version.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+    return value("version", "dev");
+  }
+
+  /** The abbreviated git commit of the build, or {@code unknown}. */
+  public static String revision() {
+    return value("revision", UNKNOWN_REVISION);
+  }
+
+  /** {@code 0.1.0 (abc123def456)}: what --version and the startup line print. */
+  public static String describe() {
+    return current() + " (" + revision() + ")";
+  }
+
+  private static String value(String key, String fallback) {
+    String v = BUILD.getProperty(key, "").trim();
+    return v.isEmpty() || v.contains("${") ? fallback : v;
+  }
+
+  private static Properties load() {
+    Properties p = new Properties();
+    try (InputStream in = Version.class.getResourceAsStream("build.properties")) {
+      if (in != null) {
+        p.load(in);
+      }
+    } catch (IOException e) {
+      // no build information: the fallbacks apply
+    }
+    return p;
   }
 }

@@ -1,6 +1,7 @@
 package io.sigma.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -21,6 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -68,7 +71,7 @@ class AgentEndpointsIT {
       HttpResponse<String> ready = agent.get(agent.management("/ready"));
       assertEquals(200, ready.statusCode(), ready.body());
       // and a scan has completed
-      assertTrue(agent.get(agent.metrics("/metrics")).body().contains("sigma_ports_available{"));
+      assertTrue(agent.get(agent.metrics("/metrics")).body().contains("\nsigma_ports_available "));
       return null;
     });
   }
@@ -82,23 +85,53 @@ class AgentEndpointsIT {
   }
 
   @Test
-  void metricsInTheTextFormatCarryThePortSeriesWithTheHostname() throws Exception {
+  void metricsInTheTextFormatCarryThePortSeriesWithoutAHostnameLabel() throws Exception {
     HttpResponse<String> response = agent.get(agent.metrics("/metrics"));
     assertEquals(200, response.statusCode());
     assertTrue(response.headers().firstValue("Content-Type").orElseThrow()
         .startsWith("text/plain; version=0.0.4"), response.headers().toString());
     String text = response.body();
-    String host = "{hostname=\"" + HOSTNAME + "\"}";
-    assertTrue(text.contains("\nsigma_ports_total" + host + " 40.0\n"), text);
-    assertTrue(text.contains("\nsigma_ports_in_use" + host + " "), text);
-    assertTrue(text.contains("\nsigma_ports_available" + host + " "), text);
-    assertTrue(text.contains("\nsigma_port_scan_duration_seconds" + host + " "), text);
+    assertTrue(text.contains("\nsigma_ports_total 40.0\n"), text);
+    assertTrue(text.contains("\nsigma_ports_in_use "), text);
+    assertTrue(text.contains("\nsigma_ports_available "), text);
+    assertTrue(text.contains("\nsigma_port_scan_duration_seconds "), text);
     for (ListenerSource source : ListenerSource.values()) {
-      assertTrue(text.contains("\nsigma_ports_used{hostname=\"" + HOSTNAME + "\",source=\""
-          + source.label() + "\"} "), source + " missing");
+      assertTrue(text.contains("\nsigma_ports_used{source=\"" + source.label() + "\"} "),
+          source + " missing");
     }
-    assertTrue(text.contains("\nsigma_agent_registered" + host + " 1.0\n"), text);
+    assertTrue(text.contains("\nsigma_agent_registered 1.0\n"), text);
     assertTrue(text.contains("\njvm_memory_used_bytes{"), "JVM metrics");
+    // Prometheus's instance label names the agent; --metrics-hostname-label is off by default.
+    assertFalse(text.contains("hostname="), text);
+    assertFalse(text.contains(HOSTNAME), text);
+  }
+
+  @Test
+  void buildInfoNamesTheVersionAndTheCommit() throws Exception {
+    String text = agent.get(agent.metrics("/metrics")).body();
+    Matcher m = Pattern.compile("\nsigma_agent_build_info\\{revision=\"([0-9a-f]{7,40})\","
+        + "version=\"(\\d+\\.\\d+\\.\\d+)\"} 1\n").matcher(text);
+    assertTrue(m.find(), text);
+    assertTrue(GitHead.commit().startsWith(m.group(1)), m.group(1) + " is not HEAD");
+    assertEquals(Version.current(), m.group(2));
+  }
+
+  @Test
+  void theLandingPageNamesTheAgentAndLinksToMetrics() throws Exception {
+    HttpResponse<String> page = agent.get(agent.metrics("/"));
+    assertEquals(200, page.statusCode(), page.body());
+    assertTrue(page.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"),
+        page.headers().toString());
+    String html = page.body();
+    assertTrue(html.contains("<title>sigma-agent</title>"), html);
+    assertTrue(html.contains("<a href=\"/metrics\">"), html);
+    assertTrue(html.contains("Version " + Version.current() + " (commit " + Version.revision() + ")"),
+        html);
+    assertTrue(Version.revision().matches("[0-9a-f]{7,40}"), Version.revision());
+    assertTrue(html.contains("/ports/allocate: POST only"), html);
+    assertTrue(html.contains("management port"), html);
+    // the page is GET /, nothing else: an unknown path stays a 404
+    assertEquals(404, agent.get(agent.metrics("/index.html")).statusCode());
   }
 
   @Test
@@ -109,7 +142,7 @@ class AgentEndpointsIT {
         .startsWith("application/openmetrics-text; version=1.0.0"), response.headers().toString());
     String om = response.body();
     assertTrue(om.contains("\n# TYPE sigma_ports counter\n"), om);
-    assertTrue(om.contains("\nsigma_ports_total{hostname=\"" + HOSTNAME + "\"} 40.0\n"), om);
+    assertTrue(om.contains("\nsigma_ports_total 40.0\n"), om);
     assertTrue(om.contains("\n# UNIT sigma_port_scan_duration_seconds seconds\n"), om);
     assertTrue(om.endsWith("# EOF\n"), "OpenMetrics ends with # EOF");
   }

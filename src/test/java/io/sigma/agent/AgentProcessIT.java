@@ -172,6 +172,17 @@ class AgentProcessIT {
   }
 
   @Test
+  void versionNamesTheCommitTheJarWasBuiltFrom() throws Exception {
+    Agent version = new Agent(List.of("--version"));
+    assertEquals(0, version.awaitExit());
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("sigma-agent \\d+\\.\\d+\\.\\d+ \\(([0-9a-f]{7,40})\\)").matcher(version.output().trim());
+    assertTrue(m.matches(), version.output());
+    String head = GitHead.commit();
+    assertTrue(head.startsWith(m.group(1)), "HEAD " + head + " vs " + version.output());
+  }
+
+  @Test
   void aTakenMetricsPortStopsTheAgentWithStatusOne() throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
       List<String> args = new ArrayList<>(List.of("--public-ip-lookup=false", "--state-dir",

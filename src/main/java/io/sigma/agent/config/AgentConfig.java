@@ -48,7 +48,8 @@ public record AgentConfig(
     boolean dev,
     LogLevel logLevel,
     LogFormat logFormat,
-    Optional<Path> configFile) {
+    Optional<Path> configFile,
+    boolean metricsHostnameLabel) {
 
   /** The metrics/allocation HTTP server is off when its port is 0. */
   public boolean metricsEnabled() {
@@ -65,7 +66,8 @@ public record AgentConfig(
         portScan, portScanRange, portScanInterval, allocateToken, allocateReservation,
         allocateAllowFrom, xdsEnabled, xdsPort, xdsBind, xdsPollInterval, hostProc,
         hostHostnameFile, stateDir, ignoredIpRanges, publicIpLookup, publicIpServices, managementPort,
-        managementBind, requestTimeout, backoffInitial, backoffMax, dev, logLevel, logFormat, configFile);
+        managementBind, requestTimeout, backoffInitial, backoffMax, dev, logLevel, logFormat, configFile,
+        metricsHostnameLabel);
   }
 
   /**

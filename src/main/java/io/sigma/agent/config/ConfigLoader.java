@@ -127,7 +127,8 @@ public final class ConfigLoader {
         v.bool(Setting.DEV),
         v.custom(Setting.LOG_LEVEL, LogLevel::parse),
         v.custom(Setting.LOG_FORMAT, LogFormat::parse),
-        v.configFile());
+        v.configFile(),
+        v.bool(Setting.METRICS_HOSTNAME_LABEL));
   }
 
   private static CommandSpec commandSpec(String version) {

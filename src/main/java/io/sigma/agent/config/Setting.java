@@ -77,7 +77,10 @@ public enum Setting {
   LOG_FORMAT("--log-format", "AGENT_LOG_FORMAT", "text", "FORMAT",
       "Log format: text (one line per event) or json (one JSON object per line)."),
   DEV("--dev", "AGENT_DEV", "false", "BOOL",
-      "Run against an embedded in-memory sigma-api on loopback, seeded with an Envoy node.");
+      "Run against an embedded in-memory sigma-api on loopback, seeded with an Envoy node."),
+  METRICS_HOSTNAME_LABEL("--metrics-hostname-label", "AGENT_METRICS_HOSTNAME_LABEL", "false", "BOOL",
+      "Add the self-reported hostname label to every sigma_* series (Prometheus's instance "
+          + "label already tells agents apart).");
 
   private final String flag;
   private final String env;

@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * The port metrics of the original agent, read from the latest scan at scrape time (a scrape
- * never waits for or triggers a scan). Every series has the {@code hostname} label. Before the
+ * never waits for or triggers a scan). Every series carries {@link AgentMetrics#constLabels}. Before the
  * first scan completes the metrics have no samples.
  *
  * <table>
@@ -37,45 +37,45 @@ public final class PortMetrics {
   private PortMetrics() {}
 
   public static void register(AgentMetrics metrics, LatestPortScan latest) {
-    String host = metrics.hostname();
-    String hostLabel = AgentMetrics.HOSTNAME_LABEL;
     // client_java names counters without "_total" and appends it in the exposition.
     CounterWithCallback.builder()
         .name("sigma_ports")
         .help("Ports in the scanned range (constant while the agent runs; typed counter "
             + "for its _total name)")
-        .labelNames(hostLabel)
-        .callback(cb -> latest.get().ifPresent(scan -> cb.call(scan.total(), host)))
+        .constLabels(metrics.constLabels())
+        .callback(cb -> latest.get().ifPresent(scan -> cb.call(scan.total())))
         .register(metrics.registry());
     GaugeWithCallback.builder()
         .name("sigma_ports_available")
         .help("Free ports of the scanned range (a TCP bind to 0.0.0.0 would succeed)")
-        .labelNames(hostLabel)
-        .callback(cb -> latest.get().ifPresent(scan -> cb.call(scan.available(), host)))
+        .constLabels(metrics.constLabels())
+        .callback(cb -> latest.get().ifPresent(scan -> cb.call(scan.available())))
         .register(metrics.registry());
     GaugeWithCallback.builder()
         .name("sigma_ports_in_use")
         .help("Occupied ports of the scanned range (listeners, connections, TIME_WAIT)")
-        .labelNames(hostLabel)
-        .callback(cb -> latest.get().ifPresent(scan -> cb.call(scan.inUse(), host)))
+        .constLabels(metrics.constLabels())
+        .callback(cb -> latest.get().ifPresent(scan -> cb.call(scan.inUse())))
         .register(metrics.registry());
     GaugeWithCallback.builder()
         .name("sigma_ports_used")
         .help("Listening TCP ports of the machine by the kind of process holding them")
-        .labelNames(hostLabel, "source")
+        .constLabels(metrics.constLabels())
+        .labelNames("source")
         .callback(cb -> latest.get().ifPresent(scan -> {
           for (ListenerSource source : ListenerSource.values()) {
-            cb.call(scan.listeners().count(source), host, source.label());
+            cb.call(scan.listeners().count(source), source.label());
           }
         }))
         .register(metrics.registry());
     GaugeWithCallback.builder()
         .name("sigma_ports_other_detail")
         .help("Listening TCP ports of source 'other', by process name")
-        .labelNames(hostLabel, "process")
+        .constLabels(metrics.constLabels())
+        .labelNames("process")
         .callback(cb -> latest.get().ifPresent(scan -> {
           for (Map.Entry<String, Integer> other : scan.listeners().otherByProcess().entrySet()) {
-            cb.call(other.getValue(), host, other.getKey());
+            cb.call(other.getValue(), other.getKey());
           }
         }))
         .register(metrics.registry());
@@ -83,9 +83,9 @@ public final class PortMetrics {
         .name("sigma_port_scan_duration_seconds")
         .help("Duration of the last port scan (socket tables, probes and attribution)")
         .unit(Unit.SECONDS)
-        .labelNames(hostLabel)
+        .constLabels(metrics.constLabels())
         .callback(cb -> latest.get().map(PortScan::took)
-            .ifPresent(took -> cb.call(took.toNanos() / 1e9, host)))
+            .ifPresent(took -> cb.call(took.toNanos() / 1e9)))
         .register(metrics.registry());
   }
 }

@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * The xDS control plane's metrics, on the agent's registry: the ADS streams' protocol (as
- * {@link XdsEvents}) and the config source (as {@link PollerEvents}). Every series carries the
- * {@code hostname} label; per-node series a {@code node} label (the Envoy node.id), per-type series
+ * {@link XdsEvents}) and the config source (as {@link PollerEvents}). Every series carries
+ * {@link AgentMetrics#constLabels}; per-node series a {@code node} label (the Envoy node.id), per-type series
  * a {@code type} label (Cluster, Listener, or the short name of another requested type).
  *
  * <p>Per-node series are bounded, since a client picks its node.id: at most {@link #NODE_LABEL_LIMIT}
@@ -39,7 +39,6 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   private static final String NODE = "node";
   private static final String TYPE = "type";
 
-  private final String host;
   private final Gauge connectedStreams;
   private final Counter responses;
   private final Counter acks;
@@ -57,56 +56,55 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   private final Object lock = new Object();
 
   public XdsMetrics(AgentMetrics metrics) {
-    this.host = metrics.hostname();
-    String h = AgentMetrics.HOSTNAME_LABEL;
     var registry = metrics.registry();
+    var constLabels = metrics.constLabels();
     connectedStreams = Gauge.builder().name("sigma_xds_connected_streams")
         .help("ADS streams connected now, by Envoy node.id")
-        .labelNames(h, NODE).register(registry);
+        .constLabels(constLabels).labelNames(NODE).register(registry);
     responses = Counter.builder().name("sigma_xds_responses_sent")
         .help("DiscoveryResponses sent to Envoys, by node.id and resource type")
-        .labelNames(h, NODE, TYPE).register(registry);
+        .constLabels(constLabels).labelNames(NODE, TYPE).register(registry);
     acks = Counter.builder().name("sigma_xds_acks")
         .help("Responses Envoys accepted (ACK), by node.id and resource type")
-        .labelNames(h, NODE, TYPE).register(registry);
+        .constLabels(constLabels).labelNames(NODE, TYPE).register(registry);
     nacks = Counter.builder().name("sigma_xds_nacks")
         .help("Responses Envoys rejected (NACK), by node.id and resource type")
-        .labelNames(h, NODE, TYPE).register(registry);
+        .constLabels(constLabels).labelNames(NODE, TYPE).register(registry);
     lastNack = Gauge.builder().name("sigma_xds_last_nack_timestamp_seconds")
         .help("When an Envoy last rejected (NACK) a response, by node.id and resource type (Unix time)")
-        .labelNames(h, NODE, TYPE).register(registry);
+        .constLabels(constLabels).labelNames(NODE, TYPE).register(registry);
     snapshotVersion = Gauge.builder().name("sigma_xds_snapshot_version")
         .help("The config_version served to each Envoy node.id")
-        .labelNames(h, NODE).register(registry);
+        .constLabels(constLabels).labelNames(NODE).register(registry);
     snapshotRoutes = Gauge.builder().name("sigma_xds_snapshot_routes")
         .help("Routes that made resources in the served snapshot, by node.id")
-        .labelNames(h, NODE).register(registry);
+        .constLabels(constLabels).labelNames(NODE).register(registry);
     rejectedRoutes = Gauge.builder().name("sigma_xds_rejected_routes")
         .help("Routes of the served config that made no resources, by node.id and reason")
-        .labelNames(h, NODE, "reason").register(registry);
+        .constLabels(constLabels).labelNames(NODE, "reason").register(registry);
     polls = Counter.builder().name("sigma_xds_polls")
         .help("Polls of sigma-api for Envoy config, by result (success, partial: some node's routes "
             + "failed, failure: the node listing failed)")
-        .labelNames(h, "result").register(registry);
+        .constLabels(constLabels).labelNames("result").register(registry);
     pollDuration = Histogram.builder().name("sigma_xds_poll_duration_seconds")
         .help("Duration of polls of sigma-api for Envoy config (listing and routes fetches)")
         .classicOnly()
         .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-        .labelNames(h).register(registry);
+        .constLabels(constLabels).register(registry);
     routesFetchFailures = Counter.builder().name("sigma_xds_routes_fetch_failures")
         .help("Failed fetches of an Envoy node's routes (its last snapshot stays), by node.id")
-        .labelNames(h, NODE).register(registry);
+        .constLabels(constLabels).labelNames(NODE).register(registry);
     nodeRegistrations = Counter.builder().name("sigma_xds_node_registrations")
         .help("Unknown Envoy node.ids registered with sigma-api, by result")
-        .labelNames(h, "result").register(registry);
+        .constLabels(constLabels).labelNames("result").register(registry);
     otherNodes = Gauge.builder().name("sigma_xds_other_nodes")
         .help("Envoy node.ids with an open stream or a served snapshot whose series are counted under "
             + "node=\"_other\" (beyond " + NODE_LABEL_LIMIT + " node label values, or an id over "
             + NODE_LABEL_MAX_CHARS + " characters)")
-        .labelNames(h).register(registry);
-    otherNodes.labelValues(host).set(0);
+        .constLabels(constLabels).register(registry);
+    otherNodes.set(0);
     for (PollResult result : PollResult.values()) {
-      polls.initLabelValues(host, result.label());
+      polls.initLabelValues(result.label());
     }
   }
 
@@ -115,7 +113,7 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   @Override
   public void onStreamOpened(long streamId, String nodeId) {
     synchronized (lock) {
-      connectedStreams.labelValues(host, label(labels.streamOpened(nodeId))).inc();
+      connectedStreams.labelValues(label(labels.streamOpened(nodeId))).inc();
       updateOtherNodes();
     }
   }
@@ -127,7 +125,7 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
       if (label == null) {
         return;
       }
-      connectedStreams.labelValues(host, label(label)).dec();
+      connectedStreams.labelValues(label(label)).dec();
       if (label.own() && !labels.isTracked(nodeId)) {
         removeSeriesOf(nodeId);
       }
@@ -138,14 +136,14 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   @Override
   public void onResponseSent(String nodeId, String typeUrl, String version, int resourceCount) {
     synchronized (lock) {
-      responses.labelValues(host, label(labels.of(nodeId)), TypeUrls.shortName(typeUrl)).inc();
+      responses.labelValues(label(labels.of(nodeId)), TypeUrls.shortName(typeUrl)).inc();
     }
   }
 
   @Override
   public void onAck(String nodeId, String typeUrl, String version) {
     synchronized (lock) {
-      acks.labelValues(host, label(labels.of(nodeId)), TypeUrls.shortName(typeUrl)).inc();
+      acks.labelValues(label(labels.of(nodeId)), TypeUrls.shortName(typeUrl)).inc();
     }
   }
 
@@ -154,8 +152,8 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
     String type = TypeUrls.shortName(typeUrl);
     synchronized (lock) {
       String node = label(labels.of(nodeId));
-      nacks.labelValues(host, node, type).inc();
-      lastNack.labelValues(host, node, type).set(System.currentTimeMillis() / 1000.0);
+      nacks.labelValues(node, type).inc();
+      lastNack.labelValues(node, type).set(System.currentTimeMillis() / 1000.0);
     }
   }
 
@@ -163,8 +161,8 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
 
   @Override
   public void onPollFinished(PollResult result, Duration duration) {
-    polls.labelValues(host, result.label()).inc();
-    pollDuration.labelValues(host).observe(duration.toNanos() / 1e9);
+    polls.labelValues(result.label()).inc();
+    pollDuration.observe(duration.toNanos() / 1e9);
   }
 
   @Override
@@ -177,10 +175,10 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
       if (!label.own()) {
         return; // a version or a route count summed over several nodes means nothing
       }
-      snapshotVersion.labelValues(host, nodeId).set(version);
-      snapshotRoutes.labelValues(host, nodeId).set(routeCount);
-      rejectedRoutes.removeIf(values -> values.get(1).equals(nodeId));
-      rejected.forEach((reason, count) -> rejectedRoutes.labelValues(host, nodeId, reason.name()).set(count));
+      snapshotVersion.labelValues(nodeId).set(version);
+      snapshotRoutes.labelValues(nodeId).set(routeCount);
+      rejectedRoutes.removeIf(values -> values.get(0).equals(nodeId));
+      rejected.forEach((reason, count) -> rejectedRoutes.labelValues(nodeId, reason.name()).set(count));
     }
   }
 
@@ -194,10 +192,10 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
       }
       if (labels.isTracked(nodeId)) {
         // Envoys of the node are still connected: their stream series stay until they go.
-        snapshotVersion.remove(host, nodeId);
-        snapshotRoutes.remove(host, nodeId);
-        rejectedRoutes.removeIf(values -> values.get(1).equals(nodeId));
-        routesFetchFailures.remove(host, nodeId);
+        snapshotVersion.remove(nodeId);
+        snapshotRoutes.remove(nodeId);
+        rejectedRoutes.removeIf(values -> values.get(0).equals(nodeId));
+        routesFetchFailures.remove(nodeId);
       } else {
         removeSeriesOf(nodeId);
       }
@@ -208,13 +206,13 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   @Override
   public void onRoutesFetchFailed(String nodeId) {
     synchronized (lock) {
-      routesFetchFailures.labelValues(host, label(labels.of(nodeId))).inc();
+      routesFetchFailures.labelValues(label(labels.of(nodeId))).inc();
     }
   }
 
   @Override
   public void onNodeRegistration(String nodeId, boolean created) {
-    nodeRegistrations.labelValues(host, created ? "created" : "failed").inc();
+    nodeRegistrations.labelValues(created ? "created" : "failed").inc();
   }
 
   // ------------------------------------------------------------------ node label values (under lock)
@@ -222,25 +220,25 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   /** The label value to use, after moving the connected streams of a node that just got its own. */
   private String label(NodeLabels.Label label) {
     if (label.movedStreams() > 0) {
-      connectedStreams.labelValues(host, NodeLabels.OTHER).dec(label.movedStreams());
-      connectedStreams.labelValues(host, label.value()).inc(label.movedStreams());
+      connectedStreams.labelValues(NodeLabels.OTHER).dec(label.movedStreams());
+      connectedStreams.labelValues(label.value()).inc(label.movedStreams());
     }
     return label.value();
   }
 
   private void removeSeriesOf(String nodeId) {
-    connectedStreams.remove(host, nodeId);
-    responses.removeIf(values -> values.get(1).equals(nodeId));
-    acks.removeIf(values -> values.get(1).equals(nodeId));
-    nacks.removeIf(values -> values.get(1).equals(nodeId));
-    lastNack.removeIf(values -> values.get(1).equals(nodeId));
-    snapshotVersion.remove(host, nodeId);
-    snapshotRoutes.remove(host, nodeId);
-    rejectedRoutes.removeIf(values -> values.get(1).equals(nodeId));
-    routesFetchFailures.remove(host, nodeId);
+    connectedStreams.remove(nodeId);
+    responses.removeIf(values -> values.get(0).equals(nodeId));
+    acks.removeIf(values -> values.get(0).equals(nodeId));
+    nacks.removeIf(values -> values.get(0).equals(nodeId));
+    lastNack.removeIf(values -> values.get(0).equals(nodeId));
+    snapshotVersion.remove(nodeId);
+    snapshotRoutes.remove(nodeId);
+    rejectedRoutes.removeIf(values -> values.get(0).equals(nodeId));
+    routesFetchFailures.remove(nodeId);
   }
 
   private void updateOtherNodes() {
-    otherNodes.labelValues(host).set(labels.otherNodes());
+    otherNodes.set(labels.otherNodes());
   }
 }

@@ -187,6 +187,13 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theMetricsHostnameLabelIsOffByDefault() {
+    assertFalse(run(NO_ENV).metricsHostnameLabel());
+    assertTrue(run(NO_ENV, "--metrics-hostname-label").metricsHostnameLabel());
+    assertTrue(run(Map.of("AGENT_METRICS_HOSTNAME_LABEL", "true")).metricsHostnameLabel());
+  }
+
+  @Test
   void allocateAllowFromIsEmptyByDefaultAndTakesCommaSeparatedRanges() {
     assertEquals(List.of(), run(NO_ENV).allocateAllowFrom());
     assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("2001:db8::/32"), Cidr.parse("203.0.113.7/32")),

@@ -57,8 +57,8 @@ class MetricsDocIT {
       // registered, heartbeating, scanned, and serving the dev API's seeded Envoy node
       String exposition = TestProbe.create(system).awaitAssert(AWAIT, () -> {
         String body = http.send(scrape, HttpResponse.BodyHandlers.ofString()).body();
-        for (String series : List.of("sigma_agent_seconds_since_last_heartbeat{",
-            "sigma_ports_available{", "sigma_xds_snapshot_version{", "jvm_memory_used_bytes{")) {
+        for (String series : List.of("\nsigma_agent_last_heartbeat_timestamp_seconds ",
+            "\nsigma_ports_available ", "sigma_xds_snapshot_version{", "jvm_memory_used_bytes{")) {
           assertTrue(body.contains(series), series + " not yet in\n" + body);
         }
         return body;

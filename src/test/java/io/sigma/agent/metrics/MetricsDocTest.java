@@ -36,6 +36,7 @@ class MetricsDocTest {
 
   private static Map<String, String> features() {
     Map<String, String> features = new LinkedHashMap<>();
+    features.put("sigma_agent_build_info", "build (always on)");
     features.put("sigma_agent_", "registration and heartbeats (always on)");
     features.put("sigma_port", "port scan (`--port-scan`)");
     features.put("sigma_xds_", "Envoy xDS (`--xds-enabled`)");
@@ -94,9 +95,9 @@ class MetricsDocTest {
   void theTableNamesEveryLabelOfAMetric() {
     Family heartbeats = exported.stream()
         .filter(family -> family.name().equals("sigma_agent_heartbeats_total")).findFirst().orElseThrow();
-    assertEquals(new Family("sigma_agent_heartbeats_total", "counter", List.of("hostname", "result"),
+    assertEquals(new Family("sigma_agent_heartbeats_total", "counter", List.of("result"),
         "Heartbeats sent to sigma-api, by result"), heartbeats);
-    assertEquals("| `sigma_agent_heartbeats_total` | counter | `hostname`, `result` "
+    assertEquals("| `sigma_agent_heartbeats_total` | counter | `result` "
         + "| Heartbeats sent to sigma-api, by result | registration and heartbeats (always on) |",
         row(heartbeats));
   }

@@ -46,7 +46,8 @@ class PortMetricsTest {
   }
 
   private static List<String> samples(String exposition, String name) {
-    return exposition.lines().filter(l -> l.startsWith(name + "{")).toList();
+    return exposition.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+        .toList();
   }
 
   @Test
@@ -60,31 +61,31 @@ class PortMetricsTest {
   }
 
   @Test
-  void textFormatCarriesTheOriginalNamesWithTheHostnameLabel() {
+  void textFormatCarriesTheOriginalNames() {
     latest.set(scan(3, Map.of(ListenerSource.ENVOY, 4, ListenerSource.SSHD, 1,
         ListenerSource.OTHER, 3), Map.of("redis-server", 2, "java", 1), Duration.ofMillis(250)));
     String text = scrape(null);
     assertTrue(text.contains("# TYPE sigma_ports_total counter\n"), text);
-    assertEquals(List.of("sigma_ports_total{hostname=\"vps-1\"} 10.0"),
+    assertEquals(List.of("sigma_ports_total 10.0"),
         samples(text, "sigma_ports_total"));
-    assertEquals(List.of("sigma_ports_available{hostname=\"vps-1\"} 7.0"),
+    assertEquals(List.of("sigma_ports_available 7.0"),
         samples(text, "sigma_ports_available"));
-    assertEquals(List.of("sigma_ports_in_use{hostname=\"vps-1\"} 3.0"),
+    assertEquals(List.of("sigma_ports_in_use 3.0"),
         samples(text, "sigma_ports_in_use"));
     assertEquals(List.of(
-            "sigma_ports_used{hostname=\"vps-1\",source=\"envoy\"} 4.0",
-            "sigma_ports_used{hostname=\"vps-1\",source=\"nginx\"} 0.0",
-            "sigma_ports_used{hostname=\"vps-1\",source=\"node_exporter\"} 0.0",
-            "sigma_ports_used{hostname=\"vps-1\",source=\"other\"} 3.0",
-            "sigma_ports_used{hostname=\"vps-1\",source=\"sshd\"} 1.0",
-            "sigma_ports_used{hostname=\"vps-1\",source=\"unknown\"} 0.0",
-            "sigma_ports_used{hostname=\"vps-1\",source=\"xray\"} 0.0"),
+            "sigma_ports_used{source=\"envoy\"} 4.0",
+            "sigma_ports_used{source=\"nginx\"} 0.0",
+            "sigma_ports_used{source=\"node_exporter\"} 0.0",
+            "sigma_ports_used{source=\"other\"} 3.0",
+            "sigma_ports_used{source=\"sshd\"} 1.0",
+            "sigma_ports_used{source=\"unknown\"} 0.0",
+            "sigma_ports_used{source=\"xray\"} 0.0"),
         samples(text, "sigma_ports_used"));
     assertEquals(List.of(
-            "sigma_ports_other_detail{hostname=\"vps-1\",process=\"java\"} 1.0",
-            "sigma_ports_other_detail{hostname=\"vps-1\",process=\"redis-server\"} 2.0"),
+            "sigma_ports_other_detail{process=\"java\"} 1.0",
+            "sigma_ports_other_detail{process=\"redis-server\"} 2.0"),
         samples(text, "sigma_ports_other_detail"));
-    assertEquals(List.of("sigma_port_scan_duration_seconds{hostname=\"vps-1\"} 0.25"),
+    assertEquals(List.of("sigma_port_scan_duration_seconds 0.25"),
         samples(text, "sigma_port_scan_duration_seconds"));
     assertTrue(text.contains("# TYPE sigma_ports_used gauge\n"), text);
   }
@@ -95,7 +96,7 @@ class PortMetricsTest {
     List<String> used = samples(scrape(null), "sigma_ports_used");
     assertEquals(ListenerSource.values().length, used.size());
     for (ListenerSource source : ListenerSource.values()) {
-      assertTrue(used.contains("sigma_ports_used{hostname=\"vps-1\",source=\"" + source.label()
+      assertTrue(used.contains("sigma_ports_used{source=\"" + source.label()
           + "\"} 0.0"), used.toString());
     }
     assertEquals(List.of(), samples(scrape(null), "sigma_ports_other_detail"));
@@ -109,11 +110,11 @@ class PortMetricsTest {
         .startsWith("application/openmetrics-text"), response.entity().getContentType()::toString);
     String om = scrape(OPEN_METRICS);
     assertTrue(om.contains("# TYPE sigma_ports counter\n"), om);
-    assertEquals(List.of("sigma_ports_total{hostname=\"vps-1\"} 10.0"),
+    assertEquals(List.of("sigma_ports_total 10.0"),
         samples(om, "sigma_ports_total"));
     assertTrue(om.contains("# UNIT sigma_port_scan_duration_seconds seconds\n"), om);
     assertTrue(samples(om, "sigma_ports_used").contains(
-        "sigma_ports_used{hostname=\"vps-1\",source=\"xray\"} 2.0"), om);
+        "sigma_ports_used{source=\"xray\"} 2.0"), om);
     assertTrue(om.endsWith("# EOF\n"), "OpenMetrics ends with # EOF");
     assertFalse(scrape(null).contains("# EOF"), "the text format has no # EOF");
   }
@@ -121,10 +122,10 @@ class PortMetricsTest {
   @Test
   void eachScrapeReadsTheLatestScan() {
     latest.set(scan(1, Map.of(), Map.of(), Duration.ZERO));
-    assertEquals(List.of("sigma_ports_in_use{hostname=\"vps-1\"} 1.0"),
+    assertEquals(List.of("sigma_ports_in_use 1.0"),
         samples(scrape(null), "sigma_ports_in_use"));
     latest.set(scan(6, Map.of(), Map.of(), Duration.ZERO));
-    assertEquals(List.of("sigma_ports_in_use{hostname=\"vps-1\"} 6.0"),
+    assertEquals(List.of("sigma_ports_in_use 6.0"),
         samples(scrape(null), "sigma_ports_in_use"));
   }
 
@@ -133,7 +134,7 @@ class PortMetricsTest {
     latest.set(scan(0, Map.of(ListenerSource.OTHER, 1), Map.of("we\"ird\\na\nme", 1),
         Duration.ZERO));
     assertEquals(
-        List.of("sigma_ports_other_detail{hostname=\"vps-1\",process=\"we\\\"ird\\\\na\\nme\"} 1.0"),
+        List.of("sigma_ports_other_detail{process=\"we\\\"ird\\\\na\\nme\"} 1.0"),
         samples(scrape(null), "sigma_ports_other_detail"));
   }
 }

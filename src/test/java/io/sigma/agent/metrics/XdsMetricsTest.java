@@ -40,13 +40,13 @@ class XdsMetricsTest {
 
     String text = scrape();
 
-    assertLine(text, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"edge\"} 1.0");
-    assertLine(text, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"other\"} 1.0");
-    assertLine(text, "sigma_xds_responses_sent_total{hostname=\"relay-1\",node=\"edge\",type=\"Cluster\"} 2.0");
-    assertLine(text, "sigma_xds_responses_sent_total{hostname=\"relay-1\",node=\"edge\",type=\"Listener\"} 1.0");
-    assertLine(text, "sigma_xds_acks_total{hostname=\"relay-1\",node=\"edge\",type=\"Cluster\"} 1.0");
-    assertLine(text, "sigma_xds_nacks_total{hostname=\"relay-1\",node=\"edge\",type=\"Cluster\"} 1.0");
-    assertTrue(text.contains("sigma_xds_last_nack_timestamp_seconds{hostname=\"relay-1\",node=\"edge\",type=\"Cluster\"} 1."),
+    assertLine(text, "sigma_xds_connected_streams{node=\"edge\"} 1.0");
+    assertLine(text, "sigma_xds_connected_streams{node=\"other\"} 1.0");
+    assertLine(text, "sigma_xds_responses_sent_total{node=\"edge\",type=\"Cluster\"} 2.0");
+    assertLine(text, "sigma_xds_responses_sent_total{node=\"edge\",type=\"Listener\"} 1.0");
+    assertLine(text, "sigma_xds_acks_total{node=\"edge\",type=\"Cluster\"} 1.0");
+    assertLine(text, "sigma_xds_nacks_total{node=\"edge\",type=\"Cluster\"} 1.0");
+    assertTrue(text.contains("sigma_xds_last_nack_timestamp_seconds{node=\"edge\",type=\"Cluster\"} 1."),
         text);
   }
 
@@ -57,16 +57,16 @@ class XdsMetricsTest {
     metrics.onSnapshotServed("edge", 8, 13, Map.of(Reason.PLACEHOLDER, 1));
 
     String text = scrape();
-    assertLine(text, "sigma_xds_snapshot_version{hostname=\"relay-1\",node=\"edge\"} 8.0");
-    assertLine(text, "sigma_xds_snapshot_routes{hostname=\"relay-1\",node=\"edge\"} 13.0");
-    assertLine(text, "sigma_xds_rejected_routes{hostname=\"relay-1\",node=\"edge\",reason=\"PLACEHOLDER\"} 1.0");
+    assertLine(text, "sigma_xds_snapshot_version{node=\"edge\"} 8.0");
+    assertLine(text, "sigma_xds_snapshot_routes{node=\"edge\"} 13.0");
+    assertLine(text, "sigma_xds_rejected_routes{node=\"edge\",reason=\"PLACEHOLDER\"} 1.0");
     assertFalse(text.contains("DUPLICATE_LISTEN_PORT"), "reasons of the old version are gone:\n" + text);
 
     metrics.onNodeRemoved("edge");
 
     String after = scrape();
     assertFalse(after.contains("node=\"edge\""), after);
-    assertLine(after, "sigma_xds_snapshot_version{hostname=\"relay-1\",node=\"other\"} 1.0");
+    assertLine(after, "sigma_xds_snapshot_version{node=\"other\"} 1.0");
   }
 
   @Test
@@ -80,14 +80,14 @@ class XdsMetricsTest {
     metrics.onNodeRegistration("new", true);
 
     String text = scrape();
-    assertLine(text, "sigma_xds_polls_total{hostname=\"relay-1\",result=\"success\"} 2.0");
-    assertLine(text, "sigma_xds_polls_total{hostname=\"relay-1\",result=\"partial\"} 0.0");
-    assertLine(text, "sigma_xds_polls_total{hostname=\"relay-1\",result=\"failure\"} 1.0");
-    assertLine(text, "sigma_xds_poll_duration_seconds_count{hostname=\"relay-1\"} 3");
-    assertLine(text, "sigma_xds_poll_duration_seconds_bucket{hostname=\"relay-1\",le=\"0.05\"} 2");
-    assertLine(text, "sigma_xds_routes_fetch_failures_total{hostname=\"relay-1\",node=\"edge\"} 1.0");
-    assertLine(text, "sigma_xds_routes_fetch_failures_total{hostname=\"relay-1\",node=\"_other\"} 1.0");
-    assertLine(text, "sigma_xds_node_registrations_total{hostname=\"relay-1\",result=\"created\"} 1.0");
+    assertLine(text, "sigma_xds_polls_total{result=\"success\"} 2.0");
+    assertLine(text, "sigma_xds_polls_total{result=\"partial\"} 0.0");
+    assertLine(text, "sigma_xds_polls_total{result=\"failure\"} 1.0");
+    assertLine(text, "sigma_xds_poll_duration_seconds_count 3");
+    assertLine(text, "sigma_xds_poll_duration_seconds_bucket{le=\"0.05\"} 2");
+    assertLine(text, "sigma_xds_routes_fetch_failures_total{node=\"edge\"} 1.0");
+    assertLine(text, "sigma_xds_routes_fetch_failures_total{node=\"_other\"} 1.0");
+    assertLine(text, "sigma_xds_node_registrations_total{result=\"created\"} 1.0");
   }
 
   @Test
@@ -121,9 +121,9 @@ class XdsMetricsTest {
     assertEquals(XdsMetrics.NODE_LABEL_LIMIT + 1, values.size(), "64 nodes and _other");
     assertTrue(values.contains("_other"));
     int others = 10_000 - XdsMetrics.NODE_LABEL_LIMIT;
-    assertLine(text, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"_other\"} " + others + ".0");
-    assertLine(text, "sigma_xds_nacks_total{hostname=\"relay-1\",node=\"_other\",type=\"Cluster\"} " + others + ".0");
-    assertLine(text, "sigma_xds_other_nodes{hostname=\"relay-1\"} " + others + ".0");
+    assertLine(text, "sigma_xds_connected_streams{node=\"_other\"} " + others + ".0");
+    assertLine(text, "sigma_xds_nacks_total{node=\"_other\",type=\"Cluster\"} " + others + ".0");
+    assertLine(text, "sigma_xds_other_nodes " + others + ".0");
     assertTrue(text.length() < 64 * 1024, "a scrape stays small: " + text.length() + " bytes");
 
     for (int i = 0; i < nodes.size(); i++) {
@@ -131,8 +131,8 @@ class XdsMetricsTest {
     }
     String after = scrape();
     assertEquals(Set.of("_other"), nodeLabelValues(after), after);
-    assertLine(after, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"_other\"} 0.0");
-    assertLine(after, "sigma_xds_other_nodes{hostname=\"relay-1\"} 0.0");
+    assertLine(after, "sigma_xds_connected_streams{node=\"_other\"} 0.0");
+    assertLine(after, "sigma_xds_other_nodes 0.0");
   }
 
   @Test
@@ -145,18 +145,18 @@ class XdsMetricsTest {
     metrics.onSnapshotServed("edge", 3, 1, Map.of());
     String full = scrape();
     assertFalse(full.contains("node=\"edge\""), full);
-    assertFalse(full.contains("sigma_xds_snapshot_version{hostname=\"relay-1\",node=\"_other\""), full);
-    assertLine(full, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"_other\"} 2.0");
+    assertFalse(full.contains("sigma_xds_snapshot_version{node=\"_other\""), full);
+    assertLine(full, "sigma_xds_connected_streams{node=\"_other\"} 2.0");
 
     metrics.onStreamClosed(0, "hostile-0");
     metrics.onResponseSent("edge", TypeUrls.CLUSTER, "3", 1);
     metrics.onSnapshotServed("edge", 4, 2, Map.of());
 
     String text = scrape();
-    assertLine(text, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"edge\"} 2.0");
-    assertLine(text, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"_other\"} 0.0");
-    assertLine(text, "sigma_xds_responses_sent_total{hostname=\"relay-1\",node=\"edge\",type=\"Cluster\"} 1.0");
-    assertLine(text, "sigma_xds_snapshot_version{hostname=\"relay-1\",node=\"edge\"} 4.0");
+    assertLine(text, "sigma_xds_connected_streams{node=\"edge\"} 2.0");
+    assertLine(text, "sigma_xds_connected_streams{node=\"_other\"} 0.0");
+    assertLine(text, "sigma_xds_responses_sent_total{node=\"edge\",type=\"Cluster\"} 1.0");
+    assertLine(text, "sigma_xds_snapshot_version{node=\"edge\"} 4.0");
     assertFalse(text.contains("node=\"hostile-0\""), text);
   }
 
@@ -170,11 +170,11 @@ class XdsMetricsTest {
     metrics.onNodeRemoved("edge");
 
     String removed = scrape();
-    assertLine(removed, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"edge\"} 1.0");
-    assertLine(removed, "sigma_xds_responses_sent_total{hostname=\"relay-1\",node=\"edge\",type=\"Cluster\"} 1.0");
-    assertFalse(removed.contains("sigma_xds_snapshot_version{hostname=\"relay-1\",node=\"edge\""), removed);
-    assertFalse(removed.contains("sigma_xds_rejected_routes{hostname=\"relay-1\",node=\"edge\""), removed);
-    assertFalse(removed.contains("sigma_xds_routes_fetch_failures_total{hostname=\"relay-1\",node=\"edge\""), removed);
+    assertLine(removed, "sigma_xds_connected_streams{node=\"edge\"} 1.0");
+    assertLine(removed, "sigma_xds_responses_sent_total{node=\"edge\",type=\"Cluster\"} 1.0");
+    assertFalse(removed.contains("sigma_xds_snapshot_version{node=\"edge\""), removed);
+    assertFalse(removed.contains("sigma_xds_rejected_routes{node=\"edge\""), removed);
+    assertFalse(removed.contains("sigma_xds_routes_fetch_failures_total{node=\"edge\""), removed);
 
     metrics.onStreamClosed(1, "edge");
 
@@ -190,9 +190,9 @@ class XdsMetricsTest {
     metrics.onStreamClosed(1, "edge");
 
     String text = scrape();
-    assertLine(text, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"edge\"} 0.0");
-    assertLine(text, "sigma_xds_acks_total{hostname=\"relay-1\",node=\"edge\",type=\"Cluster\"} 1.0");
-    assertLine(text, "sigma_xds_snapshot_version{hostname=\"relay-1\",node=\"edge\"} 7.0");
+    assertLine(text, "sigma_xds_connected_streams{node=\"edge\"} 0.0");
+    assertLine(text, "sigma_xds_acks_total{node=\"edge\",type=\"Cluster\"} 1.0");
+    assertLine(text, "sigma_xds_snapshot_version{node=\"edge\"} 7.0");
   }
 
   @Test
@@ -204,7 +204,7 @@ class XdsMetricsTest {
 
     String text = scrape();
     assertEquals(Set.of("_other"), nodeLabelValues(text), text);
-    assertLine(text, "sigma_xds_connected_streams{hostname=\"relay-1\",node=\"_other\"} 1.0");
+    assertLine(text, "sigma_xds_connected_streams{node=\"_other\"} 1.0");
   }
 
   private static Set<String> nodeLabelValues(String text) {
