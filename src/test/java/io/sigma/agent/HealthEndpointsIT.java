@@ -60,12 +60,35 @@ class HealthEndpointsIT {
   }
 
   private RunningAgent startAgent(int managementPort) {
-    return RunningAgent.start("--api-url", baseUrl, "--api-key", KEY,
+    return startAgent(managementPort, baseUrl);
+  }
+
+  private RunningAgent startAgent(int managementPort, String apiUrl) {
+    return RunningAgent.start("--api-url", apiUrl, "--api-key", KEY,
         "--hostname", "it-health-" + ProcessHandle.current().pid(),
         "--interval", "1", "--backoff-initial", "50ms", "--backoff-max", "1",
         "--metrics-port", String.valueOf(FreePorts.ephemeral()), "--metrics-bind", "127.0.0.1",
         "--management-port", String.valueOf(managementPort), "--management-bind", "127.0.0.1",
         "--public-ip-lookup=false", "--state-dir", stateDir.toString());
+  }
+
+  /** The reason in /ready is the operator's words, not Pekko's "Tcp command [Connect(...". */
+  @Test
+  void notReadySaysWhichAddressRefusedTheConnection() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    try (RunningAgent agent = startAgent(FreePorts.ephemeral(), "http://127.0.0.1:" + closed + "/api")) {
+      TestProbe<Object> probe = TestProbe.create(apiKit.system());
+      probe.awaitAssert(RunningAgent.AWAIT, () -> {
+        HttpResponse<String> ready = agent.get(agent.management("/ready"));
+        assertEquals(503, ready.statusCode(), ready.body());
+        assertEquals("Not Healthy: not registered with sigma-api (last error: POST /agent/register: "
+            + "connection refused by 127.0.0.1:" + closed + ")", ready.body());
+        return null;
+      });
+    }
   }
 
   @Test
