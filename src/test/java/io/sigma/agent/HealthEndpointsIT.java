@@ -3,7 +3,9 @@ package io.sigma.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import io.sigma.agent.devapi.DevSigmaApi;
+import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
 import io.sigma.agent.ports.FreePorts;
@@ -12,6 +14,7 @@ import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -122,12 +125,18 @@ class HealthEndpointsIT {
 
   @Test
   void aTakenManagementPortStopsTheAgentAsAStartupFailure() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    try (LogCapture logs = new LogCapture(AgentGuardian.class);
+         ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
          RunningAgent agent = startAgent(taken.getLocalPort())) {
       agent.system.getWhenTerminated().toCompletableFuture()
           .get(RunningAgent.AWAIT.toSeconds(), TimeUnit.SECONDS);
       assertEquals(Optional.of(StartupFailure.INSTANCE),
           CoordinatedShutdown.get(agent.system).getShutdownReason());
+      // the port in operator terms, not "ConnectionSourceStage$$anon$1$$anon$2: Bind failed ..."
+      assertEquals(List.of("Could not start the health endpoints: 127.0.0.1:" + taken.getLocalPort()
+              + " is already in use. Free the port or change --management-port / "
+              + "AGENT_MANAGEMENT_PORT (0 disables them). Stopping."),
+          logs.messages(Level.ERROR));
     }
   }
 }
