@@ -301,7 +301,7 @@ public final class AgentGuardian {
         .onMessage(ServerBound.class, bound -> {
           if (bound.error() != null) {
             ctx.getLog().error("Could not start the {}: {}. Free the port or change {}. "
-                + "Stopping.", bound.what(), bound.error().getMessage(), bound.setting());
+                + "Stopping.", bound.what(), BindFailure.describe(bound.error()), bound.setting());
             return stopForStartupFailure(ctx);
           }
           ctx.getLog().info("{} listening on {}", bound.what(), bound.address());
@@ -312,7 +312,7 @@ public final class AgentGuardian {
           if (started.error() != null) {
             ctx.getLog().error("Could not start the health endpoints: {}. Free the port or "
                 + "change --management-port / AGENT_MANAGEMENT_PORT (0 disables them). "
-                + "Stopping.", started.error().getMessage());
+                + "Stopping.", BindFailure.describe(started.error()));
             return stopForStartupFailure(ctx);
           }
           ctx.getLog().info("health endpoints listening on {} ({})", started.uri(), started.paths());

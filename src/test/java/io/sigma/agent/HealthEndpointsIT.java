@@ -3,7 +3,9 @@ package io.sigma.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import io.sigma.agent.devapi.DevSigmaApi;
+import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
 import io.sigma.agent.ports.FreePorts;
@@ -12,6 +14,7 @@ import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -60,12 +63,35 @@ class HealthEndpointsIT {
   }
 
   private RunningAgent startAgent(int managementPort) {
-    return RunningAgent.start("--api-url", baseUrl, "--api-key", KEY,
+    return startAgent(managementPort, baseUrl);
+  }
+
+  private RunningAgent startAgent(int managementPort, String apiUrl) {
+    return RunningAgent.start("--api-url", apiUrl, "--api-key", KEY,
         "--hostname", "it-health-" + ProcessHandle.current().pid(),
         "--interval", "1", "--backoff-initial", "50ms", "--backoff-max", "1",
         "--metrics-port", String.valueOf(FreePorts.ephemeral()), "--metrics-bind", "127.0.0.1",
         "--management-port", String.valueOf(managementPort), "--management-bind", "127.0.0.1",
         "--public-ip-lookup=false", "--state-dir", stateDir.toString());
+  }
+
+  /** The reason in /ready is the operator's words, not Pekko's "Tcp command [Connect(...". */
+  @Test
+  void notReadySaysWhichAddressRefusedTheConnection() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    try (RunningAgent agent = startAgent(FreePorts.ephemeral(), "http://127.0.0.1:" + closed + "/api")) {
+      TestProbe<Object> probe = TestProbe.create(apiKit.system());
+      probe.awaitAssert(RunningAgent.AWAIT, () -> {
+        HttpResponse<String> ready = agent.get(agent.management("/ready"));
+        assertEquals(503, ready.statusCode(), ready.body());
+        assertEquals("Not Healthy: not registered with sigma-api (last error: POST /agent/register: "
+            + "connection refused by 127.0.0.1:" + closed + ")", ready.body());
+        return null;
+      });
+    }
   }
 
   @Test
@@ -99,12 +125,18 @@ class HealthEndpointsIT {
 
   @Test
   void aTakenManagementPortStopsTheAgentAsAStartupFailure() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    try (LogCapture logs = new LogCapture(AgentGuardian.class);
+         ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
          RunningAgent agent = startAgent(taken.getLocalPort())) {
       agent.system.getWhenTerminated().toCompletableFuture()
           .get(RunningAgent.AWAIT.toSeconds(), TimeUnit.SECONDS);
       assertEquals(Optional.of(StartupFailure.INSTANCE),
           CoordinatedShutdown.get(agent.system).getShutdownReason());
+      // the port in operator terms, not "ConnectionSourceStage$$anon$1$$anon$2: Bind failed ..."
+      assertEquals(List.of("Could not start the health endpoints: 127.0.0.1:" + taken.getLocalPort()
+              + " is already in use. Free the port or change --management-port / "
+              + "AGENT_MANAGEMENT_PORT (0 disables them). Stopping."),
+          logs.messages(Level.ERROR));
     }
   }
 }

@@ -61,6 +61,9 @@ public final class HttpSigmaApi implements SigmaApi {
   private final String base;
   private final Optional<ApiKey> apiKey;
   private final Duration timeout;
+  /** Who a failure names: the host and port of --api-url, never its user info. */
+  private final String peerHost;
+  private final int peerPort;
   private final Lane fleet;
   private final Lane xds;
   private final ObjectMapper json = Json.newMapper();
@@ -74,6 +77,9 @@ public final class HttpSigmaApi implements SigmaApi {
     this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
     this.apiKey = apiKey;
     this.timeout = timeout;
+    this.peerHost = baseUrl.getHost() == null ? String.valueOf(baseUrl.getAuthority()) : baseUrl.getHost();
+    this.peerPort = baseUrl.getPort() != -1 ? baseUrl.getPort()
+        : "https".equalsIgnoreCase(baseUrl.getScheme()) ? 443 : 80;
     // A server that accepts and then hangs would otherwise hold a pooled connection for the
     // default idle timeout (60 s) after the caller has given up; tie both to the request timeout.
     ClientConnectionSettings connection = ClientConnectionSettings.create(system.classicSystem())
@@ -306,9 +312,10 @@ public final class HttpSigmaApi implements SigmaApi {
           + MAX_RESPONSE_BYTES + " bytes; stopped reading it");
     }
     if (e instanceof TimeoutException) {
-      return SigmaApiException.timeout(what + " got no answer within " + timeout.toMillis() + " ms");
+      return SigmaApiException.timeout(what + ": no answer from " + peerHost + ":" + peerPort
+          + " within " + timeout.toMillis() + " ms");
     }
-    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return SigmaApiException.unreachable(what + " failed: " + message, e);
+    return SigmaApiException.unreachable(
+        what + ": " + ConnectionFailure.describe(e, peerHost, peerPort, timeout), e);
   }
 }

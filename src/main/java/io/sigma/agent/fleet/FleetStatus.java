@@ -56,6 +56,11 @@ public final class FleetStatus {
     vpsId = null;
   }
 
+  /** The clock every time here is read from; the registration actor's log lines use it too. */
+  Clock clock() {
+    return clock;
+  }
+
   public boolean isRegistered() {
     return vpsId != null;
   }

@@ -61,7 +61,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   /** Event for subscribers: this agent is the VPS {@code vpsId} in sigma-api. */
   public record Registered(String vpsId, String hostname) {}
 
-  private enum Tick implements Command { REGISTER, HEARTBEAT }
+  private enum Tick implements Command { REGISTER, HEARTBEAT, SUMMARY }
 
   private record RegisterAnswered(VpsRecord vps, Throwable error) implements Command {}
 
@@ -87,6 +87,12 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     }
   }
 
+  /**
+   * How often successful heartbeats are summarised in the log: a healthy agent logs its first
+   * accepted heartbeat, then one line per period, not one per beat.
+   */
+  public static final Duration SUMMARY_EVERY = Duration.ofHours(1);
+
   /** How long a host read may take in production: /proc answers in microseconds. */
   public static final Duration HOST_READ_TIMEOUT = Duration.ofSeconds(5);
 
@@ -99,6 +105,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       Backoff backoff) {}
 
   private static final Object NEXT = "next";
+  private static final Object SUMMARY = "summary";
 
   private final TimerScheduler<Command> timers;
   private Settings settings;
@@ -118,6 +125,15 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   private CompletableFuture<Facts> hostRead = CompletableFuture.completedFuture(null);
   private Facts lastFacts;
   private int stalledReads;
+  private final Duration summaryEvery;
+  /** After a (re-)registration the next accepted heartbeat is logged, not just counted. */
+  private boolean announceNextSuccess;
+  /** When the current streak of failed heartbeats began (clock of the FleetStatus). */
+  private Instant failingSince;
+  /** Heartbeats of the current summary period. */
+  private long sentInPeriod;
+  private long acceptedInPeriod;
+  private long failedInPeriod;
 
   /** Reads host facts on Pekko's blocking-IO dispatcher, with {@link #HOST_READ_TIMEOUT}. */
   public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
@@ -129,17 +145,26 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
 
   public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
       FleetStatus status, RandomGenerator random, HostReads reads) {
+    return create(settings, api, host, status, random, reads, SUMMARY_EVERY);
+  }
+
+  /** @param summaryEvery how often successful heartbeats are summarised ({@link #SUMMARY_EVERY}) */
+  public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
+      FleetStatus status, RandomGenerator random, HostReads reads, Duration summaryEvery) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ctx.getSelf().tell(Tick.REGISTER);
-      return new RegistrationActor(ctx, timers, settings, api, host, status, random, reads);
+      timers.startTimerWithFixedDelay(SUMMARY, Tick.SUMMARY, summaryEvery);
+      return new RegistrationActor(ctx, timers, settings, api, host, status, random, reads,
+          summaryEvery);
     }));
   }
 
   private RegistrationActor(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       Settings settings, SigmaApi api, HostFacts host, FleetStatus status, RandomGenerator random,
-      HostReads reads) {
+      HostReads reads, Duration summaryEvery) {
     super(ctx);
     this.reads = reads;
+    this.summaryEvery = summaryEvery;
     this.timers = timers;
     this.settings = settings;
     this.api = api;
@@ -153,6 +178,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     return newReceiveBuilder()
         .onMessageEquals(Tick.REGISTER, this::register)
         .onMessageEquals(Tick.HEARTBEAT, this::heartbeat)
+        .onMessageEquals(Tick.SUMMARY, this::summarise)
         .onMessage(FactsRead.class, this::onFactsRead)
         .onMessage(RegisterAnswered.class, this::onRegisterAnswered)
         .onMessage(HeartbeatAnswered.class, this::onHeartbeatAnswered)
@@ -228,6 +254,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       send(api.register(new RegisterRequest(host.hostname(), settings.alias().orElse(null),
           facts.addresses(), settings.sshPort(), facts.systemInfo())), RegisterAnswered::new);
     } else if (vpsId != null) {
+      sentInPeriod++;
       send(api.heartbeat(new HeartbeatRequest(host.hostname(), facts.addresses(),
           facts.systemInfo())), HeartbeatAnswered::new);
     } else {
@@ -274,6 +301,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       vpsId = answer.vps().id();
       registerFailures = 0;
       heartbeatFailures = 0;
+      announceNextSuccess = true;
       status.registered(vpsId);
       getContext().getLog().info("Registered with sigma-api as VPS {} (hostname {}){}; "
               + "heartbeat every {}s", vpsId, host.hostname(),
@@ -304,10 +332,16 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     inFlight = false;
     if (answer.error() == null) {
       status.heartbeatSucceeded();
+      acceptedInPeriod++;
       if (heartbeatFailures > 0) {
-        getContext().getLog().info("Heartbeat succeeded again after {} failure(s)",
-            heartbeatFailures);
+        getContext().getLog().info("Heartbeats succeed again after {} failure(s) over {} s",
+            heartbeatFailures, Duration.between(failingSince, now()).toSeconds());
+      } else if (announceNextSuccess) {
+        getContext().getLog().info("Heartbeat accepted by sigma-api (VPS {}); next in ~{}; further "
+            + "successes are summarised {}", answer.vps().id(), text(settings.interval()),
+            summaryEvery.equals(Duration.ofHours(1)) ? "hourly" : "every " + text(summaryEvery));
       }
+      announceNextSuccess = false;
       heartbeatFailures = 0;
       if (!answer.vps().id().equals(vpsId)) {
         // The VPS was re-created under another id (e.g. a restored database): follow it.
@@ -322,6 +356,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     }
     String reason = reason(answer.error());
     status.heartbeatFailed(reason);
+    failedInPeriod++;
     if (SigmaApiException.of(answer.error()).map(e -> e.isStatus(404)).orElse(false)) {
       getContext().getLog().warn("sigma-api does not know hostname {} any more (HTTP 404): "
           + "registering again", host.hostname());
@@ -331,7 +366,9 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       getContext().getSelf().tell(Tick.REGISTER);
       return this;
     }
-    heartbeatFailures++;
+    if (heartbeatFailures++ == 0) {
+      failingSince = now();
+    }
     Duration delay = retryDelay(answer.error(), heartbeatFailures);
     // Never heartbeat faster than the interval because of failures: an API in trouble gets
     // less traffic from the fleet, not more.
@@ -348,6 +385,31 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     }
     schedule(Tick.HEARTBEAT, delay);
     return this;
+  }
+
+  /** One INFO line per period while heartbeats are being sent; silent when none were. */
+  private Behavior<Command> summarise() {
+    if (sentInPeriod > 0) {
+      String lastAccepted = status.lastHeartbeatSuccess()
+          .map(t -> t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())
+          .orElse("never");
+      getContext().getLog().info("Last {}: {} heartbeats sent, {} accepted, {} failed; last "
+              + "accepted {}", summaryEvery.equals(Duration.ofHours(1)) ? "hour" : text(summaryEvery),
+          sentInPeriod, acceptedInPeriod, failedInPeriod, lastAccepted);
+    }
+    sentInPeriod = 0;
+    acceptedInPeriod = 0;
+    failedInPeriod = 0;
+    return this;
+  }
+
+  private Instant now() {
+    return status.clock().instant();
+  }
+
+  /** "60 s", or "400 ms" below a second. */
+  private static String text(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
   private Behavior<Command> onSubscribe(Subscribe subscribe) {

@@ -100,6 +100,10 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
     repeatedWarnings.setContext(context);
     repeatedWarnings.start();
     context.addTurboFilter(repeatedWarnings);
+    PekkoBindFailureFilter bindFailures = new PekkoBindFailureFilter();
+    bindFailures.setContext(context);
+    bindFailures.start();
+    context.addTurboFilter(bindFailures);
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(level != null ? Level.toLevel(level.name())
         : level(env.get("AGENT_LOG_LEVEL"), Level.INFO));

@@ -81,7 +81,7 @@ public final class XdsServer {
         .whenComplete((binding, failure) -> {
           if (failure != null) {
             log.error("xDS server could not bind {}:{}: {}; Envoys on this host get no dynamic config",
-                bindHost, port, failure.toString());
+                bindHost, port, io.sigma.agent.BindFailure.describe(failure));
           } else {
             boundPort.set(binding.localAddress().getPort());
             log.info("xDS ADS server listening on {}", binding.localAddress());

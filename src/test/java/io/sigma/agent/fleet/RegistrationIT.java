@@ -390,6 +390,54 @@ class RegistrationIT {
     awaitHeartbeats(after + 1);
   }
 
+  /**
+   * A healthy agent is not silent after registering: its first accepted heartbeat is logged,
+   * then a summary per period (hourly in production, 1 s here), and the first success after a
+   * streak of failures says how long it lasted.
+   */
+  @Test
+  void successfulHeartbeatsAreVisibleInTheLog() {
+    String hostname = hostname();
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      testKit.spawn(RegistrationActor.create(settings(Duration.ofMillis(400)), recording(http()),
+          new ProcHostFacts(hostname, new HostAddressDiscovery(Path.of("/proc"),
+              List.of(Cidr.parse("127.0.0.0/8"))), new SystemFactsReader(Path.of("/proc"), Path.of("/"))),
+          status, new SplittableRandom(1), new RegistrationActor.HostReads(
+              testKit.system().dispatchers().lookup(DispatcherSelector.blocking()), Duration.ofSeconds(5)),
+          Duration.ofSeconds(1)));
+      String id = awaitVps(hostname).id();
+      TestProbe<Object> probe = testKit.createTestProbe();
+      probe.awaitAssert(AWAIT, () -> {
+        assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.matches(
+            "Last 1 s: [1-9]\\d* heartbeats sent, [1-9]\\d* accepted, 0 failed; last accepted "
+                + "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ")), logs.messages(Level.INFO).toString());
+        return null;
+      });
+      awaitHeartbeats(4);
+      assertEquals(List.of("Heartbeat accepted by sigma-api (VPS " + id + "); next in ~300 ms; "
+              + "further successes are summarised every 1 s"),
+          logs.messages(Level.INFO).stream().filter(m -> m.startsWith("Heartbeat accepted")).toList(),
+          "only the first success after registering is logged by itself");
+
+      devApi.faults().failAlways(EndpointKind.HEARTBEAT, Fault.status(503));
+      long failuresBefore = status.heartbeatFailures();
+      probe.awaitAssert(AWAIT, () -> {
+        assertTrue(status.heartbeatFailures() >= failuresBefore + 2);
+        return null;
+      });
+      devApi.faults().clear();
+      probe.awaitAssert(AWAIT, () -> {
+        assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.matches(
+            "Heartbeats succeed again after [2-9]\\d* failure\\(s\\) over \\d+ s")),
+            logs.messages(Level.INFO).toString());
+        assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.matches(
+            "Last 1 s: \\d+ heartbeats sent, \\d+ accepted, [1-9]\\d* failed; last accepted .*Z")),
+            logs.messages(Level.INFO).toString());
+        return null;
+      });
+    }
+  }
+
   @Test
   void apiDownThenBackResumesHeartbeats() throws Exception {
     spawnAgent(hostname());

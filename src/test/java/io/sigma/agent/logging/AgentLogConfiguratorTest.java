@@ -48,6 +48,19 @@ class AgentLogConfiguratorTest {
     assertEquals(Level.INFO, context.getLogger(Logger.ROOT_LOGGER_NAME).getLevel());
   }
 
+  /** A taken port is reported by the agent in one line; Pekko's stack trace of it is dropped. */
+  @Test
+  void pekkosBindFailureStackTraceIsDroppedButItsOtherErrorsPass() {
+    Logger log = configured().getLogger("org.apache.pekko.io.TcpListener");
+
+    log.error("Bind failed for TCP channel on endpoint [/127.0.0.1:9102]",
+        new java.net.BindException("[/127.0.0.1:9102] Address already in use"));
+    assertEquals("", text());
+
+    log.error("Accept error: could not accept new connection", new java.io.IOException("Too many open files"));
+    assertTrue(text().contains("Accept error") && text().contains("Too many open files"), text());
+  }
+
   @Test
   void aValueWithALineBreakCannotForgeALine() {
     Logger log = configured().getLogger("io.sigma.agent.xds.AdsService");
