@@ -15,26 +15,19 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.api.EnvoyRoute;
-import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.Page;
-import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
-import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.EndpointKind;
-import io.sigma.agent.devapi.Fault;
 import io.sigma.agent.devapi.RouteSpec;
 import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.testing.DelegatingSigmaApi;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -63,6 +56,7 @@ class ConfigPollerConsistencyIT {
   @TempDir
   Path tmp;
 
+  private DevApiWithVps fixture;
   private DevSigmaApi devApi;
   private SigmaApi http;
   private String vpsId;
@@ -79,17 +73,15 @@ class ConfigPollerConsistencyIT {
 
   @BeforeEach
   void startApi() throws Exception {
-    devApi = new DevSigmaApi(0);
-    String url = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    http = new HttpSigmaApi(testKit.system(), URI.create(url), Optional.empty(), Duration.ofSeconds(2));
-    vpsId = http.register(new RegisterRequest("xds-consistency-" + UUID.randomUUID(), null, List.of(), 22,
-            new SystemInfo(1, 512, 10, 1, 100, List.of(0.0, 0.0, 0.0), null, null)))
-        .toCompletableFuture().get(10, TimeUnit.SECONDS).id();
+    fixture = DevApiWithVps.start(testKit.system(), "xds-consistency-");
+    devApi = fixture.devApi();
+    http = fixture.http();
+    vpsId = fixture.vpsId();
   }
 
   @AfterEach
   void stopApi() throws Exception {
-    devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   // ------------------------------------------------------------------ torn paged reads

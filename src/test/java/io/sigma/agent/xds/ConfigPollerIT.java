@@ -23,25 +23,20 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.api.EnvoyRoute;
-import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.Page;
-import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
-import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
 import io.sigma.agent.devapi.RouteSpec;
 import io.sigma.agent.host.LogCapture;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +63,7 @@ class ConfigPollerIT {
   @TempDir
   Path stateDir;
 
+  private DevApiWithVps fixture;
   private DevSigmaApi devApi;
   private SigmaApi api;
   private String vpsId;
@@ -84,15 +80,15 @@ class ConfigPollerIT {
 
   @BeforeEach
   void startApi() throws Exception {
-    devApi = new DevSigmaApi(0);
-    String url = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    api = new HttpSigmaApi(testKit.system(), URI.create(url), Optional.empty(), Duration.ofSeconds(2));
-    vpsId = registerVps();
+    fixture = DevApiWithVps.start(testKit.system(), "xds-it-");
+    devApi = fixture.devApi();
+    api = fixture.http();
+    vpsId = fixture.vpsId();
   }
 
   @AfterEach
   void stopApi() throws Exception {
-    devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   @Test
@@ -612,10 +608,7 @@ class ConfigPollerIT {
   }
 
   private String registerVps() throws Exception {
-    String hostname = "xds-it-" + UUID.randomUUID();
-    return api.register(new RegisterRequest(hostname, null, List.of(), 22,
-            new SystemInfo(1, 512, 10, 1, 100, List.of(0.0, 0.0, 0.0), null, null)))
-        .toCompletableFuture().get(10, TimeUnit.SECONDS).id();
+    return DevApiWithVps.registerVps(api, "xds-it-");
   }
 
   private EnvoyNode awaitApiNode(String nodeId) {

@@ -8,24 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.api.EnvoyRoute;
-import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.Page;
-import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
-import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.RouteSpec;
 import io.sigma.agent.testing.DelegatingSigmaApi;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -49,6 +43,7 @@ class HostilePaginationIT {
   @TempDir
   Path stateDir;
 
+  private DevApiWithVps fixture;
   private DevSigmaApi devApi;
   private SigmaApi http;
   private String vpsId;
@@ -69,17 +64,15 @@ class HostilePaginationIT {
 
   @BeforeEach
   void startApi() throws Exception {
-    devApi = new DevSigmaApi(0);
-    String url = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    http = new HttpSigmaApi(testKit.system(), URI.create(url), Optional.empty(), Duration.ofSeconds(2));
-    vpsId = http.register(new RegisterRequest("hostile-" + UUID.randomUUID(), null, List.of(), 22,
-            new SystemInfo(1, 512, 10, 1, 100, List.of(0.0, 0.0, 0.0), null, null)))
-        .toCompletableFuture().get(10, TimeUnit.SECONDS).id();
+    fixture = DevApiWithVps.start(testKit.system(), "hostile-");
+    devApi = fixture.devApi();
+    http = fixture.http();
+    vpsId = fixture.vpsId();
   }
 
   @AfterEach
   void stopApi() throws Exception {
-    devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   /** The real client, except that the liar's routes pages come from {@link #lie} while it lies. */
