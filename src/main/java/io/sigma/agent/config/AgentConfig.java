@@ -3,6 +3,7 @@ package io.sigma.agent.config;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.PortRange;
+import io.sigma.agent.web.WebConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +49,8 @@ public record AgentConfig(
     boolean dev,
     LogLevel logLevel,
     LogFormat logFormat,
-    Optional<Path> configFile) {
+    Optional<Path> configFile,
+    Optional<WebConfig> webConfig) {
 
   /** The metrics/allocation HTTP server is off when its port is 0. */
   public boolean metricsEnabled() {
@@ -65,7 +67,8 @@ public record AgentConfig(
         portScan, portScanRange, portScanInterval, allocateToken, allocateReservation,
         allocateAllowFrom, xdsEnabled, xdsPort, xdsBind, xdsPollInterval, hostProc,
         hostHostnameFile, stateDir, ignoredIpRanges, publicIpLookup, publicIpServices, managementPort,
-        managementBind, requestTimeout, backoffInitial, backoffMax, dev, logLevel, logFormat, configFile);
+        managementBind, requestTimeout, backoffInitial, backoffMax, dev, logLevel, logFormat, configFile,
+        webConfig);
   }
 
   /**
@@ -75,7 +78,8 @@ public record AgentConfig(
   public String summary() {
     return "api=" + RedactedUrl.of(apiUrl) + " api-key=" + (apiKey.isPresent() ? "set" : "none")
         + " interval=" + interval.toSeconds() + "s"
-        + " metrics=" + (metricsEnabled() ? metricsBind + ":" + metricsPort : "off")
+        + " metrics=" + (metricsEnabled() ? metricsBind + ":" + metricsPort
+            + webConfig.map(w -> "/" + w.summary()).orElse("") : "off")
         + " port-scan=" + (portScan ? portScanRange.first() + "-" + portScanRange.last() : "off")
         + " xds=" + (xdsEnabled ? xdsBind + ":" + xdsPort : "off")
         + " management=" + (managementEnabled() ? managementBind + ":" + managementPort : "off")

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.IncomingConnection;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -46,13 +47,28 @@ public final class GuardedHttpServer {
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
       ServerSettings settings, Flow<HttpRequest, HttpResponse, NotUsed> handler, HttpGuard guard,
       String name) {
+    return bind(system, host, port, settings, handler, guard, name, Optional.empty());
+  }
+
+  /**
+   * As above, over TLS when {@code https} is given. The guard sits above the TLS layer: the head
+   * deadline starts at accept, so a client that never completes its handshake is closed by it
+   * too.
+   */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
+      ServerSettings settings, Flow<HttpRequest, HttpResponse, NotUsed> handler, HttpGuard guard,
+      String name, Optional<HttpsConnectionContext> https) {
     Materializer materializer = Materializer.matFromSystem(system);
     ConnectionLimits limits = new ConnectionLimits(guard.maxConnections(),
         guard.maxConnectionsPerClient());
     AtomicReference<String> bound = new AtomicReference<>(name + " on " + host + ":" + port);
     GuardLog guardLog = new GuardLog(log, bound::get, Clock.systemUTC());
     String headReason = RequestDeadlines.headReason(guard.headTimeout());
-    return Http.get(system).newServerAt(host, port).withSettings(settings).connectionSource()
+    var server = Http.get(system).newServerAt(host, port).withSettings(settings);
+    if (https.isPresent()) {
+      server = server.enableHttps(https.get());
+    }
+    return server.connectionSource()
         .to(Sink.foreach(connection -> serve(connection, handler, guard, limits, guardLog,
             headReason, materializer)))
         .run(materializer)
