@@ -189,7 +189,7 @@ public final class AgentGuardian {
     if (config.metricsEnabled()) {
       health.expectEndpoint("metrics server");
       ctx.pipeToSelf(MetricsServer.bind(ctx.getSystem(), config.metricsBind(),
-              config.metricsPort(), routes, HttpGuard.METRICS, config.webConfig()),
+              config.metricsPort(), routes, HttpGuard.METRICS, config.webConfigFile()),
           (binding, error) -> new ServerBound("metrics server", "--metrics-port / "
               + "AGENT_METRICS_PORT", binding == null ? null : binding.localAddress(), error));
     }

@@ -50,7 +50,7 @@ public record AgentConfig(
     LogLevel logLevel,
     LogFormat logFormat,
     Optional<Path> configFile,
-    Optional<WebConfig> webConfig) {
+    Optional<WebConfig> webConfigFile) {
 
   /** The metrics/allocation HTTP server is off when its port is 0. */
   public boolean metricsEnabled() {
@@ -68,7 +68,7 @@ public record AgentConfig(
         allocateAllowFrom, xdsEnabled, xdsPort, xdsBind, xdsPollInterval, hostProc,
         hostHostnameFile, stateDir, ignoredIpRanges, publicIpLookup, publicIpServices, managementPort,
         managementBind, requestTimeout, backoffInitial, backoffMax, dev, logLevel, logFormat, configFile,
-        webConfig);
+        webConfigFile);
   }
 
   /**
@@ -79,7 +79,7 @@ public record AgentConfig(
     return "api=" + RedactedUrl.of(apiUrl) + " api-key=" + (apiKey.isPresent() ? "set" : "none")
         + " interval=" + interval.toSeconds() + "s"
         + " metrics=" + (metricsEnabled() ? metricsBind + ":" + metricsPort
-            + webConfig.map(w -> "/" + w.summary()).orElse("") : "off")
+            + webConfigFile.map(w -> "/" + w.summary()).orElse("") : "off")
         + " port-scan=" + (portScan ? portScanRange.first() + "-" + portScanRange.last() : "off")
         + " xds=" + (xdsEnabled ? xdsBind + ":" + xdsPort : "off")
         + " management=" + (managementEnabled() ? managementBind + ":" + managementPort : "off")

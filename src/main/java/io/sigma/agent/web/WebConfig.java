@@ -31,8 +31,15 @@ import java.util.Set;
  * Relative file names are relative to the config file's directory, as in exporter-toolkit. An
  * unknown or unsupported key is an error, not ignored: a typo must not silently turn TLS or auth
  * off. Every problem is an {@link IllegalArgumentException} with one line naming the key.
+ *
+ * <p>Two configs are equal when they come from the same file with the same text (a reload on
+ * SIGHUP compares them; the loaded TLS context has no useful equality). Changed key or
+ * certificate files under the same text are not seen as a change: they need a restart anyway.
+ *
+ * @param text the file's YAML text
  */
-public record WebConfig(Path file, Optional<TlsServerConfig> tls, Map<String, String> basicAuthUsers) {
+public record WebConfig(Path file, String text, Optional<TlsServerConfig> tls,
+    Map<String, String> basicAuthUsers) {
   private static final Set<String> TOP_KEYS = Set.of("tls_server_config", "basic_auth_users");
   private static final Set<String> TLS_KEYS =
       Set.of("cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version");
@@ -44,8 +51,10 @@ public record WebConfig(Path file, Optional<TlsServerConfig> tls, Map<String, St
   /** Reads and checks {@code file}, loading the TLS key and certificates it names. */
   public static WebConfig read(Path file) {
     JsonNode root;
+    String text;
     try {
-      root = new YAMLMapper().readTree(Files.readString(file));
+      text = Files.readString(file);
+      root = new YAMLMapper().readTree(text);
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("no such file");
     } catch (JsonProcessingException e) {
@@ -55,7 +64,7 @@ public record WebConfig(Path file, Optional<TlsServerConfig> tls, Map<String, St
       throw new IllegalArgumentException("cannot read it: " + e.getMessage());
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
-      return new WebConfig(file, Optional.empty(), Map.of());
+      return new WebConfig(file, text, Optional.empty(), Map.of());
     }
     requireMapping(root, "the file");
     checkKeys(root, TOP_KEYS, "");
@@ -78,7 +87,7 @@ public record WebConfig(Path file, Optional<TlsServerConfig> tls, Map<String, St
         users.put(user.getKey(), hash);
       }
     }
-    return new WebConfig(file, tls, users);
+    return new WebConfig(file, text, tls, users);
   }
 
   public Optional<BasicAuth> basicAuth(java.time.Clock clock) {
@@ -91,6 +100,22 @@ public record WebConfig(Path file, Optional<TlsServerConfig> tls, Map<String, St
     return (tls.isPresent() ? "tls" + (tls.get().clientAuth()
         == TlsServerConfig.ClientAuth.NO_CLIENT_CERT ? "" : "+client-cert") : "plain-http")
         + (basicAuthUsers.isEmpty() ? "" : "+basic-auth(" + basicAuthUsers.size() + " user(s))");
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof WebConfig that && file.equals(that.file) && text.equals(that.text);
+  }
+
+  @Override
+  public int hashCode() {
+    return file.hashCode() * 31 + text.hashCode();
+  }
+
+  /** The file and what it turns on; never the hashes. */
+  @Override
+  public String toString() {
+    return file + " (" + summary() + ")";
   }
 
   private static TlsServerConfig tls(JsonNode node, Path dir) {

@@ -199,7 +199,7 @@ class ConfigLoaderTest {
   @Test
   void webConfigFileIsOffByDefaultAndABadOneExitsWithStatusTwoNamingFileAndKey(
       @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-    assertEquals(Optional.empty(), run(NO_ENV).webConfig());
+    assertEquals(Optional.empty(), run(NO_ENV).webConfigFile());
     Path bad = java.nio.file.Files.writeString(dir.resolve("web.yml"),
         "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  ciphers: x\n");
     ConfigLoader.Outcome.Exit exit = exit(Map.of("AGENT_WEB_CONFIG_FILE", bad.toString()));
@@ -213,7 +213,7 @@ class ConfigLoaderTest {
         "basic_auth_users:\n  prometheus: $2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a\n");
     AgentConfig config = run(NO_ENV, "--web-config-file", good.toString());
     assertEquals(Map.of("prometheus", "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a"),
-        config.webConfig().orElseThrow().basicAuthUsers());
+        config.webConfigFile().orElseThrow().basicAuthUsers());
     assertTrue(config.summary().contains(" metrics=0.0.0.0:9102/plain-http+basic-auth(1 user(s)) "),
         config.summary());
   }
