@@ -24,6 +24,7 @@ import io.sigma.agent.metrics.LandingPage;
 import io.sigma.agent.metrics.FleetMetrics;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
+import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.metrics.PortMetrics;
 import io.sigma.agent.logging.AgentLogConfigurator;
 import io.sigma.agent.ports.AllocationCallers;
@@ -190,7 +191,7 @@ public final class AgentGuardian {
     if (config.metricsEnabled()) {
       health.expectEndpoint("metrics server");
       ctx.pipeToSelf(MetricsServer.bind(ctx.getSystem(), config.metricsBind(),
-              config.metricsPort(), routes),
+              config.metricsPort(), routes, HttpGuard.METRICS, config.webConfigFile()),
           (binding, error) -> new ServerBound("metrics server", "--metrics-port / "
               + "AGENT_METRICS_PORT", binding == null ? null : binding.localAddress(), error));
     }

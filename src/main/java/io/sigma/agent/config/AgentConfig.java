@@ -3,6 +3,7 @@ package io.sigma.agent.config;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.PortRange;
+import io.sigma.agent.web.WebConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +50,8 @@ public record AgentConfig(
     LogLevel logLevel,
     LogFormat logFormat,
     Optional<Path> configFile,
-    boolean metricsHostnameLabel) {
+    boolean metricsHostnameLabel,
+    Optional<WebConfig> webConfigFile) {
 
   /** The metrics/allocation HTTP server is off when its port is 0. */
   public boolean metricsEnabled() {
@@ -67,7 +69,8 @@ public record AgentConfig(
         allocateAllowFrom, xdsEnabled, xdsPort, xdsBind, xdsPollInterval, hostProc,
         hostHostnameFile, stateDir, ignoredIpRanges, publicIpLookup, publicIpServices, managementPort,
         managementBind, requestTimeout, backoffInitial, backoffMax, dev, logLevel, logFormat, configFile,
-        metricsHostnameLabel);
+        metricsHostnameLabel,
+        webConfigFile);
   }
 
   /**
@@ -77,7 +80,8 @@ public record AgentConfig(
   public String summary() {
     return "api=" + RedactedUrl.of(apiUrl) + " api-key=" + (apiKey.isPresent() ? "set" : "none")
         + " interval=" + interval.toSeconds() + "s"
-        + " metrics=" + (metricsEnabled() ? metricsBind + ":" + metricsPort : "off")
+        + " metrics=" + (metricsEnabled() ? metricsBind + ":" + metricsPort
+            + webConfigFile.map(w -> "/" + w.summary()).orElse("") : "off")
         + " port-scan=" + (portScan ? portScanRange.first() + "-" + portScanRange.last() : "off")
         + " xds=" + (xdsEnabled ? xdsBind + ":" + xdsPort : "off")
         + " management=" + (managementEnabled() ? managementBind + ":" + managementPort : "off")

@@ -3,6 +3,7 @@ package io.sigma.agent.config;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.PortRange;
+import io.sigma.agent.web.WebConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -128,7 +130,9 @@ public final class ConfigLoader {
         v.custom(Setting.LOG_LEVEL, LogLevel::parse),
         v.custom(Setting.LOG_FORMAT, LogFormat::parse),
         v.configFile(),
-        v.bool(Setting.METRICS_HOSTNAME_LABEL));
+        v.bool(Setting.METRICS_HOSTNAME_LABEL),
+        v.text(Setting.WEB_CONFIG_FILE).isEmpty() ? Optional.empty()
+            : Optional.of(v.custom(Setting.WEB_CONFIG_FILE, file -> WebConfig.read(Path.of(file)))));
   }
 
   private static CommandSpec commandSpec(String version) {

@@ -22,6 +22,9 @@ public enum Setting {
       "Port of /metrics and /ports/allocate; 0 disables."),
   METRICS_BIND("--metrics-bind", "AGENT_METRICS_BIND", "0.0.0.0", "ADDR",
       "Address the metrics server binds (sigma-api calls it remotely)."),
+  WEB_CONFIG_FILE("--web-config-file", "AGENT_WEB_CONFIG_FILE", null, "FILE",
+      "Web config of the metrics server (YAML, as Prometheus exporters' --web.config.file): "
+          + "TLS (tls_server_config) and basic auth (basic_auth_users, bcrypt hashes)."),
   PORT_SCAN("--port-scan", "AGENT_PORT_SCAN", "false", "BOOL",
       "Scan the port range and serve port metrics and allocation."),
   PORT_SCAN_RANGE("--port-scan-range", "AGENT_PORT_SCAN_RANGE", "10000-30000", "FIRST-LAST",

@@ -2,8 +2,13 @@ package io.sigma.agent.metrics;
 
 import io.sigma.agent.net.GuardedHttpServer;
 import io.sigma.agent.net.HttpGuard;
+import io.sigma.agent.web.BasicAuthRoute;
+import io.sigma.agent.web.TlsServerConfig;
+import io.sigma.agent.web.WebConfig;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -24,6 +29,9 @@ import org.apache.pekko.http.javadsl.settings.ServerSettings;
  * and Prometheus' scrape must get through while someone trickles headers on a thousand
  * connections. Request heads are also capped ({@link #parserSettings}), so each connection
  * waiting for its head holds a few KB at most.
+ *
+ * <p>With a web config ({@code --web-config-file}) it serves HTTPS only, and/or asks for basic
+ * auth on every route (/ports/allocate keeps its own token and caller allow-list on top).
  */
 public final class MetricsServer {
   private MetricsServer() {}
@@ -36,10 +44,20 @@ public final class MetricsServer {
   /** As {@link #bind(ActorSystem, String, int, List)}, with other limits (tests use short ones). */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
       List<Route> routes, HttpGuard guard) {
+    return bind(system, host, port, routes, guard, Optional.empty());
+  }
+
+  /** As above, with TLS and basic auth as {@code web} says. */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
+      List<Route> routes, HttpGuard guard, Optional<WebConfig> web) {
     Route all = Directives.concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new));
+    Route served = web.flatMap(w -> w.basicAuth(Clock.systemUTC()))
+        .map(auth -> BasicAuthRoute.protect(auth, all))
+        .orElse(all);
     return GuardedHttpServer.bind(system, host, port,
             parserSettings(ServerSettings.create(system.classicSystem()).withEnableHttp2(false)),
-            all.flow(system), guard, "metrics server")
+            served.flow(system), guard, "metrics server",
+            web.flatMap(WebConfig::tls).map(TlsServerConfig::connectionContext))
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(2), system));
   }
 

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.IncomingConnection;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -46,13 +47,40 @@ public final class GuardedHttpServer {
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
       ServerSettings settings, Flow<HttpRequest, HttpResponse, NotUsed> handler, HttpGuard guard,
       String name) {
+    return bind(system, host, port, settings, handler, guard, name, Optional.empty());
+  }
+
+  /**
+   * As above, over TLS when {@code https} is given.
+   *
+   * <p>The guard works on requests, above the TLS layer, and Pekko's TLS stage does not close a
+   * connection whose handshake is unfinished when the layer above it ends: a client that sends
+   * half a ClientHello and waits would outlive the head deadline and its slot in the limits.
+   * Pekko's idle timeout works on the bytes below TLS and does close it, so over TLS it is set to
+   * the head plus the body timeout (no honest request is idle longer; the head deadline still
+   * closes idle kept-alive connections first). A client trickling its handshake a byte at a time
+   * is not caught by it: that needs the deadline below TLS (binding with Tcp and stacking TLS and
+   * the HTTP layer ourselves).
+   */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
+      ServerSettings settings, Flow<HttpRequest, HttpResponse, NotUsed> handler, HttpGuard guard,
+      String name, Optional<HttpsConnectionContext> https) {
     Materializer materializer = Materializer.matFromSystem(system);
     ConnectionLimits limits = new ConnectionLimits(guard.maxConnections(),
         guard.maxConnectionsPerClient());
     AtomicReference<String> bound = new AtomicReference<>(name + " on " + host + ":" + port);
     GuardLog guardLog = new GuardLog(log, bound::get, Clock.systemUTC());
     String headReason = RequestDeadlines.headReason(guard.headTimeout());
-    return Http.get(system).newServerAt(host, port).withSettings(settings).connectionSource()
+    var server = Http.get(system).newServerAt(host, port);
+    if (https.isPresent()) {
+      server = server.enableHttps(https.get()).withSettings(
+          settings.withTimeouts(settings.getTimeouts().withIdleTimeout(
+              scala.concurrent.duration.Duration.fromNanos(
+                  guard.headTimeout().plus(guard.bodyTimeout()).toNanos()))));
+    } else {
+      server = server.withSettings(settings);
+    }
+    return server.connectionSource()
         .to(Sink.foreach(connection -> serve(connection, handler, guard, limits, guardLog,
             headReason, materializer)))
         .run(materializer)

@@ -202,4 +202,26 @@ class ConfigLoaderTest {
     assertEquals(List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0")),
         run(NO_ENV, "--allocate-allow-from", "0.0.0.0/0,::/0").allocateAllowFrom());
   }
+
+  @Test
+  void webConfigFileIsOffByDefaultAndABadOneExitsWithStatusTwoNamingFileAndKey(
+      @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    assertEquals(Optional.empty(), run(NO_ENV).webConfigFile());
+    Path bad = java.nio.file.Files.writeString(dir.resolve("web.yml"),
+        "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  ciphers: x\n");
+    ConfigLoader.Outcome.Exit exit = exit(Map.of("AGENT_WEB_CONFIG_FILE", bad.toString()));
+    assertEquals(2, exit.status());
+    assertEquals("sigma-agent: invalid --web-config-file (from AGENT_WEB_CONFIG_FILE) '" + bad
+        + "': unknown or unsupported key tls_server_config.ciphers (known: cert_file, "
+        + "client_auth_type, client_ca_file, key_file, min_version)", exit.message());
+    assertTrue(exit(NO_ENV, "--web-config-file", dir.resolve("none.yml").toString()).message()
+        .endsWith("none.yml': no such file"));
+    Path good = java.nio.file.Files.writeString(dir.resolve("auth.yml"),
+        "basic_auth_users:\n  prometheus: $2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a\n");
+    AgentConfig config = run(NO_ENV, "--web-config-file", good.toString());
+    assertEquals(Map.of("prometheus", "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a"),
+        config.webConfigFile().orElseThrow().basicAuthUsers());
+    assertTrue(config.summary().contains(" metrics=0.0.0.0:9102/plain-http+basic-auth(1 user(s)) "),
+        config.summary());
+  }
 }

@@ -29,6 +29,19 @@ class ConfigChangesTest {
   }
 
   @Test
+  void aWebConfigFileIsAChangeOnlyWhenItsTextChanged(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("web.yml"), "basic_auth_users: {}\n");
+    AgentConfig started = config("--web-config-file", file.toString());
+    assertTrue(ConfigChanges.between(started, started,
+        config("--web-config-file", file.toString())).isEmpty());
+    java.nio.file.Files.writeString(file, "basic_auth_users:\n  p: "
+        + "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a\n");
+    assertEquals(List.of("--web-config-file"), ConfigChanges.between(started, started,
+        config("--web-config-file", file.toString())).restart());
+  }
+
+  @Test
   void liveSettingsShowOldAndNewValuesSecretsOnlyWhatHappened() {
     AgentConfig started = config("--allocate-token", "a");
     AgentConfig loaded = config("--interval", "30", "--xds-poll-interval", "1500ms",
