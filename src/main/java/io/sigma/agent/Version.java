@@ -2,16 +2,19 @@ package io.sigma.agent;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 
 /**
- * The agent's version and the git commit it was built from, written into
- * {@code io/sigma/agent/build.properties} at build time. "dev" and "unknown" when they are missing
+ * The agent's version and the git commit it was built from, written at build time into
+ * {@code io/sigma/agent/build.properties} (the version) and {@code io/sigma/agent/git-revision}
+ * (the output of {@code git rev-parse --short=12 HEAD}, see pom.xml). "dev" and "unknown" when they are missing
  * or were not filtered (an IDE run from sources; a build without .git has revision "unknown").
  */
 public final class Version {
   private static final String UNKNOWN_REVISION = "unknown";
   private static final Properties BUILD = load();
+  private static final String REVISION = loadRevision();
 
   private Version() {}
 
@@ -22,7 +25,7 @@ public final class Version {
 
   /** The abbreviated git commit of the build, or {@code unknown}. */
   public static String revision() {
-    return value("revision", UNKNOWN_REVISION);
+    return REVISION;
   }
 
   /** {@code 0.1.0 (abc123def456)}: what --version and the startup line print. */
@@ -33,6 +36,15 @@ public final class Version {
   private static String value(String key, String fallback) {
     String v = BUILD.getProperty(key, "").trim();
     return v.isEmpty() || v.contains("${") ? fallback : v;
+  }
+
+  private static String loadRevision() {
+    try (InputStream in = Version.class.getResourceAsStream("git-revision")) {
+      String revision = in == null ? "" : new String(in.readNBytes(64), StandardCharsets.US_ASCII).trim();
+      return revision.matches("[0-9a-f]{7,40}") ? revision : UNKNOWN_REVISION;
+    } catch (IOException e) {
+      return UNKNOWN_REVISION;
+    }
   }
 
   private static Properties load() {
