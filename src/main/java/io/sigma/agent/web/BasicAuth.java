@@ -18,6 +18,12 @@ import java.util.regex.Pattern;
  * small vCPU), so a successful check is remembered for {@link #CACHE_TTL}, keyed by user and the
  * password's SHA-256: Prometheus scraping every 15 s costs one bcrypt run every few minutes. At
  * most {@link #CACHE_SIZE} such entries are kept (the oldest go first); failures are never cached.
+ *
+ * <p>bcrypt runs are also budgeted ({@link Budget#DEFAULT}: 4 at once, then 2 a second), so a flood
+ * of wrong passwords from the internet cannot burn the VPS's CPU: past the budget a check answers
+ * {@link Outcome#THROTTLED} without running bcrypt (a remembered password still passes). An unknown
+ * user costs a bcrypt run too (against a configured hash, result ignored), so response times do not
+ * tell which user names exist.
  */
 public final class BasicAuth {
   static final Duration CACHE_TTL = Duration.ofMinutes(5);
@@ -26,7 +32,13 @@ public final class BasicAuth {
       Pattern.compile("\\$2[aby]\\$(0[4-9]|[12][0-9]|3[01])\\$[./A-Za-z0-9]{53}");
 
   /** What a check found. */
-  public enum Outcome { ACCEPTED, UNKNOWN_USER, WRONG_PASSWORD }
+  public enum Outcome { ACCEPTED, UNKNOWN_USER, WRONG_PASSWORD, THROTTLED }
+
+  /** bcrypt runs allowed: {@code burst} at once, then {@code perSecond}. */
+  public record Budget(int burst, double perSecond) {
+    /** ~0.2 s of bcrypt CPU a second at cost 10, at most. */
+    public static final Budget DEFAULT = new Budget(4, 2);
+  }
 
   private final Map<String, String> hashes;
   private final Clock clock;
@@ -36,12 +48,25 @@ public final class BasicAuth {
       return size() > CACHE_SIZE;
     }
   };
+  private final Budget budget;
+  /** A configured hash that unknown users are checked against, for equal response times. */
+  private final String decoyHash;
   private int bcryptRuns;
+  private double tokens;
+  private Instant refilledAt;
 
   /** {@code hashes}: user name to bcrypt hash (checked with {@link #isBcryptHash}). */
   public BasicAuth(Map<String, String> hashes, Clock clock) {
+    this(hashes, clock, Budget.DEFAULT);
+  }
+
+  BasicAuth(Map<String, String> hashes, Clock clock, Budget budget) {
     this.hashes = Map.copyOf(hashes);
     this.clock = clock;
+    this.budget = budget;
+    this.decoyHash = hashes.values().stream().sorted().findFirst().orElse(null);
+    this.tokens = budget.burst();
+    this.refilledAt = clock.instant();
   }
 
   static boolean isBcryptHash(String text) {
@@ -50,26 +75,22 @@ public final class BasicAuth {
 
   public Outcome check(String user, String password) {
     String hash = hashes.get(user);
-    if (hash == null) {
-      return Outcome.UNKNOWN_USER;
-    }
     String key = user + '\n' + sha256(password);
     Instant now = clock.instant();
-    synchronized (verified) {
-      Instant until = verified.get(key);
-      if (until != null && now.isBefore(until)) {
-        return Outcome.ACCEPTED;
+    if (hash != null) {
+      synchronized (verified) {
+        Instant until = verified.get(key);
+        if (until != null && now.isBefore(until)) {
+          return Outcome.ACCEPTED;
+        }
       }
     }
-    boolean ok;
-    synchronized (this) {
-      bcryptRuns++;
+    if (!takeBcryptRun(now)) {
+      return Outcome.THROTTLED;
     }
-    try {
-      ok = BCrypt.verifyer().verify(password.getBytes(StandardCharsets.UTF_8),
-          hash.getBytes(StandardCharsets.US_ASCII)).verified;
-    } catch (IllegalArgumentException e) {
-      ok = false; // e.g. longer than the 72 bytes bcrypt can hash: no stored password is
+    boolean ok = verify(password, hash != null ? hash : decoyHash);
+    if (hash == null) {
+      return Outcome.UNKNOWN_USER;
     }
     if (!ok) {
       return Outcome.WRONG_PASSWORD;
@@ -78,6 +99,31 @@ public final class BasicAuth {
       verified.put(key, now.plus(CACHE_TTL));
     }
     return Outcome.ACCEPTED;
+  }
+
+  private boolean verify(String password, String hash) {
+    if (hash == null) {
+      return false;
+    }
+    try {
+      return BCrypt.verifyer().verify(password.getBytes(StandardCharsets.UTF_8),
+          hash.getBytes(StandardCharsets.US_ASCII)).verified;
+    } catch (IllegalArgumentException e) {
+      return false; // e.g. longer than the 72 bytes bcrypt can hash: no stored password is
+    }
+  }
+
+  /** Takes one bcrypt run from the budget, refilled at {@link Budget#perSecond}. */
+  private synchronized boolean takeBcryptRun(Instant now) {
+    double seconds = Math.max(0, Duration.between(refilledAt, now).toNanos() / 1e9);
+    tokens = Math.min(budget.burst(), tokens + seconds * budget.perSecond());
+    refilledAt = now;
+    if (tokens < 1) {
+      return false;
+    }
+    tokens--;
+    bcryptRuns++;
+    return true;
   }
 
   /** How many bcrypt verifications ran (tests: the cache spares them). */

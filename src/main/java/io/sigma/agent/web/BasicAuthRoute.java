@@ -6,6 +6,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Authorization;
 import org.apache.pekko.http.javadsl.model.headers.BasicHttpCredentials;
 import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -38,6 +39,16 @@ public final class BasicAuthRoute {
           auth.check(credentials.get().username(), credentials.get().password());
       if (outcome == BasicAuth.Outcome.ACCEPTED) {
         return inner;
+      }
+      if (outcome == BasicAuth.Outcome.THROTTLED) {
+        log.warn("metrics server: refused {} {}: more basic-auth checks than the budget ({} at once, "
+                + "{} a second: bcrypt is slow by design); answered 429. A password-guessing run?",
+            request.method().value(), request.getUri().path(), BasicAuth.Budget.DEFAULT.burst(),
+            BasicAuth.Budget.DEFAULT.perSecond());
+        return Directives.complete(HttpResponse.create()
+            .withStatus(StatusCodes.TOO_MANY_REQUESTS)
+            .addHeader(RetryAfter.create(1L))
+            .withEntity("429 Too Many Requests\n"));
       }
       // One template: the global repeated-WARN filter keeps a password-guessing run to a few lines.
       log.warn("metrics server: refused {} {}: basic auth failed ({}); answered 401. Check the "

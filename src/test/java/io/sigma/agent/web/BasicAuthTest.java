@@ -69,7 +69,7 @@ class BasicAuthTest {
     for (int i = 0; i <= BasicAuth.CACHE_SIZE; i++) {
       users.put("user" + i, hash);
     }
-    BasicAuth auth = new BasicAuth(users, clock);
+    BasicAuth auth = new BasicAuth(users, clock, new BasicAuth.Budget(1_000, 1));
     for (int i = 0; i <= BasicAuth.CACHE_SIZE; i++) {
       auth.check("user" + i, "pw");
     }
@@ -78,5 +78,41 @@ class BasicAuthTest {
     assertEquals(runs, auth.bcryptRuns());
     auth.check("user0", "pw");
     assertEquals(runs + 1, auth.bcryptRuns());
+  }
+  @Test
+  void aFloodOfWrongPasswordsRunsBcryptOnlyAtTheBudgetsRate() {
+    String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
+    BasicAuth auth = new BasicAuth(Map.of("prometheus", hash), clock, new BasicAuth.Budget(4, 2));
+    java.util.List<BasicAuth.Outcome> burst = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      burst.add(auth.check("prometheus", "guess" + i));
+    }
+    assertEquals(4, burst.stream().filter(o -> o == BasicAuth.Outcome.WRONG_PASSWORD).count(), burst.toString());
+    assertEquals(16, burst.stream().filter(o -> o == BasicAuth.Outcome.THROTTLED).count(), burst.toString());
+    assertEquals(4, auth.bcryptRuns());
+
+    clock.now = clock.now.plusSeconds(1);
+    assertEquals(BasicAuth.Outcome.WRONG_PASSWORD, auth.check("prometheus", "again1"));
+    assertEquals(BasicAuth.Outcome.WRONG_PASSWORD, auth.check("prometheus", "again2"));
+    assertEquals(BasicAuth.Outcome.THROTTLED, auth.check("prometheus", "again3"));
+    assertEquals(6, auth.bcryptRuns());
+  }
+
+  @Test
+  void aRememberedPasswordPassesWhileTheBudgetIsSpent() {
+    String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
+    BasicAuth auth = new BasicAuth(Map.of("prometheus", hash), clock, new BasicAuth.Budget(2, 1));
+    assertEquals(BasicAuth.Outcome.ACCEPTED, auth.check("prometheus", "s3cret"));
+    assertEquals(BasicAuth.Outcome.WRONG_PASSWORD, auth.check("prometheus", "guess"));
+    assertEquals(BasicAuth.Outcome.THROTTLED, auth.check("prometheus", "guess"));
+    assertEquals(BasicAuth.Outcome.ACCEPTED, auth.check("prometheus", "s3cret"));
+  }
+
+  @Test
+  void anUnknownUserCostsABcryptRunLikeAWrongPassword() {
+    String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
+    BasicAuth auth = new BasicAuth(Map.of("prometheus", hash), clock);
+    assertEquals(BasicAuth.Outcome.UNKNOWN_USER, auth.check("admin", "s3cret"));
+    assertEquals(1, auth.bcryptRuns(), "checked against a configured hash, for equal response times");
   }
 }
