@@ -93,12 +93,6 @@ public final class FleetStatus {
     return Optional.ofNullable(lastError);
   }
 
-  /** Time since the last successful heartbeat, or empty if none succeeded yet. */
-  public Optional<Duration> sinceLastHeartbeat() {
-    Instant last = lastHeartbeatSuccess;
-    return last == null ? Optional.empty() : Optional.of(Duration.between(last, clock.instant()));
-  }
-
   /**
    * True while the request loop is turning: some answer (success or failure) arrived within
    * {@code limit}. A loop that stopped scheduling itself goes false.
