@@ -17,14 +17,15 @@ public final class AgentRuntime {
   }
 
   /**
-   * {@link #pekkoConfig()} plus what the agent's settings decide in Pekko's own config: the
-   * address of the health endpoints (pekko-management reads it from the actor system's config).
+   * {@link #pekkoConfig()} plus what the agent's settings decide in Pekko's own config: the address
+   * of the health endpoints (pekko-management reads it from the actor system's config).
    */
   public static Config pekkoConfig(AgentConfig config) {
     return pekkoConfig()
-        .withValue("pekko.management.http.hostname",
+        .withValue(
+            "pekko.management.http.hostname",
             ConfigValueFactory.fromAnyRef(config.managementBind()))
-        .withValue("pekko.management.http.port",
-            ConfigValueFactory.fromAnyRef(config.managementPort()));
+        .withValue(
+            "pekko.management.http.port", ConfigValueFactory.fromAnyRef(config.managementPort()));
   }
 }

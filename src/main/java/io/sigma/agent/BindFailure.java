@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  */
 public final class BindFailure {
   /** Pekko's BindException text: "[host/address:port] reason". */
-  private static final Pattern PEKKO_BIND = Pattern.compile("^\\[(?:[^/\\]]*/)?([^\\]]+)\\]\\s*(.*)$");
+  private static final Pattern PEKKO_BIND =
+      Pattern.compile("^\\[(?:[^/\\]]*/)?([^\\]]+)\\]\\s*(.*)$");
 
   private BindFailure() {}
 

@@ -29,28 +29,35 @@ public final class Main {
     Logger log = LoggerFactory.getLogger(Main.class);
     AtomicReference<ActorSystem<AgentGuardian.Command>> agent = new AtomicReference<>();
     // Installed first: the JVM's own SIGHUP handling would stop the agent while it starts.
-    ProcessSignals.onHangup(() -> {
-      ActorSystem<AgentGuardian.Command> system = agent.get();
-      if (system == null) {
-        log.info("SIGHUP: the agent is still starting; send it again once it runs");
-        return;
-      }
-      log.info("SIGHUP: re-reading the configuration");
-      system.tell(new AgentGuardian.ReloadConfig(
-          ConfigLoader.load(args, System.getenv(), Version.describe())));
-    });
+    ProcessSignals.onHangup(
+        () -> {
+          ActorSystem<AgentGuardian.Command> system = agent.get();
+          if (system == null) {
+            log.info("SIGHUP: the agent is still starting; send it again once it runs");
+            return;
+          }
+          log.info("SIGHUP: re-reading the configuration");
+          system.tell(
+              new AgentGuardian.ReloadConfig(
+                  ConfigLoader.load(args, System.getenv(), Version.describe())));
+        });
     log.info("sigma-agent {} starting: {}", Version.describe(), run.config().summary());
     // SIGTERM and SIGINT run Pekko's CoordinatedShutdown (named after the signal; the JVM then
     // exits with 143 or 130). The system also stops by itself when the agent cannot start (a
     // port it must bind is taken): exit 1 then.
     ActorSystem<AgentGuardian.Command> system =
-        ActorSystem.create(AgentGuardian.create(run.config()), "sigma-agent",
+        ActorSystem.create(
+            AgentGuardian.create(run.config()),
+            "sigma-agent",
             AgentRuntime.pekkoConfig(run.config()));
     agent.set(system);
     ProcessSignals.onStop(signal -> CoordinatedShutdown.get(system).runAll(new StopSignal(signal)));
     system.getWhenTerminated().toCompletableFuture().join();
-    boolean failed = CoordinatedShutdown.get(system).getShutdownReason()
-        .map(StartupFailure.INSTANCE::equals).orElse(false);
+    boolean failed =
+        CoordinatedShutdown.get(system)
+            .getShutdownReason()
+            .map(StartupFailure.INSTANCE::equals)
+            .orElse(false);
     System.exit(failed ? 1 : 0);
   }
 }

@@ -6,10 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 
 /**
- * The agent's version and the git commit it was built from, written at build time into
- * {@code io/sigma/agent/build.properties} (the version) and {@code io/sigma/agent/git-revision}
- * (the output of {@code git rev-parse --short=12 HEAD}, see pom.xml). "dev" and "unknown" when they are missing
- * or were not filtered (an IDE run from sources; a build without .git has revision "unknown").
+ * The agent's version and the git commit it was built from, written at build time into {@code
+ * io/sigma/agent/build.properties} (the version) and {@code io/sigma/agent/git-revision} (the
+ * output of {@code git rev-parse --short=12 HEAD}, see pom.xml). "dev" and "unknown" when they are
+ * missing or were not filtered (an IDE run from sources; a build without .git has revision
+ * "unknown").
  */
 public final class Version {
   private static final String UNKNOWN_REVISION = "unknown";
@@ -40,7 +41,8 @@ public final class Version {
 
   private static String loadRevision() {
     try (InputStream in = Version.class.getResourceAsStream("git-revision")) {
-      String revision = in == null ? "" : new String(in.readNBytes(64), StandardCharsets.US_ASCII).trim();
+      String revision =
+          in == null ? "" : new String(in.readNBytes(64), StandardCharsets.US_ASCII).trim();
       return revision.matches("[0-9a-f]{7,40}") ? revision : UNKNOWN_REVISION;
     } catch (IOException e) {
       return UNKNOWN_REVISION;

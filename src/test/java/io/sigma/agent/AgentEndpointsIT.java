@@ -30,9 +30,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A whole agent with every feature of this branch on ({@code --dev --port-scan}, metrics and
- * health endpoints on loopback), scraped and called over real HTTP like Prometheus, sigma-api and
- * Docker's HEALTHCHECK would.
+ * A whole agent with every feature of this branch on ({@code --dev --port-scan}, metrics and health
+ * endpoints on loopback), scraped and called over real HTTP like Prometheus, sigma-api and Docker's
+ * HEALTHCHECK would.
  */
 class AgentEndpointsIT {
   private static final String HOSTNAME = "it-endpoints-" + ProcessHandle.current().pid();
@@ -47,12 +47,29 @@ class AgentEndpointsIT {
   static void startAgent() throws Exception {
     range = FreePorts.range(40);
     stateDir = Files.createTempDirectory("sigma-agent-it");
-    agent = RunningAgent.start("--dev", "--hostname", HOSTNAME, "--port-scan",
-        "--port-scan-range", range.toString(), "--port-scan-interval", "1",
-        "--metrics-port", String.valueOf(FreePorts.ephemeral()), "--metrics-bind", "127.0.0.1",
-        "--management-port", String.valueOf(FreePorts.ephemeral()),
-        "--management-bind", "127.0.0.1", "--public-ip-lookup=false",
-        "--state-dir", stateDir.toString(), "--interval", "1");
+    agent =
+        RunningAgent.start(
+            "--dev",
+            "--hostname",
+            HOSTNAME,
+            "--port-scan",
+            "--port-scan-range",
+            range.toString(),
+            "--port-scan-interval",
+            "1",
+            "--metrics-port",
+            String.valueOf(FreePorts.ephemeral()),
+            "--metrics-bind",
+            "127.0.0.1",
+            "--management-port",
+            String.valueOf(FreePorts.ephemeral()),
+            "--management-bind",
+            "127.0.0.1",
+            "--public-ip-lookup=false",
+            "--state-dir",
+            stateDir.toString(),
+            "--interval",
+            "1");
     awaitReady();
   }
 
@@ -67,13 +84,16 @@ class AgentEndpointsIT {
   /** /ready answers 200 once registered and the metrics server is bound. */
   private static void awaitReady() {
     TestProbe<Object> probe = TestProbe.create(agent.system);
-    probe.awaitAssert(RunningAgent.AWAIT, () -> {
-      HttpResponse<String> ready = agent.get(agent.management("/ready"));
-      assertEquals(200, ready.statusCode(), ready.body());
-      // and a scan has completed
-      assertTrue(agent.get(agent.metrics("/metrics")).body().contains("\nsigma_ports_available "));
-      return null;
-    });
+    probe.awaitAssert(
+        RunningAgent.AWAIT,
+        () -> {
+          HttpResponse<String> ready = agent.get(agent.management("/ready"));
+          assertEquals(200, ready.statusCode(), ready.body());
+          // and a scan has completed
+          assertTrue(
+              agent.get(agent.metrics("/metrics")).body().contains("\nsigma_ports_available "));
+          return null;
+        });
   }
 
   @Test
@@ -88,15 +108,21 @@ class AgentEndpointsIT {
   void metricsInTheTextFormatCarryThePortSeriesWithoutAHostnameLabel() throws Exception {
     HttpResponse<String> response = agent.get(agent.metrics("/metrics"));
     assertEquals(200, response.statusCode());
-    assertTrue(response.headers().firstValue("Content-Type").orElseThrow()
-        .startsWith("text/plain; version=0.0.4"), response.headers().toString());
+    assertTrue(
+        response
+            .headers()
+            .firstValue("Content-Type")
+            .orElseThrow()
+            .startsWith("text/plain; version=0.0.4"),
+        response.headers().toString());
     String text = response.body();
     assertTrue(text.contains("\nsigma_ports_total 40.0\n"), text);
     assertTrue(text.contains("\nsigma_ports_in_use "), text);
     assertTrue(text.contains("\nsigma_ports_available "), text);
     assertTrue(text.contains("\nsigma_port_scan_duration_seconds "), text);
     for (ListenerSource source : ListenerSource.values()) {
-      assertTrue(text.contains("\nsigma_ports_used{source=\"" + source.label() + "\"} "),
+      assertTrue(
+          text.contains("\nsigma_ports_used{source=\"" + source.label() + "\"} "),
           source + " missing");
     }
     assertTrue(text.contains("\nsigma_agent_registered 1.0\n"), text);
@@ -109,8 +135,11 @@ class AgentEndpointsIT {
   @Test
   void buildInfoNamesTheVersionAndTheCommit() throws Exception {
     String text = agent.get(agent.metrics("/metrics")).body();
-    Matcher m = Pattern.compile("\nsigma_agent_build_info\\{revision=\"([0-9a-f]{7,40})\","
-        + "version=\"(\\d+\\.\\d+\\.\\d+)\"} 1\n").matcher(text);
+    Matcher m =
+        Pattern.compile(
+                "\nsigma_agent_build_info\\{revision=\"([0-9a-f]{7,40})\","
+                    + "version=\"(\\d+\\.\\d+\\.\\d+)\"} 1\n")
+            .matcher(text);
     assertTrue(m.find(), text);
     assertTrue(GitHead.commit().startsWith(m.group(1)), m.group(1) + " is not HEAD");
     assertEquals(Version.current(), m.group(2));
@@ -120,12 +149,14 @@ class AgentEndpointsIT {
   void theLandingPageNamesTheAgentAndLinksToMetrics() throws Exception {
     HttpResponse<String> page = agent.get(agent.metrics("/"));
     assertEquals(200, page.statusCode(), page.body());
-    assertTrue(page.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"),
+    assertTrue(
+        page.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"),
         page.headers().toString());
     String html = page.body();
     assertTrue(html.contains("<title>sigma-agent</title>"), html);
     assertTrue(html.contains("<a href=\"/metrics\">"), html);
-    assertTrue(html.contains("Version " + Version.current() + " (commit " + Version.revision() + ")"),
+    assertTrue(
+        html.contains("Version " + Version.current() + " (commit " + Version.revision() + ")"),
         html);
     assertTrue(Version.revision().matches("[0-9a-f]{7,40}"), Version.revision());
     assertTrue(html.contains("/ports/allocate: POST only"), html);
@@ -138,8 +169,13 @@ class AgentEndpointsIT {
   void metricsInOpenMetricsByContentNegotiation() throws Exception {
     HttpResponse<String> response = agent.get(agent.metrics("/metrics"), "Accept", OPEN_METRICS);
     assertEquals(200, response.statusCode());
-    assertTrue(response.headers().firstValue("Content-Type").orElseThrow()
-        .startsWith("application/openmetrics-text; version=1.0.0"), response.headers().toString());
+    assertTrue(
+        response
+            .headers()
+            .firstValue("Content-Type")
+            .orElseThrow()
+            .startsWith("application/openmetrics-text; version=1.0.0"),
+        response.headers().toString());
     String om = response.body();
     assertTrue(om.contains("\n# TYPE sigma_ports counter\n"), om);
     assertTrue(om.contains("\nsigma_ports_total 40.0\n"), om);
@@ -152,8 +188,8 @@ class AgentEndpointsIT {
   void promtoolAcceptsTheWholeExposition() throws Exception {
     assumeTrue(onPath("promtool"), "promtool is not installed (Debian package 'prometheus')");
     String text = agent.get(agent.metrics("/metrics")).body();
-    Process promtool = new ProcessBuilder("promtool", "check", "metrics")
-        .redirectErrorStream(true).start();
+    Process promtool =
+        new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
     try (var stdin = promtool.getOutputStream()) {
       stdin.write(text.getBytes(StandardCharsets.UTF_8));
     }
@@ -169,10 +205,10 @@ class AgentEndpointsIT {
     JsonNode ports = json.readTree(response.body()).get("ports");
     assertEquals(4, ports.size());
     ports.forEach(p -> assertTrue(range.contains(p.intValue()), p + " outside " + range));
-    assertEquals(409, agent.post(agent.metrics("/ports/allocate"), "{\"count\": 1000}")
-        .statusCode());
-    assertEquals(400, agent.post(agent.metrics("/ports/allocate"), "{\"count\": \"4\"}")
-        .statusCode());
+    assertEquals(
+        409, agent.post(agent.metrics("/ports/allocate"), "{\"count\": 1000}").statusCode());
+    assertEquals(
+        400, agent.post(agent.metrics("/ports/allocate"), "{\"count\": \"4\"}").statusCode());
   }
 
   @Test

@@ -26,15 +26,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged agent as an operator runs it: the fat jar (built by `package` before the
- * integration tests) in its own JVM, stopped with SIGTERM.
+ * The packaged agent as an operator runs it: the fat jar (built by `package` before the integration
+ * tests) in its own JVM, stopped with SIGTERM.
  */
 class AgentProcessIT {
   private static final Path JAR = Path.of("target/sigma-agent.jar");
   private final List<Process> processes = new ArrayList<>();
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
 
   @AfterEach
   void killLeftovers() {
@@ -56,17 +55,20 @@ class AgentProcessIT {
       }
       process = pb.start();
       processes.add(process);
-      reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = r.readLine()) != null) {
-            lines.add(line);
-          }
-        } catch (IOException ignored) {
-          // process gone
-        }
-      });
+      reader =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                  }
+                } catch (IOException ignored) {
+                  // process gone
+                }
+              });
       reader.setDaemon(true);
       reader.start();
     }
@@ -74,7 +76,8 @@ class AgentProcessIT {
     void awaitLine(String text) throws InterruptedException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (lines.stream().noneMatch(l -> l.contains(text))) {
-        assertTrue(System.nanoTime() < deadline && process.isAlive(),
+        assertTrue(
+            System.nanoTime() < deadline && process.isAlive(),
             "no line with '" + text + "'; output:\n" + String.join("\n", lines));
         // Polls the collected output; the condition, not the pause, ends the wait.
         TimeUnit.MILLISECONDS.sleep(50);
@@ -82,7 +85,8 @@ class AgentProcessIT {
     }
 
     int awaitExit() throws InterruptedException {
-      assertTrue(process.waitFor(30, TimeUnit.SECONDS), "still running:\n" + String.join("\n", lines));
+      assertTrue(
+          process.waitFor(30, TimeUnit.SECONDS), "still running:\n" + String.join("\n", lines));
       reader.join(10_000); // the last lines may still be in the pipe
       return process.exitValue();
     }
@@ -99,8 +103,15 @@ class AgentProcessIT {
   }
 
   private List<String> quietArgs() throws IOException {
-    return new ArrayList<>(List.of("--public-ip-lookup=false", "--state-dir", stateDir.toString(),
-        "--metrics-port", String.valueOf(freePort()), "--management-port", String.valueOf(freePort())));
+    return new ArrayList<>(
+        List.of(
+            "--public-ip-lookup=false",
+            "--state-dir",
+            stateDir.toString(),
+            "--metrics-port",
+            String.valueOf(freePort()),
+            "--management-port",
+            String.valueOf(freePort())));
   }
 
   @Test
@@ -129,8 +140,9 @@ class AgentProcessIT {
       String url = api.start(kit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
       List<String> args = quietArgs();
       args.addAll(List.of("--api-url", url, "--interval", "1"));
-      Agent agent = new Agent(args, "SIGMA_API_KEY", key, "AGENT_LOG_LEVEL", "DEBUG",
-          "PEKKO_LOG_LEVEL", "DEBUG");
+      Agent agent =
+          new Agent(
+              args, "SIGMA_API_KEY", key, "AGENT_LOG_LEVEL", "DEBUG", "PEKKO_LOG_LEVEL", "DEBUG");
       agent.awaitLine("Registered with sigma-api as VPS");
       agent.process.toHandle().destroy();
       agent.awaitExit();
@@ -147,8 +159,8 @@ class AgentProcessIT {
   void aBadSettingExitsWithStatusTwoAndOneLine() throws Exception {
     Agent agent = new Agent(List.of("--interval", "0"));
     assertEquals(2, agent.awaitExit());
-    assertEquals(List.of("sigma-agent: invalid --interval '0': must be between 1s and 24h"),
-        agent.lines);
+    assertEquals(
+        List.of("sigma-agent: invalid --interval '0': must be between 1s and 24h"), agent.lines);
   }
 
   @Test
@@ -156,8 +168,12 @@ class AgentProcessIT {
     Agent agent = new Agent(List.of(), "AGENT_PORT_SCAN_RANGE", "30000-10000");
     assertEquals(2, agent.awaitExit());
     assertEquals(1, agent.lines.size(), agent.output());
-    assertTrue(agent.lines.get(0).startsWith(
-        "sigma-agent: invalid --port-scan-range (from AGENT_PORT_SCAN_RANGE) '30000-10000'"),
+    assertTrue(
+        agent
+            .lines
+            .get(0)
+            .startsWith(
+                "sigma-agent: invalid --port-scan-range (from AGENT_PORT_SCAN_RANGE) '30000-10000'"),
         agent.output());
   }
 
@@ -175,8 +191,9 @@ class AgentProcessIT {
   void versionNamesTheCommitTheJarWasBuiltFrom() throws Exception {
     Agent version = new Agent(List.of("--version"));
     assertEquals(0, version.awaitExit());
-    java.util.regex.Matcher m = java.util.regex.Pattern
-        .compile("sigma-agent \\d+\\.\\d+\\.\\d+ \\(([0-9a-f]{7,40})\\)").matcher(version.output().trim());
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("sigma-agent \\d+\\.\\d+\\.\\d+ \\(([0-9a-f]{7,40})\\)")
+            .matcher(version.output().trim());
     assertTrue(m.matches(), version.output());
     String head = GitHead.commit();
     assertTrue(head.startsWith(m.group(1)), "HEAD " + head + " vs " + version.output());
@@ -185,9 +202,20 @@ class AgentProcessIT {
   @Test
   void aTakenMetricsPortStopsTheAgentWithStatusOne() throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
-      List<String> args = new ArrayList<>(List.of("--public-ip-lookup=false", "--state-dir",
-          stateDir.toString(), "--management-port", "0", "--api-url", "http://127.0.0.1:9/api",
-          "--metrics-port", String.valueOf(taken.getLocalPort()), "--metrics-bind", "0.0.0.0"));
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "--public-ip-lookup=false",
+                  "--state-dir",
+                  stateDir.toString(),
+                  "--management-port",
+                  "0",
+                  "--api-url",
+                  "http://127.0.0.1:9/api",
+                  "--metrics-port",
+                  String.valueOf(taken.getLocalPort()),
+                  "--metrics-bind",
+                  "0.0.0.0"));
       Agent agent = new Agent(args);
       assertEquals(1, agent.awaitExit());
       assertTrue(agent.output().contains("Could not start the metrics server"), agent.output());
@@ -196,20 +224,29 @@ class AgentProcessIT {
   }
 
   private void signal(Agent agent, String signal) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(agent.process.pid()))
-        .inheritIO().start();
+    Process kill =
+        new ProcessBuilder("kill", "-" + signal, String.valueOf(agent.process.pid()))
+            .inheritIO()
+            .start();
     assertEquals(0, kill.waitFor(), "kill -" + signal);
   }
 
   /** sigma_agent_heartbeats_total{...result="success"} from the agent's /metrics. */
   private static long heartbeats(int metricsPort) throws Exception {
-    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString());
-    return metrics.body().lines()
-        .filter(l -> l.startsWith("sigma_agent_heartbeats_total{") && l.contains("result=\"success\""))
+    HttpResponse<String> metrics =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    return metrics
+        .body()
+        .lines()
+        .filter(
+            l -> l.startsWith("sigma_agent_heartbeats_total{") && l.contains("result=\"success\""))
         .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .findFirst().orElse(0);
+        .findFirst()
+        .orElse(0);
   }
 
   @Test
@@ -217,8 +254,17 @@ class AgentProcessIT {
     int metricsPort = freePort();
     Path conf = stateDir.resolve("agent.conf");
     Files.writeString(conf, "AGENT_INTERVAL=1h\nAGENT_METRICS_PORT=" + metricsPort + "\n");
-    List<String> args = new ArrayList<>(List.of("--dev", "--public-ip-lookup=false", "--state-dir",
-        stateDir.toString(), "--management-port", "0", "--config", conf.toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--dev",
+                "--public-ip-lookup=false",
+                "--state-dir",
+                stateDir.toString(),
+                "--management-port",
+                "0",
+                "--config",
+                conf.toString()));
     Agent agent = new Agent(args);
     agent.awaitLine("Registered with sigma-api as VPS");
     agent.awaitLine("metrics server listening");
@@ -232,19 +278,24 @@ class AgentProcessIT {
     Files.writeString(conf, "AGENT_INTERVAL=1\nAGENT_METRICS_PORT=" + freePort() + "\n");
     long before = heartbeats(metricsPort);
     signal(agent, "HUP");
-    agent.awaitLine("applied --interval 3600s -> 1s; changed, takes effect after a restart: "
-        + "--metrics-port");
+    agent.awaitLine(
+        "applied --interval 3600s -> 1s; changed, takes effect after a restart: "
+            + "--metrics-port");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (heartbeats(metricsPort) < before + 2) {
-      assertTrue(System.nanoTime() < deadline, "no heartbeats at the new interval:\n" + agent.output());
+      assertTrue(
+          System.nanoTime() < deadline, "no heartbeats at the new interval:\n" + agent.output());
       TimeUnit.MILLISECONDS.sleep(100); // polls /metrics; the count, not the pause, ends the wait
     }
 
     // A bad config is logged and the running one stays.
     Files.writeString(conf, "AGENT_INTERVAL=0\n");
     signal(agent, "HUP");
-    agent.awaitLine("SIGHUP: the configuration is invalid, keeping the running one: invalid "
-        + "--interval (from AGENT_INTERVAL in " + conf + " line 1) '0': must be between 1s and 24h");
+    agent.awaitLine(
+        "SIGHUP: the configuration is invalid, keeping the running one: invalid "
+            + "--interval (from AGENT_INTERVAL in "
+            + conf
+            + " line 1) '0': must be between 1s and 24h");
     assertTrue(agent.process.isAlive(), agent.output());
 
     agent.process.toHandle().destroy();
@@ -272,12 +323,15 @@ class AgentProcessIT {
     ActorTestKit kit = ActorTestKit.create(AgentRuntime.pekkoConfig());
     DevSigmaApi api = new DevSigmaApi(0, key);
     try {
-      String url = api.start(kit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS)
-          .replace("http://", "http://agent:pa55word@");
+      String url =
+          api.start(kit.system())
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS)
+              .replace("http://", "http://agent:pa55word@");
       List<String> args = quietArgs();
       args.addAll(List.of("--api-url", url, "--log-level", "debug"));
-      Agent agent = new Agent(args, "SIGMA_API_KEY_FILE", keyFile.toString(),
-          "PEKKO_LOG_LEVEL", "DEBUG");
+      Agent agent =
+          new Agent(args, "SIGMA_API_KEY_FILE", keyFile.toString(), "PEKKO_LOG_LEVEL", "DEBUG");
       agent.awaitLine("Registered with sigma-api as VPS");
       agent.process.toHandle().destroy();
       agent.awaitExit();
@@ -295,8 +349,12 @@ class AgentProcessIT {
   void anUnreadableSecretFileExitsWithStatusTwoAndOneLine() throws Exception {
     Agent agent = new Agent(List.of("--allocate-token-file", stateDir.resolve("nope").toString()));
     assertEquals(2, agent.awaitExit());
-    assertEquals(List.of("sigma-agent: invalid --allocate-token-file '" + stateDir.resolve("nope")
-        + "': no such file"), agent.lines);
+    assertEquals(
+        List.of(
+            "sigma-agent: invalid --allocate-token-file '"
+                + stateDir.resolve("nope")
+                + "': no such file"),
+        agent.lines);
   }
 
   @Test

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
 import io.sigma.agent.devapi.DevSigmaApi;
-import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
+import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.ports.FreePorts;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -53,8 +53,11 @@ class HealthEndpointsIT {
   @BeforeEach
   void startApi() throws Exception {
     devApi = new DevSigmaApi(0, KEY);
-    baseUrl = devApi.start(apiKit.system()).toCompletableFuture()
-        .get(RunningAgent.AWAIT.toSeconds(), TimeUnit.SECONDS);
+    baseUrl =
+        devApi
+            .start(apiKit.system())
+            .toCompletableFuture()
+            .get(RunningAgent.AWAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
   @AfterEach
@@ -67,12 +70,30 @@ class HealthEndpointsIT {
   }
 
   private RunningAgent startAgent(int managementPort, String apiUrl) {
-    return RunningAgent.start("--api-url", apiUrl, "--api-key", KEY,
-        "--hostname", "it-health-" + ProcessHandle.current().pid(),
-        "--interval", "1", "--backoff-initial", "50ms", "--backoff-max", "1",
-        "--metrics-port", String.valueOf(FreePorts.ephemeral()), "--metrics-bind", "127.0.0.1",
-        "--management-port", String.valueOf(managementPort), "--management-bind", "127.0.0.1",
-        "--public-ip-lookup=false", "--state-dir", stateDir.toString());
+    return RunningAgent.start(
+        "--api-url",
+        apiUrl,
+        "--api-key",
+        KEY,
+        "--hostname",
+        "it-health-" + ProcessHandle.current().pid(),
+        "--interval",
+        "1",
+        "--backoff-initial",
+        "50ms",
+        "--backoff-max",
+        "1",
+        "--metrics-port",
+        String.valueOf(FreePorts.ephemeral()),
+        "--metrics-bind",
+        "127.0.0.1",
+        "--management-port",
+        String.valueOf(managementPort),
+        "--management-bind",
+        "127.0.0.1",
+        "--public-ip-lookup=false",
+        "--state-dir",
+        stateDir.toString());
   }
 
   /** The reason in /ready is the operator's words, not Pekko's "Tcp command [Connect(...". */
@@ -82,15 +103,22 @@ class HealthEndpointsIT {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closed = s.getLocalPort();
     }
-    try (RunningAgent agent = startAgent(FreePorts.ephemeral(), "http://127.0.0.1:" + closed + "/api")) {
+    try (RunningAgent agent =
+        startAgent(FreePorts.ephemeral(), "http://127.0.0.1:" + closed + "/api")) {
       TestProbe<Object> probe = TestProbe.create(apiKit.system());
-      probe.awaitAssert(RunningAgent.AWAIT, () -> {
-        HttpResponse<String> ready = agent.get(agent.management("/ready"));
-        assertEquals(503, ready.statusCode(), ready.body());
-        assertEquals("Not Healthy: not registered with sigma-api (last error: POST /agent/register: "
-            + "connection refused by 127.0.0.1:" + closed + ")", ready.body());
-        return null;
-      });
+      probe.awaitAssert(
+          RunningAgent.AWAIT,
+          () -> {
+            HttpResponse<String> ready = agent.get(agent.management("/ready"));
+            assertEquals(503, ready.statusCode(), ready.body());
+            assertEquals(
+                "Not Healthy: not registered with sigma-api (last error: POST /agent/register: "
+                    + "connection refused by 127.0.0.1:"
+                    + closed
+                    + ")",
+                ready.body());
+            return null;
+          });
     }
   }
 
@@ -100,25 +128,30 @@ class HealthEndpointsIT {
     try (RunningAgent agent = startAgent(FreePorts.ephemeral())) {
       TestProbe<Object> probe = TestProbe.create(apiKit.system());
       // registration keeps failing: not ready, with the reason in the answer
-      probe.awaitAssert(RunningAgent.AWAIT, () -> {
-        assertTrue(devApi.faults().injected(EndpointKind.REGISTER) >= 2);
-        HttpResponse<String> ready = agent.get(agent.management("/ready"));
-        assertEquals(503, ready.statusCode(), ready.body());
-        assertTrue(ready.body().startsWith("Not Healthy: not registered with sigma-api"),
-            ready.body());
-        return null;
-      });
+      probe.awaitAssert(
+          RunningAgent.AWAIT,
+          () -> {
+            assertTrue(devApi.faults().injected(EndpointKind.REGISTER) >= 2);
+            HttpResponse<String> ready = agent.get(agent.management("/ready"));
+            assertEquals(503, ready.statusCode(), ready.body());
+            assertTrue(
+                ready.body().startsWith("Not Healthy: not registered with sigma-api"),
+                ready.body());
+            return null;
+          });
       HttpResponse<String> alive = agent.get(agent.management("/alive"));
-      assertEquals(200, alive.statusCode(), "a failing sigma-api is no reason to restart: "
-          + alive.body());
+      assertEquals(
+          200, alive.statusCode(), "a failing sigma-api is no reason to restart: " + alive.body());
 
       devApi.faults().clear();
-      probe.awaitAssert(RunningAgent.AWAIT, () -> {
-        HttpResponse<String> ready = agent.get(agent.management("/ready"));
-        assertEquals(200, ready.statusCode(), ready.body());
-        assertEquals("OK", ready.body());
-        return null;
-      });
+      probe.awaitAssert(
+          RunningAgent.AWAIT,
+          () -> {
+            HttpResponse<String> ready = agent.get(agent.management("/ready"));
+            assertEquals(200, ready.statusCode(), ready.body());
+            assertEquals("OK", ready.body());
+            return null;
+          });
       assertEquals(200, agent.get(agent.management("/alive")).statusCode());
     }
   }
@@ -126,16 +159,23 @@ class HealthEndpointsIT {
   @Test
   void aTakenManagementPortStopsTheAgentAsAStartupFailure() throws Exception {
     try (LogCapture logs = new LogCapture(AgentGuardian.class);
-         ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-         RunningAgent agent = startAgent(taken.getLocalPort())) {
-      agent.system.getWhenTerminated().toCompletableFuture()
+        ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        RunningAgent agent = startAgent(taken.getLocalPort())) {
+      agent
+          .system
+          .getWhenTerminated()
+          .toCompletableFuture()
           .get(RunningAgent.AWAIT.toSeconds(), TimeUnit.SECONDS);
-      assertEquals(Optional.of(StartupFailure.INSTANCE),
+      assertEquals(
+          Optional.of(StartupFailure.INSTANCE),
           CoordinatedShutdown.get(agent.system).getShutdownReason());
       // the port in operator terms, not "ConnectionSourceStage$$anon$1$$anon$2: Bind failed ..."
-      assertEquals(List.of("Could not start the health endpoints: 127.0.0.1:" + taken.getLocalPort()
-              + " is already in use. Free the port or change --management-port / "
-              + "AGENT_MANAGEMENT_PORT (0 disables them). Stopping."),
+      assertEquals(
+          List.of(
+              "Could not start the health endpoints: 127.0.0.1:"
+                  + taken.getLocalPort()
+                  + " is already in use. Free the port or change --management-port / "
+                  + "AGENT_MANAGEMENT_PORT (0 disables them). Stopping."),
           logs.messages(Level.ERROR));
     }
   }

@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * A whole agent in this JVM, as {@code Main} starts it: the settings parsed from flags by
- * {@link ConfigLoader}, its own actor system with {@link AgentRuntime#pekkoConfig(AgentConfig)}
- * and the {@link AgentGuardian}. Plus an HTTP client for its endpoints.
+ * A whole agent in this JVM, as {@code Main} starts it: the settings parsed from flags by {@link
+ * ConfigLoader}, its own actor system with {@link AgentRuntime#pekkoConfig(AgentConfig)} and the
+ * {@link AgentGuardian}. Plus an HTTP client for its endpoints.
  */
 final class RunningAgent implements AutoCloseable {
   static final Duration AWAIT = Duration.ofSeconds(30);
@@ -25,8 +25,9 @@ final class RunningAgent implements AutoCloseable {
 
   private RunningAgent(AgentConfig config) {
     this.config = config;
-    this.system = ActorSystem.create(AgentGuardian.create(config), "agent-it",
-        AgentRuntime.pekkoConfig(config));
+    this.system =
+        ActorSystem.create(
+            AgentGuardian.create(config), "agent-it", AgentRuntime.pekkoConfig(config));
   }
 
   static RunningAgent start(String... flags) {
@@ -54,9 +55,12 @@ final class RunningAgent implements AutoCloseable {
   }
 
   HttpResponse<String> post(URI uri, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri).timeout(AWAIT)
+    return http.send(
+        HttpRequest.newBuilder(uri)
+            .timeout(AWAIT)
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

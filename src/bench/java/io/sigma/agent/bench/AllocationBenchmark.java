@@ -28,7 +28,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -39,12 +38,12 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
- * Allocating 100 ports of the default range 10000-30000 (goal: p99 ≤ 10 ms): the
- * {@link PortAllocator} alone (every port bind-tested with a real {@link BindProbe}, the real scan
- * of this machine as the hint, 30 s reservations with one answer per simulated second, so about
- * 3,000 ports are reserved at any time), then the whole {@code POST /ports/allocate} over HTTP on
- * loopback (request parsing, blocking-IO executor, JSON answer) through the agent's HTTP server,
- * once with the JDK's HttpClient and once with a bare keep-alive socket client.
+ * Allocating 100 ports of the default range 10000-30000 (goal: p99 ≤ 10 ms): the {@link
+ * PortAllocator} alone (every port bind-tested with a real {@link BindProbe}, the real scan of this
+ * machine as the hint, 30 s reservations with one answer per simulated second, so about 3,000 ports
+ * are reserved at any time), then the whole {@code POST /ports/allocate} over HTTP on loopback
+ * (request parsing, blocking-IO executor, JSON answer) through the agent's HTTP server, once with
+ * the JDK's HttpClient and once with a bare keep-alive socket client.
  *
  * <p>Run: {@code mvn -B -Pbench verify -Dbench=allocation}
  */
@@ -55,51 +54,84 @@ public final class AllocationBenchmark {
   private AllocationBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    System.out.printf("machine: %d cores, %s %s, Java %s; range %s (%d ports), %d ports an"
-            + " answer%n", Runtime.getRuntime().availableProcessors(),
-        System.getProperty("os.name"), System.getProperty("os.version"),
-        System.getProperty("java.version"), RANGE, RANGE.size(), COUNT);
+    System.out.printf(
+        "machine: %d cores, %s %s, Java %s; range %s (%d ports), %d ports an" + " answer%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("os.name"),
+        System.getProperty("os.version"),
+        System.getProperty("java.version"),
+        RANGE,
+        RANGE.size(),
+        COUNT);
     LatestPortScan latest = new LatestPortScan();
     PortScan scan = PortScanner.onProc(Path.of("/proc")).scan(RANGE);
     latest.set(scan);
     System.out.printf("scan hint: %d of %d ports in use%n", scan.inUse(), scan.total());
 
     // 1. the allocator alone
-    PortAllocator direct = new PortAllocator(RANGE, latest, new BindProbe(),
-        Duration.ofSeconds(30), new SteppingClock(Duration.ofSeconds(1)));
+    PortAllocator direct =
+        new PortAllocator(
+            RANGE,
+            latest,
+            new BindProbe(),
+            Duration.ofSeconds(30),
+            new SteppingClock(Duration.ofSeconds(1)));
     long[] directNanos = Timings.measure(300, 3000, () -> granted(direct.allocate(COUNT)));
     System.out.printf("reserved while measuring: %d ports%n", direct.reservedCount());
 
     // 2. POST /ports/allocate over loopback HTTP
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "allocation-bench",
-        AgentRuntime.pekkoConfig());
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), "allocation-bench", AgentRuntime.pekkoConfig());
     ExecutorService blocking = Executors.newFixedThreadPool(2);
     long[] httpNanos;
     long[] rawNanos;
     try {
-      PortAllocator served = new PortAllocator(RANGE, latest, new BindProbe(),
-          Duration.ofSeconds(30), new SteppingClock(Duration.ofSeconds(1)));
-      ServerBinding binding = MetricsServer.bind(system, "127.0.0.1", 0,
-              List.of(new AllocationRoutes(Optional.of(served), Optional.empty(),
-                  new AllocationCallers(List.of(), Optional.empty()), CallerRateLimiter.standard(),
-                  blocking).route()))
-          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      PortAllocator served =
+          new PortAllocator(
+              RANGE,
+              latest,
+              new BindProbe(),
+              Duration.ofSeconds(30),
+              new SteppingClock(Duration.ofSeconds(1)));
+      ServerBinding binding =
+          MetricsServer.bind(
+                  system,
+                  "127.0.0.1",
+                  0,
+                  List.of(
+                      new AllocationRoutes(
+                              Optional.of(served),
+                              Optional.empty(),
+                              new AllocationCallers(List.of(), Optional.empty()),
+                              CallerRateLimiter.standard(),
+                              blocking)
+                          .route()))
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-              + binding.localAddress().getPort() + "/ports/allocate"))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"count\": " + COUNT + "}")).build();
-      httpNanos = Timings.measure(300, 2000, () -> {
-        try {
-          HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-          if (response.statusCode() != 200) {
-            throw new IllegalStateException(response.statusCode() + " " + response.body());
-          }
-          return response.body().length();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      HttpRequest request =
+          HttpRequest.newBuilder(
+                  URI.create(
+                      "http://127.0.0.1:" + binding.localAddress().getPort() + "/ports/allocate"))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString("{\"count\": " + COUNT + "}"))
+              .build();
+      httpNanos =
+          Timings.measure(
+              300,
+              2000,
+              () -> {
+                try {
+                  HttpResponse<String> response =
+                      http.send(request, HttpResponse.BodyHandlers.ofString());
+                  if (response.statusCode() != 200) {
+                    throw new IllegalStateException(response.statusCode() + " " + response.body());
+                  }
+                  return response.body().length();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       try (KeepAliveClient raw = new KeepAliveClient(binding.localAddress().getPort())) {
         rawNanos = Timings.measure(300, 2000, () -> raw.allocate(COUNT));
       }
@@ -111,12 +143,14 @@ public final class AllocationBenchmark {
     }
 
     System.out.println();
-    System.out.printf("%-40s %10s %10s %10s %10s %6s%n", "allocate " + COUNT + " ports", "median",
-        "p90", "p99", "max", "runs");
+    System.out.printf(
+        "%-40s %10s %10s %10s %10s %6s%n",
+        "allocate " + COUNT + " ports", "median", "p90", "p99", "max", "runs");
     row("PortAllocator (100 bind tests)", directNanos);
     row("POST over HTTP, JDK HttpClient", httpNanos);
     row("POST over HTTP, keep-alive socket", rawNanos);
-    System.out.printf("goal p99 <= 10 ms: allocator %s, HTTP (JDK client) %s, HTTP (socket) %s%n",
+    System.out.printf(
+        "goal p99 <= 10 ms: allocator %s, HTTP (JDK client) %s, HTTP (socket) %s%n",
         verdict(directNanos), verdict(httpNanos), verdict(rawNanos));
   }
 
@@ -136,8 +170,13 @@ public final class AllocationBenchmark {
   }
 
   private static void row(String name, long[] sorted) {
-    System.out.printf("%-40s %10s %10s %10s %10s %6d%n", name, format(p(sorted, 0.5)),
-        format(p(sorted, 0.9)), format(p(sorted, 0.99)), format(sorted[sorted.length - 1]),
+    System.out.printf(
+        "%-40s %10s %10s %10s %10s %6d%n",
+        name,
+        format(p(sorted, 0.5)),
+        format(p(sorted, 0.9)),
+        format(p(sorted, 0.99)),
+        format(sorted[sorted.length - 1]),
         sorted.length);
   }
 
@@ -165,9 +204,13 @@ public final class AllocationBenchmark {
     long allocate(int count) {
       String body = "{\"count\": " + count + "}";
       try {
-        out.write(("POST /ports/allocate HTTP/1.1\r\nHost: localhost\r\n"
-            + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n"
-            + body).getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("POST /ports/allocate HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: "
+                    + body.length()
+                    + "\r\n\r\n"
+                    + body)
+                .getBytes(StandardCharsets.US_ASCII));
         out.flush();
         String status = line();
         if (!status.startsWith("HTTP/1.1 200 ")) {

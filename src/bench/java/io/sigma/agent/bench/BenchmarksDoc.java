@@ -8,8 +8,8 @@ import java.nio.file.Path;
 /**
  * Writes one benchmark's figures into docs/benchmarks.md without touching anything else in it:
  * within the benchmark's own {@code ## heading}, only the block between its begin/end markers is
- * replaced, so the hand-written text of the section and every other section stay as they are.
- * A missing file or section is created (heading, intro, markers).
+ * replaced, so the hand-written text of the section and every other section stay as they are. A
+ * missing file or section is created (heading, intro, markers).
  */
 final class BenchmarksDoc {
   private final Path file;
@@ -29,15 +29,24 @@ final class BenchmarksDoc {
     String begin = "<!-- " + marker + ":begin (written by the benchmark; edit outside) -->";
     String end = "<!-- " + marker + ":end -->";
     String block = begin + "\n" + figures.strip() + "\n" + end;
-    String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8)
-        : "# Benchmarks\n\nFigures measured on this project's machines; each section says how to "
-            + "rerun it.\n";
+    String text =
+        Files.exists(file)
+            ? Files.readString(file, StandardCharsets.UTF_8)
+            : "# Benchmarks\n\nFigures measured on this project's machines; each section says how to "
+                + "rerun it.\n";
     String headingLine = "## " + heading;
     int section = findLine(text, headingLine);
     String updated;
     if (section < 0) {
-      updated = text.stripTrailing() + "\n\n" + headingLine + "\n\n" + intro.strip() + "\n\n"
-          + block + "\n";
+      updated =
+          text.stripTrailing()
+              + "\n\n"
+              + headingLine
+              + "\n\n"
+              + intro.strip()
+              + "\n\n"
+              + block
+              + "\n";
     } else {
       int next = nextHeading(text, section + headingLine.length());
       String body = text.substring(section, next);
@@ -65,8 +74,8 @@ final class BenchmarksDoc {
       }
       boolean startsLine = i == 0 || text.charAt(i - 1) == '\n';
       int after = i + line.length();
-      boolean endsLine = after == text.length() || text.charAt(after) == '\n'
-          || text.charAt(after) == '\r';
+      boolean endsLine =
+          after == text.length() || text.charAt(after) == '\n' || text.charAt(after) == '\r';
       if (startsLine && endsLine) {
         return i;
       }

@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * One agent's real client, with every call counted on the agent side: the attempts per second
- * (what the fleet sends, including what a refused port never sees) and how each call ended.
- * The counters are shared by the whole simulated fleet.
+ * One agent's real client, with every call counted on the agent side: the attempts per second (what
+ * the fleet sends, including what a refused port never sees) and how each call ended. The counters
+ * are shared by the whole simulated fleet.
  */
 final class CountingSigmaApi implements SigmaApi {
 
@@ -42,8 +42,10 @@ final class CountingSigmaApi implements SigmaApi {
       if (error == null) {
         answered.increment();
       } else {
-        SigmaApiException.of(error).ifPresentOrElse(e -> failed.get(e.kind()).increment(),
-            () -> failed.get(SigmaApiException.Kind.UNREACHABLE).increment());
+        SigmaApiException.of(error)
+            .ifPresentOrElse(
+                e -> failed.get(e.kind()).increment(),
+                () -> failed.get(SigmaApiException.Kind.UNREACHABLE).increment());
       }
     }
 
@@ -57,8 +59,12 @@ final class CountingSigmaApi implements SigmaApi {
 
     String describe() {
       StringBuilder b = new StringBuilder("answered " + answered());
-      failed.forEach((k, n) -> b.append(", ").append(k.name().toLowerCase(java.util.Locale.ROOT))
-          .append(' ').append(n.sum()));
+      failed.forEach(
+          (k, n) ->
+              b.append(", ")
+                  .append(k.name().toLowerCase(java.util.Locale.ROOT))
+                  .append(' ')
+                  .append(n.sum()));
       return b.toString();
     }
   }
@@ -96,7 +102,8 @@ final class CountingSigmaApi implements SigmaApi {
   }
 
   @Override
-  public CompletionStage<Page<EnvoyRoute>> envoyRoutes(String envoyNodeUuid, int page, int perPage) {
+  public CompletionStage<Page<EnvoyRoute>> envoyRoutes(
+      String envoyNodeUuid, int page, int perPage) {
     return count(EndpointKind.ENVOY_ROUTES, () -> api.envoyRoutes(envoyNodeUuid, page, perPage));
   }
 

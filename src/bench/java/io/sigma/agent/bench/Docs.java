@@ -12,13 +12,15 @@ final class Docs {
   private Docs() {}
 
   /**
-   * Replaces the section that starts with the line {@code heading} (up to the next "## " line)
-   * with {@code lines}, which start with the heading; appends it when the file has no such
-   * section, and creates the file when it is missing.
+   * Replaces the section that starts with the line {@code heading} (up to the next "## " line) with
+   * {@code lines}, which start with the heading; appends it when the file has no such section, and
+   * creates the file when it is missing.
    */
   static void replaceSection(Path file, String heading, List<String> lines) throws IOException {
-    List<String> in = Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8)
-        : List.of("# Benchmarks", "");
+    List<String> in =
+        Files.exists(file)
+            ? Files.readAllLines(file, StandardCharsets.UTF_8)
+            : List.of("# Benchmarks", "");
     List<String> out = new ArrayList<>();
     boolean replaced = false;
     int i = 0;

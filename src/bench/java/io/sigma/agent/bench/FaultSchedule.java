@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * When the soak's dev API misbehaves: each quarter of the run has faults on for its first
- * {@code faultyShare} and is healthy for the rest, so the quarters compared have the same load
- * and the run ends on a healthy API.
+ * When the soak's dev API misbehaves: each quarter of the run has faults on for its first {@code
+ * faultyShare} and is healthy for the rest, so the quarters compared have the same load and the run
+ * ends on a healthy API.
  */
 record FaultSchedule(double totalSeconds, double faultyShare) {
   /** A healthy stretch of the run, in seconds since the soak's clock started. */

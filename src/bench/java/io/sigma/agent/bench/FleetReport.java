@@ -15,8 +15,8 @@ import java.util.function.ToLongFunction;
  * received them, and as the agents sent them) and from when each agent was back.
  *
  * @param received per second, what the dev API received (every second of the run)
- * @param sent per second, what the agents sent (attempts, including those the closed port
- *     never saw)
+ * @param sent per second, what the agents sent (attempts, including those the closed port never
+ *     saw)
  * @param backAt per agent, its first successful heartbeat after the API came back, or null
  * @param heapPerAgentBytes used heap after GC with the fleet running, minus before, per agent
  */
@@ -37,7 +37,10 @@ record FleetReport(
   }
 
   long steadyPeak() {
-    return max(received, fullSecondsFrom(phases.steadyStart()), lastSecondBefore(phases.outageStart()),
+    return max(
+        received,
+        fullSecondsFrom(phases.steadyStart()),
+        lastSecondBefore(phases.outageStart()),
         SecondCounts::total);
   }
 
@@ -52,7 +55,10 @@ record FleetReport(
   /** The busiest second in the minute after the API came back (its first, partial second too). */
   long recoveryPeak() {
     long from = FleetPhases.second(phases.apiBack());
-    return max(received, from, from + FleetSimulationSettings.PEAK_WINDOW.toSeconds() - 1,
+    return max(
+        received,
+        from,
+        from + FleetSimulationSettings.PEAK_WINDOW.toSeconds() - 1,
         SecondCounts::total);
   }
 
@@ -61,10 +67,14 @@ record FleetReport(
     long from = FleetPhases.second(phases.apiBack());
     long peak = recoveryPeak();
     return received.stream()
-        .filter(s -> s.epochSecond() >= from
-            && s.epochSecond() < from + FleetSimulationSettings.PEAK_WINDOW.toSeconds()
-            && s.total() == peak)
-        .mapToLong(s -> s.epochSecond() - from).findFirst().orElse(-1);
+        .filter(
+            s ->
+                s.epochSecond() >= from
+                    && s.epochSecond() < from + FleetSimulationSettings.PEAK_WINDOW.toSeconds()
+                    && s.total() == peak)
+        .mapToLong(s -> s.epochSecond() - from)
+        .findFirst()
+        .orElse(-1);
   }
 
   double ratio() {
@@ -73,7 +83,10 @@ record FleetReport(
   }
 
   long registrationsAfterRecovery() {
-    return sum(received, FleetPhases.second(phases.apiBack()), FleetPhases.second(phases.watchEnd()),
+    return sum(
+        received,
+        FleetPhases.second(phases.apiBack()),
+        FleetPhases.second(phases.watchEnd()),
         s -> s.count(EndpointKind.REGISTER));
   }
 
@@ -83,8 +96,11 @@ record FleetReport(
 
   /** Per agent that came back, how long after the API did; sorted. */
   long[] backMillis() {
-    return Arrays.stream(backAt).filter(Objects::nonNull)
-        .mapToLong(t -> Duration.between(phases.apiBack(), t).toMillis()).sorted().toArray();
+    return Arrays.stream(backAt)
+        .filter(Objects::nonNull)
+        .mapToLong(t -> Duration.between(phases.apiBack(), t).toMillis())
+        .sorted()
+        .toArray();
   }
 
   /** When the last agent was back (all of them, if none was lost). */
@@ -95,7 +111,8 @@ record FleetReport(
 
   Duration backPercentile(double p) {
     long[] b = backMillis();
-    return b.length == 0 ? Duration.ZERO
+    return b.length == 0
+        ? Duration.ZERO
         : Duration.ofMillis(b[(int) Math.min(b.length - 1, Math.ceil(p * b.length) - 1)]);
   }
 
@@ -119,27 +136,55 @@ record FleetReport(
   String table() {
     StringBuilder b = new StringBuilder();
     row(b, "scenario", settings.describe());
-    row(b, "all agents registered + heartbeating",
-        String.format(Locale.ROOT, "%.1f s after the first one started", startup().toMillis() / 1e3));
-    row(b, "steady state (received)", String.format(Locale.ROOT,
-        "%.1f req/s mean over %d s (busiest second %d)", steadyRate(),
-        Duration.between(phases.steadyStart(), phases.outageStart()).toSeconds(), steadyPeak()));
+    row(
+        b,
+        "all agents registered + heartbeating",
+        String.format(
+            Locale.ROOT, "%.1f s after the first one started", startup().toMillis() / 1e3));
+    row(
+        b,
+        "steady state (received)",
+        String.format(
+            Locale.ROOT,
+            "%.1f req/s mean over %d s (busiest second %d)",
+            steadyRate(),
+            Duration.between(phases.steadyStart(), phases.outageStart()).toSeconds(),
+            steadyPeak()));
     row(b, "during 503 (received)", String.format(Locale.ROOT, "%.1f req/s", rate503Phase()));
-    row(b, "while refused (sent)", String.format(Locale.ROOT, "%.1f attempts/s",
-        attemptsRefusedPhase()));
-    row(b, "recovery peak (received)", String.format(Locale.ROOT,
-        "%d req/s, %d s after the API was back", recoveryPeak(), recoveryPeakOffset()));
-    row(b, "peak / steady", String.format(Locale.ROOT, "%.2f (goal <= %.1f): %s", ratio(),
-        GOAL_RATIO, verdict(ratioMet())));
-    row(b, "every agent back", String.format(Locale.ROOT,
-        "%.1f s after the API (median %.1f s, p90 %.1f s; goal <= %d s = two caps): %s",
-        lastBack().toMillis() / 1e3, backPercentile(0.5).toMillis() / 1e3,
-        backPercentile(0.9).toMillis() / 1e3, settings.backWithin().toSeconds(),
-        verdict(backInTimeMet())));
+    row(
+        b,
+        "while refused (sent)",
+        String.format(Locale.ROOT, "%.1f attempts/s", attemptsRefusedPhase()));
+    row(
+        b,
+        "recovery peak (received)",
+        String.format(
+            Locale.ROOT,
+            "%d req/s, %d s after the API was back",
+            recoveryPeak(),
+            recoveryPeakOffset()));
+    row(
+        b,
+        "peak / steady",
+        String.format(
+            Locale.ROOT, "%.2f (goal <= %.1f): %s", ratio(), GOAL_RATIO, verdict(ratioMet())));
+    row(
+        b,
+        "every agent back",
+        String.format(
+            Locale.ROOT,
+            "%.1f s after the API (median %.1f s, p90 %.1f s; goal <= %d s = two caps): %s",
+            lastBack().toMillis() / 1e3,
+            backPercentile(0.5).toMillis() / 1e3,
+            backPercentile(0.9).toMillis() / 1e3,
+            settings.backWithin().toSeconds(),
+            verdict(backInTimeMet())));
     row(b, "agents lost", lost() + " of " + settings.agents() + ": " + verdict(noneLostMet()));
     row(b, "registrations after recovery", Long.toString(registrationsAfterRecovery()));
-    row(b, "heap per agent instance", String.format(Locale.ROOT, "%.1f KiB",
-        heapPerAgentBytes / 1024.0));
+    row(
+        b,
+        "heap per agent instance",
+        String.format(Locale.ROOT, "%.1f KiB", heapPerAgentBytes / 1024.0));
     row(b, "client outcomes (whole run)", clientOutcomes);
     return b.toString();
   }
@@ -149,33 +194,74 @@ record FleetReport(
     StringBuilder b = new StringBuilder();
     b.append("| figure | value | goal |\n|---|---|---|\n");
     md(b, "agents (K)", Integer.toString(settings.agents()), "1,000");
-    md(b, "outage (T)", String.format(Locale.ROOT, "%d s: %d s answering 503, %d s refusing "
-        + "connections", settings.outage().toSeconds(), settings.outage503().toSeconds(),
-        settings.outageDown().toSeconds()), "3 min");
-    md(b, "heartbeat interval, xDS poll interval / backoff cap", settings.interval().toSeconds()
-        + " s, " + (settings.xds() ? settings.pollInterval().toSeconds() + " s" : "no xDS")
-        + " / " + settings.backoffMax().toSeconds() + " s", "");
-    md(b, "steady state (received)", String.format(Locale.ROOT, "%.1f req/s (busiest second %d)",
-        steadyRate(), steadyPeak()), "");
+    md(
+        b,
+        "outage (T)",
+        String.format(
+            Locale.ROOT,
+            "%d s: %d s answering 503, %d s refusing " + "connections",
+            settings.outage().toSeconds(),
+            settings.outage503().toSeconds(),
+            settings.outageDown().toSeconds()),
+        "3 min");
+    md(
+        b,
+        "heartbeat interval, xDS poll interval / backoff cap",
+        settings.interval().toSeconds()
+            + " s, "
+            + (settings.xds() ? settings.pollInterval().toSeconds() + " s" : "no xDS")
+            + " / "
+            + settings.backoffMax().toSeconds()
+            + " s",
+        "");
+    md(
+        b,
+        "steady state (received)",
+        String.format(Locale.ROOT, "%.1f req/s (busiest second %d)", steadyRate(), steadyPeak()),
+        "");
     md(b, "during 503 (received)", String.format(Locale.ROOT, "%.1f req/s", rate503Phase()), "");
-    md(b, "while refused (sent by the agents)", String.format(Locale.ROOT, "%.1f attempts/s",
-        attemptsRefusedPhase()), "");
-    md(b, "peak in the minute after recovery", String.format(Locale.ROOT,
-        "%d req/s (%d s after the API was back)", recoveryPeak(), recoveryPeakOffset()), "");
-    md(b, "peak / steady", String.format(Locale.ROOT, "**%.2f** %s", ratio(),
-        verdict(ratioMet())), "≤ 2");
-    md(b, "every agent registered and heartbeating again", String.format(Locale.ROOT,
-        "**%.1f s** after the API was back (median %.1f s, p90 %.1f s) %s",
-        lastBack().toMillis() / 1e3, backPercentile(0.5).toMillis() / 1e3,
-        backPercentile(0.9).toMillis() / 1e3, verdict(backInTimeMet())),
+    md(
+        b,
+        "while refused (sent by the agents)",
+        String.format(Locale.ROOT, "%.1f attempts/s", attemptsRefusedPhase()),
+        "");
+    md(
+        b,
+        "peak in the minute after recovery",
+        String.format(
+            Locale.ROOT,
+            "%d req/s (%d s after the API was back)",
+            recoveryPeak(),
+            recoveryPeakOffset()),
+        "");
+    md(
+        b,
+        "peak / steady",
+        String.format(Locale.ROOT, "**%.2f** %s", ratio(), verdict(ratioMet())),
+        "≤ 2");
+    md(
+        b,
+        "every agent registered and heartbeating again",
+        String.format(
+            Locale.ROOT,
+            "**%.1f s** after the API was back (median %.1f s, p90 %.1f s) %s",
+            lastBack().toMillis() / 1e3,
+            backPercentile(0.5).toMillis() / 1e3,
+            backPercentile(0.9).toMillis() / 1e3,
+            verdict(backInTimeMet())),
         "≤ two caps (" + settings.backWithin().toSeconds() + " s)");
     md(b, "agents lost", "**" + lost() + "** " + verdict(noneLostMet()), "0");
-    md(b, "registrations after recovery", Long.toString(registrationsAfterRecovery()),
+    md(b, "registrations after recovery", Long.toString(registrationsAfterRecovery()), "");
+    md(
+        b,
+        "heap per agent instance",
+        String.format(Locale.ROOT, "%.1f KiB", heapPerAgentBytes / 1024.0),
         "");
-    md(b, "heap per agent instance", String.format(Locale.ROOT, "%.1f KiB",
-        heapPerAgentBytes / 1024.0), "");
-    md(b, "fleet start (all registered + heartbeating)", String.format(Locale.ROOT, "%.1f s",
-        startup().toMillis() / 1e3), "");
+    md(
+        b,
+        "fleet start (all registered + heartbeating)",
+        String.format(Locale.ROOT, "%.1f s", startup().toMillis() / 1e3),
+        "");
     return b.toString();
   }
 
@@ -188,7 +274,12 @@ record FleetReport(
   }
 
   private static void md(StringBuilder b, String name, String value, String goal) {
-    b.append("| ").append(name).append(" | ").append(value).append(" | ").append(goal)
+    b.append("| ")
+        .append(name)
+        .append(" | ")
+        .append(value)
+        .append(" | ")
+        .append(goal)
         .append(" |\n");
   }
 
@@ -201,8 +292,8 @@ record FleetReport(
   }
 
   /** Mean per second over the whole seconds inside {@code [from, to)}. */
-  private static double mean(List<SecondCounts> series, Instant from, Instant to,
-      ToLongFunction<SecondCounts> value) {
+  private static double mean(
+      List<SecondCounts> series, Instant from, Instant to, ToLongFunction<SecondCounts> value) {
     long first = fullSecondsFrom(from);
     long last = lastSecondBefore(to);
     if (last < first) {
@@ -211,15 +302,20 @@ record FleetReport(
     return sum(series, first, last, value) / (double) (last - first + 1);
   }
 
-  private static long sum(List<SecondCounts> series, long first, long last,
-      ToLongFunction<SecondCounts> value) {
-    return series.stream().filter(s -> s.epochSecond() >= first && s.epochSecond() <= last)
-        .mapToLong(value).sum();
+  private static long sum(
+      List<SecondCounts> series, long first, long last, ToLongFunction<SecondCounts> value) {
+    return series.stream()
+        .filter(s -> s.epochSecond() >= first && s.epochSecond() <= last)
+        .mapToLong(value)
+        .sum();
   }
 
-  private static long max(List<SecondCounts> series, long first, long last,
-      ToLongFunction<SecondCounts> value) {
-    return series.stream().filter(s -> s.epochSecond() >= first && s.epochSecond() <= last)
-        .mapToLong(value).max().orElse(0);
+  private static long max(
+      List<SecondCounts> series, long first, long last, ToLongFunction<SecondCounts> value) {
+    return series.stream()
+        .filter(s -> s.epochSecond() >= first && s.epochSecond() <= last)
+        .mapToLong(value)
+        .max()
+        .orElse(0);
   }
 }

@@ -13,11 +13,15 @@ final class FleetRoot {
   private FleetRoot() {}
 
   static Behavior<Command> create() {
-    return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
-        .onMessage(SpawnAgent.class, spawn -> {
-          ctx.spawn(SimulatedAgent.create(spawn.parts()), spawn.name());
-          return Behaviors.same();
-        })
-        .build());
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.receive(Command.class)
+                .onMessage(
+                    SpawnAgent.class,
+                    spawn -> {
+                      ctx.spawn(SimulatedAgent.create(spawn.parts()), spawn.name());
+                      return Behaviors.same();
+                    })
+                .build());
   }
 }

@@ -46,26 +46,25 @@ import org.slf4j.LoggerFactory;
 /**
  * A thousand agents through a sigma-api outage, in one JVM (issue 5, "Fleet simulation").
  *
- * <p>K agent instances (default 1,000), each with its own hostname and actor hierarchy
- * ({@link SimulatedAgent}: its own {@code RegistrationActor} and xDS {@code ConfigPoller} with
- * snapshot registry, {@code HttpSigmaApi}, host facts, status, metrics, state dir and random
- * sources), talk real HTTP to the dev sigma-api on loopback. Scenario: the agents start evenly
- * over one interval (machines of a fleet boot at different times), heartbeat and poll; the
- * steady rate is measured; the API answers 503 to everything, then refuses connections, for T in
- * all (default 3 min: half and half); the API comes back. The dev API counts what it received
- * per second; a counting wrapper around each agent's client counts what the agents sent (also
- * while the port was closed).
+ * <p>K agent instances (default 1,000), each with its own hostname and actor hierarchy ({@link
+ * SimulatedAgent}: its own {@code RegistrationActor} and xDS {@code ConfigPoller} with snapshot
+ * registry, {@code HttpSigmaApi}, host facts, status, metrics, state dir and random sources), talk
+ * real HTTP to the dev sigma-api on loopback. Scenario: the agents start evenly over one interval
+ * (machines of a fleet boot at different times), heartbeat and poll; the steady rate is measured;
+ * the API answers 503 to everything, then refuses connections, for T in all (default 3 min: half
+ * and half); the API comes back. The dev API counts what it received per second; a counting wrapper
+ * around each agent's client counts what the agents sent (also while the port was closed).
  *
  * <p>Why one actor system for K agents is faithful: an agent's behaviour is its actors, their
  * timers and its client, and each simulated agent has its own of each, so no agent's schedule
  * depends on another's; a thousand actor systems would only add a thousand thread pools that a
- * 2-core machine cannot run. What the agents do share is Pekko HTTP's connection pool for the
- * API's host (pools are per host and settings, per actor system). So the simulation raises the
- * pool's max-connections to K times an agent's own (4) and max-open-requests above that: the
- * shared pool never queues a request an agent's own pool would have sent at once. What stays
- * shared is the pool's reconnect back-off after failed connects (at most 1 s, see
- * {@code HttpSigmaApi}): while connections are refused it lines the fleet's attempts up within
- * a second, more than separate pools would.
+ * 2-core machine cannot run. What the agents do share is Pekko HTTP's connection pool for the API's
+ * host (pools are per host and settings, per actor system). So the simulation raises the pool's
+ * max-connections to K times an agent's own (4) and max-open-requests above that: the shared pool
+ * never queues a request an agent's own pool would have sent at once. What stays shared is the
+ * pool's reconnect back-off after failed connects (at most 1 s, see {@code HttpSigmaApi}): while
+ * connections are refused it lines the fleet's attempts up within a second, more than separate
+ * pools would.
  *
  * <p>Run: {@code mvn -B -Pbench verify -Dbench=fleet}; knobs in {@link FleetSimulationSettings}.
  */
@@ -73,7 +72,8 @@ public final class FleetSimulation {
   private static final String API_KEY = "fleet-simulation-key";
   private static final Duration POLL = Duration.ofMillis(100);
   private static final String HEADING = "Fleet simulation";
-  private static final String INTRO = """
+  private static final String INTRO =
+      """
       K agents in one JVM, each its own hostname and actor hierarchy (its own RegistrationActor,
       xDS config poller and snapshot registry, HttpSigmaApi client, host facts, metrics, state
       dir and jitter), real HTTP to the dev sigma-api on loopback; each VPS has one Envoy node
@@ -110,7 +110,6 @@ public final class FleetSimulation {
       ![requests per second](fleet-simulation.png)
       """;
 
-
   private final FleetSimulationSettings settings;
 
   private FleetSimulation(FleetSimulationSettings settings) {
@@ -128,9 +127,17 @@ public final class FleetSimulation {
     Path png = settings.out().resolve("fleet-simulation.png");
     FleetChart.write(report, png);
     Path doc = settings.out().resolve("benchmarks.md");
-    new BenchmarksDoc(doc).writeFigures(HEADING, "fleet-simulation", INTRO,
-        "Measured " + java.time.LocalDate.now() + " on " + machine() + ":\n\n"
-            + report.markdown());
+    new BenchmarksDoc(doc)
+        .writeFigures(
+            HEADING,
+            "fleet-simulation",
+            INTRO,
+            "Measured "
+                + java.time.LocalDate.now()
+                + " on "
+                + machine()
+                + ":\n\n"
+                + report.markdown());
     System.out.println("chart: " + png.toAbsolutePath());
     System.out.println("figures: " + doc.toAbsolutePath() + " (## " + HEADING + ")");
   }
@@ -154,8 +161,8 @@ public final class FleetSimulation {
       CountingSigmaApi.Outcomes outcomes = new CountingSigmaApi.Outcomes();
       FleetStatus[] statuses = new FleetStatus[k];
       Backoff backoff = new Backoff(settings.backoffInitial(), settings.backoffMax());
-      ConfigPoller.Settings pollerSettings = new ConfigPoller.Settings(settings.pollInterval(),
-          backoff);
+      ConfigPoller.Settings pollerSettings =
+          new ConfigPoller.Settings(settings.pollInterval(), backoff);
       // Every agent's parts are built before the clock starts, so building a thousand clients
       // does not compete with the first agents for the CPU.
       SimulatedAgent.Parts[] parts = new SimulatedAgent.Parts[k];
@@ -163,15 +170,26 @@ public final class FleetSimulation {
       for (int i = 0; i < k; i++) {
         statuses[i] = new FleetStatus(Clock.systemUTC());
         SyntheticHost host = new SyntheticHost(i, Clock.systemUTC());
-        clients[i] = new HttpSigmaApi(fleet, url, Optional.of(new ApiKey(API_KEY)),
-            settings.requestTimeout());
+        clients[i] =
+            new HttpSigmaApi(
+                fleet, url, Optional.of(new ApiKey(API_KEY)), settings.requestTimeout());
         CountingSigmaApi api = new CountingSigmaApi(clients[i], sent, outcomes);
-        RegistrationActor.Settings agentSettings = new RegistrationActor.Settings(
-            Optional.of(host.hostname() + ".example.net"), 22, 9102, settings.interval(),
-            backoff);
-        parts[i] = new SimulatedAgent.Parts(agentSettings, api, host, statuses[i],
-            settings.seed() + i, settings.xds() ? pollerSettings : null,
-            stateRoot.resolve(String.format("agent-%05d", i)));
+        RegistrationActor.Settings agentSettings =
+            new RegistrationActor.Settings(
+                Optional.of(host.hostname() + ".example.net"),
+                22,
+                9102,
+                settings.interval(),
+                backoff);
+        parts[i] =
+            new SimulatedAgent.Parts(
+                agentSettings,
+                api,
+                host,
+                statuses[i],
+                settings.seed() + i,
+                settings.xds() ? pollerSettings : null,
+                stateRoot.resolve(String.format("agent-%05d", i)));
       }
       warmUp(clients, vpsIds, devApi);
       Instant fleetStart = Instant.now();
@@ -179,11 +197,14 @@ public final class FleetSimulation {
         sleepUntil(fleetStart.plus(settings.startSpread().multipliedBy(i).dividedBy(k)));
         fleet.tell(new FleetRoot.SpawnAgent(String.format("agent-%05d", i), parts[i]));
       }
-      Instant allHeartbeating = awaitAll(statuses,
-          s -> s.isRegistered() && s.heartbeatSuccesses() > 0,
-          Instant.now().plus(settings.interval().multipliedBy(3)).plus(Duration.ofMinutes(2)));
-      System.out.printf("all %d agents registered and heartbeating %.1f s after the first "
-          + "started%n", k, Duration.between(fleetStart, allHeartbeating).toMillis() / 1e3);
+      Instant allHeartbeating =
+          awaitAll(
+              statuses,
+              s -> s.isRegistered() && s.heartbeatSuccesses() > 0,
+              Instant.now().plus(settings.interval().multipliedBy(3)).plus(Duration.ofMinutes(2)));
+      System.out.printf(
+          "all %d agents registered and heartbeating %.1f s after the first " + "started%n",
+          k, Duration.between(fleetStart, allHeartbeating).toMillis() / 1e3);
 
       sleepFor(settings.interval());
 
@@ -198,8 +219,8 @@ public final class FleetSimulation {
       Instant refusedFrom = Instant.now();
       if (!settings.outageDown().isZero()) {
         devApi.down().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        System.out.printf("outage: the API refuses connections for %d s%n",
-            settings.outageDown().toSeconds());
+        System.out.printf(
+            "outage: the API refuses connections for %d s%n", settings.outageDown().toSeconds());
         sleepUntil(outageStart.plus(settings.outage()));
       }
       devApi.faults().clear();
@@ -207,7 +228,8 @@ public final class FleetSimulation {
         devApi.up().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
       Instant apiBack = Instant.now();
-      System.out.printf("the API is back; watching recovery for up to %d s%n",
+      System.out.printf(
+          "the API is back; watching recovery for up to %d s%n",
           settings.recoveryWatch().toSeconds());
 
       Instant[] backAt = watchRecovery(statuses, apiBack);
@@ -217,11 +239,21 @@ public final class FleetSimulation {
       long heapWith = usedHeapAfterGc();
       long from = fleetStart.getEpochSecond();
       long to = watchEnd.getEpochSecond();
-      return new FleetReport(settings,
-          new FleetPhases(fleetStart, allHeartbeating, steadyStart, outageStart, refusedFrom,
-              apiBack, watchEnd),
-          devApi.stats().perSecond(from, to), sent.perSecond(from, to), backAt,
-          (heapWith - heapBefore) / k, outcomes.describe());
+      return new FleetReport(
+          settings,
+          new FleetPhases(
+              fleetStart,
+              allHeartbeating,
+              steadyStart,
+              outageStart,
+              refusedFrom,
+              apiBack,
+              watchEnd),
+          devApi.stats().perSecond(from, to),
+          sent.perSecond(from, to),
+          backAt,
+          (heapWith - heapBefore) / k,
+          outcomes.describe());
     } finally {
       if (fleet != null) {
         fleet.terminate();
@@ -238,8 +270,8 @@ public final class FleetSimulation {
 
   /**
    * Watches until every agent had a successful heartbeat after the API came back and the peak
-   * window is over, or until the watch ends. An agent's first success after {@code apiBack} is
-   * its last success when first seen (polled every 100 ms; heartbeats are an interval apart).
+   * window is over, or until the watch ends. An agent's first success after {@code apiBack} is its
+   * last success when first seen (polled every 100 ms; heartbeats are an interval apart).
    */
   private Instant[] watchRecovery(FleetStatus[] statuses, Instant apiBack)
       throws InterruptedException {
@@ -265,8 +297,9 @@ public final class FleetSimulation {
     return backAt;
   }
 
-  private static Instant awaitAll(FleetStatus[] statuses, Predicate<FleetStatus> condition,
-      Instant deadline) throws InterruptedException {
+  private static Instant awaitAll(
+      FleetStatus[] statuses, Predicate<FleetStatus> condition, Instant deadline)
+      throws InterruptedException {
     while (true) {
       if (Arrays.stream(statuses).allMatch(condition)) {
         return Instant.now();
@@ -280,11 +313,11 @@ public final class FleetSimulation {
   }
 
   /**
-   * One registration and one read of its Envoy nodes and routes through each agent's client
-   * before the clock starts, not counted. A real agent pays its JVM's and its client's warm-up
-   * (JIT, its JSON mapper learning the request and answer types, 10-20 ms of CPU) once, on its
-   * own VPS; here a thousand of them would share two cores within the start spread and hold the
-   * first registrations back for seconds, which is the simulation's cost, not the agents'.
+   * One registration and one read of its Envoy nodes and routes through each agent's client before
+   * the clock starts, not counted. A real agent pays its JVM's and its client's warm-up (JIT, its
+   * JSON mapper learning the request and answer types, 10-20 ms of CPU) once, on its own VPS; here
+   * a thousand of them would share two cores within the start spread and hold the first
+   * registrations back for seconds, which is the simulation's cost, not the agents'.
    */
   private static void warmUp(HttpSigmaApi[] clients, String[] vpsIds, DevSigmaApi devApi)
       throws Exception {
@@ -295,14 +328,22 @@ public final class FleetSimulation {
         SyntheticHost host = new SyntheticHost(i, Clock.systemUTC());
         HttpSigmaApi client = clients[i];
         String vpsId = vpsIds[i];
-        calls.add(client.register(new RegisterRequest(host.hostname(),
-                host.hostname() + ".example.net", host.addresses(), 22,
-                host.systemInfo(9102, null)))
-            .thenCompose(vps -> client.allEnvoyNodes(vpsId))
-            .thenCompose(nodes -> nodes.isEmpty()
-                ? CompletableFuture.completedFuture(List.of())
-                : client.allEnvoyRoutes(nodes.get(0).id()))
-            .toCompletableFuture());
+        calls.add(
+            client
+                .register(
+                    new RegisterRequest(
+                        host.hostname(),
+                        host.hostname() + ".example.net",
+                        host.addresses(),
+                        22,
+                        host.systemInfo(9102, null)))
+                .thenCompose(vps -> client.allEnvoyNodes(vpsId))
+                .thenCompose(
+                    nodes ->
+                        nodes.isEmpty()
+                            ? CompletableFuture.completedFuture(List.of())
+                            : client.allEnvoyRoutes(nodes.get(0).id()))
+                .toCompletableFuture());
       }
       CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
     }
@@ -320,8 +361,16 @@ public final class FleetSimulation {
     String[] ids = new String[agents];
     for (int i = 0; i < agents; i++) {
       SyntheticHost host = new SyntheticHost(i, clock);
-      ids[i] = store.register(new RegisterInput(host.hostname(), host.hostname() + ".example.net",
-          host.addresses(), 22, json.valueToTree(host.systemInfo(9102, null)))).id();
+      ids[i] =
+          store
+              .register(
+                  new RegisterInput(
+                      host.hostname(),
+                      host.hostname() + ".example.net",
+                      host.addresses(),
+                      22,
+                      json.valueToTree(host.systemInfo(9102, null))))
+              .id();
       store.seed(ids[i], DevSeed.standard());
     }
     return ids;
@@ -337,16 +386,19 @@ public final class FleetSimulation {
 
   /**
    * The agents' Pekko config with the shared connection pool opened up: as many connections per
-   * agent as an agent's own pool has (sigma-agent.conf: 4), and max-open-requests (a power of
-   * two) above that.
+   * agent as an agent's own pool has (sigma-agent.conf: 4), and max-open-requests (a power of two)
+   * above that.
    */
   static Config fleetConfig(FleetSimulationSettings settings) {
-    int maxConnections = AgentRuntime.pekkoConfig()
-        .getInt("pekko.http.host-connection-pool.max-connections") * settings.agents();
+    int maxConnections =
+        AgentRuntime.pekkoConfig().getInt("pekko.http.host-connection-pool.max-connections")
+            * settings.agents();
     int maxOpenRequests = Integer.highestOneBit(2 * maxConnections - 1) << 1;
-    return ConfigFactory.parseString(String.join("\n",
-            "pekko.http.host-connection-pool.max-connections = " + maxConnections,
-            "pekko.http.host-connection-pool.max-open-requests = " + maxOpenRequests))
+    return ConfigFactory.parseString(
+            String.join(
+                "\n",
+                "pekko.http.host-connection-pool.max-connections = " + maxConnections,
+                "pekko.http.host-connection-pool.max-open-requests = " + maxOpenRequests))
         .withFallback(AgentRuntime.pekkoConfig())
         .resolve();
   }
@@ -374,7 +426,8 @@ public final class FleetSimulation {
   }
 
   private static String machine() {
-    return Runtime.getRuntime().availableProcessors() + " cores, Java "
+    return Runtime.getRuntime().availableProcessors()
+        + " cores, Java "
         + System.getProperty("java.version");
   }
 

@@ -5,9 +5,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The fleet simulation's knobs, read from system properties (each with the goal scenario of
- * issue 5 as its default). The Maven bench profile forks the benchmark JVM; pass them with
- * {@code bench.jvm} (which replaces its default {@code -Xmx3g}, so keep that):
+ * The fleet simulation's knobs, read from system properties (each with the goal scenario of issue 5
+ * as its default). The Maven bench profile forks the benchmark JVM; pass them with {@code
+ * bench.jvm} (which replaces its default {@code -Xmx3g}, so keep that):
  *
  * <pre>
  * mvn -B -Pbench verify -Dbench=fleet -Dbench.jvm="-Xmx3g -Dfleet.agents=100 -Dfleet.outage=30s"
@@ -60,11 +60,14 @@ record FleetSimulationSettings(
       throw new IllegalArgumentException("fleet.agents must be at least 1: " + agents);
     }
     if (outage503.compareTo(outage) > 0) {
-      throw new IllegalArgumentException("fleet.outage503 (" + outage503
-          + ") is longer than fleet.outage (" + outage + ")");
+      throw new IllegalArgumentException(
+          "fleet.outage503 (" + outage503 + ") is longer than fleet.outage (" + outage + ")");
     }
-    if (backoffMax.compareTo(backoffInitial) < 0 || backoffInitial.isZero()
-        || interval.isZero() || pollInterval.isZero() || requestTimeout.isZero()) {
+    if (backoffMax.compareTo(backoffInitial) < 0
+        || backoffInitial.isZero()
+        || interval.isZero()
+        || pollInterval.isZero()
+        || requestTimeout.isZero()) {
       throw new IllegalArgumentException(
           "need 0 < fleet.backoffInitial <= fleet.backoffMax, and a non-zero interval and timeout");
     }
@@ -76,8 +79,8 @@ record FleetSimulationSettings(
     Duration outage503 = duration("fleet.outage503", outage.dividedBy(2));
     Duration interval = duration("fleet.interval", Duration.ofSeconds(10));
     boolean goalScenario = agents == GOAL_AGENTS && outage.equals(GOAL_OUTAGE);
-    Path out = Path.of(System.getProperty("fleet.out",
-        goalScenario ? "docs" : "target/fleet-simulation"));
+    Path out =
+        Path.of(System.getProperty("fleet.out", goalScenario ? "docs" : "target/fleet-simulation"));
     return new FleetSimulationSettings(
         agents,
         outage,
@@ -111,13 +114,22 @@ record FleetSimulationSettings(
   }
 
   String describe() {
-    return String.format("K=%d agents, outage T=%ds (%ds answered 503, then %ds refused), "
+    return String.format(
+        "K=%d agents, outage T=%ds (%ds answered 503, then %ds refused), "
             + "interval %ds, %s, backoff %s..%ds, request timeout %ds, steady window %ds, "
             + "start spread %ds, seed %d",
-        agents, outage.toSeconds(), outage503.toSeconds(), outageDown().toSeconds(),
-        interval.toSeconds(), xds ? "xDS poll every " + millisOrSeconds(pollInterval) : "no xDS",
-        millisOrSeconds(backoffInitial), backoffMax.toSeconds(),
-        requestTimeout.toSeconds(), steady.toSeconds(), startSpread.toSeconds(), seed);
+        agents,
+        outage.toSeconds(),
+        outage503.toSeconds(),
+        outageDown().toSeconds(),
+        interval.toSeconds(),
+        xds ? "xDS poll every " + millisOrSeconds(pollInterval) : "no xDS",
+        millisOrSeconds(backoffInitial),
+        backoffMax.toSeconds(),
+        requestTimeout.toSeconds(),
+        steady.toSeconds(),
+        startSpread.toSeconds(),
+        seed);
   }
 
   private static String millisOrSeconds(Duration d) {

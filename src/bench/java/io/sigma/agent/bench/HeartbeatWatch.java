@@ -10,8 +10,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Watches one hostname's VPS record in the dev API's store (every 100 ms) and notes when it
- * changes: each change is a heartbeat (or registration) that reached the API. Also the soak's
- * clock ({@link #millisSinceStart}), started with {@link #start}.
+ * changes: each change is a heartbeat (or registration) that reached the API. Also the soak's clock
+ * ({@link #millisSinceStart}), started with {@link #start}.
  */
 final class HeartbeatWatch implements AutoCloseable {
   /** What the heartbeat check found. */
@@ -66,10 +66,10 @@ final class HeartbeatWatch implements AutoCloseable {
   }
 
   /**
-   * In each healthy window, the time from the window's start to the first heartbeat may be up
-   * to {@code firstLimit} (the cap plus one request timeout: a request sent just before the API
-   * turned healthy may still time out), and every later gap, including the one to the window's
-   * end, at most {@code cap} seconds.
+   * In each healthy window, the time from the window's start to the first heartbeat may be up to
+   * {@code firstLimit} (the cap plus one request timeout: a request sent just before the API turned
+   * healthy may still time out), and every later gap, including the one to the window's end, at
+   * most {@code cap} seconds.
    */
   Verdict verdict(List<FaultSchedule.Window> windows, double cap, double firstLimit) {
     List<Double> all = beats();
@@ -90,8 +90,15 @@ final class HeartbeatWatch implements AutoCloseable {
           maxGap = Math.max(maxGap, gap);
         }
         if (gap > (first ? firstLimit : cap)) {
-          violations.add(String.format(Locale.ROOT, "no heartbeat from %.0f s to %.0f s (%.1f s) "
-              + "while the API was healthy; limit %.0f s", previous, b, gap, first ? firstLimit : cap));
+          violations.add(
+              String.format(
+                  Locale.ROOT,
+                  "no heartbeat from %.0f s to %.0f s (%.1f s) "
+                      + "while the API was healthy; limit %.0f s",
+                  previous,
+                  b,
+                  gap,
+                  first ? firstLimit : cap));
         }
         previous = b;
         first = false;
@@ -99,14 +106,27 @@ final class HeartbeatWatch implements AutoCloseable {
       double tail = w.to() - previous;
       double limit = first ? firstLimit : cap;
       if (tail > limit) {
-        violations.add(String.format(Locale.ROOT, "no heartbeat from %.0f s to the end of the "
-            + "healthy window at %.0f s (%.1f s); limit %.0f s", previous, w.to(), tail, limit));
+        violations.add(
+            String.format(
+                Locale.ROOT,
+                "no heartbeat from %.0f s to the end of the "
+                    + "healthy window at %.0f s (%.1f s); limit %.0f s",
+                previous,
+                w.to(),
+                tail,
+                limit));
       }
     }
-    String summary = String.format(Locale.ROOT, "in the healthy windows the first heartbeat came "
-        + "at most %.1f s after the API turned healthy (limit %.0f s = backoff cap + request "
-        + "timeout) and later gaps were at most %.1f s (limit: the %.0f s backoff cap).",
-        maxFirst, firstLimit, maxGap, cap);
+    String summary =
+        String.format(
+            Locale.ROOT,
+            "in the healthy windows the first heartbeat came "
+                + "at most %.1f s after the API turned healthy (limit %.0f s = backoff cap + request "
+                + "timeout) and later gaps were at most %.1f s (limit: the %.0f s backoff cap).",
+            maxFirst,
+            firstLimit,
+            maxGap,
+            cap);
     return new Verdict(all.size(), violations, summary);
   }
 

@@ -21,43 +21,68 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * One simulated agent: the parts of {@code AgentGuardian} that talk to sigma-api, built the same
- * way and each its own (client, host facts, status, metrics registry, state dir, random source;
- * the same supervision and dispatchers): the registration actor, and with xDS on, the snapshot
- * registry and the config poller. Left out is what serves the host rather than calls the API
- * (metrics and ADS servers, port scans, public IP look-up, /proc).
+ * way and each its own (client, host facts, status, metrics registry, state dir, random source; the
+ * same supervision and dispatchers): the registration actor, and with xDS on, the snapshot registry
+ * and the config poller. Left out is what serves the host rather than calls the API (metrics and
+ * ADS servers, port scans, public IP look-up, /proc).
  */
 final class SimulatedAgent {
   /**
-   * Everything one agent owns; nothing is shared with another agent. {@code seed} seeds the
-   * agent's random sources (one per actor, as in the agent); {@code xds} null: no xDS.
+   * Everything one agent owns; nothing is shared with another agent. {@code seed} seeds the agent's
+   * random sources (one per actor, as in the agent); {@code xds} null: no xDS.
    */
-  record Parts(RegistrationActor.Settings settings, SigmaApi api, HostFacts host,
-      FleetStatus status, long seed, ConfigPoller.Settings xds, Path stateDir) {}
+  record Parts(
+      RegistrationActor.Settings settings,
+      SigmaApi api,
+      HostFacts host,
+      FleetStatus status,
+      long seed,
+      ConfigPoller.Settings xds,
+      Path stateDir) {}
 
   private SimulatedAgent() {}
 
   static Behavior<Void> create(Parts parts) {
-    return Behaviors.setup(ctx -> {
-      ActorRef<RegistrationActor.Command> registration = ctx.spawn(
-          supervised(RegistrationActor.create(parts.settings(), parts.api(), parts.host(),
-              parts.status(), new SplittableRandom(parts.seed()))), "registration");
-      if (parts.xds() != null) {
-        Clock clock = Clock.systemUTC();
-        XdsMetrics metrics = new XdsMetrics(new AgentMetrics(parts.host().hostname(), false));
-        ActorRef<SnapshotRegistry.Command> registry =
-            ctx.spawn(SnapshotRegistry.create(), "xds-registry");
-        ctx.spawn(supervised(ConfigPoller.create(parts.xds(), parts.api(), registration, registry,
-                new NodeConfigStore(parts.stateDir().resolve("xds"), clock), metrics, clock,
-                new SplittableRandom(~parts.seed()))), "xds-poller",
-            DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
-      }
-      return Behaviors.empty();
-    });
+    return Behaviors.setup(
+        ctx -> {
+          ActorRef<RegistrationActor.Command> registration =
+              ctx.spawn(
+                  supervised(
+                      RegistrationActor.create(
+                          parts.settings(),
+                          parts.api(),
+                          parts.host(),
+                          parts.status(),
+                          new SplittableRandom(parts.seed()))),
+                  "registration");
+          if (parts.xds() != null) {
+            Clock clock = Clock.systemUTC();
+            XdsMetrics metrics = new XdsMetrics(new AgentMetrics(parts.host().hostname(), false));
+            ActorRef<SnapshotRegistry.Command> registry =
+                ctx.spawn(SnapshotRegistry.create(), "xds-registry");
+            ctx.spawn(
+                supervised(
+                    ConfigPoller.create(
+                        parts.xds(),
+                        parts.api(),
+                        registration,
+                        registry,
+                        new NodeConfigStore(parts.stateDir().resolve("xds"), clock),
+                        metrics,
+                        clock,
+                        new SplittableRandom(~parts.seed()))),
+                "xds-poller",
+                DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
+          }
+          return Behaviors.empty();
+        });
   }
 
   /** As {@code AgentGuardian.supervised}: a crashed child restarts after a growing pause. */
   private static <T> Behavior<T> supervised(Behavior<T> behavior) {
-    return Behaviors.supervise(behavior).onFailure(
-        SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofMinutes(1), 0.2));
+    return Behaviors.supervise(behavior)
+        .onFailure(
+            SupervisorStrategy.restartWithBackoff(
+                Duration.ofSeconds(1), Duration.ofMinutes(1), 0.2));
   }
 }

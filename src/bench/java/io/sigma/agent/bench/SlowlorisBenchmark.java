@@ -26,10 +26,10 @@ import org.apache.pekko.http.javadsl.settings.ServerSettings;
  * The metrics server under slowloris: {@value #CONNECTIONS} connections that trickle header bytes
  * (one a second each, never finishing the head), from one address (127.0.0.2) or spread over 64
  * (127.0.1.1-64, 16 each), while an honest client on 127.0.0.1 scrapes /metrics over a new
- * connection each time. Reports the scrape latency against the same with no attack, heap after
- * GC and open fds (the attacker's own {@value #CONNECTIONS} client sockets included: client and
- * server share this JVM). The baseline is the server as it was before the guard (Pekko's
- * defaults: max-connections 1,024, idle timeout 60 s restarted by every byte).
+ * connection each time. Reports the scrape latency against the same with no attack, heap after GC
+ * and open fds (the attacker's own {@value #CONNECTIONS} client sockets included: client and server
+ * share this JVM). The baseline is the server as it was before the guard (Pekko's defaults:
+ * max-connections 1,024, idle timeout 60 s restarted by every byte).
  *
  * <p>Run: {@code mvn -B -Pbench verify -Dbench=slowloris} (needs ~2,500 fds: {@code ulimit -n}).
  */
@@ -41,19 +41,29 @@ public final class SlowlorisBenchmark {
   private SlowlorisBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    System.out.printf("machine: %d cores, Java %s, max heap %d MB, fd limit %d%n",
-        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-        Runtime.getRuntime().maxMemory() >> 20, os().getMaxFileDescriptorCount());
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "slowloris-bench",
-        AgentRuntime.pekkoConfig());
+    System.out.printf(
+        "machine: %d cores, Java %s, max heap %d MB, fd limit %d%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"),
+        Runtime.getRuntime().maxMemory() >> 20,
+        os().getMaxFileDescriptorCount());
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), "slowloris-bench", AgentRuntime.pekkoConfig());
     List<String[]> rows = new ArrayList<>();
     try {
-      Route metrics = new MetricsRoutes(new AgentMetrics("slowloris-bench", true).registry()).route();
-      ServerBinding guarded = MetricsServer.bind(system, "0.0.0.0", 0, List.of(metrics))
-          .toCompletableFuture().get(30, TimeUnit.SECONDS);
-      ServerBinding unguarded = Http.get(system).newServerAt("0.0.0.0", 0)
-          .withSettings(ServerSettings.create(system.classicSystem()).withEnableHttp2(false))
-          .bind(metrics).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Route metrics =
+          new MetricsRoutes(new AgentMetrics("slowloris-bench", true).registry()).route();
+      ServerBinding guarded =
+          MetricsServer.bind(system, "0.0.0.0", 0, List.of(metrics))
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      ServerBinding unguarded =
+          Http.get(system)
+              .newServerAt("0.0.0.0", 0)
+              .withSettings(ServerSettings.create(system.classicSystem()).withEnableHttp2(false))
+              .bind(metrics)
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
 
       scrapes(port(guarded), 50); // warm-up
       scrapes(port(unguarded), 50);
@@ -69,18 +79,32 @@ public final class SlowlorisBenchmark {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
     System.out.println();
-    System.out.printf("%-36s %11s %11s %9s %15s %14s %9s%n", "scenario", "scrape p50",
-        "scrape max", "vs calm", "failed (15 s)", "heap after GC", "open fds");
+    System.out.printf(
+        "%-36s %11s %11s %9s %15s %14s %9s%n",
+        "scenario",
+        "scrape p50",
+        "scrape max",
+        "vs calm",
+        "failed (15 s)",
+        "heap after GC",
+        "open fds");
     for (int i = 0; i < rows.size(); i++) {
       String[] row = rows.get(i);
       String[] calm = rows.get(i < 3 ? 0 : 3);
-      String ratio = row[1].equals("-") ? "-" : String.format("%.1fx",
-          Double.parseDouble(row[1].replace(" ms", "")) / Double.parseDouble(calm[1].replace(" ms", "")));
-      System.out.printf("%-36s %11s %11s %9s %15s %14s %9s%n", row[0], row[1], row[2], ratio,
-          row[3], row[4], row[5]);
+      String ratio =
+          row[1].equals("-")
+              ? "-"
+              : String.format(
+                  "%.1fx",
+                  Double.parseDouble(row[1].replace(" ms", ""))
+                      / Double.parseDouble(calm[1].replace(" ms", "")));
+      System.out.printf(
+          "%-36s %11s %11s %9s %15s %14s %9s%n",
+          row[0], row[1], row[2], ratio, row[3], row[4], row[5]);
     }
-    System.out.println("(a failed scrape ends its series: the rest would wait the same timeout; "
-        + "open fds include the attacker's own client sockets)");
+    System.out.println(
+        "(a failed scrape ends its series: the rest would wait the same timeout; "
+            + "open fds include the attacker's own client sockets)");
   }
 
   private static int port(ServerBinding binding) {
@@ -98,8 +122,8 @@ public final class SlowlorisBenchmark {
         attacks.add(Slowloris.attack(from, target, CONNECTIONS / addresses, Duration.ofSeconds(1)));
       }
       if (addresses > 0) {
-        System.out.printf("%s: attack connected in %.1f s%n", name,
-            (System.nanoTime() - opening) / 1e9);
+        System.out.printf(
+            "%s: attack connected in %.1f s%n", name, (System.nanoTime() - opening) / 1e9);
       }
       long[] nanos = scrapes(port(server), SCRAPES);
       long failed = Arrays.stream(nanos).filter(n -> n < 0).count();
@@ -107,9 +131,14 @@ public final class SlowlorisBenchmark {
       System.gc();
       long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
       long fds = os().getOpenFileDescriptorCount();
-      return new String[] {name, ok.length == 0 ? "-" : ms(ok[ok.length / 2]),
-          ok.length == 0 ? "-" : ms(ok[ok.length - 1]), failed + " of " + nanos.length,
-          (heap >> 20) + " MB", String.valueOf(fds)};
+      return new String[] {
+        name,
+        ok.length == 0 ? "-" : ms(ok[ok.length / 2]),
+        ok.length == 0 ? "-" : ms(ok[ok.length - 1]),
+        failed + " of " + nanos.length,
+        (heap >> 20) + " MB",
+        String.valueOf(fds)
+      };
     } finally {
       attacks.forEach(Slowloris::close);
     }
@@ -124,8 +153,11 @@ public final class SlowlorisBenchmark {
     Arrays.fill(nanos, -1);
     for (int i = 0; i < n; i++) {
       long start = System.nanoTime();
-      try (RawHttp client = RawHttp.connect(InetAddress.getByName("127.0.0.1"),
-          new InetSocketAddress("127.0.0.1", port), SCRAPE_TIMEOUT)) {
+      try (RawHttp client =
+          RawHttp.connect(
+              InetAddress.getByName("127.0.0.1"),
+              new InetSocketAddress("127.0.0.1", port),
+              SCRAPE_TIMEOUT)) {
         if (client.get("/metrics") != 200) {
           return nanos;
         }

@@ -15,18 +15,21 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The soak's scrapers and sigma-api stand-ins on the agent's metrics port: {@code GET /metrics}
- * twice a second, {@code POST /ports/allocate} (1-3 ports) once a second and
- * {@code GET /xds/status} every 5 s, each from its own scheduled task (bounded rate whatever the
- * agent's speed: a slow answer delays the next call). Answers are counted by status.
+ * twice a second, {@code POST /ports/allocate} (1-3 ports) once a second and {@code GET
+ * /xds/status} every 5 s, each from its own scheduled task (bounded rate whatever the agent's
+ * speed: a slow answer delays the next call). Answers are counted by status.
  */
 final class SoakCallers implements AutoCloseable {
-  private final HttpClient client = HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(5)).build();
-  private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(3, r -> {
-    Thread t = new Thread(r, "soak-caller");
-    t.setDaemon(true);
-    return t;
-  });
+  private final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final ScheduledExecutorService scheduler =
+      Executors.newScheduledThreadPool(
+          3,
+          r -> {
+            Thread t = new Thread(r, "soak-caller");
+            t.setDaemon(true);
+            return t;
+          });
   private final String base;
   private final String management;
   private final SplittableRandom random;
@@ -41,16 +44,30 @@ final class SoakCallers implements AutoCloseable {
   }
 
   void start() {
-    scheduler.scheduleWithFixedDelay(() -> call("GET /metrics",
-        HttpRequest.newBuilder(URI.create(base + "/metrics")).GET()), 0, 500, TimeUnit.MILLISECONDS);
-    scheduler.scheduleWithFixedDelay(() -> {
-      int count = 1 + nextInt(3);
-      call("POST /ports/allocate", HttpRequest.newBuilder(URI.create(base + "/ports/allocate"))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"count\": " + count + "}")));
-    }, 100, 1000, TimeUnit.MILLISECONDS);
-    scheduler.scheduleWithFixedDelay(() -> call("GET /xds/status",
-        HttpRequest.newBuilder(URI.create(management + "/xds/status")).GET()), 300, 5000,
+    scheduler.scheduleWithFixedDelay(
+        () -> call("GET /metrics", HttpRequest.newBuilder(URI.create(base + "/metrics")).GET()),
+        0,
+        500,
+        TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          int count = 1 + nextInt(3);
+          call(
+              "POST /ports/allocate",
+              HttpRequest.newBuilder(URI.create(base + "/ports/allocate"))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"count\": " + count + "}")));
+        },
+        100,
+        1000,
+        TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(
+        () ->
+            call(
+                "GET /xds/status",
+                HttpRequest.newBuilder(URI.create(management + "/xds/status")).GET()),
+        300,
+        5000,
         TimeUnit.MILLISECONDS);
   }
 
@@ -61,8 +78,10 @@ final class SoakCallers implements AutoCloseable {
   private void call(String what, HttpRequest.Builder request) {
     String outcome;
     try {
-      HttpResponse<byte[]> r = client.send(request.timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> r =
+          client.send(
+              request.timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       outcome = Integer.toString(r.statusCode());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -75,8 +94,10 @@ final class SoakCallers implements AutoCloseable {
 
   /** Calls that got a 2xx answer out of all calls. */
   long ok() {
-    return answers.entrySet().stream().filter(e -> e.getKey().matches(".* 2\\d\\d"))
-        .mapToLong(e -> e.getValue().get()).sum();
+    return answers.entrySet().stream()
+        .filter(e -> e.getKey().matches(".* 2\\d\\d"))
+        .mapToLong(e -> e.getValue().get())
+        .sum();
   }
 
   long total() {

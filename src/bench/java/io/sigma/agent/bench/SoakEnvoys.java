@@ -23,20 +23,22 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * The soak's Envoys: a few worker threads, each looping over ADS sessions against the agent's
- * xDS server. A session opens a stream (on a fresh gRPC connection about half of the time),
- * subscribes to Clusters then Listeners like Envoy, ACKs each response (NACKs one in seven,
- * sending back the version it had), stays 3-20 s taking whatever the agent pushes, and
- * disconnects. Every Cluster and Listener response is checked: one without resources is an
- * empty config pushed to Envoy, recorded as a violation.
+ * The soak's Envoys: a few worker threads, each looping over ADS sessions against the agent's xDS
+ * server. A session opens a stream (on a fresh gRPC connection about half of the time), subscribes
+ * to Clusters then Listeners like Envoy, ACKs each response (NACKs one in seven, sending back the
+ * version it had), stays 3-20 s taking whatever the agent pushes, and disconnects. Every Cluster
+ * and Listener response is checked: one without resources is an empty config pushed to Envoy,
+ * recorded as a violation.
  */
 final class SoakEnvoys implements AutoCloseable {
   /** One response that carried no resources: the failure the soak looks for. */
   record EmptyPush(double atSeconds, String nodeId, String type, String version) {}
 
   private static final long RESPONSE_TIMEOUT_SECONDS = 15;
+
   /** Every NACK_EVERY-th response of a worker is NACKed. */
   private static final int NACK_EVERY = 7;
+
   private static final double NEW_CONNECTION_PROBABILITY = 0.5;
 
   private final int port;
@@ -52,6 +54,7 @@ final class SoakEnvoys implements AutoCloseable {
   final AtomicLong sessionErrors = new AtomicLong();
   final List<EmptyPush> emptyPushes = new CopyOnWriteArrayList<>();
   final List<String> errorSamples = new CopyOnWriteArrayList<>();
+
   /** Versions seen per node, to show that config churn reached the Envoys. */
   final Map<String, Long> versionsSeen = new ConcurrentHashMap<>();
 
@@ -74,8 +77,8 @@ final class SoakEnvoys implements AutoCloseable {
   }
 
   /**
-   * One session against a healthy agent, checked strictly: both types answered with resources.
-   * The soak runs it before its clock starts, to know the agent serves config.
+   * One session against a healthy agent, checked strictly: both types answered with resources. The
+   * soak runs it before its clock starts, to know the agent serves config.
    */
   void handshakeOnce(String nodeId) throws InterruptedException {
     ManagedChannel channel = channel();
@@ -85,8 +88,11 @@ final class SoakEnvoys implements AutoCloseable {
         stream.send(request(nodeId, type, "", ""));
         DiscoveryResponse r = stream.next();
         if (r == null || r.getResourcesCount() == 0) {
-          throw new IllegalStateException("warm-up: node " + nodeId + " got "
-              + (r == null ? "no " + TypeUrls.shortName(type) + " response" : "an empty one"));
+          throw new IllegalStateException(
+              "warm-up: node "
+                  + nodeId
+                  + " got "
+                  + (r == null ? "no " + TypeUrls.shortName(type) + " response" : "an empty one"));
         }
         stream.send(request(nodeId, type, r.getVersionInfo(), r.getNonce()));
       }
@@ -122,8 +128,9 @@ final class SoakEnvoys implements AutoCloseable {
     }
   }
 
-  private void session(ManagedChannel channel, String nodeId, SplittableRandom random,
-      int[] answered) throws InterruptedException {
+  private void session(
+      ManagedChannel channel, String nodeId, SplittableRandom random, int[] answered)
+      throws InterruptedException {
     sessions.incrementAndGet();
     Stream stream = new Stream(channel, nodeId);
     Map<String, String> acked = new ConcurrentHashMap<>();
@@ -143,10 +150,13 @@ final class SoakEnvoys implements AutoCloseable {
         String previous = acked.getOrDefault(r.getTypeUrl(), "");
         if (++answered[0] % NACK_EVERY == 0) {
           nacks.incrementAndGet();
-          stream.send(request(nodeId, r.getTypeUrl(), previous, r.getNonce()).toBuilder()
-              .setErrorDetail(com.google.rpc.Status.newBuilder()
-                  .setCode(Code.INVALID_ARGUMENT_VALUE).setMessage("soak: rejected on purpose"))
-              .build());
+          stream.send(
+              request(nodeId, r.getTypeUrl(), previous, r.getNonce()).toBuilder()
+                  .setErrorDetail(
+                      com.google.rpc.Status.newBuilder()
+                          .setCode(Code.INVALID_ARGUMENT_VALUE)
+                          .setMessage("soak: rejected on purpose"))
+                  .build());
         } else {
           acks.incrementAndGet();
           acked.put(r.getTypeUrl(), r.getVersionInfo());
@@ -168,11 +178,11 @@ final class SoakEnvoys implements AutoCloseable {
   private void check(String nodeId, DiscoveryResponse r) {
     responses.incrementAndGet();
     versionsSeen.merge(nodeId + " " + TypeUrls.shortName(r.getTypeUrl()), 1L, Long::sum);
-    boolean served = TypeUrls.CLUSTER.equals(r.getTypeUrl())
-        || TypeUrls.LISTENER.equals(r.getTypeUrl());
+    boolean served =
+        TypeUrls.CLUSTER.equals(r.getTypeUrl()) || TypeUrls.LISTENER.equals(r.getTypeUrl());
     if (served && r.getResourcesCount() == 0) {
-      emptyPushes.add(new EmptyPush(now(), nodeId, TypeUrls.shortName(r.getTypeUrl()),
-          r.getVersionInfo()));
+      emptyPushes.add(
+          new EmptyPush(now(), nodeId, TypeUrls.shortName(r.getTypeUrl()), r.getVersionInfo()));
     }
   }
 
@@ -182,13 +192,18 @@ final class SoakEnvoys implements AutoCloseable {
 
   private ManagedChannel channel() {
     return Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create())
-        .maxInboundMessageSize(16 * 1024 * 1024).build();
+        .maxInboundMessageSize(16 * 1024 * 1024)
+        .build();
   }
 
-  private static DiscoveryRequest request(String nodeId, String type, String version,
-      String nonce) {
-    return DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId(nodeId).setCluster("soak"))
-        .setTypeUrl(type).setVersionInfo(version).setResponseNonce(nonce).build();
+  private static DiscoveryRequest request(
+      String nodeId, String type, String version, String nonce) {
+    return DiscoveryRequest.newBuilder()
+        .setNode(Node.newBuilder().setId(nodeId).setCluster("soak"))
+        .setTypeUrl(type)
+        .setVersionInfo(version)
+        .setResponseNonce(nonce)
+        .build();
   }
 
   @Override
@@ -206,28 +221,29 @@ final class SoakEnvoys implements AutoCloseable {
     private volatile Throwable failure;
 
     Stream(ManagedChannel channel, String nodeId) {
-      AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(
-          new ClientResponseObserver<DiscoveryRequest, DiscoveryResponse>() {
-            @Override
-            public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> requestStream) {
-              call = requestStream;
-            }
+      AggregatedDiscoveryServiceGrpc.newStub(channel)
+          .streamAggregatedResources(
+              new ClientResponseObserver<DiscoveryRequest, DiscoveryResponse>() {
+                @Override
+                public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> requestStream) {
+                  call = requestStream;
+                }
 
-            @Override
-            public void onNext(DiscoveryResponse value) {
-              queue.add(value);
-            }
+                @Override
+                public void onNext(DiscoveryResponse value) {
+                  queue.add(value);
+                }
 
-            @Override
-            public void onError(Throwable t) {
-              failure = t;
-            }
+                @Override
+                public void onError(Throwable t) {
+                  failure = t;
+                }
 
-            @Override
-            public void onCompleted() {
-              failure = new IllegalStateException("completed by the server");
-            }
-          });
+                @Override
+                public void onCompleted() {
+                  failure = new IllegalStateException("completed by the server");
+                }
+              });
     }
 
     synchronized void send(DiscoveryRequest request) {

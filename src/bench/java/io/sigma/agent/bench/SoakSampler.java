@@ -11,17 +11,18 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Reads one process's footprint from outside: RSS ({@code VmRSS} of /proc/PID/status), heap
- * after a full GC ({@code jcmd PID GC.run}, then the used bytes of {@code jcmd PID GC.heap_info}:
- * right after a full collection of the serial collector that is the live set), threads (entries
- * of /proc/PID/task) and open file descriptors (entries of /proc/PID/fd).
+ * Reads one process's footprint from outside: RSS ({@code VmRSS} of /proc/PID/status), heap after a
+ * full GC ({@code jcmd PID GC.run}, then the used bytes of {@code jcmd PID GC.heap_info}: right
+ * after a full collection of the serial collector that is the live set), threads (entries of
+ * /proc/PID/task) and open file descriptors (entries of /proc/PID/fd).
  */
 final class SoakSampler {
   /** One sample; {@code seconds} since the soak's clock started. */
   record Sample(double seconds, long rssKb, long heapAfterGcKb, int threads, int fds) {}
 
   /** "def new generation total 3776K, used 123K" / "tenured generation total 9000K, used 5000K". */
-  private static final Pattern USED = Pattern.compile("generation\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
+  private static final Pattern USED =
+      Pattern.compile("generation\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
 
   private final long pid;
 
@@ -63,8 +64,8 @@ final class SoakSampler {
   }
 
   private String jcmd(String command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("jcmd", Long.toString(pid), command).redirectErrorStream(true)
-        .start();
+    Process p =
+        new ProcessBuilder("jcmd", Long.toString(pid), command).redirectErrorStream(true).start();
     String out;
     try (InputStream in = p.getInputStream()) {
       out = new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -20,10 +20,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Start-up and idle memory of the whole agent process, every feature on (port scan, xDS, metrics,
- * health), against a dev sigma-api running in this (the benchmark's) JVM, as a real sigma-api
- * would run elsewhere: time from spawning the agent's JVM to its "Registered with sigma-api" log
- * line, and its RSS after a minute idle. The launcher (with and without its CDS archive) side by
- * side with a plain {@code java -jar} on default JVM flags, in one run.
+ * health), against a dev sigma-api running in this (the benchmark's) JVM, as a real sigma-api would
+ * run elsewhere: time from spawning the agent's JVM to its "Registered with sigma-api" log line,
+ * and its RSS after a minute idle. The launcher (with and without its CDS archive) side by side
+ * with a plain {@code java -jar} on default JVM flags, in one run.
  *
  * <p>System properties: {@code startup.runs} (default 3), {@code startup.idleSeconds} (60).
  */
@@ -53,15 +53,18 @@ public final class StartupBenchmark {
         throw new IllegalStateException("CDS training failed");
       }
     }
-    List<Variant> variants = List.of(
-        new Variant("java -jar (default JVM flags)", List.of("java", "-jar", JAR.toString()),
-            Map.of()),
-        new Variant("bin/sigma-agent without CDS", List.of(LAUNCHER.toString()),
-            Map.of("SIGMA_AGENT_CDS", "/nonexistent.jsa")),
-        new Variant("bin/sigma-agent with CDS", List.of(LAUNCHER.toString()), Map.of()));
+    List<Variant> variants =
+        List.of(
+            new Variant(
+                "java -jar (default JVM flags)", List.of("java", "-jar", JAR.toString()), Map.of()),
+            new Variant(
+                "bin/sigma-agent without CDS",
+                List.of(LAUNCHER.toString()),
+                Map.of("SIGMA_AGENT_CDS", "/nonexistent.jsa")),
+            new Variant("bin/sigma-agent with CDS", List.of(LAUNCHER.toString()), Map.of()));
 
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "startup-bench",
-        AgentRuntime.pekkoConfig());
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), "startup-bench", AgentRuntime.pekkoConfig());
     DevSigmaApi api = new DevSigmaApi(0, API_KEY);
     String apiUrl = api.start(system).toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<Figures> results = new ArrayList<>();
@@ -73,8 +76,9 @@ public final class StartupBenchmark {
         rss = runOnce(v, apiUrl, starts, i == runs - 1 ? idleSeconds : 0);
       }
       results.add(new Figures(starts, rss));
-      System.out.printf("%-32s start %s ms  RSS after %ds idle %d MB%n", v.name(), starts,
-          idleSeconds, rss / 1024);
+      System.out.printf(
+          "%-32s start %s ms  RSS after %ds idle %d MB%n",
+          v.name(), starts, idleSeconds, rss / 1024);
     }
 
     api.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -82,48 +86,74 @@ public final class StartupBenchmark {
 
     Figures base = results.get(0);
     System.out.println();
-    System.out.println("| variant | first registration after start (median of " + runs
-        + ") | RSS after " + idleSeconds + " s idle | vs java -jar |");
+    System.out.println(
+        "| variant | first registration after start (median of "
+            + runs
+            + ") | RSS after "
+            + idleSeconds
+            + " s idle | vs java -jar |");
     System.out.println("|---|---|---|---|");
     for (int i = 0; i < variants.size(); i++) {
       Figures f = results.get(i);
-      System.out.printf("| %s | %d ms | %d MB | start %.2fx, RSS %.2fx |%n", variants.get(i).name(),
-          median(f.startMillis()), f.rssKb() / 1024,
+      System.out.printf(
+          "| %s | %d ms | %d MB | start %.2fx, RSS %.2fx |%n",
+          variants.get(i).name(),
+          median(f.startMillis()),
+          f.rssKb() / 1024,
           (double) median(f.startMillis()) / median(base.startMillis()),
           (double) f.rssKb() / base.rssKb());
     }
   }
 
-  /** Starts the agent, waits for its first registration, idles; returns RSS in kB (0 if no idle). */
+  /**
+   * Starts the agent, waits for its first registration, idles; returns RSS in kB (0 if no idle).
+   */
   private static long runOnce(Variant v, String apiUrl, List<Long> starts, int idleSeconds)
       throws Exception {
     Path state = Files.createTempDirectory("sigma-startup");
     List<String> command = new ArrayList<>(v.command());
-    command.addAll(Arrays.asList("--api-url", apiUrl, "--api-key", API_KEY,
-        "--hostname", "startup-" + starts.size() + "-" + System.nanoTime(),
-        "--port-scan", "--xds-enabled",
-        "--xds-port", String.valueOf(freePort()), "--metrics-port", String.valueOf(freePort()),
-        "--management-port", String.valueOf(freePort()), "--public-ip-lookup=false",
-        "--state-dir", state.toString()));
+    command.addAll(
+        Arrays.asList(
+            "--api-url",
+            apiUrl,
+            "--api-key",
+            API_KEY,
+            "--hostname",
+            "startup-" + starts.size() + "-" + System.nanoTime(),
+            "--port-scan",
+            "--xds-enabled",
+            "--xds-port",
+            String.valueOf(freePort()),
+            "--metrics-port",
+            String.valueOf(freePort()),
+            "--management-port",
+            String.valueOf(freePort()),
+            "--public-ip-lookup=false",
+            "--state-dir",
+            state.toString()));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().putAll(v.env());
     long t0 = System.nanoTime();
     Process p = pb.start();
     CompletableFuture<Long> registered = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          if (line.contains(REGISTERED)) {
-            registered.complete((System.nanoTime() - t0) / 1_000_000);
-          }
-        }
-      } catch (IOException ignored) {
-        // the process ended
-      }
-      registered.completeExceptionally(new IllegalStateException("agent exited before registering"));
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  if (line.contains(REGISTERED)) {
+                    registered.complete((System.nanoTime() - t0) / 1_000_000);
+                  }
+                }
+              } catch (IOException ignored) {
+                // the process ended
+              }
+              registered.completeExceptionally(
+                  new IllegalStateException("agent exited before registering"));
+            });
     reader.setDaemon(true);
     reader.start();
     try {

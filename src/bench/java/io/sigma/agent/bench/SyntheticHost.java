@@ -8,8 +8,8 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The host of simulated agent number {@code index}: its own hostname and addresses (a private
- * 10.x address and a public one from TEST-NET-3), a small VPS's system facts, and an uptime that
+ * The host of simulated agent number {@code index}: its own hostname and addresses (a private 10.x
+ * address and a public one from TEST-NET-3), a small VPS's system facts, and an uptime that
  * advances with the clock. Nothing is read from /proc, so a thousand of them cost no I/O.
  */
 final class SyntheticHost implements HostFacts {
@@ -20,10 +20,12 @@ final class SyntheticHost implements HostFacts {
 
   SyntheticHost(int index, Clock clock) {
     this.hostname = hostname(index);
-    this.addresses = List.of(
-        new IpAddress("10." + (1 + index / 65_536) + "." + (index / 256 % 256) + "."
-            + (index % 256), IpAddress.INTERNAL),
-        new IpAddress("203.0.113." + (1 + index % 254), IpAddress.PUBLIC));
+    this.addresses =
+        List.of(
+            new IpAddress(
+                "10." + (1 + index / 65_536) + "." + (index / 256 % 256) + "." + (index % 256),
+                IpAddress.INTERNAL),
+            new IpAddress("203.0.113." + (1 + index % 254), IpAddress.PUBLIC));
     this.clock = clock;
     this.bootedAt = clock.instant().minusSeconds(86_400L + index);
   }

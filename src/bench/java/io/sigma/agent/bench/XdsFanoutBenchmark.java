@@ -37,15 +37,15 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * ADS fan-out: {@value #STREAMS} streams ({@value #NODES} node ids, two Envoys each) of
- * {@value #ROUTES} routes per node. Every node's config changes at once (each route gets a new
- * listen port and backend, so Clusters and Listeners both change); measured is the time from the
- * first new snapshot handed to the server until every stream has received and ACKed the new
- * Clusters and Listeners, and the server's heap per idle stream. The same load runs against
- * envoyproxy's java-control-plane ({@code V3DiscoveryServer} + {@code SimpleCache} on
- * grpc-netty-shaded) in the same run, in alternating rounds ({@value #ROUNDS} each: a fresh
- * server and fresh Envoys, the initial sync, a first bump, then {@value #BUMPS} - 1 warm bumps), and
- * both are printed side by side with their ratio.
+ * ADS fan-out: {@value #STREAMS} streams ({@value #NODES} node ids, two Envoys each) of {@value
+ * #ROUTES} routes per node. Every node's config changes at once (each route gets a new listen port
+ * and backend, so Clusters and Listeners both change); measured is the time from the first new
+ * snapshot handed to the server until every stream has received and ACKed the new Clusters and
+ * Listeners, and the server's heap per idle stream. The same load runs against envoyproxy's
+ * java-control-plane ({@code V3DiscoveryServer} + {@code SimpleCache} on grpc-netty-shaded) in the
+ * same run, in alternating rounds ({@value #ROUNDS} each: a fresh server and fresh Envoys, the
+ * initial sync, a first bump, then {@value #BUMPS} - 1 warm bumps), and both are printed side by
+ * side with their ratio.
  *
  * <p>The Envoys ({@link XdsFanoutClients}) run in a child JVM with one connection each, so this
  * JVM's heap holds the server only: heap per idle stream = (used heap with every stream open and
@@ -57,8 +57,10 @@ public final class XdsFanoutBenchmark {
   static final int STREAMS_PER_NODE = 2;
   static final int STREAMS = NODES * STREAMS_PER_NODE;
   static final int ROUTES = 200;
+
   /** Bumps after the initial sync; the first is a warm-up, the rest are measured. */
   static final int BUMPS = 6;
+
   /** Rounds per control plane, alternating between the two. */
   static final int ROUNDS = 2;
 
@@ -82,8 +84,13 @@ public final class XdsFanoutBenchmark {
   }
 
   /** What one control plane measured. */
-  record Result(String name, double initialSyncMs, double firstBumpMs, List<Double> bumpMs,
-      double heapPerStreamKb, double heapSnapshotsMb) {
+  record Result(
+      String name,
+      double initialSyncMs,
+      double firstBumpMs,
+      List<Double> bumpMs,
+      double heapPerStreamKb,
+      double heapSnapshotsMb) {
     double medianBumpMs() {
       return median(bumpMs);
     }
@@ -92,7 +99,8 @@ public final class XdsFanoutBenchmark {
     static Result combine(List<Result> rounds) {
       List<Double> bumps = new ArrayList<>();
       rounds.forEach(r -> bumps.addAll(r.bumpMs()));
-      return new Result(rounds.get(0).name(),
+      return new Result(
+          rounds.get(0).name(),
           median(rounds.stream().map(Result::initialSyncMs).toList()),
           median(rounds.stream().map(Result::firstBumpMs).toList()),
           bumps,
@@ -114,9 +122,16 @@ public final class XdsFanoutBenchmark {
       ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger))
           .setLevel(ch.qos.logback.classic.Level.WARN);
     }
-    System.out.printf("load: %d ADS streams (%d node ids x %d), %d routes per node (%d Clusters + %d Listeners);"
+    System.out.printf(
+        "load: %d ADS streams (%d node ids x %d), %d routes per node (%d Clusters + %d Listeners);"
             + " Envoys in a child JVM, one connection each; %d cores, JVM heap max %d MB%n",
-        STREAMS, NODES, STREAMS_PER_NODE, ROUTES, ROUTES, ROUTES, Runtime.getRuntime().availableProcessors(),
+        STREAMS,
+        NODES,
+        STREAMS_PER_NODE,
+        ROUTES,
+        ROUTES,
+        ROUTES,
+        Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20);
     // -Dxds.bench.only=sigma|java runs one side only (for profiling).
     String only = System.getProperty("xds.bench.only", "");
@@ -153,9 +168,10 @@ public final class XdsFanoutBenchmark {
       double initialMs = (System.nanoTime() - t0) / 1e6;
       long heapIdle = settle();
       double perStreamKb = (heapIdle - heapBefore) / 1024.0 / STREAMS;
-      System.out.printf("initial sync of %d streams: %.0f ms; heap: %.1f MB before streams, %.1f MB with them idle"
-          + " -> %.1f KB per idle stream%n", STREAMS, initialMs, heapBefore / 1048576.0, heapIdle / 1048576.0,
-          perStreamKb);
+      System.out.printf(
+          "initial sync of %d streams: %.0f ms; heap: %.1f MB before streams, %.1f MB with them idle"
+              + " -> %.1f KB per idle stream%n",
+          STREAMS, initialMs, heapBefore / 1048576.0, heapIdle / 1048576.0, perStreamKb);
       List<Double> bumps = new ArrayList<>();
       for (int version = 2; version <= BUMPS + 1; version++) {
         plane.prepare(version);
@@ -165,27 +181,50 @@ public final class XdsFanoutBenchmark {
         clients.awaitAcked(String.valueOf(version));
         double ms = (System.nanoTime() - start) / 1e6;
         bumps.add(ms);
-        System.out.printf("bump to version %d: every stream ACKed Clusters and Listeners in %.0f ms%n", version, ms);
+        System.out.printf(
+            "bump to version %d: every stream ACKed Clusters and Listeners in %.0f ms%n",
+            version, ms);
       }
-      return new Result(plane.name(), initialMs, bumps.get(0), bumps.subList(1, bumps.size()), perStreamKb,
+      return new Result(
+          plane.name(),
+          initialMs,
+          bumps.get(0),
+          bumps.subList(1, bumps.size()),
+          perStreamKb,
           heapBefore / 1048576.0);
     }
   }
 
   private static void print(Result ours, Result reference) {
     System.out.println();
-    System.out.println("xDS fan-out, " + STREAMS + " streams x " + ROUTES + " routes, " + ROUNDS
-        + " rounds each (medians):");
+    System.out.println(
+        "xDS fan-out, "
+            + STREAMS
+            + " streams x "
+            + ROUTES
+            + " routes, "
+            + ROUNDS
+            + " rounds each (medians):");
     System.out.printf("%-42s %14s %20s %8s%n", "", "sigma-agent", "java-control-plane", "ratio");
-    row("connect + initial sync of all streams (ms)", ours.initialSyncMs(), reference.initialSyncMs());
+    row(
+        "connect + initial sync of all streams (ms)",
+        ours.initialSyncMs(),
+        reference.initialSyncMs());
     row("first bump of a round (ms)", ours.firstBumpMs(), reference.firstBumpMs());
-    row("bump, " + ours.bumpMs().size() + " warm ones (ms)", ours.medianBumpMs(), reference.medianBumpMs());
+    row(
+        "bump, " + ours.bumpMs().size() + " warm ones (ms)",
+        ours.medianBumpMs(),
+        reference.medianBumpMs());
     row("heap per idle stream (KB)", ours.heapPerStreamKb(), reference.heapPerStreamKb());
-    System.out.printf("warm bumps (ms): sigma-agent %s, java-control-plane %s%n", rounded(ours.bumpMs()),
-        rounded(reference.bumpMs()));
-    System.out.printf("ratio = sigma-agent / java-control-plane (below 1: sigma-agent is faster or smaller)."
-        + " Goal: bump ratio <= 1 and < 100 KB per idle stream: %s%n",
-        ours.medianBumpMs() <= reference.medianBumpMs() && ours.heapPerStreamKb() < 100 ? "met" : "NOT met");
+    System.out.printf(
+        "warm bumps (ms): sigma-agent %s, java-control-plane %s%n",
+        rounded(ours.bumpMs()), rounded(reference.bumpMs()));
+    System.out.printf(
+        "ratio = sigma-agent / java-control-plane (below 1: sigma-agent is faster or smaller)."
+            + " Goal: bump ratio <= 1 and < 100 KB per idle stream: %s%n",
+        ours.medianBumpMs() <= reference.medianBumpMs() && ours.heapPerStreamKb() < 100
+            ? "met"
+            : "NOT met");
   }
 
   private static void row(String what, double ours, double reference) {
@@ -218,9 +257,21 @@ public final class XdsFanoutBenchmark {
     List<EnvoyRoute> routes = new ArrayList<>(ROUTES);
     int portBase = version % 2 == 0 ? 10000 : 20000;
     for (int r = 0; r < ROUTES; r++) {
-      routes.add(new EnvoyRoute("route-" + n + "-" + r, "node-" + n, "route-" + r, portBase + r,
-          "backend-" + r + ".node-" + n + ".example", 30000 + version, "logical_dns", 5, r % 3,
-          "dynamic", "active", null, null));
+      routes.add(
+          new EnvoyRoute(
+              "route-" + n + "-" + r,
+              "node-" + n,
+              "route-" + r,
+              portBase + r,
+              "backend-" + r + ".node-" + n + ".example",
+              30000 + version,
+              "logical_dns",
+              5,
+              r % 3,
+              "dynamic",
+              "active",
+              null,
+              null));
     }
     return routes;
   }
@@ -235,20 +286,27 @@ public final class XdsFanoutBenchmark {
     private final RouteResourceMapper mapper = new RouteResourceMapper();
     private List<XdsSnapshot> prepared = List.of();
 
-    private SigmaControlPlane(ActorSystem<Void> system, ActorRef<SnapshotRegistry.Command> registry,
-        XdsServer server) {
+    private SigmaControlPlane(
+        ActorSystem<Void> system, ActorRef<SnapshotRegistry.Command> registry, XdsServer server) {
       this.system = system;
       this.registry = registry;
       this.server = server;
     }
 
     static SigmaControlPlane start() throws Exception {
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "xds-bench", AgentRuntime.pekkoConfig());
-      ActorRef<SnapshotRegistry.Command> registry = system.systemActorOf(SnapshotRegistry.create(),
-          "xds-registry", org.apache.pekko.actor.typed.Props.empty());
+      ActorSystem<Void> system =
+          ActorSystem.create(Behaviors.empty(), "xds-bench", AgentRuntime.pekkoConfig());
+      ActorRef<SnapshotRegistry.Command> registry =
+          system.systemActorOf(
+              SnapshotRegistry.create(),
+              "xds-registry",
+              org.apache.pekko.actor.typed.Props.empty());
       XdsMetrics metrics = new XdsMetrics(new AgentMetrics("bench", false));
-      XdsServer server = XdsServer.start(system, new AdsService(registry, metrics, Clock.systemUTC()),
-          "127.0.0.1", 0).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      XdsServer server =
+          XdsServer.start(
+                  system, new AdsService(registry, metrics, Clock.systemUTC()), "127.0.0.1", 0)
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
       return new SigmaControlPlane(system, registry, server);
     }
 
@@ -304,10 +362,11 @@ public final class XdsFanoutBenchmark {
     static JavaControlPlane start() throws IOException {
       SimpleCache<String> cache = new SimpleCache<>(node -> node.getId());
       V3DiscoveryServer discovery = new V3DiscoveryServer(cache);
-      Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
-          .addService(discovery.getAggregatedDiscoveryServiceImpl())
-          .build()
-          .start();
+      Server server =
+          Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+              .addService(discovery.getAggregatedDiscoveryServiceImpl())
+              .build()
+              .start();
       return new JavaControlPlane(cache, server);
     }
 
@@ -327,8 +386,14 @@ public final class XdsFanoutBenchmark {
       for (int n = 0; n < NODES; n++) {
         // The same resources as this agent serves, unpacked into the messages the cache takes.
         var mapping = mapper.map(routes(n, version));
-        snapshots.add(Snapshot.create(unpack(mapping.clusters(), Cluster.class), List.of(),
-            unpack(mapping.listeners(), Listener.class), List.of(), List.of(), String.valueOf(version)));
+        snapshots.add(
+            Snapshot.create(
+                unpack(mapping.clusters(), Cluster.class),
+                List.of(),
+                unpack(mapping.listeners(), Listener.class),
+                List.of(),
+                List.of(),
+                String.valueOf(version)));
       }
       prepared = snapshots;
     }
@@ -341,7 +406,8 @@ public final class XdsFanoutBenchmark {
       prepared = List.of();
     }
 
-    private static <T extends com.google.protobuf.Message> List<T> unpack(List<Any> resources, Class<T> type) {
+    private static <T extends com.google.protobuf.Message> List<T> unpack(
+        List<Any> resources, Class<T> type) {
       List<T> out = new ArrayList<>(resources.size());
       for (Any any : resources) {
         try {
@@ -369,14 +435,26 @@ public final class XdsFanoutBenchmark {
 
     private Clients(Process process) {
       this.process = process;
-      this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      this.in = new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
+      this.out =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      this.in =
+          new PrintWriter(
+              new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
     }
 
     static Clients start(int port) throws IOException {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      ProcessBuilder builder = new ProcessBuilder(java, "-Xss512k", "-cp", System.getProperty("java.class.path"), XdsFanoutClients.class.getName(),
-          String.valueOf(port), String.valueOf(NODES), String.valueOf(STREAMS_PER_NODE));
+      ProcessBuilder builder =
+          new ProcessBuilder(
+              java,
+              "-Xss512k",
+              "-cp",
+              System.getProperty("java.class.path"),
+              XdsFanoutClients.class.getName(),
+              String.valueOf(port),
+              String.valueOf(NODES),
+              String.valueOf(STREAMS_PER_NODE));
       builder.redirectError(ProcessBuilder.Redirect.INHERIT);
       return new Clients(builder.start());
     }

@@ -24,10 +24,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * Listeners after its first Clusters, ACKs those.
  *
  * <p>Talks to the parent over stdin/stdout, one line per message, protocol lines prefixed with
- * {@code @@}: it prints {@code @@ ACKED <version>} once every stream has received and ACKed Clusters
- * and Listeners at the version it was told to expect ({@code 1} at start, then each
- * {@code EXPECT <version>} line read from stdin, answered first by {@code @@ WAITING <version>}).
- * {@code EXIT} closes everything.
+ * {@code @@}: it prints {@code @@ ACKED <version>} once every stream has received and ACKed
+ * Clusters and Listeners at the version it was told to expect ({@code 1} at start, then each {@code
+ * EXPECT <version>} line read from stdin, answered first by {@code @@ WAITING <version>}). {@code
+ * EXIT} closes everything.
  */
 public final class XdsFanoutClients {
 
@@ -47,8 +47,10 @@ public final class XdsFanoutClients {
     List<EnvoyStream> streams = new ArrayList<>();
     for (int n = 0; n < nodes; n++) {
       for (int s = 0; s < streamsPerNode; s++) {
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port,
-            InsecureChannelCredentials.create()).maxInboundMessageSize(64 * 1024 * 1024).build();
+        ManagedChannel channel =
+            Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create())
+                .maxInboundMessageSize(64 * 1024 * 1024)
+                .build();
         channels.add(channel);
         streams.add(new EnvoyStream(channel, XdsFanoutBenchmark.nodeId(n), target));
       }
@@ -56,7 +58,8 @@ public final class XdsFanoutClients {
     streams.forEach(EnvoyStream::start);
     awaitAndReport(target.get(), streams);
 
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line = in.readLine(); line != null && !line.equals("EXIT"); line = in.readLine()) {
       if (line.startsWith("EXPECT ")) {
         String version = line.substring("EXPECT ".length()).strip();
@@ -73,11 +76,22 @@ public final class XdsFanoutClients {
     }
   }
 
-  private static void awaitAndReport(Target target, List<EnvoyStream> streams) throws InterruptedException {
+  private static void awaitAndReport(Target target, List<EnvoyStream> streams)
+      throws InterruptedException {
     if (!target.done.await(2, TimeUnit.MINUTES)) {
-      List<String> missing = streams.stream().filter(s -> !s.reached(target))
-          .map(EnvoyStream::describe).limit(5).toList();
-      say("TIMEOUT " + target.version + ": " + target.done.getCount() + " streams missing, e.g. " + missing);
+      List<String> missing =
+          streams.stream()
+              .filter(s -> !s.reached(target))
+              .map(EnvoyStream::describe)
+              .limit(5)
+              .toList();
+      say(
+          "TIMEOUT "
+              + target.version
+              + ": "
+              + target.done.getCount()
+              + " streams missing, e.g. "
+              + missing);
       System.exit(3);
     }
     say("ACKED " + target.version);
@@ -140,7 +154,9 @@ public final class XdsFanoutClients {
 
     /** Counts this stream down for {@code t} once (when it has ACKed both types at t's version). */
     synchronized void check(Target t) {
-      if (countedFor != t && t.version.equals(clusterVersion) && t.version.equals(listenerVersion)) {
+      if (countedFor != t
+          && t.version.equals(clusterVersion)
+          && t.version.equals(listenerVersion)) {
         countedFor = t;
         t.done.countDown();
       }
@@ -151,13 +167,22 @@ public final class XdsFanoutClients {
     }
 
     synchronized String describe() {
-      return node.getId() + " at Cluster " + clusterVersion + " / Listener " + listenerVersion
+      return node.getId()
+          + " at Cluster "
+          + clusterVersion
+          + " / Listener "
+          + listenerVersion
           + (listenersSubscribed ? "" : " (Listeners not subscribed)");
     }
 
     private void send(String typeUrl, String version, String nonce) {
-      requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(typeUrl)
-          .setVersionInfo(version).setResponseNonce(nonce).build());
+      requests.onNext(
+          DiscoveryRequest.newBuilder()
+              .setNode(node)
+              .setTypeUrl(typeUrl)
+              .setVersionInfo(version)
+              .setResponseNonce(nonce)
+              .build());
     }
 
     @Override

@@ -36,7 +36,8 @@ final class ConnectionFailure {
       if (c instanceof NoRouteToHostException) {
         return "no route to " + peer;
       }
-      if (c instanceof ConnectException || c instanceof SocketTimeoutException
+      if (c instanceof ConnectException
+          || c instanceof SocketTimeoutException
           || text.contains("connect timeout")) {
         return "connection to " + peer + " timed out after " + seconds(connectTimeout);
       }
@@ -58,7 +59,10 @@ final class ConnectionFailure {
       root = root.getCause();
     }
     String why = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-    return (root instanceof IOException ? "connection to " : "request to ") + peer + " failed: " + why;
+    return (root instanceof IOException ? "connection to " : "request to ")
+        + peer
+        + " failed: "
+        + why;
   }
 
   private static String lower(String s) {

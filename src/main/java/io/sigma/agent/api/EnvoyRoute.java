@@ -1,8 +1,8 @@
 package io.sigma.agent.api;
 
 /**
- * One Envoy route as sigma-api stores it. Nullable numbers are boxed: a route may be a
- * placeholder (no backend) or carry values the agent must reject rather than trust.
+ * One Envoy route as sigma-api stores it. Nullable numbers are boxed: a route may be a placeholder
+ * (no backend) or carry values the agent must reject rather than trust.
  */
 public record EnvoyRoute(
     String id,

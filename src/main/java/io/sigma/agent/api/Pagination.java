@@ -13,13 +13,13 @@ import java.util.function.IntFunction;
 /**
  * Follows sigma-api's page/total pagination until every row is read, and refuses a listing that
  * does not behave like one: each page must be the page asked for, carry the {@code total} of the
- * first page (a different total means rows were added or removed while the pages were read),
- * hold no more rows than {@code per_page} asked, repeat neither the previous page nor any row id
- * seen before, and advance (an empty page before {@code total} rows is an error); the listing
- * must stay within its {@link ListingLimits}. Every refusal is a
- * {@link SigmaApiException.Kind#BAD_RESPONSE} naming the listing and the broken rule; the rows
- * read so far are dropped. Refusals that rows added or removed between two page reads explain (a
- * changed total, a row seen twice, a short page) are {@link SigmaApiException#isListingChanged()}.
+ * first page (a different total means rows were added or removed while the pages were read), hold
+ * no more rows than {@code per_page} asked, repeat neither the previous page nor any row id seen
+ * before, and advance (an empty page before {@code total} rows is an error); the listing must stay
+ * within its {@link ListingLimits}. Every refusal is a {@link SigmaApiException.Kind#BAD_RESPONSE}
+ * naming the listing and the broken rule; the rows read so far are dropped. Refusals that rows
+ * added or removed between two page reads explain (a changed total, a row seen twice, a short page)
+ * are {@link SigmaApiException#isListingChanged()}.
  */
 final class Pagination<T> {
   static final String CHANGED = "listing changed while being read";
@@ -36,7 +36,11 @@ final class Pagination<T> {
   private long total = -1;
   private long bytes;
 
-  private Pagination(String listing, ListingLimits limits, int perPage, Function<T, String> idOf,
+  private Pagination(
+      String listing,
+      ListingLimits limits,
+      int perPage,
+      Function<T, String> idOf,
       IntFunction<CompletionStage<FetchedPage<T>>> fetchPage) {
     this.listing = listing;
     this.limits = limits;
@@ -53,8 +57,12 @@ final class Pagination<T> {
    * @param idOf a row's id (rows without one are not checked for repeats)
    * @param fetchPage page number (from 1) to that page
    */
-  static <T> CompletionStage<List<T>> collectAll(String listing, ListingLimits limits, int perPage,
-      Function<T, String> idOf, IntFunction<CompletionStage<FetchedPage<T>>> fetchPage) {
+  static <T> CompletionStage<List<T>> collectAll(
+      String listing,
+      ListingLimits limits,
+      int perPage,
+      Function<T, String> idOf,
+      IntFunction<CompletionStage<FetchedPage<T>>> fetchPage) {
     return new Pagination<>(listing, limits, perPage, idOf, fetchPage).next(1);
   }
 
@@ -69,18 +77,23 @@ final class Pagination<T> {
   }
 
   private CompletionStage<List<T>> next(int page) {
-    return fetchPage.apply(page).thenCompose(fetched -> {
-      Refusal refusal = accept(page, fetched);
-      if (refusal != null) {
-        String message = listing + ": " + refusal.problem();
-        return CompletableFuture.failedFuture(refusal.torn()
-            ? SigmaApiException.listingChanged(message) : SigmaApiException.badResponse(message));
-      }
-      if (rows.size() < total) {
-        return next(page + 1);
-      }
-      return CompletableFuture.completedFuture(List.copyOf(rows));
-    });
+    return fetchPage
+        .apply(page)
+        .thenCompose(
+            fetched -> {
+              Refusal refusal = accept(page, fetched);
+              if (refusal != null) {
+                String message = listing + ": " + refusal.problem();
+                return CompletableFuture.failedFuture(
+                    refusal.torn()
+                        ? SigmaApiException.listingChanged(message)
+                        : SigmaApiException.badResponse(message));
+              }
+              if (rows.size() < total) {
+                return next(page + 1);
+              }
+              return CompletableFuture.completedFuture(List.copyOf(rows));
+            });
   }
 
   /**
@@ -112,28 +125,52 @@ final class Pagination<T> {
       }
       if (p.total() > limits.maxRows()) {
         return Refusal.lie(
-            "total " + p.total() + " is more than the " + limits.maxRows() + " rows a listing may have");
+            "total "
+                + p.total()
+                + " is more than the "
+                + limits.maxRows()
+                + " rows a listing may have");
       }
       total = p.total();
     } else if (p.total() != total) {
-      return Refusal.torn(CHANGED + " (total " + total + " on page 1, " + p.total() + " on page " + asked + ")");
+      return Refusal.torn(
+          CHANGED + " (total " + total + " on page 1, " + p.total() + " on page " + asked + ")");
     }
     List<T> data = p.data();
     if (data.size() > perPage) {
       return Refusal.lie(
-          "page " + asked + " has " + data.size() + " rows, more than the per_page=" + perPage + " asked");
+          "page "
+              + asked
+              + " has "
+              + data.size()
+              + " rows, more than the per_page="
+              + perPage
+              + " asked");
     }
     if (data.isEmpty() && rows.size() < total) {
-      return Refusal.torn("page " + asked + " is empty after " + rows.size() + " of " + total + " rows ("
-          + CHANGED + "?)");
+      return Refusal.torn(
+          "page "
+              + asked
+              + " is empty after "
+              + rows.size()
+              + " of "
+              + total
+              + " rows ("
+              + CHANGED
+              + "?)");
     }
     bytes += fetched.bodyBytes();
     if (bytes > limits.maxBytes()) {
       return Refusal.lie("more than " + limits.maxBytes() + " bytes after " + asked + " page(s)");
     }
     if (rows.size() + data.size() > total) {
-      return Refusal.lie("page " + asked + " brings " + (rows.size() + data.size()) + " rows, more than its total "
-          + total);
+      return Refusal.lie(
+          "page "
+              + asked
+              + " brings "
+              + (rows.size() + data.size())
+              + " rows, more than its total "
+              + total);
     }
     List<String> pageIds = new ArrayList<>(data.size());
     for (T row : data) {
@@ -144,7 +181,8 @@ final class Pagination<T> {
     }
     for (String id : pageIds) {
       if (id != null && !ids.add(id)) {
-        return Refusal.torn("row id " + Excerpt.of(id) + " appears twice (again on page " + asked + ")");
+        return Refusal.torn(
+            "row id " + Excerpt.of(id) + " appears twice (again on page " + asked + ")");
       }
     }
     previousIds = pageIds;

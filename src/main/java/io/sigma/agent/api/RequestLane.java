@@ -10,11 +10,11 @@ import org.apache.pekko.actor.Scheduler;
 import scala.concurrent.ExecutionContext;
 
 /**
- * Admission to one connection pool: at most {@code connections} requests are handed to the pool
- * at once, so the pool never queues and a request handed over is sent on a connection at once;
- * the rest wait here, at most {@code maxWaiting} of them and each at most {@code maxWait}. A
- * slot is taken until the started call completes (its response body read or failed, i.e. its
- * pooled connection is free again), not until its caller gives up. Thread-safe.
+ * Admission to one connection pool: at most {@code connections} requests are handed to the pool at
+ * once, so the pool never queues and a request handed over is sent on a connection at once; the
+ * rest wait here, at most {@code maxWaiting} of them and each at most {@code maxWait}. A slot is
+ * taken until the started call completes (its response body read or failed, i.e. its pooled
+ * connection is free again), not until its caller gives up. Thread-safe.
  */
 final class RequestLane {
   private final String name;
@@ -26,11 +26,16 @@ final class RequestLane {
   private final ArrayDeque<Waiter<?>> waiting = new ArrayDeque<>();
   private int busy;
 
-  RequestLane(String name, int connections, int maxWaiting, Duration maxWait, Scheduler scheduler,
+  RequestLane(
+      String name,
+      int connections,
+      int maxWaiting,
+      Duration maxWait,
+      Scheduler scheduler,
       ExecutionContext executor) {
     if (connections < 1 || maxWaiting < 0) {
-      throw new IllegalArgumentException("lane " + name + ": " + connections + " connections, "
-          + maxWaiting + " waiting");
+      throw new IllegalArgumentException(
+          "lane " + name + ": " + connections + " connections, " + maxWaiting + " waiting");
     }
     this.name = name;
     this.connections = connections;
@@ -41,22 +46,32 @@ final class RequestLane {
   }
 
   /**
-   * Starts {@code call} once a slot is free; completes with the started call at that moment (so
-   * the caller's deadline can start there), or fails with a {@link SigmaApiException.Kind#TIMEOUT}
-   * when no slot freed within {@code maxWait} or too many requests wait already.
+   * Starts {@code call} once a slot is free; completes with the started call at that moment (so the
+   * caller's deadline can start there), or fails with a {@link SigmaApiException.Kind#TIMEOUT} when
+   * no slot freed within {@code maxWait} or too many requests wait already.
    */
-  <T> CompletionStage<CompletableFuture<T>> admit(String what, Supplier<CompletableFuture<T>> call) {
+  <T> CompletionStage<CompletableFuture<T>> admit(
+      String what, Supplier<CompletableFuture<T>> call) {
     Waiter<T> waiter = new Waiter<>(what, call);
     synchronized (this) {
       if (busy < connections) {
         busy++;
       } else if (waiting.size() >= maxWaiting) {
-        return CompletableFuture.failedFuture(SigmaApiException.timeout(what + " not sent: "
-            + waiting.size() + " requests already wait for a connection of the " + name + " lane"));
+        return CompletableFuture.failedFuture(
+            SigmaApiException.timeout(
+                what
+                    + " not sent: "
+                    + waiting.size()
+                    + " requests already wait for a connection of the "
+                    + name
+                    + " lane"));
       } else {
         waiting.add(waiter);
-        waiter.expiry = scheduler.scheduleOnce(scala.concurrent.duration.Duration.fromNanos(
-            maxWait.toNanos()), () -> expire(waiter), executor);
+        waiter.expiry =
+            scheduler.scheduleOnce(
+                scala.concurrent.duration.Duration.fromNanos(maxWait.toNanos()),
+                () -> expire(waiter),
+                executor);
         return waiter.admitted;
       }
     }
@@ -70,9 +85,17 @@ final class RequestLane {
         return; // started meanwhile
       }
     }
-    waiter.admitted.completeExceptionally(SigmaApiException.timeout(waiter.what + " not sent: no "
-        + "connection of the " + name + " lane was free within " + maxWait.toMillis() + " ms ("
-        + connections + " busy)"));
+    waiter.admitted.completeExceptionally(
+        SigmaApiException.timeout(
+            waiter.what
+                + " not sent: no "
+                + "connection of the "
+                + name
+                + " lane was free within "
+                + maxWait.toMillis()
+                + " ms ("
+                + connections
+                + " busy)"));
   }
 
   private <T> void start(Waiter<T> waiter) {

@@ -28,18 +28,29 @@ public interface SigmaApi {
 
   /**
    * Every active Envoy node of the VPS, following pages until {@code total} rows are read, within
-   * {@link ListingLimits#NODES}; a listing that breaks a pagination rule fails with
-   * {@link SigmaApiException.Kind#BAD_RESPONSE} (see {@code Pagination}).
+   * {@link ListingLimits#NODES}; a listing that breaks a pagination rule fails with {@link
+   * SigmaApiException.Kind#BAD_RESPONSE} (see {@code Pagination}).
    */
   default CompletionStage<List<EnvoyNode>> allEnvoyNodes(String vpsId) {
-    return Pagination.collectAll(Pagination.nodesListing(vpsId), ListingLimits.NODES, MAX_PER_PAGE, EnvoyNode::id,
+    return Pagination.collectAll(
+        Pagination.nodesListing(vpsId),
+        ListingLimits.NODES,
+        MAX_PER_PAGE,
+        EnvoyNode::id,
         page -> envoyNodes(vpsId, page, MAX_PER_PAGE).thenApply(p -> new FetchedPage<>(p, 0)));
   }
 
-  /** Every active dynamic route of an Envoy node, following pages, within {@link ListingLimits#ROUTES}. */
+  /**
+   * Every active dynamic route of an Envoy node, following pages, within {@link
+   * ListingLimits#ROUTES}.
+   */
   default CompletionStage<List<EnvoyRoute>> allEnvoyRoutes(String envoyNodeUuid) {
-    return Pagination.collectAll(Pagination.routesListing(envoyNodeUuid), ListingLimits.ROUTES, MAX_PER_PAGE,
+    return Pagination.collectAll(
+        Pagination.routesListing(envoyNodeUuid),
+        ListingLimits.ROUTES,
+        MAX_PER_PAGE,
         EnvoyRoute::id,
-        page -> envoyRoutes(envoyNodeUuid, page, MAX_PER_PAGE).thenApply(p -> new FetchedPage<>(p, 0)));
+        page ->
+            envoyRoutes(envoyNodeUuid, page, MAX_PER_PAGE).thenApply(p -> new FetchedPage<>(p, 0)));
   }
 }

@@ -24,7 +24,8 @@ public final class SigmaApiException extends RuntimeException {
     this(kind, status, message, cause, false);
   }
 
-  private SigmaApiException(Kind kind, int status, String message, Throwable cause, boolean listingChanged) {
+  private SigmaApiException(
+      Kind kind, int status, String message, Throwable cause, boolean listingChanged) {
     super(message, cause);
     this.kind = kind;
     this.status = status;

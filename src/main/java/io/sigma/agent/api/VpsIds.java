@@ -5,7 +5,8 @@ import java.util.regex.Pattern;
 /** What a VPS id from sigma-api may look like before the agent uses it. */
 public final class VpsIds {
   private static final Pattern CANONICAL_UUID =
-      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
   private VpsIds() {}
 

@@ -64,30 +64,76 @@ public record AgentConfig(
 
   /** A copy pointed at another sigma-api (used by {@code --dev}). */
   public AgentConfig withApi(URI url, Optional<ApiKey> key) {
-    return new AgentConfig(url, key, interval, hostname, alias, sshPort, metricsPort, metricsBind,
-        portScan, portScanRange, portScanInterval, allocateToken, allocateReservation,
-        allocateAllowFrom, xdsEnabled, xdsPort, xdsBind, xdsPollInterval, hostProc,
-        hostHostnameFile, stateDir, ignoredIpRanges, publicIpLookup, publicIpServices, managementPort,
-        managementBind, requestTimeout, backoffInitial, backoffMax, dev, logLevel, logFormat, configFile,
+    return new AgentConfig(
+        url,
+        key,
+        interval,
+        hostname,
+        alias,
+        sshPort,
+        metricsPort,
+        metricsBind,
+        portScan,
+        portScanRange,
+        portScanInterval,
+        allocateToken,
+        allocateReservation,
+        allocateAllowFrom,
+        xdsEnabled,
+        xdsPort,
+        xdsBind,
+        xdsPollInterval,
+        hostProc,
+        hostHostnameFile,
+        stateDir,
+        ignoredIpRanges,
+        publicIpLookup,
+        publicIpServices,
+        managementPort,
+        managementBind,
+        requestTimeout,
+        backoffInitial,
+        backoffMax,
+        dev,
+        logLevel,
+        logFormat,
+        configFile,
         metricsHostnameLabel,
         webConfigFile);
   }
 
   /**
-   * A one-line summary for the start-up log; the API key is shown only as set or not, a password
-   * in the API URL not at all.
+   * A one-line summary for the start-up log; the API key is shown only as set or not, a password in
+   * the API URL not at all.
    */
   public String summary() {
-    return "api=" + RedactedUrl.of(apiUrl) + " api-key=" + (apiKey.isPresent() ? "set" : "none")
-        + " interval=" + interval.toSeconds() + "s"
-        + " metrics=" + (metricsEnabled() ? metricsBind + ":" + metricsPort
-            + webConfigFile.map(w -> "/" + w.summary()).orElse("") : "off")
-        + " port-scan=" + (portScan ? portScanRange.first() + "-" + portScanRange.last() : "off")
-        + " xds=" + (xdsEnabled ? xdsBind + ":" + xdsPort : "off")
-        + " management=" + (managementEnabled() ? managementBind + ":" + managementPort : "off")
-        + " host-proc=" + hostProc + " state-dir=" + stateDir
-        + " log=" + logLevel + "/" + logFormat
-        + " config-file=" + configFile.map(Path::toString).orElse("none");
+    return "api="
+        + RedactedUrl.of(apiUrl)
+        + " api-key="
+        + (apiKey.isPresent() ? "set" : "none")
+        + " interval="
+        + interval.toSeconds()
+        + "s"
+        + " metrics="
+        + (metricsEnabled()
+            ? metricsBind + ":" + metricsPort + webConfigFile.map(w -> "/" + w.summary()).orElse("")
+            : "off")
+        + " port-scan="
+        + (portScan ? portScanRange.first() + "-" + portScanRange.last() : "off")
+        + " xds="
+        + (xdsEnabled ? xdsBind + ":" + xdsPort : "off")
+        + " management="
+        + (managementEnabled() ? managementBind + ":" + managementPort : "off")
+        + " host-proc="
+        + hostProc
+        + " state-dir="
+        + stateDir
+        + " log="
+        + logLevel
+        + "/"
+        + logFormat
+        + " config-file="
+        + configFile.map(Path::toString).orElse("none");
   }
 
   /** The summary: the record's own toString would print a password in the API URL. */

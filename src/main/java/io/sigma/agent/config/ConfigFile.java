@@ -13,10 +13,10 @@ import java.util.Set;
 
 /**
  * The config file ({@code --config}): {@code KEY=value} lines whose keys are the environment
- * variable names of the settings, the format of /etc/default files and of systemd's
- * EnvironmentFile (so one file can serve both). Blank lines and lines starting with {@code #} are
- * skipped; a value may be wrapped in one pair of double or single quotes. An unknown or repeated
- * key is an error naming the file and the line: a typo must not be silently ignored.
+ * variable names of the settings, the format of /etc/default files and of systemd's EnvironmentFile
+ * (so one file can serve both). Blank lines and lines starting with {@code #} are skipped; a value
+ * may be wrapped in one pair of double or single quotes. An unknown or repeated key is an error
+ * naming the file and the line: a typo must not be silently ignored.
  */
 public final class ConfigFile {
   /** The most the agent reads of it: a file with every setting is about 3 KiB. */
@@ -26,8 +26,8 @@ public final class ConfigFile {
    * Keys the launcher script reads (the .deb's /usr/bin/sigma-agent): accepted, so the same file
    * can be the unit's EnvironmentFile, and ignored by the agent.
    */
-  static final Set<String> LAUNCHER_KEYS = Set.of("SIGMA_AGENT_HEAP", "SIGMA_AGENT_JAVA_OPTS",
-      "JAVA_HOME");
+  static final Set<String> LAUNCHER_KEYS =
+      Set.of("SIGMA_AGENT_HEAP", "SIGMA_AGENT_JAVA_OPTS", "JAVA_HOME");
 
   /** A value and the line it is on. */
   record Entry(String value, int line) {}
@@ -67,14 +67,14 @@ public final class ConfigFile {
       if (!required) {
         return none();
       }
-      throw new InvalidSettingException(Setting.CONFIG, "cannot read --config " + file
-          + ": no such file");
+      throw new InvalidSettingException(
+          Setting.CONFIG, "cannot read --config " + file + ": no such file");
     } catch (CharacterCodingException e) {
-      throw new InvalidSettingException(Setting.CONFIG, "cannot read --config " + file
-          + ": not UTF-8 text");
+      throw new InvalidSettingException(
+          Setting.CONFIG, "cannot read --config " + file + ": not UTF-8 text");
     } catch (IOException e) {
-      throw new InvalidSettingException(Setting.CONFIG, "cannot read --config " + file + ": "
-          + reason(e));
+      throw new InvalidSettingException(
+          Setting.CONFIG, "cannot read --config " + file + ": " + reason(e));
     }
     return parse(file, text);
   }
@@ -102,13 +102,18 @@ public final class ConfigFile {
       }
       Setting setting = byKey.get(key);
       if (setting == null) {
-        throw error(file, number, "unknown key " + printable(key)
-            + " (keys are the environment variables listed by --help)");
+        throw error(
+            file,
+            number,
+            "unknown key "
+                + printable(key)
+                + " (keys are the environment variables listed by --help)");
       }
       if (setting == Setting.CONFIG) {
         throw error(file, number, "AGENT_CONFIG cannot name another file inside a config file");
       }
-      Entry previous = entries.put(setting, new Entry(unquote(line.substring(eq + 1).strip()), number));
+      Entry previous =
+          entries.put(setting, new Entry(unquote(line.substring(eq + 1).strip()), number));
       if (previous != null) {
         throw error(file, number, key + " is already set on line " + previous.line());
       }

@@ -19,9 +19,9 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * Turns the command line, the environment and the config file into an {@link AgentConfig}: flags
- * override environment variables, which override the config file, which overrides defaults. picocli parses the flags (and gives
- * {@code --help}/{@code --version}); the options are generated from {@link Setting}, so the
- * flag, its variable, its default and its help text are written once.
+ * override environment variables, which override the config file, which overrides defaults. picocli
+ * parses the flags (and gives {@code --help}/{@code --version}); the options are generated from
+ * {@link Setting}, so the flag, its variable, its default and its help text are written once.
  */
 public final class ConfigLoader {
   /** Exit status for a bad command line or setting, as picocli and most CLIs use. */
@@ -41,15 +41,14 @@ public final class ConfigLoader {
   }
 
   /** {@link #load(String[], Map, String)} with another default config file (tests). */
-  public static Outcome load(String[] args, Map<String, String> env, String version,
-      Path defaultConfigFile) {
+  public static Outcome load(
+      String[] args, Map<String, String> env, String version, Path defaultConfigFile) {
     CommandLine commandLine = new CommandLine(commandSpec(version));
     ParseResult parsed;
     try {
       parsed = commandLine.parseArgs(args);
     } catch (CommandLine.ParameterException e) {
-      return new Outcome.Exit(USAGE_ERROR, "sigma-agent: " + e.getMessage()
-          + " (see --help)");
+      return new Outcome.Exit(USAGE_ERROR, "sigma-agent: " + e.getMessage() + " (see --help)");
     }
     if (commandLine.isUsageHelpRequested()) {
       StringWriter out = new StringWriter();
@@ -66,8 +65,8 @@ public final class ConfigLoader {
       }
     }
     try {
-      return new Outcome.Run(build(new SettingValues(flags, env, configFile(flags, env,
-          defaultConfigFile))));
+      return new Outcome.Run(
+          build(new SettingValues(flags, env, configFile(flags, env, defaultConfigFile))));
     } catch (InvalidSettingException e) {
       return new Outcome.Exit(USAGE_ERROR, "sigma-agent: " + e.getMessage());
     }
@@ -77,8 +76,8 @@ public final class ConfigLoader {
    * The file named by --config or AGENT_CONFIG (it must exist), else the default one (read if it
    * exists).
    */
-  private static ConfigFile configFile(Map<Setting, String> flags, Map<String, String> env,
-      Path defaultFile) {
+  private static ConfigFile configFile(
+      Map<Setting, String> flags, Map<String, String> env, Path defaultFile) {
     SettingValues named = new SettingValues(flags, env);
     if (!named.isSet(Setting.CONFIG)) {
       return ConfigFile.read(defaultFile, false);
@@ -110,7 +109,8 @@ public final class ConfigLoader {
         v.secret(Setting.ALLOCATE_TOKEN, Setting.ALLOCATE_TOKEN_FILE).map(AllocationToken::new),
         v.duration(Setting.ALLOCATE_RESERVATION, Duration.ZERO, Duration.ofHours(1)),
         v.text(Setting.ALLOCATE_ALLOW_FROM).isEmpty()
-            ? List.of() : v.customList(Setting.ALLOCATE_ALLOW_FROM, Cidr::parse),
+            ? List.of()
+            : v.customList(Setting.ALLOCATE_ALLOW_FROM, Cidr::parse),
         v.bool(Setting.XDS_ENABLED),
         v.port(Setting.XDS_PORT, false),
         v.bindAddress(Setting.XDS_BIND),
@@ -131,27 +131,36 @@ public final class ConfigLoader {
         v.custom(Setting.LOG_FORMAT, LogFormat::parse),
         v.configFile(),
         v.bool(Setting.METRICS_HOSTNAME_LABEL),
-        v.text(Setting.WEB_CONFIG_FILE).isEmpty() ? Optional.empty()
-            : Optional.of(v.custom(Setting.WEB_CONFIG_FILE, file -> WebConfig.read(Path.of(file)))));
+        v.text(Setting.WEB_CONFIG_FILE).isEmpty()
+            ? Optional.empty()
+            : Optional.of(
+                v.custom(Setting.WEB_CONFIG_FILE, file -> WebConfig.read(Path.of(file)))));
   }
 
   private static CommandSpec commandSpec(String version) {
-    CommandSpec spec = CommandSpec.create()
-        .name("sigma-agent")
-        .version("sigma-agent " + version)
-        .mixinStandardHelpOptions(true);
+    CommandSpec spec =
+        CommandSpec.create()
+            .name("sigma-agent")
+            .version("sigma-agent " + version)
+            .mixinStandardHelpOptions(true);
     spec.usageMessage()
-        .description("Registers this VPS with sigma-api and heartbeats; optionally scans ports "
-            + "and runs the Envoy xDS control plane. Every flag has an environment variable; "
-            + "flags override it, it overrides the config file (--config), which overrides the "
-            + "default. SIGHUP re-reads them.")
+        .description(
+            "Registers this VPS with sigma-api and heartbeats; optionally scans ports "
+                + "and runs the Envoy xDS control plane. Every flag has an environment variable; "
+                + "flags override it, it overrides the config file (--config), which overrides the "
+                + "default. SIGHUP re-reads them.")
         .width(100);
     for (Setting s : Setting.values()) {
-      OptionSpec.Builder option = OptionSpec.builder(s.flag())
-          .paramLabel(s.label())
-          .type(String.class)
-          .description(s.help() + " Env: " + s.env() + "."
-              + (s.defaultValue() == null ? "" : " Default: " + s.defaultValue() + "."));
+      OptionSpec.Builder option =
+          OptionSpec.builder(s.flag())
+              .paramLabel(s.label())
+              .type(String.class)
+              .description(
+                  s.help()
+                      + " Env: "
+                      + s.env()
+                      + "."
+                      + (s.defaultValue() == null ? "" : " Default: " + s.defaultValue() + "."));
       if (s.isBoolean()) {
         // Both `--port-scan` and `--port-scan=true|false` work.
         option.arity("0..1").fallbackValue("true");

@@ -3,9 +3,8 @@ package io.sigma.agent.config;
 import java.time.Duration;
 
 /**
- * Parses durations the way operators write them: a plain number is seconds (as the original
- * agent's AGENT_INTERVAL=60), or a number with a unit: {@code 500ms}, {@code 30s}, {@code 5m},
- * {@code 1h}.
+ * Parses durations the way operators write them: a plain number is seconds (as the original agent's
+ * AGENT_INTERVAL=60), or a number with a unit: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}.
  */
 public final class DurationSetting {
   private DurationSetting() {}

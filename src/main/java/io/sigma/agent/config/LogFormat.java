@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /** {@code --log-format}: one line of text per event, or one JSON object per line. */
 public enum LogFormat {
-  TEXT, JSON;
+  TEXT,
+  JSON;
 
   static LogFormat parse(String text) {
     try {

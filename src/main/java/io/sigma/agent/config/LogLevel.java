@@ -4,7 +4,11 @@ import java.util.Locale;
 
 /** {@code --log-level}: the level of the agent's own loggers (Pekko's is PEKKO_LOG_LEVEL). */
 public enum LogLevel {
-  ERROR, WARN, INFO, DEBUG, TRACE;
+  ERROR,
+  WARN,
+  INFO,
+  DEBUG,
+  TRACE;
 
   static LogLevel parse(String text) {
     try {

@@ -4,11 +4,12 @@ import java.net.URI;
 import java.util.regex.Pattern;
 
 /**
- * A URL as it may be printed: a password in it ({@code https://user:pass@host/api}) never is.
- * The whole user-info part is replaced, since a token is often put where the user name goes.
+ * A URL as it may be printed: a password in it ({@code https://user:pass@host/api}) never is. The
+ * whole user-info part is replaced, since a token is often put where the user name goes.
  */
 public final class RedactedUrl {
   public static final String USERINFO_MASK = "***";
+
   /** scheme://userinfo@ : the user-info ends at the last '@' before the path. */
   private static final Pattern USERINFO = Pattern.compile("(?<=//)[^/?#]*@");
 

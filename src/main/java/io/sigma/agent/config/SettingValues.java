@@ -1,13 +1,13 @@
 package io.sigma.agent.config;
 
-import io.sigma.agent.host.IpLiterals;
 import io.sigma.agent.host.HostFileReader;
+import io.sigma.agent.host.IpLiterals;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,15 +20,19 @@ import java.util.function.Function;
 
 /**
  * The raw text of every setting, resolved by precedence (flag, then environment, then the config
- * file, then default),
- * with typed, validated accessors whose errors name the setting, where its value came from and
- * what is wrong with it.
+ * file, then default), with typed, validated accessors whose errors name the setting, where its
+ * value came from and what is wrong with it.
  */
 final class SettingValues {
   /** A key or token is a line; a larger "secret file" is the wrong file. */
   static final int SECRET_FILE_MAX_BYTES = 4096;
 
-  enum Source { FLAG, ENV, FILE, DEFAULT }
+  enum Source {
+    FLAG,
+    ENV,
+    FILE,
+    DEFAULT
+  }
 
   /** {@code line} is the config file's line for {@link Source#FILE}, else 0. */
   private record Value(String text, Source source, int line) {}
@@ -126,8 +130,9 @@ final class SettingValues {
    */
   Optional<String> secret(Setting valueSetting, Setting fileSetting) {
     if (isSet(valueSetting) && isSet(fileSetting)) {
-      throw invalid(fileSetting, "cannot be used together with " + origin(valueSetting)
-          + "; set one of them");
+      throw invalid(
+          fileSetting,
+          "cannot be used together with " + origin(valueSetting) + "; set one of them");
     }
     if (!isSet(fileSetting)) {
       return optionalText(valueSetting);
@@ -143,8 +148,10 @@ final class SettingValues {
     } catch (IOException e) {
       throw invalid(fileSetting, "cannot read it: " + ConfigFile.reason(e));
     }
-    String secret = content.endsWith("\r\n") ? content.substring(0, content.length() - 2)
-        : content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
+    String secret =
+        content.endsWith("\r\n")
+            ? content.substring(0, content.length() - 2)
+            : content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
     if (secret.isBlank()) {
       throw invalid(fileSetting, "is empty");
     }
@@ -156,35 +163,41 @@ final class SettingValues {
 
   Optional<String> optionalName(Setting s) {
     Optional<String> t = optionalText(s);
-    if (t.isPresent() && (t.get().length() > 253 || t.get().chars().anyMatch(Character::isWhitespace))) {
+    if (t.isPresent()
+        && (t.get().length() > 253 || t.get().chars().anyMatch(Character::isWhitespace))) {
       throw invalid(s, "must be at most 253 characters without spaces");
     }
     return t;
   }
 
   boolean bool(Setting s) {
-    return parse(s, t -> switch (t.toLowerCase(Locale.ROOT)) {
-      case "true", "1", "yes", "on" -> true;
-      case "false", "0", "no", "off" -> false;
-      default -> throw new IllegalArgumentException("must be true or false");
-    });
+    return parse(
+        s,
+        t ->
+            switch (t.toLowerCase(Locale.ROOT)) {
+              case "true", "1", "yes", "on" -> true;
+              case "false", "0", "no", "off" -> false;
+              default -> throw new IllegalArgumentException("must be true or false");
+            });
   }
 
   int port(Setting s, boolean zeroAllowed) {
     int min = zeroAllowed ? 0 : 1;
-    return parse(s, t -> {
-      int p;
-      try {
-        p = Integer.parseInt(t);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("is not a port number");
-      }
-      if (p < min || p > 65535) {
-        throw new IllegalArgumentException("must be within " + min + "-65535"
-            + (zeroAllowed ? " (0 disables)" : ""));
-      }
-      return p;
-    });
+    return parse(
+        s,
+        t -> {
+          int p;
+          try {
+            p = Integer.parseInt(t);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("is not a port number");
+          }
+          if (p < min || p > 65535) {
+            throw new IllegalArgumentException(
+                "must be within " + min + "-65535" + (zeroAllowed ? " (0 disables)" : ""));
+          }
+          return p;
+        });
   }
 
   Duration duration(Setting s, Duration min, Duration max) {
@@ -204,21 +217,26 @@ final class SettingValues {
   }
 
   String bindAddress(Setting s) {
-    return parse(s, t -> {
-      if (IpLiterals.parse(t).isEmpty()) {
-        throw new IllegalArgumentException("must be an IP address such as 0.0.0.0 or 127.0.0.1");
-      }
-      return t;
-    });
+    return parse(
+        s,
+        t -> {
+          if (IpLiterals.parse(t).isEmpty()) {
+            throw new IllegalArgumentException(
+                "must be an IP address such as 0.0.0.0 or 127.0.0.1");
+          }
+          return t;
+        });
   }
 
   Path path(Setting s) {
-    return parse(s, t -> {
-      if (t.isEmpty()) {
-        throw new IllegalArgumentException("must not be empty");
-      }
-      return Path.of(t);
-    });
+    return parse(
+        s,
+        t -> {
+          if (t.isEmpty()) {
+            throw new IllegalArgumentException("must not be empty");
+          }
+          return Path.of(t);
+        });
   }
 
   <T> T custom(Setting s, Function<String, T> parser) {

@@ -2,8 +2,8 @@ package io.sigma.agent.devapi;
 
 /**
  * A request the dev API refuses, with the HTTP status the real sigma-api would answer. Thrown by
- * {@link DevApiStore} and {@link DevApiRequests}; the routes turn it into
- * {@code {"error": message}}. Admin callers (tests, simulations) see it too.
+ * {@link DevApiStore} and {@link DevApiRequests}; the routes turn it into {@code {"error":
+ * message}}. Admin callers (tests, simulations) see it too.
  */
 public final class ApiRejection extends RuntimeException {
   private final int status;

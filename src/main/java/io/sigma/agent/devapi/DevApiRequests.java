@@ -1,6 +1,5 @@
 package io.sigma.agent.devapi;
 
-import io.sigma.agent.host.IpLiterals;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.sigma.agent.api.IpAddress;
 import io.sigma.agent.api.StaticRoute;
+import io.sigma.agent.host.IpLiterals;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -16,12 +16,13 @@ import java.util.regex.Pattern;
 
 /**
  * Turns request bodies and query parameters into checked inputs, the way the real sigma-api
- * validates them: anything malformed, of the wrong type or out of range is an
- * {@link ApiRejection} with status 400. Pure code, no HTTP.
+ * validates them: anything malformed, of the wrong type or out of range is an {@link ApiRejection}
+ * with status 400. Pure code, no HTTP.
  */
 public final class DevApiRequests {
   private static final Pattern UUID_TEXT =
-      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   static final int DEFAULT_SSH_PORT = 22;
 
   private final ObjectReader reader;
@@ -32,7 +33,11 @@ public final class DevApiRequests {
 
   /** Body of {@code POST /agent/register}. {@code systemInfo} is kept verbatim. */
   public record RegisterInput(
-      String hostname, String alias, List<IpAddress> ipAddresses, int sshPort, JsonNode systemInfo) {}
+      String hostname,
+      String alias,
+      List<IpAddress> ipAddresses,
+      int sshPort,
+      JsonNode systemInfo) {}
 
   /** Body of {@code POST /agent/heartbeat}; a null {@code systemInfo} keeps the stored one. */
   public record HeartbeatInput(String hostname, List<IpAddress> ipAddresses, JsonNode systemInfo) {}
@@ -65,8 +70,8 @@ public final class DevApiRequests {
     List<IpAddress> ips = ipAddresses(body);
     Integer sshPort = optionalPort(body, "ssh_port");
     JsonNode systemInfo = optionalObject(body, "system_info");
-    return new RegisterInput(hostname, alias, ips, sshPort == null ? DEFAULT_SSH_PORT : sshPort,
-        systemInfo);
+    return new RegisterInput(
+        hostname, alias, ips, sshPort == null ? DEFAULT_SSH_PORT : sshPort, systemInfo);
   }
 
   public HeartbeatInput heartbeat(JsonNode body) {
@@ -81,7 +86,11 @@ public final class DevApiRequests {
     String description = optionalText(body, "description");
     Integer adminPort = optionalPort(body, "admin_port");
     String status = optionalText(body, "status");
-    return new CreateNodeInput(vpsId, nodeId, description == null ? "" : description, adminPort,
+    return new CreateNodeInput(
+        vpsId,
+        nodeId,
+        description == null ? "" : description,
+        adminPort,
         status == null || status.isBlank() ? "active" : status);
   }
 
@@ -115,11 +124,15 @@ public final class DevApiRequests {
         throw ApiRejection.badRequest("proxy_protocol must be 0, 1 or 2");
       }
       String clusterType = optionalText(r, "cluster_type");
-      out.add(new StaticRoute(name, listenPort, optionalText(r, "backend_host"),
-          optionalInt(r, "backend_port"),
-          clusterType == null || clusterType.isBlank() ? RouteSpec.LOGICAL_DNS : clusterType,
-          timeout == null ? RouteSpec.DEFAULT_CONNECT_TIMEOUT_SECS : timeout,
-          proxyProtocol == null ? 0 : proxyProtocol));
+      out.add(
+          new StaticRoute(
+              name,
+              listenPort,
+              optionalText(r, "backend_host"),
+              optionalInt(r, "backend_port"),
+              clusterType == null || clusterType.isBlank() ? RouteSpec.LOGICAL_DNS : clusterType,
+              timeout == null ? RouteSpec.DEFAULT_CONNECT_TIMEOUT_SECS : timeout,
+              proxyProtocol == null ? 0 : proxyProtocol));
     }
     return new SyncStaticInput(nodeId, out);
   }

@@ -29,9 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of the dev API: classifies each request, counts it, applies the
- * {@link FaultPlan}'s decision, checks the API key, then answers from the {@link DevApiStore}.
- * Only routing and rendering live here; rules live in the store and the request parser.
+ * The HTTP face of the dev API: classifies each request, counts it, applies the {@link FaultPlan}'s
+ * decision, checks the API key, then answers from the {@link DevApiStore}. Only routing and
+ * rendering live here; rules live in the store and the request parser.
  */
 public final class DevApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(DevApiRoutes.class);
@@ -50,8 +50,13 @@ public final class DevApiRoutes extends AllDirectives {
    * @param apiKey the key every request must carry in {@code X-Api-Key}; null or blank: no check
    * @param system schedules delayed answers
    */
-  public DevApiRoutes(DevApiStore store, FaultPlan faults, RequestStats stats, String apiKey,
-      ObjectMapper mapper, ActorSystem<?> system) {
+  public DevApiRoutes(
+      DevApiStore store,
+      FaultPlan faults,
+      RequestStats stats,
+      String apiKey,
+      ObjectMapper mapper,
+      ActorSystem<?> system) {
     this.store = store;
     this.faults = faults;
     this.stats = stats;
@@ -64,42 +69,57 @@ public final class DevApiRoutes extends AllDirectives {
   public Route route() {
     // Read the whole request body first, as a real server does: a (faulted) answer sent before
     // the body has arrived would make Pekko close the connection after it.
-    return toStrictEntity(BODY_READ_TIMEOUT, () -> extractRequest(request -> {
-      EndpointKind kind = EndpointKind.classify(request.method().value(), request.getUri().path());
-      stats.record(kind);
-      FaultPlan.Decision decision = faults.decide(kind);
-      if (decision.churnConfig()) {
-        churn(request);
-      }
-      return decision.fault()
-          .map(fault -> faulted(kind, request, fault))
-          .orElseGet(() -> authorized(kind, request));
-    }));
+    return toStrictEntity(
+        BODY_READ_TIMEOUT,
+        () ->
+            extractRequest(
+                request -> {
+                  EndpointKind kind =
+                      EndpointKind.classify(request.method().value(), request.getUri().path());
+                  stats.record(kind);
+                  FaultPlan.Decision decision = faults.decide(kind);
+                  if (decision.churnConfig()) {
+                    churn(request);
+                  }
+                  return decision
+                      .fault()
+                      .map(fault -> faulted(kind, request, fault))
+                      .orElseGet(() -> authorized(kind, request));
+                }));
   }
 
   private Route faulted(EndpointKind kind, HttpRequest request, Fault fault) {
-    log.debug("dev sigma-api: injecting {} into {} {}", fault, request.method().value(),
+    log.debug(
+        "dev sigma-api: injecting {} into {} {}",
+        fault,
+        request.method().value(),
         request.getUri().path());
     if (fault instanceof Fault.Answer a) {
       return complete(response(a.status(), contentType(a.contentType()), a.body()));
     }
     if (fault instanceof Fault.MissingFields) {
-      return complete(response(200, ContentTypes.APPLICATION_JSON, FaultBodies.missingFields(kind)));
+      return complete(
+          response(200, ContentTypes.APPLICATION_JSON, FaultBodies.missingFields(kind)));
     }
     if (fault instanceof Fault.WrongTypes) {
       return complete(response(200, ContentTypes.APPLICATION_JSON, FaultBodies.wrongTypes(kind)));
     }
     if (fault instanceof Fault.Delay d) {
       CompletableFuture<Done> later = new CompletableFuture<>();
-      system.scheduler().scheduleOnce(d.delay(), () -> later.complete(Done.getInstance()),
-          system.executionContext());
+      system
+          .scheduler()
+          .scheduleOnce(
+              d.delay(), () -> later.complete(Done.getInstance()), system.executionContext());
       return onSuccess(later, done -> authorized(kind, request));
     }
     if (fault instanceof Fault.Reset) {
       // An entity stream that fails before its first byte makes Pekko HTTP abort the TCP
       // connection (RST) before the status line goes out: the client gets no answer at all.
-      return complete(HttpResponse.create().withEntity(HttpEntities.create(
-          ContentTypes.APPLICATION_JSON, 1L, Source.failed(new InjectedReset()))));
+      return complete(
+          HttpResponse.create()
+              .withEntity(
+                  HttpEntities.create(
+                      ContentTypes.APPLICATION_JSON, 1L, Source.failed(new InjectedReset()))));
     }
     throw new IllegalStateException("unhandled fault " + fault);
   }
@@ -120,24 +140,30 @@ public final class DevApiRoutes extends AllDirectives {
       case HEARTBEAT -> withBody(body -> store.heartbeat(requests.heartbeat(body)));
       case CREATE_NODE -> withBody(body -> store.createNode(requests.createNode(body)));
       case SYNC_STATIC -> withBody(body -> store.syncStatic(requests.syncStatic(body)));
-      case ENVOY_NODES -> answer(() -> store.listNodes(
-          DevApiRequests.uuidParam("vps_id", param(query, "vps_id")),
-          param(query, "status"),
-          DevApiRequests.intParam("page", param(query, "page")),
-          DevApiRequests.intParam("per_page", param(query, "per_page"))));
-      case ENVOY_ROUTES -> answer(() -> store.listRoutes(
-          DevApiRequests.uuidParam("envoy_node_id", param(query, "envoy_node_id")),
-          param(query, "status"),
-          param(query, "source"),
-          DevApiRequests.intParam("page", param(query, "page")),
-          DevApiRequests.intParam("per_page", param(query, "per_page"))));
+      case ENVOY_NODES ->
+          answer(
+              () ->
+                  store.listNodes(
+                      DevApiRequests.uuidParam("vps_id", param(query, "vps_id")),
+                      param(query, "status"),
+                      DevApiRequests.intParam("page", param(query, "page")),
+                      DevApiRequests.intParam("per_page", param(query, "per_page"))));
+      case ENVOY_ROUTES ->
+          answer(
+              () ->
+                  store.listRoutes(
+                      DevApiRequests.uuidParam("envoy_node_id", param(query, "envoy_node_id")),
+                      param(query, "status"),
+                      param(query, "source"),
+                      DevApiRequests.intParam("page", param(query, "page")),
+                      DevApiRequests.intParam("per_page", param(query, "per_page"))));
       case OTHER -> complete(error(404, "Not found"));
     };
   }
 
   private Route withBody(Function<JsonNode, Object> action) {
-    return entity(Unmarshaller.entityToString(),
-        body -> answer(() -> action.apply(requests.parse(body))));
+    return entity(
+        Unmarshaller.entityToString(), body -> answer(() -> action.apply(requests.parse(body))));
   }
 
   private Route answer(Supplier<Object> action) {
@@ -164,7 +190,8 @@ public final class DevApiRoutes extends AllDirectives {
 
   private HttpResponse json(int status, Object value) {
     try {
-      return HttpResponse.create().withStatus(status)
+      return HttpResponse.create()
+          .withStatus(status)
           .withEntity(ContentTypes.APPLICATION_JSON, mapper.writeValueAsBytes(value));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot render " + value.getClass().getSimpleName(), e);
@@ -188,7 +215,9 @@ public final class DevApiRoutes extends AllDirectives {
     };
   }
 
-  /** Fails the answer's entity stream so that the connection is aborted. Stackless: it is no bug. */
+  /**
+   * Fails the answer's entity stream so that the connection is aborted. Stackless: it is no bug.
+   */
   static final class InjectedReset extends RuntimeException {
     InjectedReset() {
       super("connection reset injected by the dev sigma-api fault plan", null, false, false);

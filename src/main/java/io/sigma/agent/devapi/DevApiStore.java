@@ -13,7 +13,6 @@ import io.sigma.agent.devapi.DevApiRequests.RegisterInput;
 import io.sigma.agent.devapi.DevApiRequests.SyncStaticInput;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,12 +30,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The dev API's data: VPS records, Envoy nodes and routes, in memory, with sigma-api's rules
- * (create-or-update by hostname, unique (vps_id, node_id), routes ordered by listen_port, a
- * node's {@code config_version} bumped on every change to its routes). Thread-safe: every
- * method runs under one lock, and every value handed out is an immutable snapshot.
+ * (create-or-update by hostname, unique (vps_id, node_id), routes ordered by listen_port, a node's
+ * {@code config_version} bumped on every change to its routes). Thread-safe: every method runs
+ * under one lock, and every value handed out is an immutable snapshot.
  *
- * <p>The HTTP-facing methods and the admin methods (used directly by tests and simulations)
- * report refusals as {@link ApiRejection} with the status sigma-api would answer.
+ * <p>The HTTP-facing methods and the admin methods (used directly by tests and simulations) report
+ * refusals as {@link ApiRejection} with the status sigma-api would answer.
  */
 public final class DevApiStore {
   private static final Logger log = LoggerFactory.getLogger(DevApiStore.class);
@@ -76,15 +75,30 @@ public final class DevApiStore {
     String existingId = vpsIdByHostname.get(in.hostname());
     if (existingId != null) {
       DevVps old = vpsById.get(existingId);
-      DevVps updated = vps(old.id(), in.hostname(), in.alias() != null ? in.alias() : old.alias(),
-          in.ipAddresses(), in.sshPort(), in.systemInfo() != null ? in.systemInfo() : old.systemInfo(),
-          old.createdAt(), now);
+      DevVps updated =
+          vps(
+              old.id(),
+              in.hostname(),
+              in.alias() != null ? in.alias() : old.alias(),
+              in.ipAddresses(),
+              in.sshPort(),
+              in.systemInfo() != null ? in.systemInfo() : old.systemInfo(),
+              old.createdAt(),
+              now);
       vpsById.put(updated.id(), updated);
       log.debug("dev sigma-api: re-registration of {} (vps {})", in.hostname(), updated.id());
       return updated;
     }
-    DevVps created = vps(UUID.randomUUID().toString(), in.hostname(), in.alias(), in.ipAddresses(),
-        in.sshPort(), in.systemInfo(), now, now);
+    DevVps created =
+        vps(
+            UUID.randomUUID().toString(),
+            in.hostname(),
+            in.alias(),
+            in.ipAddresses(),
+            in.sshPort(),
+            in.systemInfo(),
+            now,
+            now);
     vpsById.put(created.id(), created);
     vpsIdByHostname.put(created.hostname(), created.id());
     log.info("dev sigma-api: registered new VPS {} as {}", created.hostname(), created.id());
@@ -107,9 +121,16 @@ public final class DevApiStore {
       throw ApiRejection.notFound();
     }
     DevVps old = vpsById.get(id);
-    DevVps updated = vps(old.id(), old.hostname(), old.alias(),
-        in.ipAddresses().isEmpty() ? old.ipAddresses() : in.ipAddresses(), old.sshPort(),
-        in.systemInfo() != null ? in.systemInfo() : old.systemInfo(), old.createdAt(), now());
+    DevVps updated =
+        vps(
+            old.id(),
+            old.hostname(),
+            old.alias(),
+            in.ipAddresses().isEmpty() ? old.ipAddresses() : in.ipAddresses(),
+            old.sshPort(),
+            in.systemInfo() != null ? in.systemInfo() : old.systemInfo(),
+            old.createdAt(),
+            now());
     vpsById.put(id, updated);
     return updated;
   }
@@ -117,9 +138,10 @@ public final class DevApiStore {
   /** One page of nodes, optionally filtered by VPS and status, in creation order. */
   public synchronized Page<EnvoyNode> listNodes(
       String vpsId, String status, Integer page, Integer perPage) {
-    Stream<EnvoyNode> rows = nodesById.values().stream()
-        .filter(n -> vpsId == null || n.vpsId().equals(vpsId))
-        .filter(n -> status == null || n.status().equals(status));
+    Stream<EnvoyNode> rows =
+        nodesById.values().stream()
+            .filter(n -> vpsId == null || n.vpsId().equals(vpsId))
+            .filter(n -> status == null || n.status().equals(status));
     return page(rows.toList(), page, perPage);
   }
 
@@ -128,15 +150,25 @@ public final class DevApiStore {
     if (!vpsById.containsKey(in.vpsId())) {
       throw ApiRejection.badRequest("vps_id " + in.vpsId() + " does not exist");
     }
-    boolean duplicate = nodesById.values().stream()
-        .anyMatch(n -> n.vpsId().equals(in.vpsId()) && n.nodeId().equals(in.nodeId()));
+    boolean duplicate =
+        nodesById.values().stream()
+            .anyMatch(n -> n.vpsId().equals(in.vpsId()) && n.nodeId().equals(in.nodeId()));
     if (duplicate) {
       throw ApiRejection.conflict(
           "envoy node " + in.nodeId() + " already exists for vps " + in.vpsId());
     }
     String now = now();
-    EnvoyNode node = new EnvoyNode(UUID.randomUUID().toString(), in.vpsId(), in.nodeId(),
-        in.adminPort(), in.description(), 1L, in.status(), now, now);
+    EnvoyNode node =
+        new EnvoyNode(
+            UUID.randomUUID().toString(),
+            in.vpsId(),
+            in.nodeId(),
+            in.adminPort(),
+            in.description(),
+            1L,
+            in.status(),
+            now,
+            now);
     nodesById.put(node.id(), node);
     routesByNode.put(node.id(), new LinkedHashMap<>());
     return node;
@@ -145,14 +177,15 @@ public final class DevApiStore {
   /** One page of routes ordered by listen_port, optionally filtered by node, status, source. */
   public synchronized Page<EnvoyRoute> listRoutes(
       String envoyNodeId, String status, String source, Integer page, Integer perPage) {
-    Stream<EnvoyRoute> rows = envoyNodeId == null
-        ? routesByNode.values().stream().flatMap(m -> m.values().stream())
-        : routesByNode.getOrDefault(envoyNodeId, Map.of()).values().stream();
-    List<EnvoyRoute> matching = rows
-        .filter(r -> status == null || status.equals(r.status()))
-        .filter(r -> source == null || source.equals(r.source()))
-        .sorted(BY_LISTEN_PORT)
-        .toList();
+    Stream<EnvoyRoute> rows =
+        envoyNodeId == null
+            ? routesByNode.values().stream().flatMap(m -> m.values().stream())
+            : routesByNode.getOrDefault(envoyNodeId, Map.of()).values().stream();
+    List<EnvoyRoute> matching =
+        rows.filter(r -> status == null || status.equals(r.status()))
+            .filter(r -> source == null || source.equals(r.source()))
+            .sorted(BY_LISTEN_PORT)
+            .toList();
     return page(matching, page, perPage);
   }
 
@@ -169,13 +202,25 @@ public final class DevApiStore {
     Set<Integer> sentPorts = new HashSet<>();
     for (StaticRoute s : in.routes()) {
       sentPorts.add(s.listenPort());
-      Optional<EnvoyRoute> existing = routes.values().stream()
-          .filter(r -> Objects.equals(r.listenPort(), s.listenPort())).findFirst();
-      EnvoyRoute next = new EnvoyRoute(
-          existing.map(EnvoyRoute::id).orElseGet(() -> UUID.randomUUID().toString()),
-          in.envoyNodeId(), s.name(), s.listenPort(), s.backendHost(), s.backendPort(),
-          s.clusterType(), s.connectTimeoutSecs(), s.proxyProtocol(), RouteSpec.SOURCE_STATIC,
-          RouteSpec.STATUS_ACTIVE, existing.map(EnvoyRoute::createdAt).orElse(now), now);
+      Optional<EnvoyRoute> existing =
+          routes.values().stream()
+              .filter(r -> Objects.equals(r.listenPort(), s.listenPort()))
+              .findFirst();
+      EnvoyRoute next =
+          new EnvoyRoute(
+              existing.map(EnvoyRoute::id).orElseGet(() -> UUID.randomUUID().toString()),
+              in.envoyNodeId(),
+              s.name(),
+              s.listenPort(),
+              s.backendHost(),
+              s.backendPort(),
+              s.clusterType(),
+              s.connectTimeoutSecs(),
+              s.proxyProtocol(),
+              RouteSpec.SOURCE_STATIC,
+              RouteSpec.STATUS_ACTIVE,
+              existing.map(EnvoyRoute::createdAt).orElse(now),
+              now);
       if (existing.isPresent() && sameContent(existing.get(), next)) {
         continue;
       }
@@ -183,15 +228,17 @@ public final class DevApiStore {
       nodeIdOfRoute.put(next.id(), in.envoyNodeId());
       changed = true;
     }
-    List<String> stale = routes.values().stream()
-        .filter(r -> RouteSpec.SOURCE_STATIC.equals(r.source()))
-        .filter(r -> !sentPorts.contains(r.listenPort()))
-        .map(EnvoyRoute::id)
-        .toList();
-    stale.forEach(id -> {
-      routes.remove(id);
-      nodeIdOfRoute.remove(id);
-    });
+    List<String> stale =
+        routes.values().stream()
+            .filter(r -> RouteSpec.SOURCE_STATIC.equals(r.source()))
+            .filter(r -> !sentPorts.contains(r.listenPort()))
+            .map(EnvoyRoute::id)
+            .toList();
+    stale.forEach(
+        id -> {
+          routes.remove(id);
+          nodeIdOfRoute.remove(id);
+        });
     if (changed || !stale.isEmpty()) {
       bump(in.envoyNodeId(), now);
     }
@@ -222,19 +269,27 @@ public final class DevApiStore {
    * node_id, it is returned untouched.
    */
   public synchronized EnvoyNode seed(String vpsId, DevSeed seed) {
-    Optional<EnvoyNode> existing = nodesById.values().stream()
-        .filter(n -> n.vpsId().equals(vpsId) && n.nodeId().equals(seed.nodeId())).findFirst();
+    Optional<EnvoyNode> existing =
+        nodesById.values().stream()
+            .filter(n -> n.vpsId().equals(vpsId) && n.nodeId().equals(seed.nodeId()))
+            .findFirst();
     if (existing.isPresent()) {
       return existing.get();
     }
-    EnvoyNode node = createNode(
-        new CreateNodeInput(vpsId, seed.nodeId(), seed.description(), seed.adminPort(), "active"));
+    EnvoyNode node =
+        createNode(
+            new CreateNodeInput(
+                vpsId, seed.nodeId(), seed.description(), seed.adminPort(), "active"));
     for (RouteSpec spec : seed.routes()) {
       addRoute(node.id(), spec);
     }
     EnvoyNode seeded = nodesById.get(node.id());
-    log.info("dev sigma-api: seeded envoy node {} ({}) with {} routes for vps {}",
-        seeded.nodeId(), seeded.id(), seed.routes().size(), vpsId);
+    log.info(
+        "dev sigma-api: seeded envoy node {} ({}) with {} routes for vps {}",
+        seeded.nodeId(),
+        seeded.id(),
+        seed.routes().size(),
+        vpsId);
     return seeded;
   }
 
@@ -247,21 +302,30 @@ public final class DevApiStore {
 
   /** Changes a node's status (e.g. "disabled"); does not touch config_version. */
   public EnvoyNode setNodeStatus(String nodeUuid, String status) {
-    EnvoyNode n = node(nodeUuid).orElseThrow(() -> ApiRejection.notFound(
-        "envoy node " + nodeUuid + " not found"));
+    EnvoyNode n =
+        node(nodeUuid)
+            .orElseThrow(() -> ApiRejection.notFound("envoy node " + nodeUuid + " not found"));
     return updateNode(nodeUuid, n.description(), n.adminPort(), status);
   }
 
   /**
-   * Replaces a node's description, admin_port and status (node_id and vps_id stay); does not
-   * touch config_version, which follows route changes only.
+   * Replaces a node's description, admin_port and status (node_id and vps_id stay); does not touch
+   * config_version, which follows route changes only.
    */
   public synchronized EnvoyNode updateNode(
       String nodeUuid, String description, Integer adminPort, String status) {
     EnvoyNode n = requireNode(nodeUuid);
-    EnvoyNode updated = new EnvoyNode(n.id(), n.vpsId(), n.nodeId(), adminPort,
-        description == null ? "" : description, n.configVersion(), Objects.requireNonNull(status),
-        n.createdAt(), now());
+    EnvoyNode updated =
+        new EnvoyNode(
+            n.id(),
+            n.vpsId(),
+            n.nodeId(),
+            adminPort,
+            description == null ? "" : description,
+            n.configVersion(),
+            Objects.requireNonNull(status),
+            n.createdAt(),
+            now());
     nodesById.put(n.id(), updated);
     return updated;
   }
@@ -336,27 +400,46 @@ public final class DevApiStore {
         .filter(r -> RouteSpec.SOURCE_DYNAMIC.equals(r.source()))
         .filter(r -> RouteSpec.STATUS_ACTIVE.equals(r.status()) && !r.isPlaceholder())
         .min(BY_LISTEN_PORT)
-        .ifPresent(r -> {
-          int timeout = r.connectTimeoutSecs() == null ? RouteSpec.DEFAULT_CONNECT_TIMEOUT_SECS
-              : r.connectTimeoutSecs();
-          routes.put(r.id(), new EnvoyRoute(r.id(), r.envoyNodeId(), r.name(), r.listenPort(),
-              r.backendHost(), r.backendPort(), r.clusterType(), timeout == 5 ? 6 : 5,
-              r.proxyProtocol(), r.source(), r.status(), r.createdAt(), now));
-        });
+        .ifPresent(
+            r -> {
+              int timeout =
+                  r.connectTimeoutSecs() == null
+                      ? RouteSpec.DEFAULT_CONNECT_TIMEOUT_SECS
+                      : r.connectTimeoutSecs();
+              routes.put(
+                  r.id(),
+                  new EnvoyRoute(
+                      r.id(),
+                      r.envoyNodeId(),
+                      r.name(),
+                      r.listenPort(),
+                      r.backendHost(),
+                      r.backendPort(),
+                      r.clusterType(),
+                      timeout == 5 ? 6 : 5,
+                      r.proxyProtocol(),
+                      r.source(),
+                      r.status(),
+                      r.createdAt(),
+                      now));
+            });
     return bump(nodeUuid, now);
   }
 
   /** {@link #churnConfig} for every node of a VPS; an unknown VPS is left alone. */
   public synchronized void churnConfigOfVps(String vpsId) {
-    nodesById.values().stream().filter(n -> n.vpsId().equals(vpsId)).map(EnvoyNode::id).toList()
+    nodesById.values().stream()
+        .filter(n -> n.vpsId().equals(vpsId))
+        .map(EnvoyNode::id)
+        .toList()
         .forEach(this::churnConfig);
   }
 
   // ---------------------------------------------------------------- admin: VPS records
 
   /**
-   * Deletes a VPS with its nodes and routes, as an admin would: its heartbeats answer 404 until
-   * it registers again, which creates a new record with a new id.
+   * Deletes a VPS with its nodes and routes, as an admin would: its heartbeats answer 404 until it
+   * registers again, which creates a new record with a new id.
    */
   public synchronized boolean deleteVps(String vpsId) {
     DevVps removed = vpsById.remove(vpsId);
@@ -364,7 +447,10 @@ public final class DevApiStore {
       return false;
     }
     vpsIdByHostname.remove(removed.hostname());
-    nodesById.values().stream().filter(n -> n.vpsId().equals(vpsId)).map(EnvoyNode::id).toList()
+    nodesById.values().stream()
+        .filter(n -> n.vpsId().equals(vpsId))
+        .map(EnvoyNode::id)
+        .toList()
         .forEach(this::deleteNode);
     log.info("dev sigma-api: deleted VPS {} ({})", removed.hostname(), vpsId);
     return true;
@@ -395,7 +481,8 @@ public final class DevApiStore {
   /** The node's routes (all statuses and sources), ordered by listen_port. */
   public synchronized List<EnvoyRoute> routes(String nodeUuid) {
     return routesByNode.getOrDefault(nodeUuid, Map.of()).values().stream()
-        .sorted(BY_LISTEN_PORT).toList();
+        .sorted(BY_LISTEN_PORT)
+        .toList();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -415,8 +502,10 @@ public final class DevApiStore {
     int p = normalizePage(page);
     int pp = clampPerPage(perPage);
     long from = (long) (p - 1) * pp;
-    List<T> data = from >= rows.size() ? List.of()
-        : List.copyOf(rows.subList((int) from, (int) Math.min(rows.size(), from + pp)));
+    List<T> data =
+        from >= rows.size()
+            ? List.of()
+            : List.copyOf(rows.subList((int) from, (int) Math.min(rows.size(), from + pp)));
     return new Page<>(data, rows.size(), p, pp);
   }
 
@@ -438,17 +527,37 @@ public final class DevApiStore {
 
   private EnvoyNode bump(String nodeUuid, String now) {
     EnvoyNode n = nodesById.get(nodeUuid);
-    EnvoyNode bumped = new EnvoyNode(n.id(), n.vpsId(), n.nodeId(), n.adminPort(),
-        n.description(), n.configVersion() + 1, n.status(), n.createdAt(), now);
+    EnvoyNode bumped =
+        new EnvoyNode(
+            n.id(),
+            n.vpsId(),
+            n.nodeId(),
+            n.adminPort(),
+            n.description(),
+            n.configVersion() + 1,
+            n.status(),
+            n.createdAt(),
+            now);
     nodesById.put(nodeUuid, bumped);
     return bumped;
   }
 
   private static EnvoyRoute route(
       String id, String nodeUuid, RouteSpec s, String createdAt, String updatedAt) {
-    return new EnvoyRoute(id, nodeUuid, s.name(), s.listenPort(), s.backendHost(),
-        s.backendPort(), s.clusterType(), s.connectTimeoutSecs(), s.proxyProtocol(), s.source(),
-        s.status(), createdAt, updatedAt);
+    return new EnvoyRoute(
+        id,
+        nodeUuid,
+        s.name(),
+        s.listenPort(),
+        s.backendHost(),
+        s.backendPort(),
+        s.clusterType(),
+        s.connectTimeoutSecs(),
+        s.proxyProtocol(),
+        s.source(),
+        s.status(),
+        createdAt,
+        updatedAt);
   }
 
   private static boolean sameContent(EnvoyRoute a, EnvoyRoute b) {
@@ -462,11 +571,30 @@ public final class DevApiStore {
         && Objects.equals(a.status(), b.status());
   }
 
-  private static DevVps vps(String id, String hostname, String alias, List<IpAddress> ips,
-      int sshPort, JsonNode systemInfo, String createdAt, String updatedAt) {
-    return new DevVps(id, hostname, alias, null, ips, sshPort, null, null,
-        intField(systemInfo, "cpu_cores"), longField(systemInfo, "ram_mb"),
-        longField(systemInfo, "disk_gb"), DevVps.ACTIVE, DevVps.extraWith(systemInfo), createdAt,
+  private static DevVps vps(
+      String id,
+      String hostname,
+      String alias,
+      List<IpAddress> ips,
+      int sshPort,
+      JsonNode systemInfo,
+      String createdAt,
+      String updatedAt) {
+    return new DevVps(
+        id,
+        hostname,
+        alias,
+        null,
+        ips,
+        sshPort,
+        null,
+        null,
+        intField(systemInfo, "cpu_cores"),
+        longField(systemInfo, "ram_mb"),
+        longField(systemInfo, "disk_gb"),
+        DevVps.ACTIVE,
+        DevVps.extraWith(systemInfo),
+        createdAt,
         updatedAt);
   }
 

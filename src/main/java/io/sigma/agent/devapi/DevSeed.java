@@ -3,11 +3,12 @@ package io.sigma.agent.devapi;
 import java.util.List;
 
 /**
- * An Envoy node and its routes to create for a VPS once it exists (nodes belong to a vps_id,
- * which only a registration creates). See {@link DevApiStore#seedForFirstRegistration} and
- * {@link DevApiStore#seedForHostname}.
+ * An Envoy node and its routes to create for a VPS once it exists (nodes belong to a vps_id, which
+ * only a registration creates). See {@link DevApiStore#seedForFirstRegistration} and {@link
+ * DevApiStore#seedForHostname}.
  */
-public record DevSeed(String nodeId, String description, Integer adminPort, List<RouteSpec> routes) {
+public record DevSeed(
+    String nodeId, String description, Integer adminPort, List<RouteSpec> routes) {
 
   public static final String DEFAULT_NODE_ID = "dev-envoy";
 
@@ -25,15 +26,23 @@ public record DevSeed(String nodeId, String description, Integer adminPort, List
    * {@code source=static} route (never served over xDS).
    */
   public static DevSeed standard() {
-    return new DevSeed(DEFAULT_NODE_ID, "seeded by the dev sigma-api", 9901, List.of(
-        RouteSpec.active("dev-logical-dns", 10001, "localhost", 8081),
-        RouteSpec.active("dev-static", 10002, "127.0.0.1", 8082)
-            .withClusterType(RouteSpec.STATIC).withProxyProtocol(1),
-        RouteSpec.active("dev-strict-dns", 10003, "localhost", 8083)
-            .withClusterType(RouteSpec.STRICT_DNS).withProxyProtocol(2).withConnectTimeoutSecs(3),
-        RouteSpec.placeholder("dev-no-backend", 10004).withStatus(RouteSpec.STATUS_ACTIVE),
-        RouteSpec.placeholder("dev-placeholder", 10005),
-        RouteSpec.active("dev-envoy-static", 10006, "127.0.0.1", 8086)
-            .withClusterType(RouteSpec.STATIC).withSource(RouteSpec.SOURCE_STATIC)));
+    return new DevSeed(
+        DEFAULT_NODE_ID,
+        "seeded by the dev sigma-api",
+        9901,
+        List.of(
+            RouteSpec.active("dev-logical-dns", 10001, "localhost", 8081),
+            RouteSpec.active("dev-static", 10002, "127.0.0.1", 8082)
+                .withClusterType(RouteSpec.STATIC)
+                .withProxyProtocol(1),
+            RouteSpec.active("dev-strict-dns", 10003, "localhost", 8083)
+                .withClusterType(RouteSpec.STRICT_DNS)
+                .withProxyProtocol(2)
+                .withConnectTimeoutSecs(3),
+            RouteSpec.placeholder("dev-no-backend", 10004).withStatus(RouteSpec.STATUS_ACTIVE),
+            RouteSpec.placeholder("dev-placeholder", 10005),
+            RouteSpec.active("dev-envoy-static", 10006, "127.0.0.1", 8086)
+                .withClusterType(RouteSpec.STATIC)
+                .withSource(RouteSpec.SOURCE_STATIC)));
   }
 }

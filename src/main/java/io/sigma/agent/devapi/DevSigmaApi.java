@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An embedded, in-memory sigma-api on 127.0.0.1 (what {@code sigma-agent --dev}, the integration
- * tests and the fleet simulation run against). It implements the contract for real, and can be
- * made to misbehave: {@link #faults()} for per-request faults, {@link #down()} / {@link #up()}
- * to refuse connections and come back on the same port.
+ * tests and the fleet simulation run against). It implements the contract for real, and can be made
+ * to misbehave: {@link #faults()} for per-request faults, {@link #down()} / {@link #up()} to refuse
+ * connections and come back on the same port.
  *
  * <pre>{@code
  * DevSigmaApi api = new DevSigmaApi(0, "secret");
@@ -37,21 +37,32 @@ public final class DevSigmaApi {
   private static final Logger log = LoggerFactory.getLogger(DevSigmaApi.class);
 
   public static final String HOST = "127.0.0.1";
+
   /** How long in-flight (e.g. delayed) answers get when the server goes down or stops. */
   static final Duration TERMINATE_DEADLINE = Duration.ofMillis(500);
 
   /**
-   * HTTP/1.1 only (a reset must be a TCP abort); no request timeout, so delayed answers are as
-   * slow as asked; room for a simulated fleet of a thousand agents reconnecting at once.
+   * HTTP/1.1 only (a reset must be a TCP abort); no request timeout, so delayed answers are as slow
+   * as asked; room for a simulated fleet of a thousand agents reconnecting at once.
    */
-  private static final String SERVER_CONFIG = String.join("\n",
-      "pekko.http.server.enable-http2 = off",
-      "pekko.http.server.request-timeout = infinite",
-      "pekko.http.server.idle-timeout = 120 s",
-      "pekko.http.server.max-connections = 8192",
-      "pekko.http.server.backlog = 1024");
+  private static final String SERVER_CONFIG =
+      String.join(
+          "\n",
+          "pekko.http.server.enable-http2 = off",
+          "pekko.http.server.request-timeout = infinite",
+          "pekko.http.server.idle-timeout = 120 s",
+          "pekko.http.server.max-connections = 8192",
+          "pekko.http.server.backlog = 1024");
 
-  private enum State { NEW, STARTING, UP, GOING_DOWN, DOWN, COMING_UP, STOPPED }
+  private enum State {
+    NEW,
+    STARTING,
+    UP,
+    GOING_DOWN,
+    DOWN,
+    COMING_UP,
+    STOPPED
+  }
 
   private final int requestedPort;
   private final String apiKey;
@@ -99,19 +110,23 @@ public final class DevSigmaApi {
     state = State.STARTING;
     system = actorSystem;
     route = new DevApiRoutes(store, faults, stats, apiKey, Json.newMapper(), actorSystem).route();
-    Config config = ConfigFactory.parseString(SERVER_CONFIG)
-        .withFallback(actorSystem.settings().config());
+    Config config =
+        ConfigFactory.parseString(SERVER_CONFIG).withFallback(actorSystem.settings().config());
     settings = ServerSettings.create(config);
-    return bind(requestedPort).thenApply(url -> {
-      log.info("dev sigma-api listening on {} (API key check {})", url,
-          apiKey == null || apiKey.isBlank() ? "off" : "on");
-      return url;
-    });
+    return bind(requestedPort)
+        .thenApply(
+            url -> {
+              log.info(
+                  "dev sigma-api listening on {} (API key check {})",
+                  url,
+                  apiKey == null || apiKey.isBlank() ? "off" : "on");
+              return url;
+            });
   }
 
   /**
-   * "Down" mode: unbinds the port and closes every open connection (in-flight answers get
-   * half a second), so clients meet "connection refused" until {@link #up}.
+   * "Down" mode: unbinds the port and closes every open connection (in-flight answers get half a
+   * second), so clients meet "connection refused" until {@link #up}.
    */
   public synchronized CompletionStage<Done> down() {
     if (state != State.UP) {
@@ -121,15 +136,17 @@ public final class DevSigmaApi {
     state = State.GOING_DOWN;
     ServerBinding b = binding;
     binding = null;
-    return b.terminate(TERMINATE_DEADLINE).handle((t, e) -> {
-      synchronized (this) {
-        if (state == State.GOING_DOWN) {
-          state = State.DOWN;
-        }
-      }
-      log.info("dev sigma-api on port {} is down: connections are refused", port);
-      return Done.getInstance();
-    });
+    return b.terminate(TERMINATE_DEADLINE)
+        .handle(
+            (t, e) -> {
+              synchronized (this) {
+                if (state == State.GOING_DOWN) {
+                  state = State.DOWN;
+                }
+              }
+              log.info("dev sigma-api on port {} is down: connections are refused", port);
+              return Done.getInstance();
+            });
   }
 
   /** Binds the same port again after {@link #down}; completes with the (same) base URL. */
@@ -139,10 +156,12 @@ public final class DevSigmaApi {
           new IllegalStateException("dev sigma-api is not down (" + state + ")"));
     }
     state = State.COMING_UP;
-    return bind(port).thenApply(url -> {
-      log.info("dev sigma-api is back on {}", url);
-      return url;
-    });
+    return bind(port)
+        .thenApply(
+            url -> {
+              log.info("dev sigma-api is back on {}", url);
+              return url;
+            });
   }
 
   /** Unbinds and closes connections; the instance cannot be started again. */
@@ -159,23 +178,27 @@ public final class DevSigmaApi {
   }
 
   private CompletionStage<String> bind(int p) {
-    return Http.get(system).newServerAt(HOST, p).withSettings(settings).bind(route)
-        .handle((b, e) -> {
-          synchronized (this) {
-            if (e != null) {
-              state = state == State.COMING_UP ? State.DOWN : State.STOPPED;
-              throw new IllegalStateException("dev sigma-api cannot bind " + HOST + ":" + p, e);
-            }
-            if (state == State.STOPPED) {
-              b.unbind();
-              throw new IllegalStateException("dev sigma-api was stopped while binding");
-            }
-            binding = b;
-            port = b.localAddress().getPort();
-            state = State.UP;
-            return baseUrl();
-          }
-        });
+    return Http.get(system)
+        .newServerAt(HOST, p)
+        .withSettings(settings)
+        .bind(route)
+        .handle(
+            (b, e) -> {
+              synchronized (this) {
+                if (e != null) {
+                  state = state == State.COMING_UP ? State.DOWN : State.STOPPED;
+                  throw new IllegalStateException("dev sigma-api cannot bind " + HOST + ":" + p, e);
+                }
+                if (state == State.STOPPED) {
+                  b.unbind();
+                  throw new IllegalStateException("dev sigma-api was stopped while binding");
+                }
+                binding = b;
+                port = b.localAddress().getPort();
+                state = State.UP;
+                return baseUrl();
+              }
+            });
   }
 
   /** {@code http://127.0.0.1:PORT/api}; the port is known once {@link #start} completed. */

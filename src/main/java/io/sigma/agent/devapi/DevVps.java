@@ -7,10 +7,11 @@ import io.sigma.agent.api.IpAddress;
 import java.util.List;
 
 /**
- * A VPS record as the dev API stores and serves it: the full shape of sigma-api's record (serialized
- * with {@code Json.newMapper()} it gives the snake_case wire fields), of which the agent reads only
- * {@code id}, {@code hostname} and {@code status}. {@code extra.system_info} holds the agent's
- * {@code system_info} verbatim; the hardware columns are copied from it when they are integers.
+ * A VPS record as the dev API stores and serves it: the full shape of sigma-api's record
+ * (serialized with {@code Json.newMapper()} it gives the snake_case wire fields), of which the
+ * agent reads only {@code id}, {@code hostname} and {@code status}. {@code extra.system_info} holds
+ * the agent's {@code system_info} verbatim; the hardware columns are copied from it when they are
+ * integers.
  */
 public record DevVps(
     String id,
@@ -50,7 +51,8 @@ public record DevVps(
 
   static ObjectNode extraWith(JsonNode systemInfo) {
     ObjectNode extra = JsonNodeFactory.instance.objectNode();
-    extra.set("system_info",
+    extra.set(
+        "system_info",
         systemInfo == null ? JsonNodeFactory.instance.objectNode() : systemInfo.deepCopy());
     return extra;
   }

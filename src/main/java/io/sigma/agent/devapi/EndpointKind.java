@@ -1,8 +1,8 @@
 package io.sigma.agent.devapi;
 
 /**
- * The sigma-api endpoints the dev API serves, used to count requests and to aim faults.
- * {@link #OTHER} is every request that matches none of them (answered 404).
+ * The sigma-api endpoints the dev API serves, used to count requests and to aim faults. {@link
+ * #OTHER} is every request that matches none of them (answered 404).
  */
 public enum EndpointKind {
   REGISTER,
@@ -17,14 +17,15 @@ public enum EndpointKind {
   public static final String BASE_PATH = "/api";
 
   /**
-   * Which endpoint a request addresses. {@code path} is the full request path (e.g.
-   * {@code /api/agent/register}); one trailing slash is tolerated, doubled slashes are not.
+   * Which endpoint a request addresses. {@code path} is the full request path (e.g. {@code
+   * /api/agent/register}); one trailing slash is tolerated, doubled slashes are not.
    */
   public static EndpointKind classify(String method, String path) {
     if (method == null || path == null) {
       return OTHER;
     }
-    String p = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    String p =
+        path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     if (!p.startsWith(BASE_PATH + "/")) {
       return OTHER;
     }

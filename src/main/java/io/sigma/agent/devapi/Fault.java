@@ -55,9 +55,16 @@ public sealed interface Fault {
   /** An nginx-style HTML error page, e.g. {@code html(502)} for "502 Bad Gateway". */
   static Fault html(int status) {
     String title = status + " " + reason(status);
-    return new Answer(status, HTML, "<html>\r\n<head><title>" + title + "</title></head>\r\n"
-        + "<body>\r\n<center><h1>" + title + "</h1></center>\r\n"
-        + "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+    return new Answer(
+        status,
+        HTML,
+        "<html>\r\n<head><title>"
+            + title
+            + "</title></head>\r\n"
+            + "<body>\r\n<center><h1>"
+            + title
+            + "</h1></center>\r\n"
+            + "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
   }
 
   /** {@code status} with a plain-text body. */

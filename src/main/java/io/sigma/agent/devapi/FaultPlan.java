@@ -16,10 +16,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Which requests the dev API answers badly, changeable at any time from any thread. One plan per
  * {@link DevSigmaApi} instance.
  *
- * <p>For each request, the first matching rule wins, in this order: the oldest
- * {@link #failNext} rule that still has requests left (it then counts one down), the
- * {@link #failAlways} rule of the request's kind, then the random {@link #soak} mode. No rule: the
- * request is answered normally.
+ * <p>For each request, the first matching rule wins, in this order: the oldest {@link #failNext}
+ * rule that still has requests left (it then counts one down), the {@link #failAlways} rule of the
+ * request's kind, then the random {@link #soak} mode. No rule: the request is answered normally.
  */
 public final class FaultPlan {
   /** Every endpoint kind, for rules that hit the whole API. */
@@ -43,9 +42,11 @@ public final class FaultPlan {
   }
 
   private static final Fault[] SERVER_ERRORS = {
-      Fault.status(500), Fault.html(502), Fault.status(503), Fault.html(504)};
+    Fault.status(500), Fault.html(502), Fault.status(503), Fault.html(504)
+  };
   private static final Fault[] BAD_BODIES = {
-      Fault.nonJson(), Fault.missingFields(), Fault.wrongTypes()};
+    Fault.nonJson(), Fault.missingFields(), Fault.wrongTypes()
+  };
 
   private final List<NextRule> nextRules = new LinkedList<>();
   private final Map<EndpointKind, Fault> always = new EnumMap<>(EndpointKind.class);
@@ -59,16 +60,16 @@ public final class FaultPlan {
   }
 
   /**
-   * Answers the next {@code times} requests whose kind is in {@code kinds} with {@code fault}
-   * (one shared count). Queued behind earlier {@code failNext} rules that match the same kinds.
+   * Answers the next {@code times} requests whose kind is in {@code kinds} with {@code fault} (one
+   * shared count). Queued behind earlier {@code failNext} rules that match the same kinds.
    */
   public synchronized FaultPlan failNext(Set<EndpointKind> kinds, int times, Fault fault) {
     if (times < 0) {
       throw new IllegalArgumentException("times must not be negative: " + times);
     }
     if (times > 0) {
-      nextRules.add(new NextRule(EnumSet.copyOf(requireKinds(kinds)), Objects.requireNonNull(fault),
-          times));
+      nextRules.add(
+          new NextRule(EnumSet.copyOf(requireKinds(kinds)), Objects.requireNonNull(fault), times));
     }
     return this;
   }

@@ -13,10 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Counts every request the dev API receives (faulted ones included), in total and per epoch
- * second, per {@link EndpointKind}. The per-second histogram keeps only the last
- * {@code retention} seconds, so memory stays bounded however long a soak runs. Thread-safe and
- * lock-free.
+ * Counts every request the dev API receives (faulted ones included), in total and per epoch second,
+ * per {@link EndpointKind}. The per-second histogram keeps only the last {@code retention} seconds,
+ * so memory stays bounded however long a soak runs. Thread-safe and lock-free.
  */
 public final class RequestStats {
   public static final Duration DEFAULT_RETENTION = Duration.ofHours(2);
@@ -25,7 +24,8 @@ public final class RequestStats {
   private final Clock clock;
   private final long retentionSeconds;
   private final AtomicLongArray totals = new AtomicLongArray(KINDS);
-  private final ConcurrentSkipListMap<Long, AtomicLongArray> seconds = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<Long, AtomicLongArray> seconds =
+      new ConcurrentSkipListMap<>();
   private final AtomicLong lastEvictedBefore = new AtomicLong(Long.MIN_VALUE);
 
   public RequestStats(Clock clock, Duration retention) {
@@ -44,7 +44,9 @@ public final class RequestStats {
   public void record(EndpointKind kind) {
     long second = Math.floorDiv(clock.millis(), 1000L);
     totals.incrementAndGet(kind.ordinal());
-    seconds.computeIfAbsent(second, s -> new AtomicLongArray(KINDS)).incrementAndGet(kind.ordinal());
+    seconds
+        .computeIfAbsent(second, s -> new AtomicLongArray(KINDS))
+        .incrementAndGet(kind.ordinal());
     long keepFrom = second - retentionSeconds + 1;
     long previous = lastEvictedBefore.get();
     if (keepFrom > previous && lastEvictedBefore.compareAndSet(previous, keepFrom)) {

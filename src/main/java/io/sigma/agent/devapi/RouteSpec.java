@@ -1,8 +1,8 @@
 package io.sigma.agent.devapi;
 
 /**
- * What a test or simulation wants a route to be; the store adds ids, the node and timestamps.
- * Start from {@link #active} or {@link #placeholder} and adjust with the {@code with*} methods.
+ * What a test or simulation wants a route to be; the store adds ids, the node and timestamps. Start
+ * from {@link #active} or {@link #placeholder} and adjust with the {@code with*} methods.
  */
 public record RouteSpec(
     String name,
@@ -42,53 +42,133 @@ public record RouteSpec(
 
   /** An active dynamic logical_dns route without PROXY protocol, 5 s connect timeout. */
   public static RouteSpec active(String name, int listenPort, String backendHost, int backendPort) {
-    return new RouteSpec(name, listenPort, backendHost, backendPort, LOGICAL_DNS,
-        DEFAULT_CONNECT_TIMEOUT_SECS, 0, SOURCE_DYNAMIC, STATUS_ACTIVE);
+    return new RouteSpec(
+        name,
+        listenPort,
+        backendHost,
+        backendPort,
+        LOGICAL_DNS,
+        DEFAULT_CONNECT_TIMEOUT_SECS,
+        0,
+        SOURCE_DYNAMIC,
+        STATUS_ACTIVE);
   }
 
   /** A port reserved for a route that has no backend yet (status "placeholder"). */
   public static RouteSpec placeholder(String name, int listenPort) {
-    return new RouteSpec(name, listenPort, null, null, LOGICAL_DNS,
-        DEFAULT_CONNECT_TIMEOUT_SECS, 0, SOURCE_DYNAMIC, STATUS_PLACEHOLDER);
+    return new RouteSpec(
+        name,
+        listenPort,
+        null,
+        null,
+        LOGICAL_DNS,
+        DEFAULT_CONNECT_TIMEOUT_SECS,
+        0,
+        SOURCE_DYNAMIC,
+        STATUS_PLACEHOLDER);
   }
 
   public RouteSpec withName(String n) {
-    return new RouteSpec(n, listenPort, backendHost, backendPort, clusterType, connectTimeoutSecs,
-        proxyProtocol, source, status);
+    return new RouteSpec(
+        n,
+        listenPort,
+        backendHost,
+        backendPort,
+        clusterType,
+        connectTimeoutSecs,
+        proxyProtocol,
+        source,
+        status);
   }
 
   public RouteSpec withListenPort(int port) {
-    return new RouteSpec(name, port, backendHost, backendPort, clusterType, connectTimeoutSecs,
-        proxyProtocol, source, status);
+    return new RouteSpec(
+        name,
+        port,
+        backendHost,
+        backendPort,
+        clusterType,
+        connectTimeoutSecs,
+        proxyProtocol,
+        source,
+        status);
   }
 
   public RouteSpec withBackend(String host, Integer port) {
-    return new RouteSpec(name, listenPort, host, port, clusterType, connectTimeoutSecs,
-        proxyProtocol, source, status);
+    return new RouteSpec(
+        name,
+        listenPort,
+        host,
+        port,
+        clusterType,
+        connectTimeoutSecs,
+        proxyProtocol,
+        source,
+        status);
   }
 
   public RouteSpec withClusterType(String type) {
-    return new RouteSpec(name, listenPort, backendHost, backendPort, type, connectTimeoutSecs,
-        proxyProtocol, source, status);
+    return new RouteSpec(
+        name,
+        listenPort,
+        backendHost,
+        backendPort,
+        type,
+        connectTimeoutSecs,
+        proxyProtocol,
+        source,
+        status);
   }
 
   public RouteSpec withConnectTimeoutSecs(int secs) {
-    return new RouteSpec(name, listenPort, backendHost, backendPort, clusterType, secs,
-        proxyProtocol, source, status);
+    return new RouteSpec(
+        name,
+        listenPort,
+        backendHost,
+        backendPort,
+        clusterType,
+        secs,
+        proxyProtocol,
+        source,
+        status);
   }
 
   public RouteSpec withProxyProtocol(int version) {
-    return new RouteSpec(name, listenPort, backendHost, backendPort, clusterType,
-        connectTimeoutSecs, version, source, status);
+    return new RouteSpec(
+        name,
+        listenPort,
+        backendHost,
+        backendPort,
+        clusterType,
+        connectTimeoutSecs,
+        version,
+        source,
+        status);
   }
 
   public RouteSpec withSource(String s) {
-    return new RouteSpec(name, listenPort, backendHost, backendPort, clusterType,
-        connectTimeoutSecs, proxyProtocol, s, status);
+    return new RouteSpec(
+        name,
+        listenPort,
+        backendHost,
+        backendPort,
+        clusterType,
+        connectTimeoutSecs,
+        proxyProtocol,
+        s,
+        status);
   }
 
   public RouteSpec withStatus(String s) {
-    return new RouteSpec(name, listenPort, backendHost, backendPort, clusterType,
-        connectTimeoutSecs, proxyProtocol, source, s);
+    return new RouteSpec(
+        name,
+        listenPort,
+        backendHost,
+        backendPort,
+        clusterType,
+        connectTimeoutSecs,
+        proxyProtocol,
+        source,
+        s);
   }
 }

@@ -3,8 +3,8 @@ package io.sigma.agent.devapi;
 import java.time.Duration;
 
 /**
- * Probabilities of the random soak mode, drawn per request from a {@code java.util.Random}
- * seeded with {@code seed} (same seed and same request sequence, same faults).
+ * Probabilities of the random soak mode, drawn per request from a {@code java.util.Random} seeded
+ * with {@code seed} (same seed and same request sequence, same faults).
  *
  * <ul>
  *   <li>{@code serverError}: a 5xx (500 JSON, 502 nginx HTML, 503 JSON or 504 nginx HTML);
@@ -14,11 +14,17 @@ import java.time.Duration;
  *   <li>{@code configChurn}: drawn separately on each envoy-nodes request: the config of the
  *       requested VPS's nodes changes (see {@link DevApiStore#churnConfig}) before the answer.
  * </ul>
+ *
  * The first four exclude each other, so their sum must not exceed 1.
  */
 public record SoakFaults(
-    double serverError, double slow, Duration slowDelay, double reset, double badBody,
-    double configChurn, long seed) {
+    double serverError,
+    double slow,
+    Duration slowDelay,
+    double reset,
+    double badBody,
+    double configChurn,
+    long seed) {
 
   public SoakFaults {
     for (double p : new double[] {serverError, slow, reset, badBody, configChurn}) {
@@ -27,8 +33,7 @@ public record SoakFaults(
       }
     }
     if (serverError + slow + reset + badBody > 1.0 + 1e-9) {
-      throw new IllegalArgumentException(
-          "serverError + slow + reset + badBody must not exceed 1");
+      throw new IllegalArgumentException("serverError + slow + reset + badBody must not exceed 1");
     }
     if (slowDelay == null || slowDelay.isNegative()) {
       throw new IllegalArgumentException("slowDelay must be zero or positive");

@@ -1,7 +1,7 @@
 /**
  * The development sigma-api: an embedded, in-memory implementation of the sigma-api contract
- * (shared/contract/sigma-api.md) on 127.0.0.1, for {@code sigma-agent --dev}, the integration
- * tests and the fleet simulation.
+ * (shared/contract/sigma-api.md) on 127.0.0.1, for {@code sigma-agent --dev}, the integration tests
+ * and the fleet simulation.
  *
  * <ul>
  *   <li>{@link io.sigma.agent.devapi.DevSigmaApi}: binding lifecycle (start, stop, down, up);

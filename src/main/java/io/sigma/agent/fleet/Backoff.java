@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.random.RandomGenerator;
 
 /**
- * Retry delays: exponential growth from {@code initial} up to {@code max}, with full jitter
- * (a uniform draw between zero and the ceiling), so a fleet that failed together does not
- * retry together.
+ * Retry delays: exponential growth from {@code initial} up to {@code max}, with full jitter (a
+ * uniform draw between zero and the ceiling), so a fleet that failed together does not retry
+ * together.
  */
 public record Backoff(Duration initial, Duration max) {
   public Backoff {
@@ -31,8 +31,8 @@ public record Backoff(Duration initial, Duration max) {
   }
 
   /**
-   * For failures that will not fix themselves (a wrong API key): wait around the cap, never
-   * less than half of it, so a misconfigured fleet neither spins nor retries in lockstep.
+   * For failures that will not fix themselves (a wrong API key): wait around the cap, never less
+   * than half of it, so a misconfigured fleet neither spins nor retries in lockstep.
    */
   public Duration atCap(RandomGenerator random) {
     long cap = max.toMillis();
@@ -40,11 +40,11 @@ public record Backoff(Duration initial, Duration max) {
   }
 
   /**
-   * The first heartbeat after a (re-)registration: uniform over a whole interval, in
-   * [interval/2, 3·interval/2]. Agents that registered in the same few seconds (a fleet-wide
-   * restart, or an API that answered a backlog of registrations at once) then heartbeat spread
-   * evenly over the interval from their first beat on; with {@link #jittered} alone they would
-   * drift apart by only ±10% of an interval per beat and hit the API in waves for hours.
+   * The first heartbeat after a (re-)registration: uniform over a whole interval, in [interval/2,
+   * 3·interval/2]. Agents that registered in the same few seconds (a fleet-wide restart, or an API
+   * that answered a backlog of registrations at once) then heartbeat spread evenly over the
+   * interval from their first beat on; with {@link #jittered} alone they would drift apart by only
+   * ±10% of an interval per beat and hit the API in waves for hours.
    */
   public static Duration spreadOverInterval(Duration interval, RandomGenerator random) {
     long base = interval.toMillis();

@@ -7,8 +7,8 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The registration lifecycle's state as the rest of the agent sees it: written only by
- * {@link RegistrationActor}, read from any thread by metrics callbacks and health checks.
+ * The registration lifecycle's state as the rest of the agent sees it: written only by {@link
+ * RegistrationActor}, read from any thread by metrics callbacks and health checks.
  */
 public final class FleetStatus {
   private final Clock clock;
@@ -94,8 +94,8 @@ public final class FleetStatus {
   }
 
   /**
-   * True while the request loop is turning: some answer (success or failure) arrived within
-   * {@code limit}. A loop that stopped scheduling itself goes false.
+   * True while the request loop is turning: some answer (success or failure) arrived within {@code
+   * limit}. A loop that stopped scheduling itself goes false.
    */
   public boolean loopTurnedWithin(Duration limit) {
     return Duration.between(lastAnswer, clock.instant()).compareTo(limit) <= 0;

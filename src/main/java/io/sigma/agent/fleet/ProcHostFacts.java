@@ -12,8 +12,8 @@ public final class ProcHostFacts implements HostFacts {
   private final HostAddressDiscovery addresses;
   private final SystemFactsReader systemFacts;
 
-  public ProcHostFacts(String hostname, HostAddressDiscovery addresses,
-      SystemFactsReader systemFacts) {
+  public ProcHostFacts(
+      String hostname, HostAddressDiscovery addresses, SystemFactsReader systemFacts) {
     this.hostname = hostname;
     this.addresses = addresses;
     this.systemFacts = systemFacts;

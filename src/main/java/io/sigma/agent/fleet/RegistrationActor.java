@@ -30,20 +30,19 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * Owns the agent's membership of the fleet: registers with sigma-api (retrying with
- * exponential backoff and full jitter), then heartbeats every interval (±10%) with at most one
- * request in flight; the first beat after a registration falls anywhere within one whole
- * interval, so a fleet that registered together spreads out at once. A 404 heartbeat means
- * sigma-api forgot this VPS: register again. 401/403 is a configuration error: say which
- * setting to fix, and retry near the backoff cap. Every other failure is logged and retried;
- * the loop never stops.
+ * Owns the agent's membership of the fleet: registers with sigma-api (retrying with exponential
+ * backoff and full jitter), then heartbeats every interval (±10%) with at most one request in
+ * flight; the first beat after a registration falls anywhere within one whole interval, so a fleet
+ * that registered together spreads out at once. A 404 heartbeat means sigma-api forgot this VPS:
+ * register again. 401/403 is a configuration error: say which setting to fix, and retry near the
+ * backoff cap. Every other failure is logged and retried; the loop never stops.
  *
  * <p>The host facts sent with each request are read from /proc off the actor, on Pekko's
  * blocking-IO dispatcher, with a timeout ({@link HostReads}): a read that stalls (a hung file
- * system under --host-proc) cannot hold up this actor or the default dispatcher. Then the
- * request carries the facts last read (before any: no addresses, which heartbeats may send, and
- * a zeroed system_info with the metrics port and known public IP), one warning is logged, and
- * no second read starts while the stalled one still runs.
+ * system under --host-proc) cannot hold up this actor or the default dispatcher. Then the request
+ * carries the facts last read (before any: no addresses, which heartbeats may send, and a zeroed
+ * system_info with the metrics port and known public IP), one warning is logged, and no second read
+ * starts while the stalled one still runs.
  */
 public final class RegistrationActor extends AbstractBehavior<RegistrationActor.Command> {
 
@@ -61,7 +60,11 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   /** Event for subscribers: this agent is the VPS {@code vpsId} in sigma-api. */
   public record Registered(String vpsId, String hostname) {}
 
-  private enum Tick implements Command { REGISTER, HEARTBEAT, SUMMARY }
+  private enum Tick implements Command {
+    REGISTER,
+    HEARTBEAT,
+    SUMMARY
+  }
 
   private record RegisterAnswered(VpsRecord vps, Throwable error) implements Command {}
 
@@ -121,47 +124,84 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   private int registerFailures;
   private int heartbeatFailures;
   private final HostReads reads;
+
   /** The last host read started; a stalled one is not joined by a second. */
   private CompletableFuture<Facts> hostRead = CompletableFuture.completedFuture(null);
+
   private Facts lastFacts;
   private int stalledReads;
   private final Duration summaryEvery;
+
   /** After a (re-)registration the next accepted heartbeat is logged, not just counted. */
   private boolean announceNextSuccess;
+
   /** When the current streak of failed heartbeats began (clock of the FleetStatus). */
   private Instant failingSince;
+
   /** Heartbeats of the current summary period. */
   private long sentInPeriod;
+
   private long acceptedInPeriod;
   private long failedInPeriod;
 
   /** Reads host facts on Pekko's blocking-IO dispatcher, with {@link #HOST_READ_TIMEOUT}. */
-  public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
-      FleetStatus status, RandomGenerator random) {
-    return Behaviors.setup(ctx -> create(settings, api, host, status, random,
-        new HostReads(ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()),
-            HOST_READ_TIMEOUT)));
+  public static Behavior<Command> create(
+      Settings settings, SigmaApi api, HostFacts host, FleetStatus status, RandomGenerator random) {
+    return Behaviors.setup(
+        ctx ->
+            create(
+                settings,
+                api,
+                host,
+                status,
+                random,
+                new HostReads(
+                    ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()),
+                    HOST_READ_TIMEOUT)));
   }
 
-  public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
-      FleetStatus status, RandomGenerator random, HostReads reads) {
+  public static Behavior<Command> create(
+      Settings settings,
+      SigmaApi api,
+      HostFacts host,
+      FleetStatus status,
+      RandomGenerator random,
+      HostReads reads) {
     return create(settings, api, host, status, random, reads, SUMMARY_EVERY);
   }
 
-  /** @param summaryEvery how often successful heartbeats are summarised ({@link #SUMMARY_EVERY}) */
-  public static Behavior<Command> create(Settings settings, SigmaApi api, HostFacts host,
-      FleetStatus status, RandomGenerator random, HostReads reads, Duration summaryEvery) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      ctx.getSelf().tell(Tick.REGISTER);
-      timers.startTimerWithFixedDelay(SUMMARY, Tick.SUMMARY, summaryEvery);
-      return new RegistrationActor(ctx, timers, settings, api, host, status, random, reads,
-          summaryEvery);
-    }));
+  /**
+   * @param summaryEvery how often successful heartbeats are summarised ({@link #SUMMARY_EVERY})
+   */
+  public static Behavior<Command> create(
+      Settings settings,
+      SigmaApi api,
+      HostFacts host,
+      FleetStatus status,
+      RandomGenerator random,
+      HostReads reads,
+      Duration summaryEvery) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  ctx.getSelf().tell(Tick.REGISTER);
+                  timers.startTimerWithFixedDelay(SUMMARY, Tick.SUMMARY, summaryEvery);
+                  return new RegistrationActor(
+                      ctx, timers, settings, api, host, status, random, reads, summaryEvery);
+                }));
   }
 
-  private RegistrationActor(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      Settings settings, SigmaApi api, HostFacts host, FleetStatus status, RandomGenerator random,
-      HostReads reads, Duration summaryEvery) {
+  private RegistrationActor(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      Settings settings,
+      SigmaApi api,
+      HostFacts host,
+      FleetStatus status,
+      RandomGenerator random,
+      HostReads reads,
+      Duration summaryEvery) {
     super(ctx);
     this.reads = reads;
     this.summaryEvery = summaryEvery;
@@ -189,8 +229,13 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   }
 
   private Behavior<Command> onIntervalChanged(IntervalChanged changed) {
-    settings = new Settings(settings.alias(), settings.sshPort(), settings.metricsPort(),
-        changed.interval(), settings.backoff());
+    settings =
+        new Settings(
+            settings.alias(),
+            settings.sshPort(),
+            settings.metricsPort(),
+            changed.interval(),
+            settings.backoff());
     // A heartbeat waiting for the old interval waits for the new one instead; a request in
     // flight or a retry after failures schedules with the new interval when it is answered.
     if (vpsId != null && !inFlight && heartbeatFailures == 0 && timers.isTimerActive(NEXT)) {
@@ -216,34 +261,45 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   }
 
   /**
-   * Reads the host facts off the actor, then sends {@code next}. In flight from here: ticks
-   * that arrive meanwhile are dropped, as during the request itself.
+   * Reads the host facts off the actor, then sends {@code next}. In flight from here: ticks that
+   * arrive meanwhile are dropped, as during the request itself.
    */
   private void readFactsThen(Tick next) {
     inFlight = true;
     if (!hostRead.isDone()) {
       // The last read is still stalled: do not tie up a second thread behind it.
-      getContext().getSelf().tell(new FactsRead(next, null,
-          new TimeoutException("the previous host read has not finished")));
+      getContext()
+          .getSelf()
+          .tell(
+              new FactsRead(
+                  next, null, new TimeoutException("the previous host read has not finished")));
       return;
     }
     Optional<String> lookedUp = publicIp;
     Integer metricsPort = settings.metricsPort();
-    hostRead = CompletableFuture.supplyAsync(() -> {
-      List<IpAddress> addresses = host.addresses();
-      return new Facts(addresses, host.systemInfo(metricsPort, publicIpFor(lookedUp, addresses)),
-          Instant.now());
-    }, reads.executor());
-    getContext().pipeToSelf(hostRead.copy().orTimeout(reads.timeout().toMillis(), TimeUnit.MILLISECONDS),
-        (facts, error) -> new FactsRead(next, facts, error));
+    hostRead =
+        CompletableFuture.supplyAsync(
+            () -> {
+              List<IpAddress> addresses = host.addresses();
+              return new Facts(
+                  addresses,
+                  host.systemInfo(metricsPort, publicIpFor(lookedUp, addresses)),
+                  Instant.now());
+            },
+            reads.executor());
+    getContext()
+        .pipeToSelf(
+            hostRead.copy().orTimeout(reads.timeout().toMillis(), TimeUnit.MILLISECONDS),
+            (facts, error) -> new FactsRead(next, facts, error));
   }
 
   private Behavior<Command> onFactsRead(FactsRead read) {
     Facts facts = read.facts();
     if (read.error() == null) {
       if (stalledReads > 0) {
-        getContext().getLog().info("Host facts read again after {} stalled or failed attempt(s)",
-            stalledReads);
+        getContext()
+            .getLog()
+            .info("Host facts read again after {} stalled or failed attempt(s)", stalledReads);
         stalledReads = 0;
       }
       lastFacts = facts;
@@ -251,12 +307,21 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       facts = factsWithoutARead(read.error());
     }
     if (read.next() == Tick.REGISTER) {
-      send(api.register(new RegisterRequest(host.hostname(), settings.alias().orElse(null),
-          facts.addresses(), settings.sshPort(), facts.systemInfo())), RegisterAnswered::new);
+      send(
+          api.register(
+              new RegisterRequest(
+                  host.hostname(),
+                  settings.alias().orElse(null),
+                  facts.addresses(),
+                  settings.sshPort(),
+                  facts.systemInfo())),
+          RegisterAnswered::new);
     } else if (vpsId != null) {
       sentInPeriod++;
-      send(api.heartbeat(new HeartbeatRequest(host.hostname(), facts.addresses(),
-          facts.systemInfo())), HeartbeatAnswered::new);
+      send(
+          api.heartbeat(
+              new HeartbeatRequest(host.hostname(), facts.addresses(), facts.systemInfo())),
+          HeartbeatAnswered::new);
     } else {
       inFlight = false; // deregistered meanwhile: the registration tick is on its way
     }
@@ -265,30 +330,47 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
 
   /** The facts to send when a read stalled or failed: the last ones read, else none. */
   private Facts factsWithoutARead(Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null
-        ? error.getCause() : error;
-    String why = cause instanceof TimeoutException
-        ? "took longer than " + reads.timeout().toMillis() + " ms (a stalled file system under"
-            + " --host-proc?)"
-        : "failed (" + cause + ")";
-    String instead = lastFacts != null
-        ? "the facts last read at " + lastFacts.readAt()
-        : "no IP addresses and a zeroed system_info (with metrics_port and public_ip)";
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    String why =
+        cause instanceof TimeoutException
+            ? "took longer than "
+                + reads.timeout().toMillis()
+                + " ms (a stalled file system under"
+                + " --host-proc?)"
+            : "failed (" + cause + ")";
+    String instead =
+        lastFacts != null
+            ? "the facts last read at " + lastFacts.readAt()
+            : "no IP addresses and a zeroed system_info (with metrics_port and public_ip)";
     if (stalledReads++ == 0) {
-      getContext().getLog().warn("Reading the host facts (IP addresses, system_info) {}; sending {} "
-          + "instead, and reading again for the next request", why, instead);
+      getContext()
+          .getLog()
+          .warn(
+              "Reading the host facts (IP addresses, system_info) {}; sending {} "
+                  + "instead, and reading again for the next request",
+              why,
+              instead);
     } else {
-      getContext().getLog().debug("Host facts still not read ({} in a row): {}; sending {}",
-          stalledReads, why, instead);
+      getContext()
+          .getLog()
+          .debug(
+              "Host facts still not read ({} in a row): {}; sending {}",
+              stalledReads,
+              why,
+              instead);
     }
     if (lastFacts != null) {
       return lastFacts;
     }
-    return new Facts(List.of(), SystemFacts.NONE.toSystemInfo(settings.metricsPort(),
-        publicIp.orElse(null)), Instant.now());
+    return new Facts(
+        List.of(),
+        SystemFacts.NONE.toSystemInfo(settings.metricsPort(), publicIp.orElse(null)),
+        Instant.now());
   }
 
-  private <A extends Command> void send(CompletionStage<VpsRecord> call,
+  private <A extends Command> void send(
+      CompletionStage<VpsRecord> call,
       java.util.function.BiFunction<VpsRecord, Throwable, A> answer) {
     inFlight = true;
     getContext().pipeToSelf(call, answer::apply);
@@ -303,9 +385,14 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       heartbeatFailures = 0;
       announceNextSuccess = true;
       status.registered(vpsId);
-      getContext().getLog().info("Registered with sigma-api as VPS {} (hostname {}){}; "
-              + "heartbeat every {}s", vpsId, host.hostname(),
-          firstTime ? "" : " again", settings.interval().toSeconds());
+      getContext()
+          .getLog()
+          .info(
+              "Registered with sigma-api as VPS {} (hostname {}){}; " + "heartbeat every {}s",
+              vpsId,
+              host.hostname(),
+              firstTime ? "" : " again",
+              settings.interval().toSeconds());
       subscribers.forEach(s -> s.tell(new Registered(vpsId, host.hostname())));
       // A random phase within one whole interval, so agents that registered together do not
       // heartbeat together.
@@ -317,12 +404,22 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     status.registrationFailed(reason);
     Duration delay = retryDelay(answer.error(), registerFailures);
     if (isAuthFailure(answer.error())) {
-      getContext().getLog().error("Registration refused by sigma-api ({}): the API key is "
-          + "missing, wrong or lacks the agent role; set --api-key / SIGMA_API_KEY. "
-          + "Retrying in {}s", reason, delay.toSeconds());
+      getContext()
+          .getLog()
+          .error(
+              "Registration refused by sigma-api ({}): the API key is "
+                  + "missing, wrong or lacks the agent role; set --api-key / SIGMA_API_KEY. "
+                  + "Retrying in {}s",
+              reason,
+              delay.toSeconds());
     } else {
-      getContext().getLog().warn("Registration failed (attempt {}): {}. Retrying in {} ms",
-          registerFailures, reason, delay.toMillis());
+      getContext()
+          .getLog()
+          .warn(
+              "Registration failed (attempt {}): {}. Retrying in {} ms",
+              registerFailures,
+              reason,
+              delay.toMillis());
     }
     schedule(Tick.REGISTER, delay);
     return this;
@@ -334,19 +431,31 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       status.heartbeatSucceeded();
       acceptedInPeriod++;
       if (heartbeatFailures > 0) {
-        getContext().getLog().info("Heartbeats succeed again after {} failure(s) over {} s",
-            heartbeatFailures, Duration.between(failingSince, now()).toSeconds());
+        getContext()
+            .getLog()
+            .info(
+                "Heartbeats succeed again after {} failure(s) over {} s",
+                heartbeatFailures,
+                Duration.between(failingSince, now()).toSeconds());
       } else if (announceNextSuccess) {
-        getContext().getLog().info("Heartbeat accepted by sigma-api (VPS {}); next in ~{}; further "
-            + "successes are summarised {}", answer.vps().id(), text(settings.interval()),
-            summaryEvery.equals(Duration.ofHours(1)) ? "hourly" : "every " + text(summaryEvery));
+        getContext()
+            .getLog()
+            .info(
+                "Heartbeat accepted by sigma-api (VPS {}); next in ~{}; further "
+                    + "successes are summarised {}",
+                answer.vps().id(),
+                text(settings.interval()),
+                summaryEvery.equals(Duration.ofHours(1))
+                    ? "hourly"
+                    : "every " + text(summaryEvery));
       }
       announceNextSuccess = false;
       heartbeatFailures = 0;
       if (!answer.vps().id().equals(vpsId)) {
         // The VPS was re-created under another id (e.g. a restored database): follow it.
-        getContext().getLog().info("sigma-api now knows this VPS as {} (was {})",
-            answer.vps().id(), vpsId);
+        getContext()
+            .getLog()
+            .info("sigma-api now knows this VPS as {} (was {})", answer.vps().id(), vpsId);
         vpsId = answer.vps().id();
         status.registered(vpsId);
         subscribers.forEach(s -> s.tell(new Registered(vpsId, host.hostname())));
@@ -358,8 +467,11 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     status.heartbeatFailed(reason);
     failedInPeriod++;
     if (SigmaApiException.of(answer.error()).map(e -> e.isStatus(404)).orElse(false)) {
-      getContext().getLog().warn("sigma-api does not know hostname {} any more (HTTP 404): "
-          + "registering again", host.hostname());
+      getContext()
+          .getLog()
+          .warn(
+              "sigma-api does not know hostname {} any more (HTTP 404): " + "registering again",
+              host.hostname());
       vpsId = null;
       status.deregistered();
       heartbeatFailures = 0;
@@ -377,11 +489,21 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       delay = interval;
     }
     if (isAuthFailure(answer.error())) {
-      getContext().getLog().error("Heartbeat refused by sigma-api ({}): set --api-key / "
-          + "SIGMA_API_KEY to a valid key. Retrying in {}s", reason, delay.toSeconds());
+      getContext()
+          .getLog()
+          .error(
+              "Heartbeat refused by sigma-api ({}): set --api-key / "
+                  + "SIGMA_API_KEY to a valid key. Retrying in {}s",
+              reason,
+              delay.toSeconds());
     } else {
-      getContext().getLog().warn("Heartbeat failed ({} in a row): {}. Next attempt in {}s",
-          heartbeatFailures, reason, delay.toSeconds());
+      getContext()
+          .getLog()
+          .warn(
+              "Heartbeat failed ({} in a row): {}. Next attempt in {}s",
+              heartbeatFailures,
+              reason,
+              delay.toSeconds());
     }
     schedule(Tick.HEARTBEAT, delay);
     return this;
@@ -390,12 +512,20 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   /** One INFO line per period while heartbeats are being sent; silent when none were. */
   private Behavior<Command> summarise() {
     if (sentInPeriod > 0) {
-      String lastAccepted = status.lastHeartbeatSuccess()
-          .map(t -> t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())
-          .orElse("never");
-      getContext().getLog().info("Last {}: {} heartbeats sent, {} accepted, {} failed; last "
-              + "accepted {}", summaryEvery.equals(Duration.ofHours(1)) ? "hour" : text(summaryEvery),
-          sentInPeriod, acceptedInPeriod, failedInPeriod, lastAccepted);
+      String lastAccepted =
+          status
+              .lastHeartbeatSuccess()
+              .map(t -> t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())
+              .orElse("never");
+      getContext()
+          .getLog()
+          .info(
+              "Last {}: {} heartbeats sent, {} accepted, {} failed; last " + "accepted {}",
+              summaryEvery.equals(Duration.ofHours(1)) ? "hour" : text(summaryEvery),
+              sentInPeriod,
+              acceptedInPeriod,
+              failedInPeriod,
+              lastAccepted);
     }
     sentInPeriod = 0;
     acceptedInPeriod = 0;
@@ -426,15 +556,17 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   }
 
   /**
-   * {@code public_ip}: the looked-up address (behind NAT), else the first public IPv4 address
-   * of the host itself, else none.
+   * {@code public_ip}: the looked-up address (behind NAT), else the first public IPv4 address of
+   * the host itself, else none.
    */
   private static String publicIpFor(Optional<String> publicIp, List<IpAddress> addresses) {
-    return publicIp.orElseGet(() -> addresses.stream()
-        .filter(a -> IpAddress.PUBLIC.equals(a.label()) && !a.ip().contains(":"))
-        .map(IpAddress::ip)
-        .findFirst()
-        .orElse(null));
+    return publicIp.orElseGet(
+        () ->
+            addresses.stream()
+                .filter(a -> IpAddress.PUBLIC.equals(a.label()) && !a.ip().contains(":"))
+                .map(IpAddress::ip)
+                .findFirst()
+                .orElse(null));
   }
 
   private void schedule(Tick tick, Duration delay) {
@@ -452,7 +584,8 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   }
 
   private static String reason(Throwable error) {
-    return SigmaApiException.of(error).map(Throwable::getMessage)
+    return SigmaApiException.of(error)
+        .map(Throwable::getMessage)
         .orElseGet(() -> error.getClass().getSimpleName() + ": " + error.getMessage());
   }
 }

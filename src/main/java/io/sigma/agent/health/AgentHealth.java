@@ -19,18 +19,18 @@ import org.apache.pekko.actor.ExtensionIdProvider;
 
 /**
  * What the health endpoints know about the agent of one actor system. pekko-management creates
- * {@link LivenessCheck} and {@link ReadinessCheck} by reflection with nothing but the actor
- * system; this extension is how they reach the agent's state without static fields. The agent's
- * guardian fills it in as it starts its parts ({@link #watchFleet}, {@link #expectEndpoint},
- * {@link #endpointBound}). Thread-safe: written by the guardian, read by the checks.
+ * {@link LivenessCheck} and {@link ReadinessCheck} by reflection with nothing but the actor system;
+ * this extension is how they reach the agent's state without static fields. The agent's guardian
+ * fills it in as it starts its parts ({@link #watchFleet}, {@link #expectEndpoint}, {@link
+ * #endpointBound}). Thread-safe: written by the guardian, read by the checks.
  *
  * <ul>
- *   <li><b>alive</b>: the actor system is running (not terminated, no shutdown under way) and
- *       the registration/heartbeat loop is turning: it got an answer (any answer, failures
- *       included) within {@link #stallLimit}. An agent whose loop got stuck is restarted; one
- *       whose sigma-api is down is not (that is no reason to restart it).
- *   <li><b>ready</b>: alive, registered with sigma-api, and every HTTP endpoint the agent
- *       started (metrics server, xDS server...) is bound.
+ *   <li><b>alive</b>: the actor system is running (not terminated, no shutdown under way) and the
+ *       registration/heartbeat loop is turning: it got an answer (any answer, failures included)
+ *       within {@link #stallLimit}. An agent whose loop got stuck is restarted; one whose sigma-api
+ *       is down is not (that is no reason to restart it).
+ *   <li><b>ready</b>: alive, registered with sigma-api, and every HTTP endpoint the agent started
+ *       (metrics server, xDS server...) is bound.
  * </ul>
  */
 public final class AgentHealth implements Extension {
@@ -69,12 +69,12 @@ public final class AgentHealth implements Extension {
   }
 
   /**
-   * The longest the registration loop may go without an answer before it counts as stalled:
-   * twice the longest legitimate gap (the larger of 1.5 intervals, the latest first heartbeat
-   * after a registration, and the backoff cap, plus one request timeout).
+   * The longest the registration loop may go without an answer before it counts as stalled: twice
+   * the longest legitimate gap (the larger of 1.5 intervals, the latest first heartbeat after a
+   * registration, and the backoff cap, plus one request timeout).
    */
-  public static Duration stallLimit(Duration interval, Duration backoffMax,
-      Duration requestTimeout) {
+  public static Duration stallLimit(
+      Duration interval, Duration backoffMax, Duration requestTimeout) {
     Duration firstBeat = interval.plus(interval.dividedBy(2));
     Duration longestWait = firstBeat.compareTo(backoffMax) >= 0 ? firstBeat : backoffMax;
     return longestWait.plus(requestTimeout).multipliedBy(2);
@@ -82,8 +82,10 @@ public final class AgentHealth implements Extension {
 
   /** Liveness and readiness follow {@code status}, stalled after {@code stallLimit}. */
   public void watchFleet(FleetStatus status, Duration stallLimit) {
-    fleet = new FleetWatch(Objects.requireNonNull(status, "status"),
-        Objects.requireNonNull(stallLimit, "stallLimit"));
+    fleet =
+        new FleetWatch(
+            Objects.requireNonNull(status, "status"),
+            Objects.requireNonNull(stallLimit, "stallLimit"));
   }
 
   /** Readiness waits for the endpoint {@code name} (a human name, e.g. "metrics server"). */
@@ -108,8 +110,10 @@ public final class AgentHealth implements Extension {
     }
     FleetWatch watch = fleet;
     if (watch != null && !watch.status().loopTurnedWithin(watch.stallLimit())) {
-      return Optional.of("the registration/heartbeat loop got no answer within "
-          + watch.stallLimit().toSeconds() + "s");
+      return Optional.of(
+          "the registration/heartbeat loop got no answer within "
+              + watch.stallLimit().toSeconds()
+              + "s");
     }
     return Optional.empty();
   }
@@ -122,8 +126,9 @@ public final class AgentHealth implements Extension {
     if (watch == null) {
       problems.add("the agent is still starting");
     } else if (!watch.status().isRegistered()) {
-      problems.add("not registered with sigma-api" + watch.status().lastError()
-          .map(error -> " (last error: " + error + ")").orElse(""));
+      problems.add(
+          "not registered with sigma-api"
+              + watch.status().lastError().map(error -> " (last error: " + error + ")").orElse(""));
     }
     Set<String> unbound = new TreeSet<>(expected);
     unbound.removeAll(bound);

@@ -6,11 +6,11 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.ActorSystem;
 
 /**
- * pekko-management liveness check ({@code pekko.management.health-checks.liveness-checks}):
- * {@link AgentHealth#livenessProblem()}. Instantiated by reflection with the actor system.
- * A failing check answers {@code false} rather than failing its future: pekko-management logs
- * the former at INFO (off by default) and the latter at WARN on every probe. {@link HealthRoutes}
- * puts the reason in the answer.
+ * pekko-management liveness check ({@code pekko.management.health-checks.liveness-checks}): {@link
+ * AgentHealth#livenessProblem()}. Instantiated by reflection with the actor system. A failing check
+ * answers {@code false} rather than failing its future: pekko-management logs the former at INFO
+ * (off by default) and the latter at WARN on every probe. {@link HealthRoutes} puts the reason in
+ * the answer.
  */
 public final class LivenessCheck implements Supplier<CompletionStage<Boolean>> {
   private final AgentHealth health;

@@ -10,12 +10,12 @@ import org.apache.pekko.actor.ExtensionIdProvider;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The agent's own routes on pekko-management's HTTP server ({@code --management-bind}, loopback
- * by default), next to the health endpoints: pages for the operator on the host, not for the
- * network (e.g. {@code /xds/status}). pekko-management builds its route providers by reflection
- * from nothing but the actor system; this extension is how the agent's guardian hands them
- * routes that need its actors, without static fields. {@link ManagementRoutesProvider} serves
- * them. Thread-safe; routes added after the server started are served too.
+ * The agent's own routes on pekko-management's HTTP server ({@code --management-bind}, loopback by
+ * default), next to the health endpoints: pages for the operator on the host, not for the network
+ * (e.g. {@code /xds/status}). pekko-management builds its route providers by reflection from
+ * nothing but the actor system; this extension is how the agent's guardian hands them routes that
+ * need its actors, without static fields. {@link ManagementRoutesProvider} serves them.
+ * Thread-safe; routes added after the server started are served too.
  */
 public final class ManagementRoutes implements Extension {
   /** The extension's id; one {@link ManagementRoutes} per actor system. */

@@ -7,10 +7,10 @@ import org.apache.pekko.actor.ActorSystem;
 
 /**
  * pekko-management readiness check ({@code pekko.management.health-checks.readiness-checks}):
- * {@link AgentHealth#readinessProblem()}. Instantiated by reflection with the actor system.
- * A failing check answers {@code false} rather than failing its future: pekko-management logs
- * the former at INFO (off by default) and the latter at WARN on every probe. {@link HealthRoutes}
- * puts the reason in the answer.
+ * {@link AgentHealth#readinessProblem()}. Instantiated by reflection with the actor system. A
+ * failing check answers {@code false} rather than failing its future: pekko-management logs the
+ * former at INFO (off by default) and the latter at WARN on every probe. {@link HealthRoutes} puts
+ * the reason in the answer.
  */
 public final class ReadinessCheck implements Supplier<CompletionStage<Boolean>> {
   private final AgentHealth health;

@@ -9,10 +9,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Turns the host's local addresses into the {@code ip_addresses} of the contract: addresses in
- * an ignored range are left out, private ones are labelled {@code "internal"}, public ones
- * {@code ""}. Loopback, link-local, wildcard and multicast addresses are never reported, whatever
- * the ignored list says: they do not reach the VPS from anywhere.
+ * Turns the host's local addresses into the {@code ip_addresses} of the contract: addresses in an
+ * ignored range are left out, private ones are labelled {@code "internal"}, public ones {@code ""}.
+ * Loopback, link-local, wildcard and multicast addresses are never reported, whatever the ignored
+ * list says: they do not reach the VPS from anywhere.
  */
 public final class AddressFilter {
   /** Loopback (v4 and v6) and the default Docker bridge. */

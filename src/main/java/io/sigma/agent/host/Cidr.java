@@ -27,38 +27,56 @@ public record Cidr(InetAddress network, int prefixLength) {
   }
 
   /**
-   * Parses {@code address/prefix} (or a bare address, meaning a single-address range). The
-   * message of the exception names the text and what is wrong with it, fit for a config error.
+   * Parses {@code address/prefix} (or a bare address, meaning a single-address range). The message
+   * of the exception names the text and what is wrong with it, fit for a config error.
    *
    * @throws IllegalArgumentException when the text is not a CIDR range
    */
   public static Cidr parse(String text) {
     if (text == null || text.isBlank()) {
-      throw new IllegalArgumentException("a CIDR range is empty (expected e.g. 10.0.0.0/8 or fd00::/8)");
+      throw new IllegalArgumentException(
+          "a CIDR range is empty (expected e.g. 10.0.0.0/8 or fd00::/8)");
     }
     String trimmed = text.trim();
     int slash = trimmed.indexOf('/');
     String addressText = slash < 0 ? trimmed : trimmed.substring(0, slash);
     Optional<InetAddress> address = IpLiterals.parse(addressText);
     if (address.isEmpty()) {
-      throw new IllegalArgumentException("'" + trimmed + "' is not a CIDR range: '" + addressText
-          + "' is not an IPv4 or IPv6 address (expected e.g. 10.0.0.0/8 or fd00::/8)");
+      throw new IllegalArgumentException(
+          "'"
+              + trimmed
+              + "' is not a CIDR range: '"
+              + addressText
+              + "' is not an IPv4 or IPv6 address (expected e.g. 10.0.0.0/8 or fd00::/8)");
     }
     int bits = address.get().getAddress().length * 8;
     int prefix = bits;
     if (slash >= 0) {
       String prefixText = trimmed.substring(slash + 1);
       if (!prefixText.matches("\\d{1,3}") || Integer.parseInt(prefixText) > bits) {
-        throw new IllegalArgumentException("'" + trimmed + "' is not a CIDR range: the prefix length '"
-            + prefixText + "' must be a number from 0 to " + bits);
+        throw new IllegalArgumentException(
+            "'"
+                + trimmed
+                + "' is not a CIDR range: the prefix length '"
+                + prefixText
+                + "' must be a number from 0 to "
+                + bits);
       }
       prefix = Integer.parseInt(prefixText);
     }
     byte[] bytes = address.get().getAddress();
     if (!isNetworkAddress(bytes, prefix)) {
-      String suggestion = IpLiterals.format(IpLiterals.byAddress(mask(bytes, prefix))) + "/" + prefix;
-      throw new IllegalArgumentException("'" + trimmed + "' is not a CIDR range: the address has bits set"
-          + " past the /" + prefix + " prefix (did you mean " + suggestion + "?)");
+      String suggestion =
+          IpLiterals.format(IpLiterals.byAddress(mask(bytes, prefix))) + "/" + prefix;
+      throw new IllegalArgumentException(
+          "'"
+              + trimmed
+              + "' is not a CIDR range: the address has bits set"
+              + " past the /"
+              + prefix
+              + " prefix (did you mean "
+              + suggestion
+              + "?)");
     }
     return new Cidr(address.get(), prefix);
   }

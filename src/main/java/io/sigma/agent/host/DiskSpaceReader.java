@@ -7,8 +7,8 @@ import java.nio.file.Path;
 
 /**
  * {@code disk_gb}/{@code disk_used_gb} of the file system holding a path, from statvfs through
- * {@link FileStore}: {@code getTotalSpace} is f_blocks × f_frsize and
- * {@code getUnallocatedSpace} is f_bfree × f_frsize.
+ * {@link FileStore}: {@code getTotalSpace} is f_blocks × f_frsize and {@code getUnallocatedSpace}
+ * is f_bfree × f_frsize.
  */
 public final class DiskSpaceReader {
   private DiskSpaceReader() {}

@@ -13,8 +13,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The host's IPv4 addresses from {@code /proc/net/fib_trie}: every leaf that carries a
- * {@code /32 host LOCAL} entry. The file lists each routing table (Main, Local, …) as a tree:
+ * The host's IPv4 addresses from {@code /proc/net/fib_trie}: every leaf that carries a {@code /32
+ * host LOCAL} entry. The file lists each routing table (Main, Local, …) as a tree:
  *
  * <pre>
  * Local:
@@ -34,7 +34,9 @@ public final class FibTrieReader {
 
   /** Reads and parses {@code <procRoot>/net/fib_trie}. */
   public static ProcAddresses read(Path fibTrie) throws IOException {
-    return parse(HostFileReader.readString(fibTrie, HostFileReader.FIB_TRIE_CAP, StandardCharsets.ISO_8859_1));
+    return parse(
+        HostFileReader.readString(
+            fibTrie, HostFileReader.FIB_TRIE_CAP, StandardCharsets.ISO_8859_1));
   }
 
   /** The local addresses listed in fib_trie text. */

@@ -48,13 +48,21 @@ public final class HostAddressDiscovery {
       ProcAddresses parsed = FibTrieReader.read(fibTrie);
       warnAboutMalformedLines(fibTrie, parsed);
       if (parsed.addresses().isEmpty()) {
-        warnings.warn(fibTrie + "|no local addresses", "IPv4 addresses: " + fibTrie
-            + " lists no '/32 host LOCAL' entry; reporting no IPv4 address");
+        warnings.warn(
+            fibTrie + "|no local addresses",
+            "IPv4 addresses: "
+                + fibTrie
+                + " lists no '/32 host LOCAL' entry; reporting no IPv4 address");
       }
       return parsed.addresses();
     } catch (Exception e) {
-      warnings.warn(WarnOnce.key(fibTrie, e), "IPv4 addresses: cannot read " + fibTrie + ": "
-          + WarnOnce.describe(e) + "; reporting no IPv4 address until it can be read");
+      warnings.warn(
+          WarnOnce.key(fibTrie, e),
+          "IPv4 addresses: cannot read "
+              + fibTrie
+              + ": "
+              + WarnOnce.describe(e)
+              + "; reporting no IPv4 address until it can be read");
       return List.of();
     }
   }
@@ -65,19 +73,29 @@ public final class HostAddressDiscovery {
       warnAboutMalformedLines(ifInet6, parsed);
       return parsed.addresses();
     } catch (Exception e) {
-      warnings.warn(WarnOnce.key(ifInet6, e), "IPv6 addresses: cannot read " + ifInet6 + ": "
-          + WarnOnce.describe(e) + (e instanceof NoSuchFileException ? " (IPv6 disabled?)" : "")
-          + "; reporting no IPv6 address until it can be read");
+      warnings.warn(
+          WarnOnce.key(ifInet6, e),
+          "IPv6 addresses: cannot read "
+              + ifInet6
+              + ": "
+              + WarnOnce.describe(e)
+              + (e instanceof NoSuchFileException ? " (IPv6 disabled?)" : "")
+              + "; reporting no IPv6 address until it can be read");
       return List.of();
     }
   }
 
   private void warnAboutMalformedLines(Path file, ProcAddresses parsed) {
     if (!parsed.malformedLines().isEmpty()) {
-      warnings.warn(file + "|malformed lines", "addresses: skipped " + parsed.malformedLines().size()
-          + " unreadable line(s) of " + file + ", first: "
-          + LogText.excerpt(parsed.malformedLines().get(0), 80)
-          + "; the other addresses are still reported");
+      warnings.warn(
+          file + "|malformed lines",
+          "addresses: skipped "
+              + parsed.malformedLines().size()
+              + " unreadable line(s) of "
+              + file
+              + ", first: "
+              + LogText.excerpt(parsed.malformedLines().get(0), 80)
+              + "; the other addresses are still reported");
     }
   }
 }

@@ -15,15 +15,15 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>the configured value ({@code --hostname}), if not blank;
- *   <li>the first non-blank line of the host-hostname file ({@code /etc/host_hostname}: the
- *       host's {@code /etc/hostname} mounted into the agent's container);
+ *   <li>the first non-blank line of the host-hostname file ({@code /etc/host_hostname}: the host's
+ *       {@code /etc/hostname} mounted into the agent's container);
  *   <li>the first non-blank line of {@code <proc>/sys/kernel/hostname};
  *   <li>the JDK's {@code InetAddress.getLocalHost().getHostName()};
  *   <li>{@code "localhost"}, with a warning (the API rejects an empty hostname).
  * </ol>
  *
- * Values are trimmed. Never throws; an unreadable source is skipped (a missing one silently, as
- * it is normal outside a container; any other failure with one warning per instance).
+ * Values are trimmed. Never throws; an unreadable source is skipped (a missing one silently, as it
+ * is normal outside a container; any other failure with one warning per instance).
  */
 public final class HostnameResolver {
   private static final Logger log = LoggerFactory.getLogger(HostnameResolver.class);
@@ -49,7 +49,11 @@ public final class HostnameResolver {
   }
 
   /** As above, with the JDK look-up replaced (tests: a machine whose DNS has no answer). */
-  HostnameResolver(String configured, Path hostHostnameFile, Path procRoot, Supplier<Optional<String>> jdkHostname) {
+  HostnameResolver(
+      String configured,
+      Path hostHostnameFile,
+      Path procRoot,
+      Supplier<Optional<String>> jdkHostname) {
     this.configured = configured;
     this.hostHostnameFile = hostHostnameFile;
     this.kernelHostnameFile = procRoot.resolve("sys/kernel/hostname");
@@ -61,22 +65,34 @@ public final class HostnameResolver {
     if (configured != null && !configured.isBlank()) {
       return configured.trim();
     }
-    Optional<String> name = firstLine(hostHostnameFile)
-        .or(() -> firstLine(kernelHostnameFile))
-        .or(jdkHostname)
-        .map(String::trim)
-        .filter(n -> !n.isEmpty());
+    Optional<String> name =
+        firstLine(hostHostnameFile)
+            .or(() -> firstLine(kernelHostnameFile))
+            .or(jdkHostname)
+            .map(String::trim)
+            .filter(n -> !n.isEmpty());
     if (name.isEmpty()) {
-      warnings.warn("no hostname", "hostname: none of " + hostHostnameFile + ", " + kernelHostnameFile
-          + " or the JDK gives one; registering as '" + LAST_RESORT + "' (set --hostname / AGENT_HOSTNAME)");
+      warnings.warn(
+          "no hostname",
+          "hostname: none of "
+              + hostHostnameFile
+              + ", "
+              + kernelHostnameFile
+              + " or the JDK gives one; registering as '"
+              + LAST_RESORT
+              + "' (set --hostname / AGENT_HOSTNAME)");
     }
     return name.orElse(LAST_RESORT);
   }
 
   private Optional<String> firstLine(Path file) {
     try {
-      Optional<String> line = HostFileReader.readString(file, HostFileReader.DEFAULT_CAP, StandardCharsets.UTF_8)
-          .lines().map(String::trim).filter(l -> !l.isEmpty()).findFirst();
+      Optional<String> line =
+          HostFileReader.readString(file, HostFileReader.DEFAULT_CAP, StandardCharsets.UTF_8)
+              .lines()
+              .map(String::trim)
+              .filter(l -> !l.isEmpty())
+              .findFirst();
       if (line.isEmpty()) {
         log.debug("hostname: {} has no non-blank line, trying the next source", file);
       }
@@ -90,8 +106,9 @@ public final class HostnameResolver {
   }
 
   private Optional<String> skipUnreadable(Path file, Exception e) {
-    warnings.warn(WarnOnce.key(file, e), "hostname: cannot read " + file + ": " + WarnOnce.describe(e)
-        + "; trying the next source");
+    warnings.warn(
+        WarnOnce.key(file, e),
+        "hostname: cannot read " + file + ": " + WarnOnce.describe(e) + "; trying the next source");
     return Optional.empty();
   }
 

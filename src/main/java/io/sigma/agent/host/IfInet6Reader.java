@@ -23,15 +23,18 @@ import java.util.regex.Pattern;
  * Scope 00 is global; loopback (10), link-local (20) and site-local (40) lines are skipped.
  */
 public final class IfInet6Reader {
-  private static final Pattern LINE = Pattern.compile(
-      "([0-9a-fA-F]{32})\\s+([0-9a-fA-F]+)\\s+([0-9a-fA-F]+)\\s+([0-9a-fA-F]+)\\s+([0-9a-fA-F]+)\\s+(\\S+)");
+  private static final Pattern LINE =
+      Pattern.compile(
+          "([0-9a-fA-F]{32})\\s+([0-9a-fA-F]+)\\s+([0-9a-fA-F]+)\\s+([0-9a-fA-F]+)\\s+([0-9a-fA-F]+)\\s+(\\S+)");
   private static final int SCOPE_GLOBAL = 0x00;
 
   private IfInet6Reader() {}
 
   /** Reads and parses {@code <procRoot>/net/if_inet6}. */
   public static ProcAddresses read(Path ifInet6) throws IOException {
-    return parse(HostFileReader.readString(ifInet6, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
+    return parse(
+        HostFileReader.readString(
+            ifInet6, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
   }
 
   /** The global-scope addresses listed in if_inet6 text. */

@@ -11,14 +11,17 @@ import java.util.regex.Pattern;
  * Strict IP address literals: parsing that never touches DNS, and canonical text (RFC 5952 for
  * IPv6: lower case, leading zeros dropped, the longest run of two or more zero groups as "::").
  *
- * <p>{@link InetAddress#getByName} is not used on untrusted text directly: for anything that is
- * not a literal it resolves the name over DNS, and it accepts odd IPv4 forms ("127.1").
+ * <p>{@link InetAddress#getByName} is not used on untrusted text directly: for anything that is not
+ * a literal it resolves the name over DNS, and it accepts odd IPv4 forms ("127.1").
  */
 public final class IpLiterals {
   private static final Pattern IPV4 =
-      Pattern.compile("(0|[1-9]\\d{0,2})\\.(0|[1-9]\\d{0,2})\\.(0|[1-9]\\d{0,2})\\.(0|[1-9]\\d{0,2})");
+      Pattern.compile(
+          "(0|[1-9]\\d{0,2})\\.(0|[1-9]\\d{0,2})\\.(0|[1-9]\\d{0,2})\\.(0|[1-9]\\d{0,2})");
+
   /** Starts with a hex digit or ':', so InetAddress takes its literal-only path (no DNS). */
   private static final Pattern IPV6_CHARS = Pattern.compile("[0-9a-fA-F:][0-9a-fA-F:.]*");
+
   private static final int MAX_IPV6_LENGTH = 45;
 
   private IpLiterals() {}

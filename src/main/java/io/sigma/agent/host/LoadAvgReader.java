@@ -14,17 +14,21 @@ public final class LoadAvgReader {
   private LoadAvgReader() {}
 
   public static List<Double> read(Path loadavg) throws IOException {
-    return parse(HostFileReader.readString(loadavg, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
+    return parse(
+        HostFileReader.readString(
+            loadavg, HostFileReader.DEFAULT_CAP, StandardCharsets.ISO_8859_1));
   }
 
-  /** @throws ProcFormatException when the text does not start with three non-negative numbers */
+  /**
+   * @throws ProcFormatException when the text does not start with three non-negative numbers
+   */
   public static List<Double> parse(String content) throws ProcFormatException {
     String[] fields = content.strip().split("\\s+");
     List<Double> averages = new ArrayList<>(3);
     for (int i = 0; i < 3; i++) {
       if (i >= fields.length || !NUMBER.matcher(fields[i]).matches()) {
-        throw new ProcFormatException("does not start with three load averages",
-            LogText.excerpt(content, 40));
+        throw new ProcFormatException(
+            "does not start with three load averages", LogText.excerpt(content, 40));
       }
       averages.add(Double.parseDouble(fields[i]));
     }

@@ -5,8 +5,8 @@ final class LogText {
   private LogText() {}
 
   /**
-   * At most {@code max} characters of {@code text} on one line, quoted; "…" marks a cut and
-   * other control characters become '?', so the text cannot forge or garble log lines.
+   * At most {@code max} characters of {@code text} on one line, quoted; "…" marks a cut and other
+   * control characters become '?', so the text cannot forge or garble log lines.
    */
   static String excerpt(String text, int max) {
     String oneLine = text.replaceAll("\\s+", " ").replaceAll("\\p{Cntrl}", "?").strip();

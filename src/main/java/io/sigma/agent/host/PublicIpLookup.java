@@ -1,7 +1,7 @@
 package io.sigma.agent.host;
 
-import io.sigma.agent.api.OnDemandTls;
 import io.sigma.agent.api.IpAddress;
+import io.sigma.agent.api.OnDemandTls;
 import java.net.Inet4Address;
 import java.net.URI;
 import java.time.Duration;
@@ -29,18 +29,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the host's public IPv4 address when it sits behind NAT, by asking "what is my IP"
- * services one after another until one answers with a public IPv4 address.
+ * Finds the host's public IPv4 address when it sits behind NAT, by asking "what is my IP" services
+ * one after another until one answers with a public IPv4 address.
  *
- * <p>Each service gets one GET with a deadline (connect, answer and body together); no retries.
- * An error status, an answer that is not a bare public IPv4 address (HTML, an error text, a
- * private address, an IPv6 address), a body over {@value #MAX_ANSWER_BYTES} bytes, a connection
- * failure or the deadline all move on to the next service. When none answers, the result is
- * empty and one info line says so; individual failures are logged at debug only, so a machine
- * without internet access stays quiet.
+ * <p>Each service gets one GET with a deadline (connect, answer and body together); no retries. An
+ * error status, an answer that is not a bare public IPv4 address (HTML, an error text, a private
+ * address, an IPv6 address), a body over {@value #MAX_ANSWER_BYTES} bytes, a connection failure or
+ * the deadline all move on to the next service. When none answers, the result is empty and one info
+ * line says so; individual failures are logged at debug only, so a machine without internet access
+ * stays quiet.
  *
- * <p>Only IPv4 answers count: the look-up exists for NAT'd IPv4 (see {@link #needsLookup}),
- * and sigma-api puts {@code public_ip} unbracketed into a URL.
+ * <p>Only IPv4 answers count: the look-up exists for NAT'd IPv4 (see {@link #needsLookup}), and
+ * sigma-api puts {@code public_ip} unbracketed into a URL.
  *
  * <p>Uses the agent's Pekko HTTP client on the given actor system; thread-safe; the caller
  * schedules and caches it.
@@ -49,10 +49,11 @@ public final class PublicIpLookup {
   private static final Logger log = LoggerFactory.getLogger(PublicIpLookup.class);
 
   /** The services asked, in order, unless others are given. Each answers with the bare IP. */
-  public static final List<URI> DEFAULT_SERVICES = List.of(
-      URI.create("https://api.ipify.org"),
-      URI.create("https://ifconfig.me/ip"),
-      URI.create("https://icanhazip.com"));
+  public static final List<URI> DEFAULT_SERVICES =
+      List.of(
+          URI.create("https://api.ipify.org"),
+          URI.create("https://ifconfig.me/ip"),
+          URI.create("https://icanhazip.com"));
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
@@ -84,24 +85,29 @@ public final class PublicIpLookup {
     this.services = List.copyOf(services);
     for (URI service : this.services) {
       String scheme = service.getScheme();
-      if (!("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) || service.getHost() == null) {
-        throw new IllegalArgumentException("public IP service '" + service + "' is not an http(s) URL");
+      if (!("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
+          || service.getHost() == null) {
+        throw new IllegalArgumentException(
+            "public IP service '" + service + "' is not an http(s) URL");
       }
     }
     if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("public IP look-up timeout must be positive, not " + timeout);
+      throw new IllegalArgumentException(
+          "public IP look-up timeout must be positive, not " + timeout);
     }
     this.timeout = timeout;
     this.http = Http.get(system);
     this.httpsContext = OnDemandTls.CLIENT;
     // No retries (a failing service means: ask the next one), and no connection attempt or
     // silent connection outlives the deadline.
-    this.poolSettings = ConnectionPoolSettings.create(system.classicSystem())
-        .withMaxRetries(0)
-        .withMaxConnectionBackoff(timeout)
-        .withConnectionSettings(ClientConnectionSettings.create(system.classicSystem())
-            .withConnectingTimeout(timeout)
-            .withIdleTimeout(timeout));
+    this.poolSettings =
+        ConnectionPoolSettings.create(system.classicSystem())
+            .withMaxRetries(0)
+            .withMaxConnectionBackoff(timeout)
+            .withConnectionSettings(
+                ClientConnectionSettings.create(system.classicSystem())
+                    .withConnectingTimeout(timeout)
+                    .withIdleTimeout(timeout));
   }
 
   /**
@@ -109,21 +115,26 @@ public final class PublicIpLookup {
    * {@code public_ip} can only be learned by asking the outside.
    */
   public static boolean needsLookup(List<IpAddress> localAddresses) {
-    return localAddresses.stream().noneMatch(a -> IpAddress.PUBLIC.equals(a.label())
-        && IpLiterals.parse(a.ip()).filter(ip -> ip instanceof Inet4Address).isPresent());
+    return localAddresses.stream()
+        .noneMatch(
+            a ->
+                IpAddress.PUBLIC.equals(a.label())
+                    && IpLiterals.parse(a.ip())
+                        .filter(ip -> ip instanceof Inet4Address)
+                        .isPresent());
   }
 
   /**
-   * Asks the services in order. Completes (never exceptionally) with the first public IPv4
-   * address answered, in canonical form, or empty when every service failed.
+   * Asks the services in order. Completes (never exceptionally) with the first public IPv4 address
+   * answered, in canonical form, or empty when every service failed.
    */
   public CompletionStage<Optional<String>> lookup() {
     return ask(0, new ArrayList<>());
   }
 
   /**
-   * The public IPv4 address that a service's body consists of (surrounding white space
-   * allowed), or empty.
+   * The public IPv4 address that a service's body consists of (surrounding white space allowed), or
+   * empty.
    */
   static Optional<String> parseAnswer(String body) {
     return IpLiterals.parse(body.strip())
@@ -134,22 +145,26 @@ public final class PublicIpLookup {
 
   private CompletionStage<Optional<String>> ask(int index, List<String> failures) {
     if (index >= services.size()) {
-      log.info("public IP look-up: no service gave a public IPv4 address ({}); public_ip stays unknown until"
-          + " the next look-up", failures.isEmpty() ? "no services configured" : String.join("; ", failures));
+      log.info(
+          "public IP look-up: no service gave a public IPv4 address ({}); public_ip stays unknown until"
+              + " the next look-up",
+          failures.isEmpty() ? "no services configured" : String.join("; ", failures));
       return CompletableFuture.completedFuture(Optional.empty());
     }
     URI service = services.get(index);
     return askOne(service)
-        .handle((ip, error) -> {
-          if (error == null) {
-            log.debug("public IP look-up: {} answered {}", service, ip);
-            return CompletableFuture.completedFuture(Optional.of(ip));
-          }
-          String reason = reason(error);
-          log.debug("public IP look-up: {} failed: {}; asking the next service", service, reason);
-          failures.add(service + ": " + reason);
-          return ask(index + 1, failures);
-        })
+        .handle(
+            (ip, error) -> {
+              if (error == null) {
+                log.debug("public IP look-up: {} answered {}", service, ip);
+                return CompletableFuture.completedFuture(Optional.of(ip));
+              }
+              String reason = reason(error);
+              log.debug(
+                  "public IP look-up: {} failed: {}; asking the next service", service, reason);
+              failures.add(service + ": " + reason);
+              return ask(index + 1, failures);
+            })
         .thenCompose(Function.identity());
   }
 
@@ -157,15 +172,20 @@ public final class PublicIpLookup {
   private CompletableFuture<String> askOne(URI service) {
     CompletableFuture<String> answer = new CompletableFuture<>();
     try {
-      http.singleRequest(HttpRequest.GET(service.toString()), httpsContext, poolSettings, system.classicSystem().log())
+      http.singleRequest(
+              HttpRequest.GET(service.toString()),
+              httpsContext,
+              poolSettings,
+              system.classicSystem().log())
           .thenCompose(this::readAnswer)
-          .whenComplete((ip, error) -> {
-            if (error != null) {
-              answer.completeExceptionally(error);
-            } else {
-              answer.complete(ip);
-            }
-          });
+          .whenComplete(
+              (ip, error) -> {
+                if (error != null) {
+                  answer.completeExceptionally(error);
+                } else {
+                  answer.complete(ip);
+                }
+              });
     } catch (RuntimeException e) {
       answer.completeExceptionally(e);
     }
@@ -180,20 +200,26 @@ public final class PublicIpLookup {
     }
     OptionalLong length = response.entity().getContentLengthOption();
     if (length.isPresent() && length.getAsLong() > MAX_ANSWER_BYTES) {
-      return reject(response, "answer of " + length.getAsLong() + " bytes is too long for an address");
+      return reject(
+          response, "answer of " + length.getAsLong() + " bytes is too long for an address");
     }
-    return response.entity()
+    return response
+        .entity()
         .toStrict(timeout.toMillis(), MAX_ANSWER_BYTES, system)
-        .thenApply(strict -> {
-          String body = strict.getData().utf8String();
-          return parseAnswer(body).orElseThrow(() -> new RejectedAnswer(
-              "answer is not a public IPv4 address: " + LogText.excerpt(body, 40)));
-        });
+        .thenApply(
+            strict -> {
+              String body = strict.getData().utf8String();
+              return parseAnswer(body)
+                  .orElseThrow(
+                      () ->
+                          new RejectedAnswer(
+                              "answer is not a public IPv4 address: " + LogText.excerpt(body, 40)));
+            });
   }
 
   /**
-   * Fails with {@code reason} after cancelling the body: the pool needs every entity
-   * subscribed, and cancelling (unlike draining) does not read an unbounded body.
+   * Fails with {@code reason} after cancelling the body: the pool needs every entity subscribed,
+   * and cancelling (unlike draining) does not read an unbounded body.
    */
   private CompletionStage<String> reject(HttpResponse response, String reason) {
     response.entity().getDataBytes().runWith(Sink.cancelled(), system);
@@ -202,7 +228,8 @@ public final class PublicIpLookup {
 
   private String reason(Throwable error) {
     Throwable cause = error;
-    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+        && cause.getCause() != null) {
       cause = cause.getCause();
     }
     if (cause instanceof TimeoutException) {
@@ -211,7 +238,8 @@ public final class PublicIpLookup {
     if (cause instanceof RejectedAnswer) {
       return cause.getMessage();
     }
-    String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    String message =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     // Pekko's connection errors read "Tcp command [Connect(…)] failed because of <the cause>".
     int because = message.indexOf(BECAUSE_OF);
     if (because >= 0) {

@@ -8,7 +8,12 @@ import java.util.List;
  * down; {@code loadAvg} is three numbers). A field that could not be read is 0 (load: 0, 0, 0).
  */
 public record SystemFacts(
-    int cpuCores, long ramMb, long diskGb, long diskUsedGb, long uptimeSeconds, List<Double> loadAvg) {
+    int cpuCores,
+    long ramMb,
+    long diskGb,
+    long diskUsedGb,
+    long uptimeSeconds,
+    List<Double> loadAvg) {
 
   /** Every field unread: what is reported when nothing could be read. */
   public static final SystemFacts NONE = new SystemFacts(0, 0, 0, 0, 0, List.of(0.0, 0.0, 0.0));
@@ -27,6 +32,7 @@ public record SystemFacts(
    * @param publicIp the public IP when known, or null (then omitted)
    */
   public SystemInfo toSystemInfo(Integer metricsPort, String publicIp) {
-    return new SystemInfo(cpuCores, ramMb, diskGb, diskUsedGb, uptimeSeconds, loadAvg, metricsPort, publicIp);
+    return new SystemInfo(
+        cpuCores, ramMb, diskGb, diskUsedGb, uptimeSeconds, loadAvg, metricsPort, publicIp);
   }
 }

@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
  * {@code loadavg}) and the file system of a path (statvfs). Reads the files on every call.
  *
  * <p>Never throws: a field whose source is missing or malformed is 0 (load: 0, 0, 0), and each
- * distinct problem is logged once per instance (then at debug). Keep one instance for the
- * agent's lifetime so a broken file gives one warning, not one per heartbeat.
+ * distinct problem is logged once per instance (then at debug). Keep one instance for the agent's
+ * lifetime so a broken file gives one warning, not one per heartbeat.
  */
 public final class SystemFactsReader {
   private static final Logger log = LoggerFactory.getLogger(SystemFactsReader.class);
@@ -38,11 +38,19 @@ public final class SystemFactsReader {
 
   public SystemFacts read() {
     int cpuCores = readOr("cpu_cores", cpuinfo, () -> CpuInfoReader.read(cpuinfo), 0, "0");
-    long ramMb = readOr("ram_mb", meminfo, () -> MemInfoReader.readMemTotalKb(meminfo) / 1024, 0L, "0");
-    DiskSpace disk = readOr("disk_gb/disk_used_gb", diskPath, () -> DiskSpaceReader.read(diskPath),
-        new DiskSpace(0, 0), "0");
-    long uptimeSeconds = readOr("uptime_seconds", uptime, () -> UptimeReader.readSeconds(uptime), 0L, "0");
-    List<Double> load = readOr("load_avg", loadavg, () -> LoadAvgReader.read(loadavg), NO_LOAD, "[0, 0, 0]");
+    long ramMb =
+        readOr("ram_mb", meminfo, () -> MemInfoReader.readMemTotalKb(meminfo) / 1024, 0L, "0");
+    DiskSpace disk =
+        readOr(
+            "disk_gb/disk_used_gb",
+            diskPath,
+            () -> DiskSpaceReader.read(diskPath),
+            new DiskSpace(0, 0),
+            "0");
+    long uptimeSeconds =
+        readOr("uptime_seconds", uptime, () -> UptimeReader.readSeconds(uptime), 0L, "0");
+    List<Double> load =
+        readOr("load_avg", loadavg, () -> LoadAvgReader.read(loadavg), NO_LOAD, "[0, 0, 0]");
     return new SystemFacts(cpuCores, ramMb, disk.totalGb(), disk.usedGb(), uptimeSeconds, load);
   }
 
@@ -54,8 +62,17 @@ public final class SystemFactsReader {
     try {
       return source.read();
     } catch (Exception e) {
-      warnings.warn(WarnOnce.key(file, e), "system_info." + field + ": cannot read " + file + ": "
-          + WarnOnce.describe(e) + "; reporting " + fallbackText + " until it can be read");
+      warnings.warn(
+          WarnOnce.key(file, e),
+          "system_info."
+              + field
+              + ": cannot read "
+              + file
+              + ": "
+              + WarnOnce.describe(e)
+              + "; reporting "
+              + fallbackText
+              + " until it can be read");
       return fallback;
     }
   }

@@ -9,9 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 
 /**
- * Logs a warning the first time each distinct problem occurs, and at debug level after that, so
- * a file that stays broken gives one line and not one per heartbeat. One instance per reader
- * (never shared statically: two agents in one JVM keep their own memory). Thread-safe.
+ * Logs a warning the first time each distinct problem occurs, and at debug level after that, so a
+ * file that stays broken gives one line and not one per heartbeat. One instance per reader (never
+ * shared statically: two agents in one JVM keep their own memory). Thread-safe.
  *
  * <p>Problem keys must come from a small fixed set (a file plus a kind of failure), never from
  * varying data, so the set of remembered keys stays small.
@@ -24,7 +24,10 @@ final class WarnOnce {
     this.log = log;
   }
 
-  /** Logs {@code message} as a warning if {@code key} was not warned about yet; true if it was logged. */
+  /**
+   * Logs {@code message} as a warning if {@code key} was not warned about yet; true if it was
+   * logged.
+   */
   boolean warn(String key, String message) {
     if (warned.add(key)) {
       log.warn(message);
@@ -36,11 +39,12 @@ final class WarnOnce {
 
   /** A key for a failure to read {@code file}: the file and the kind of failure. */
   static String key(Object file, Exception failure) {
-    String kind = failure instanceof ProcFormatException format
-        ? format.problem()
-        : failure instanceof HostFileRefusedException refused
-            ? refused.problem()
-            : failure.getClass().getName();
+    String kind =
+        failure instanceof ProcFormatException format
+            ? format.problem()
+            : failure instanceof HostFileRefusedException refused
+                ? refused.problem()
+                : failure.getClass().getName();
     return file + "|" + kind;
   }
 

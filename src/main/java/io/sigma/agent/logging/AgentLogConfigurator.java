@@ -18,26 +18,27 @@ import java.util.Map;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's logging, set up in code: one line per event on stdout (journald and docker logs
- * add their own timestamps, operators grep these). Logback finds this class through
- * META-INF/services and skips its XML configurator, which would load an XML parser and several
- * hundred classes (a few MB of a 512 MB VPS) to read three settings.
+ * The agent's logging, set up in code: one line per event on stdout (journald and docker logs add
+ * their own timestamps, operators grep these). Logback finds this class through META-INF/services
+ * and skips its XML configurator, which would load an XML parser and several hundred classes (a few
+ * MB of a 512 MB VPS) to read three settings.
  *
  * <p>{@code AGENT_LOG_LEVEL} (default INFO) sets the agent's level, {@code PEKKO_LOG_LEVEL}
  * (default WARN) Pekko's. Once the settings are read (a flag or the config file may set them),
  * {@link #apply} configures the level and the format ({@code --log-format json}: one JSON object
  * per line, see {@link SafeJsonEncoder}) again; SIGHUP may change the level later.
  *
- * <p>Values from clients and sigma-api end up in messages, so the layout escapes control
- * characters (one event is one line, see {@link ControlCharacters}), and repeated WARN/ERROR lines
- * are rate-limited ({@link RepeatedWarningFilter}).
+ * <p>Values from clients and sigma-api end up in messages, so the layout escapes control characters
+ * (one event is one line, see {@link ControlCharacters}), and repeated WARN/ERROR lines are
+ * rate-limited ({@link RepeatedWarningFilter}).
  *
- * <p>A {@code logback.xml} named by {@code -Dlogback.configurationFile},
- * or a {@code logback-test.xml} on the class path (the tests), still wins.
+ * <p>A {@code logback.xml} named by {@code -Dlogback.configurationFile}, or a {@code
+ * logback-test.xml} on the class path (the tests), still wins.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class AgentLogConfigurator extends ContextAwareBase implements Configurator {
-  static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%logger{0}] %safeMsg%n%safeEx";
+  static final String PATTERN =
+      "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%logger{0}] %safeMsg%n%safeEx";
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
@@ -81,17 +82,23 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
   }
 
   /** Configures {@code context} to write through {@code appender} (stdout, or a test's stream). */
-  static void configure(LoggerContext context, Map<String, String> env,
+  static void configure(
+      LoggerContext context,
+      Map<String, String> env,
       OutputStreamAppender<ILoggingEvent> appender) {
     configure(context, env, null, LogFormat.TEXT, appender);
   }
 
   /**
-   * @param level the agent's level, or null to read AGENT_LOG_LEVEL from {@code env}
-   *     (before the settings are validated)
+   * @param level the agent's level, or null to read AGENT_LOG_LEVEL from {@code env} (before the
+   *     settings are validated)
    */
-  static void configure(LoggerContext context, Map<String, String> env, LogLevel level,
-      LogFormat format, OutputStreamAppender<ILoggingEvent> appender) {
+  static void configure(
+      LoggerContext context,
+      Map<String, String> env,
+      LogLevel level,
+      LogFormat format,
+      OutputStreamAppender<ILoggingEvent> appender) {
     appender.setContext(context);
     appender.setName("STDOUT");
     appender.setEncoder(format == LogFormat.JSON ? jsonEncoder(context) : textEncoder(context));
@@ -105,8 +112,10 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
     bindFailures.start();
     context.addTurboFilter(bindFailures);
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-    root.setLevel(level != null ? Level.toLevel(level.name())
-        : level(env.get("AGENT_LOG_LEVEL"), Level.INFO));
+    root.setLevel(
+        level != null
+            ? Level.toLevel(level.name())
+            : level(env.get("AGENT_LOG_LEVEL"), Level.INFO));
     root.addAppender(appender);
     context.getLogger("org.apache.pekko").setLevel(level(env.get("PEKKO_LOG_LEVEL"), Level.WARN));
     context.getLogger("io.grpc").setLevel(Level.WARN);

@@ -32,8 +32,12 @@ public final class ControlCharacters {
         case '\t' -> escaped.append("\\t");
         default -> {
           if (isControl(c)) {
-            escaped.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xF])
-                .append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
+            escaped
+                .append("\\u")
+                .append(HEX[c >> 12])
+                .append(HEX[(c >> 8) & 0xF])
+                .append(HEX[(c >> 4) & 0xF])
+                .append(HEX[c & 0xF]);
           } else {
             escaped.append(c);
           }

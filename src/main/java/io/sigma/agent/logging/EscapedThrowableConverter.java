@@ -6,9 +6,9 @@ import ch.qos.logback.classic.spi.StackTraceElementProxy;
 
 /**
  * {@code %safeEx}: a stack trace whose exception messages (of the throwable, its causes and
- * suppressed ones) have their control characters escaped. A stack trace spans lines by nature,
- * but each of them is a class name, a frame or a "Caused by:" line: a message that carries a
- * line break cannot start a line that looks like a log event.
+ * suppressed ones) have their control characters escaped. A stack trace spans lines by nature, but
+ * each of them is a class name, a frame or a "Caused by:" line: a message that carries a line break
+ * cannot start a line that looks like a log event.
  */
 public final class EscapedThrowableConverter extends ThrowableProxyConverter {
   @Override

@@ -22,12 +22,12 @@ import org.slf4j.helpers.BasicMarkerFactory;
  * few lines and a count, not 10,000 lines. Per logger, level and message template (the format
  * string before its arguments), the first {@code burst} events of a window pass; the rest are
  * counted and dropped, and one summary line per window says how many were dropped. The summary is
- * written when the next event of that template arrives after the window, or by a periodic flush
- * (a daemon thread, stopped with the filter, i.e. with the LoggerContext), so a burst that stops
- * is summarised too. INFO, DEBUG and TRACE pass untouched.
+ * written when the next event of that template arrives after the window, or by a periodic flush (a
+ * daemon thread, stopped with the filter, i.e. with the LoggerContext), so a burst that stops is
+ * summarised too. INFO, DEBUG and TRACE pass untouched.
  *
- * <p>At most {@code maxTemplates} templates are tracked; beyond that, the events of each logger
- * and level share one window (a message built by concatenation is a new template each time).
+ * <p>At most {@code maxTemplates} templates are tracked; beyond that, the events of each logger and
+ * level share one window (a message built by concatenation is a new template each time).
  */
 public final class RepeatedWarningFilter extends TurboFilter {
   static final int BURST = 5;
@@ -36,7 +36,8 @@ public final class RepeatedWarningFilter extends TurboFilter {
   static final int MAX_TEMPLATES = 256;
 
   // Not MarkerFactory: it binds SLF4J, and this filter is built while logback itself is binding.
-  private final Marker summaryMarker = new BasicMarkerFactory().getDetachedMarker("REPEATED_LINES_SUMMARY");
+  private final Marker summaryMarker =
+      new BasicMarkerFactory().getDetachedMarker("REPEATED_LINES_SUMMARY");
   private final int burst;
   private final long windowNanos;
   private final int maxTemplates;
@@ -51,8 +52,8 @@ public final class RepeatedWarningFilter extends TurboFilter {
   }
 
   /** {@code flushPeriod} null: no flush thread (tests call {@link #flush()}). */
-  RepeatedWarningFilter(int burst, Duration window, int maxTemplates, LongSupplier nanoClock,
-      Duration flushPeriod) {
+  RepeatedWarningFilter(
+      int burst, Duration window, int maxTemplates, LongSupplier nanoClock, Duration flushPeriod) {
     this.burst = burst;
     this.windowNanos = window.toNanos();
     this.maxTemplates = maxTemplates;
@@ -64,11 +65,13 @@ public final class RepeatedWarningFilter extends TurboFilter {
   @Override
   public void start() {
     if (flushPeriod != null) {
-      flusher = Executors.newSingleThreadScheduledExecutor(task -> {
-        Thread thread = new Thread(task, "log-repeated-warnings");
-        thread.setDaemon(true);
-        return thread;
-      });
+      flusher =
+          Executors.newSingleThreadScheduledExecutor(
+              task -> {
+                Thread thread = new Thread(task, "log-repeated-warnings");
+                thread.setDaemon(true);
+                return thread;
+              });
       long period = flushPeriod.toNanos();
       flusher.scheduleAtFixedRate(this::flushQuietly, period, period, TimeUnit.NANOSECONDS);
     }
@@ -86,9 +89,12 @@ public final class RepeatedWarningFilter extends TurboFilter {
   }
 
   @Override
-  public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params,
-      Throwable t) {
-    if (marker == summaryMarker || level == null || !level.isGreaterOrEqual(Level.WARN) || !isStarted()
+  public FilterReply decide(
+      Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+    if (marker == summaryMarker
+        || level == null
+        || !level.isGreaterOrEqual(Level.WARN)
+        || !isStarted()
         || !level.isGreaterOrEqual(logger.getEffectiveLevel())) {
       return FilterReply.NEUTRAL;
     }
@@ -101,7 +107,8 @@ public final class RepeatedWarningFilter extends TurboFilter {
         if (windows.size() >= maxTemplates) {
           key = new Key(logger.getName(), level, null);
         }
-        window = windows.computeIfAbsent(key, k -> new Window(k.logger(), k.level(), template, now));
+        window =
+            windows.computeIfAbsent(key, k -> new Window(k.logger(), k.level(), template, now));
       }
       Summary summary;
       FilterReply reply;
@@ -158,8 +165,13 @@ public final class RepeatedWarningFilter extends TurboFilter {
 
   private void write(Summary summary, Logger logger) {
     String message = "suppressed {} more {} lines like this within {} s (the first {} passed): {}";
-    Object[] args = {String.format(Locale.ROOT, "%,d", summary.suppressed()), summary.level(),
-        windowNanos / 1_000_000_000L, burst, summary.template()};
+    Object[] args = {
+      String.format(Locale.ROOT, "%,d", summary.suppressed()),
+      summary.level(),
+      windowNanos / 1_000_000_000L,
+      burst,
+      summary.template()
+    };
     if (summary.level() == Level.ERROR) {
       logger.error(summaryMarker, message, args);
     } else {

@@ -5,15 +5,15 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import java.nio.charset.StandardCharsets;
 
 /**
- * {@code --log-format json}: logback's {@link JsonEncoder}, one JSON object per line with
- * {@code timestamp} (epoch milliseconds), {@code level}, {@code loggerName},
- * {@code formattedMessage} and {@code throwable} (class, message, frames, causes).
+ * {@code --log-format json}: logback's {@link JsonEncoder}, one JSON object per line with {@code
+ * timestamp} (epoch milliseconds), {@code level}, {@code loggerName}, {@code formattedMessage} and
+ * {@code throwable} (class, message, frames, causes).
  *
  * <p>JSON escaping keeps a line feed in a value from starting a line; logback escapes the C0
  * controls but leaves DEL, the C1 controls (ANSI CSI among them) and U+2028/U+2029 raw. They only
- * occur inside JSON strings (the structure is ASCII), so they are written as {@code \}{@code
- * u00XX} escapes here: same JSON value, and the guarantee of the text format
- * ({@link ControlCharacters}) holds for json too.
+ * occur inside JSON strings (the structure is ASCII), so they are written as {@code \}{@code u00XX}
+ * escapes here: same JSON value, and the guarantee of the text format ({@link ControlCharacters})
+ * holds for json too.
  */
 public final class SafeJsonEncoder extends JsonEncoder {
   public SafeJsonEncoder() {

@@ -7,14 +7,13 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.sigma.agent.Version;
 
 /**
- * One agent's metrics registry. Never the JVM-wide default registry: two agents in one JVM
- * (tests, the fleet simulation) each have their own.
+ * One agent's metrics registry. Never the JVM-wide default registry: two agents in one JVM (tests,
+ * the fleet simulation) each have their own.
  *
- * <p>Series carry no self-reported host label by default: Prometheus adds {@code instance} to
- * every scraped series, and a label the agent reports about itself would duplicate it with a value
- * any local config can set. {@code --metrics-hostname-label} puts the original agent's
- * {@code hostname} label back on every sigma_* series ({@link #constLabels}) for dashboards that
- * still group by it.
+ * <p>Series carry no self-reported host label by default: Prometheus adds {@code instance} to every
+ * scraped series, and a label the agent reports about itself would duplicate it with a value any
+ * local config can set. {@code --metrics-hostname-label} puts the original agent's {@code hostname}
+ * label back on every sigma_* series ({@link #constLabels}) for dashboards that still group by it.
  */
 public final class AgentMetrics {
   public static final String HOSTNAME_LABEL = "hostname";

@@ -20,29 +20,33 @@ public final class FleetMetrics {
         .help("Heartbeats sent to sigma-api, by result")
         .constLabels(metrics.constLabels())
         .labelNames("result")
-        .callback(cb -> {
-          cb.call(status.heartbeatSuccesses(), "success");
-          cb.call(status.heartbeatFailures(), "failure");
-        })
+        .callback(
+            cb -> {
+              cb.call(status.heartbeatSuccesses(), "success");
+              cb.call(status.heartbeatFailures(), "failure");
+            })
         .register(metrics.registry());
     CounterWithCallback.builder()
         .name("sigma_agent_registrations")
         .help("Registration attempts with sigma-api, by result")
         .constLabels(metrics.constLabels())
         .labelNames("result")
-        .callback(cb -> {
-          cb.call(status.registrationSuccesses(), "success");
-          cb.call(status.registrationFailures(), "failure");
-        })
+        .callback(
+            cb -> {
+              cb.call(status.registrationSuccesses(), "success");
+              cb.call(status.registrationFailures(), "failure");
+            })
         .register(metrics.registry());
     // A timestamp, not an age: it stays right between scrapes and when scrapes are missed, and
     // `time() - sigma_agent_last_heartbeat_timestamp_seconds` gives the age in PromQL.
     GaugeWithCallback.builder()
         .name("sigma_agent_last_heartbeat_timestamp_seconds")
-        .help("When the last successful heartbeat was sent (Unix time; absent before the first one)")
+        .help(
+            "When the last successful heartbeat was sent (Unix time; absent before the first one)")
         .constLabels(metrics.constLabels())
-        .callback(cb -> status.lastHeartbeatSuccess()
-            .ifPresent(at -> cb.call(at.toEpochMilli() / 1000.0)))
+        .callback(
+            cb ->
+                status.lastHeartbeatSuccess().ifPresent(at -> cb.call(at.toEpochMilli() / 1000.0)))
         .register(metrics.registry());
   }
 }

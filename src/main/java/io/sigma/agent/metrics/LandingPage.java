@@ -18,8 +18,11 @@ public final class LandingPage extends AllDirectives {
   }
 
   public Route route() {
-    return pathSingleSlash(() -> get(() ->
-        complete(HttpResponse.create().withEntity(ContentTypes.TEXT_HTML_UTF8, html))));
+    return pathSingleSlash(
+        () ->
+            get(
+                () ->
+                    complete(HttpResponse.create().withEntity(ContentTypes.TEXT_HTML_UTF8, html))));
   }
 
   static String html(String version, String revision) {
@@ -37,10 +40,14 @@ public final class LandingPage extends AllDirectives {
         <p>/xds/status and the health endpoints /alive and /ready are on the management port.</p>
         </body>
         </html>
-        """.formatted(escape(version), escape(revision));
+        """
+        .formatted(escape(version), escape(revision));
   }
 
   private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 }

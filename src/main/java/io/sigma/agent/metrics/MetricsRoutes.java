@@ -26,8 +26,13 @@ public final class MetricsRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return path("metrics", () -> get(() ->
-        optionalHeaderValueByName("Accept", accept -> complete(scrape(accept.orElse(null))))));
+    return path(
+        "metrics",
+        () ->
+            get(
+                () ->
+                    optionalHeaderValueByName(
+                        "Accept", accept -> complete(scrape(accept.orElse(null))))));
   }
 
   HttpResponse scrape(String accept) {
@@ -36,15 +41,17 @@ public final class MetricsRoutes extends AllDirectives {
     try {
       writer.write(out, registry.scrape());
     } catch (IOException | RuntimeException e) {
-      return HttpResponse.create().withStatus(StatusCodes.INTERNAL_SERVER_ERROR)
+      return HttpResponse.create()
+          .withStatus(StatusCodes.INTERNAL_SERVER_ERROR)
           .withEntity("metrics could not be written: " + e.getMessage());
     }
-    return HttpResponse.create().withEntity(contentType(writer.getContentType()), out.toByteArray());
+    return HttpResponse.create()
+        .withEntity(contentType(writer.getContentType()), out.toByteArray());
   }
 
   private static ContentType contentType(String header) {
-    return ContentType$.MODULE$.parse(header).fold(
-        errors -> ContentTypes.TEXT_PLAIN_UTF8,
-        parsed -> parsed);
+    return ContentType$.MODULE$
+        .parse(header)
+        .fold(errors -> ContentTypes.TEXT_PLAIN_UTF8, parsed -> parsed);
   }
 }

@@ -5,10 +5,10 @@ import java.util.Map;
 
 /**
  * Which {@code node} label value the series of each Envoy node.id carry, so that per-node series
- * stay bounded whatever node.ids clients send. A node gets its own label value while it has an
- * open ADS stream or a served snapshot, if fewer than {@code limit} nodes have one and its id is
- * short; otherwise its events count under {@link #OTHER}. A node that later finds a free value is
- * moved to it. A node with neither stream nor snapshot is forgotten: the caller removes its series.
+ * stay bounded whatever node.ids clients send. A node gets its own label value while it has an open
+ * ADS stream or a served snapshot, if fewer than {@code limit} nodes have one and its id is short;
+ * otherwise its events count under {@link #OTHER}. A node that later finds a free value is moved to
+ * it. A node with neither stream nor snapshot is forgotten: the caller removes its series.
  *
  * <p>Not thread-safe: {@link XdsMetrics} calls it under its lock.
  */
@@ -26,7 +26,9 @@ final class NodeLabels {
     this.maxIdChars = maxIdChars;
   }
 
-  /** A node's label value; {@code movedStreams} of its streams just moved from {@link #OTHER} to it. */
+  /**
+   * A node's label value; {@code movedStreams} of its streams just moved from {@link #OTHER} to it.
+   */
   record Label(String value, int movedStreams) {
     boolean own() {
       return !OTHER.equals(value);
@@ -64,8 +66,8 @@ final class NodeLabels {
   }
 
   /**
-   * {@code nodeId} is no longer served: the label its snapshot series were under, or null if it
-   * was not tracked. It stays tracked while it has open streams.
+   * {@code nodeId} is no longer served: the label its snapshot series were under, or null if it was
+   * not tracked. It stays tracked while it has open streams.
    */
   Label removed(String nodeId) {
     Node node = nodes.get(nodeId);
@@ -78,7 +80,9 @@ final class NodeLabels {
     return new Label(value, 0);
   }
 
-  /** The label for any other event of {@code nodeId}: {@link #OTHER} when the node is not tracked. */
+  /**
+   * The label for any other event of {@code nodeId}: {@link #OTHER} when the node is not tracked.
+   */
   Label of(String nodeId) {
     Node node = nodes.get(nodeId);
     return node == null ? new Label(OTHER, 0) : label(nodeId, node);

@@ -12,13 +12,13 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * The xDS control plane's metrics, on the agent's registry: the ADS streams' protocol (as
- * {@link XdsEvents}) and the config source (as {@link PollerEvents}). Every series carries
- * {@link AgentMetrics#constLabels}; per-node series a {@code node} label (the Envoy node.id), per-type series
- * a {@code type} label (Cluster, Listener, or the short name of another requested type).
+ * The xDS control plane's metrics, on the agent's registry: the ADS streams' protocol (as {@link
+ * XdsEvents}) and the config source (as {@link PollerEvents}). Every series carries {@link
+ * AgentMetrics#constLabels}; per-node series a {@code node} label (the Envoy node.id), per-type
+ * series a {@code type} label (Cluster, Listener, or the short name of another requested type).
  *
- * <p>Per-node series are bounded, since a client picks its node.id: at most {@link #NODE_LABEL_LIMIT}
- * node label values at a time (see {@link NodeLabels}); other nodes count under
+ * <p>Per-node series are bounded, since a client picks its node.id: at most {@link
+ * #NODE_LABEL_LIMIT} node label values at a time (see {@link NodeLabels}); other nodes count under
  * {@code node="_other"}. A node's series go when it has neither an open stream nor a served
  * snapshot (its last stream closed and sigma-api does not list it, or it was removed).
  *
@@ -29,10 +29,11 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
 
   /**
    * Node label values at a time. An agent serves the Envoys of one VPS (a handful of node.ids); 64
-   * leaves room for many while a node has ~15 series, so the worst case stays ~1,000 series
-   * (~100 KB a scrape) however many node.ids clients invent.
+   * leaves room for many while a node has ~15 series, so the worst case stays ~1,000 series (~100
+   * KB a scrape) however many node.ids clients invent.
    */
   public static final int NODE_LABEL_LIMIT = 64;
+
   /** node.ids longer than this count under {@code _other} (a label value is in every scrape). */
   public static final int NODE_LABEL_MAX_CHARS = 128;
 
@@ -58,50 +59,106 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   public XdsMetrics(AgentMetrics metrics) {
     var registry = metrics.registry();
     var constLabels = metrics.constLabels();
-    connectedStreams = Gauge.builder().name("sigma_xds_connected_streams")
-        .help("ADS streams connected now, by Envoy node.id")
-        .constLabels(constLabels).labelNames(NODE).register(registry);
-    responses = Counter.builder().name("sigma_xds_responses_sent")
-        .help("DiscoveryResponses sent to Envoys, by node.id and resource type")
-        .constLabels(constLabels).labelNames(NODE, TYPE).register(registry);
-    acks = Counter.builder().name("sigma_xds_acks")
-        .help("Responses Envoys accepted (ACK), by node.id and resource type")
-        .constLabels(constLabels).labelNames(NODE, TYPE).register(registry);
-    nacks = Counter.builder().name("sigma_xds_nacks")
-        .help("Responses Envoys rejected (NACK), by node.id and resource type")
-        .constLabels(constLabels).labelNames(NODE, TYPE).register(registry);
-    lastNack = Gauge.builder().name("sigma_xds_last_nack_timestamp_seconds")
-        .help("When an Envoy last rejected (NACK) a response, by node.id and resource type (Unix time)")
-        .constLabels(constLabels).labelNames(NODE, TYPE).register(registry);
-    snapshotVersion = Gauge.builder().name("sigma_xds_snapshot_version")
-        .help("The config_version served to each Envoy node.id")
-        .constLabels(constLabels).labelNames(NODE).register(registry);
-    snapshotRoutes = Gauge.builder().name("sigma_xds_snapshot_routes")
-        .help("Routes that made resources in the served snapshot, by node.id")
-        .constLabels(constLabels).labelNames(NODE).register(registry);
-    rejectedRoutes = Gauge.builder().name("sigma_xds_rejected_routes")
-        .help("Routes of the served config that made no resources, by node.id and reason")
-        .constLabels(constLabels).labelNames(NODE, "reason").register(registry);
-    polls = Counter.builder().name("sigma_xds_polls")
-        .help("Polls of sigma-api for Envoy config, by result (success, partial: some node's routes "
-            + "failed, failure: the node listing failed)")
-        .constLabels(constLabels).labelNames("result").register(registry);
-    pollDuration = Histogram.builder().name("sigma_xds_poll_duration_seconds")
-        .help("Duration of polls of sigma-api for Envoy config (listing and routes fetches)")
-        .classicOnly()
-        .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-        .constLabels(constLabels).register(registry);
-    routesFetchFailures = Counter.builder().name("sigma_xds_routes_fetch_failures")
-        .help("Failed fetches of an Envoy node's routes (its last snapshot stays), by node.id")
-        .constLabels(constLabels).labelNames(NODE).register(registry);
-    nodeRegistrations = Counter.builder().name("sigma_xds_node_registrations")
-        .help("Unknown Envoy node.ids registered with sigma-api, by result")
-        .constLabels(constLabels).labelNames("result").register(registry);
-    otherNodes = Gauge.builder().name("sigma_xds_other_nodes")
-        .help("Envoy node.ids with an open stream or a served snapshot whose series are counted under "
-            + "node=\"_other\" (beyond " + NODE_LABEL_LIMIT + " node label values, or an id over "
-            + NODE_LABEL_MAX_CHARS + " characters)")
-        .constLabels(constLabels).register(registry);
+    connectedStreams =
+        Gauge.builder()
+            .name("sigma_xds_connected_streams")
+            .help("ADS streams connected now, by Envoy node.id")
+            .constLabels(constLabels)
+            .labelNames(NODE)
+            .register(registry);
+    responses =
+        Counter.builder()
+            .name("sigma_xds_responses_sent")
+            .help("DiscoveryResponses sent to Envoys, by node.id and resource type")
+            .constLabels(constLabels)
+            .labelNames(NODE, TYPE)
+            .register(registry);
+    acks =
+        Counter.builder()
+            .name("sigma_xds_acks")
+            .help("Responses Envoys accepted (ACK), by node.id and resource type")
+            .constLabels(constLabels)
+            .labelNames(NODE, TYPE)
+            .register(registry);
+    nacks =
+        Counter.builder()
+            .name("sigma_xds_nacks")
+            .help("Responses Envoys rejected (NACK), by node.id and resource type")
+            .constLabels(constLabels)
+            .labelNames(NODE, TYPE)
+            .register(registry);
+    lastNack =
+        Gauge.builder()
+            .name("sigma_xds_last_nack_timestamp_seconds")
+            .help(
+                "When an Envoy last rejected (NACK) a response, by node.id and resource type (Unix time)")
+            .constLabels(constLabels)
+            .labelNames(NODE, TYPE)
+            .register(registry);
+    snapshotVersion =
+        Gauge.builder()
+            .name("sigma_xds_snapshot_version")
+            .help("The config_version served to each Envoy node.id")
+            .constLabels(constLabels)
+            .labelNames(NODE)
+            .register(registry);
+    snapshotRoutes =
+        Gauge.builder()
+            .name("sigma_xds_snapshot_routes")
+            .help("Routes that made resources in the served snapshot, by node.id")
+            .constLabels(constLabels)
+            .labelNames(NODE)
+            .register(registry);
+    rejectedRoutes =
+        Gauge.builder()
+            .name("sigma_xds_rejected_routes")
+            .help("Routes of the served config that made no resources, by node.id and reason")
+            .constLabels(constLabels)
+            .labelNames(NODE, "reason")
+            .register(registry);
+    polls =
+        Counter.builder()
+            .name("sigma_xds_polls")
+            .help(
+                "Polls of sigma-api for Envoy config, by result (success, partial: some node's routes "
+                    + "failed, failure: the node listing failed)")
+            .constLabels(constLabels)
+            .labelNames("result")
+            .register(registry);
+    pollDuration =
+        Histogram.builder()
+            .name("sigma_xds_poll_duration_seconds")
+            .help("Duration of polls of sigma-api for Envoy config (listing and routes fetches)")
+            .classicOnly()
+            .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+            .constLabels(constLabels)
+            .register(registry);
+    routesFetchFailures =
+        Counter.builder()
+            .name("sigma_xds_routes_fetch_failures")
+            .help("Failed fetches of an Envoy node's routes (its last snapshot stays), by node.id")
+            .constLabels(constLabels)
+            .labelNames(NODE)
+            .register(registry);
+    nodeRegistrations =
+        Counter.builder()
+            .name("sigma_xds_node_registrations")
+            .help("Unknown Envoy node.ids registered with sigma-api, by result")
+            .constLabels(constLabels)
+            .labelNames("result")
+            .register(registry);
+    otherNodes =
+        Gauge.builder()
+            .name("sigma_xds_other_nodes")
+            .help(
+                "Envoy node.ids with an open stream or a served snapshot whose series are counted under "
+                    + "node=\"_other\" (beyond "
+                    + NODE_LABEL_LIMIT
+                    + " node label values, or an id over "
+                    + NODE_LABEL_MAX_CHARS
+                    + " characters)")
+            .constLabels(constLabels)
+            .register(registry);
     otherNodes.set(0);
     for (PollResult result : PollResult.values()) {
       polls.initLabelValues(result.label());
@@ -166,8 +223,8 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
   }
 
   @Override
-  public void onSnapshotServed(String nodeId, long version, int routeCount,
-      Map<RejectedRoute.Reason, Integer> rejected) {
+  public void onSnapshotServed(
+      String nodeId, long version, int routeCount, Map<RejectedRoute.Reason, Integer> rejected) {
     synchronized (lock) {
       NodeLabels.Label label = labels.served(nodeId);
       label(label);
@@ -178,7 +235,8 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
       snapshotVersion.labelValues(nodeId).set(version);
       snapshotRoutes.labelValues(nodeId).set(routeCount);
       rejectedRoutes.removeIf(values -> values.get(0).equals(nodeId));
-      rejected.forEach((reason, count) -> rejectedRoutes.labelValues(nodeId, reason.name()).set(count));
+      rejected.forEach(
+          (reason, count) -> rejectedRoutes.labelValues(nodeId, reason.name()).set(count));
     }
   }
 
@@ -215,7 +273,8 @@ public final class XdsMetrics implements XdsEvents, PollerEvents {
     nodeRegistrations.labelValues(created ? "created" : "failed").inc();
   }
 
-  // ------------------------------------------------------------------ node label values (under lock)
+  // ------------------------------------------------------------------ node label values (under
+  // lock)
 
   /** The label value to use, after moving the connected streams of a node that just got its own. */
   private String label(NodeLabels.Label label) {

@@ -10,9 +10,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Counts a server's open connections, in all and per client. Clients are counted by address;
- * IPv6 clients by /64, the block one host usually gets, so one host cannot dodge the limit by
- * cycling through its own addresses.
+ * Counts a server's open connections, in all and per client. Clients are counted by address; IPv6
+ * clients by /64, the block one host usually gets, so one host cannot dodge the limit by cycling
+ * through its own addresses.
  *
  * <p>At a limit a new connection evicts the connection that has been waiting longest for a request
  * head (one in the middle of a request is never evicted): at the per-client limit one of that
@@ -25,18 +25,21 @@ import java.util.Set;
 public final class ConnectionLimits {
 
   /** A limit a connection ran into. */
-  public enum Limit { PER_CLIENT, TOTAL }
+  public enum Limit {
+    PER_CLIENT,
+    TOTAL
+  }
 
   /**
-   * One admitted connection: it reports whether it is waiting for a request head, says how to
-   * close it if evicted, and is {@link #release()}d once it has ended (idempotent).
+   * One admitted connection: it reports whether it is waiting for a request head, says how to close
+   * it if evicted, and is {@link #release()}d once it has ended (idempotent).
    */
   public final class Lease {
     private static final long IN_REQUEST = Long.MAX_VALUE;
     private final InetAddress client;
     private boolean released;
     private volatile long awaitingHeadSince = System.nanoTime();
-    private volatile Runnable evict = () -> { };
+    private volatile Runnable evict = () -> {};
 
     private Lease(InetAddress client) {
       this.client = client;
@@ -126,8 +129,8 @@ public final class ConnectionLimits {
     if (evicted != null) {
       evicted.evict.run();
     }
-    return new Admission(Optional.of(admitted), Optional.ofNullable(limit),
-        Optional.ofNullable(evicted));
+    return new Admission(
+        Optional.of(admitted), Optional.ofNullable(limit), Optional.ofNullable(evicted));
   }
 
   /** Of {@code client}'s connections (all if null), the one waiting longest for a head. */
@@ -135,7 +138,8 @@ public final class ConnectionLimits {
     Lease oldest = null;
     for (Lease lease : leases) {
       long since = lease.awaitingHeadSince;
-      if (since != Lease.IN_REQUEST && (client == null || lease.client.equals(client))
+      if (since != Lease.IN_REQUEST
+          && (client == null || lease.client.equals(client))
           && (oldest == null || since - oldest.awaitingHeadSince < 0)) {
         oldest = lease;
       }

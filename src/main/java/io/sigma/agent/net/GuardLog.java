@@ -40,22 +40,33 @@ public final class GuardLog {
       counts.merge(reason, 1, Integer::sum);
       Instant now = clock.instant();
       if (windowStart == null || !now.isBefore(windowStart.plus(WINDOW))) {
-        line = "closed " + summary() + (windowStart == null ? "" : " since " + windowStart)
-            + "; latest from " + client;
+        line =
+            "closed "
+                + summary()
+                + (windowStart == null ? "" : " since " + windowStart)
+                + "; latest from "
+                + client;
         counts.clear();
         windowStart = now;
       }
     }
     if (line != null) {
-      log.warn("{}: {}. Slow or abusive clients; honest callers are not affected. At most one "
-          + "such line a minute.", server.get(), line);
+      log.warn(
+          "{}: {}. Slow or abusive clients; honest callers are not affected. At most one "
+              + "such line a minute.",
+          server.get(),
+          line);
     }
   }
 
   private String summary() {
     StringBuilder text = new StringBuilder();
-    counts.forEach((reason, n) -> text.append(text.isEmpty() ? "" : ", ")
-        .append(n).append(" connection(s): ").append(reason));
+    counts.forEach(
+        (reason, n) ->
+            text.append(text.isEmpty() ? "" : ", ")
+                .append(n)
+                .append(" connection(s): ")
+                .append(reason));
     return text.toString();
   }
 }

@@ -19,18 +19,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Closes connections to an HTTP/2 (gRPC) server that have not made an HTTP/2 request within
- * {@code timeout} of being accepted: idle connections that never speak HTTP/2 (nothing sent,
- * garbage, a trickled HTTP/1.1 head) would otherwise be held forever, as the xDS server has no
- * idle timeout (ADS streams are legitimately silent for hours). A connection that has made a
- * request is never touched again; HTTP/2 PINGs detect its peer going away.
+ * Closes connections to an HTTP/2 (gRPC) server that have not made an HTTP/2 request within {@code
+ * timeout} of being accepted: idle connections that never speak HTTP/2 (nothing sent, garbage, a
+ * trickled HTTP/1.1 head) would otherwise be held forever, as the xDS server has no idle timeout
+ * (ADS streams are legitimately silent for hours). A connection that has made a request is never
+ * touched again; HTTP/2 PINGs detect its peer going away.
  *
  * <p>Pekko's HTTP/2 server exposes no per-connection byte stage, so the guard works from its two
  * public hooks: a socket option ({@link #socketOption()}) sees each accepted socket, and the
- * request handler ({@link #observing}) sees each request with its client's address and port
- * (the binding must set {@code remote-address-attribute}). A socket whose address has made no
- * HTTP/2 request by the deadline is shut down both ways; Pekko then reads end-of-stream and
- * closes the connection itself.
+ * request handler ({@link #observing}) sees each request with its client's address and port (the
+ * binding must set {@code remote-address-attribute}). A socket whose address has made no HTTP/2
+ * request by the deadline is shut down both ways; Pekko then reads end-of-stream and closes the
+ * connection itself.
  */
 public final class Http2HandshakeGuard {
   private static final Logger log = LoggerFactory.getLogger(Http2HandshakeGuard.class);
@@ -42,6 +42,7 @@ public final class Http2HandshakeGuard {
   private final ActorSystem<?> system;
   private final GuardLog guardLog;
   private final String reason;
+
   /** Accepted sockets that have not made an HTTP/2 request yet, by client address and port. */
   private final Map<InetSocketAddress, Socket> awaiting = new ConcurrentHashMap<>();
 
@@ -68,9 +69,15 @@ public final class Http2HandshakeGuard {
       Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
     return request -> {
       if (request.protocol().value().equals("HTTP/2.0")) {
-        request.getAttribute(AttributeKeys.remoteAddress).ifPresent(remote ->
-            remote.getAddress().ifPresent(address ->
-                awaiting.remove(new InetSocketAddress(address, remote.getPort()))));
+        request
+            .getAttribute(AttributeKeys.remoteAddress)
+            .ifPresent(
+                remote ->
+                    remote
+                        .getAddress()
+                        .ifPresent(
+                            address ->
+                                awaiting.remove(new InetSocketAddress(address, remote.getPort()))));
       }
       return handler.apply(request);
     };
@@ -86,8 +93,9 @@ public final class Http2HandshakeGuard {
       return;
     }
     awaiting.put(client, socket);
-    system.scheduler().scheduleOnce(timeout, () -> expire(client, socket),
-        system.executionContext());
+    system
+        .scheduler()
+        .scheduleOnce(timeout, () -> expire(client, socket), system.executionContext());
   }
 
   private void expire(InetSocketAddress client, Socket socket) {

@@ -15,29 +15,31 @@ import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.stage.AbstractInHandler;
-import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 
 /**
- * Deadlines on one HTTP/1.1 connection, between the server layer and the handler (requests flow
- * top to bottom, responses back up):
+ * Deadlines on one HTTP/1.1 connection, between the server layer and the handler (requests flow top
+ * to bottom, responses back up):
+ *
  * <ul>
  *   <li>head: while no request is in flight (from the connection's start, and from each response),
  *       the next request head must arrive within {@code headTimeout}, or the connection is closed.
  *       Pekko's own timeouts cannot do this: its idle timeout restarts with every byte, so a client
  *       trickling one header byte a second holds the connection forever, and its request timeout
- *       only starts once the head is parsed.</li>
+ *       only starts once the head is parsed.
  *   <li>body: a streamed request body fails with {@link BodyTimeoutException} unless it has arrived
- *       completely within {@code bodyTimeout} of the handler starting to read it (Pekko starts
- *       its request timeout only at the end of the body). Bodies that came with the head
- *       (strict) have nothing to wait for.</li>
+ *       completely within {@code bodyTimeout} of the handler starting to read it (Pekko starts its
+ *       request timeout only at the end of the body). Bodies that came with the head (strict) have
+ *       nothing to wait for.
  * </ul>
- * When the head deadline passes the stage completes: the server layer sees the handler finish
- * and closes the connection.
+ *
+ * When the head deadline passes the stage completes: the server layer sees the handler finish and
+ * closes the connection.
  */
 public final class RequestDeadlines
     extends GraphStage<BidiShape<HttpRequest, HttpRequest, HttpResponse, HttpResponse>> {
@@ -67,10 +69,13 @@ public final class RequestDeadlines
   private final ConnectionLimits.Lease lease;
 
   /**
-   * {@code onHeadTimeout} runs when a connection is closed for its head (e.g. to log it);
-   * {@code lease} is told when the connection waits for a head, and can evict it.
+   * {@code onHeadTimeout} runs when a connection is closed for its head (e.g. to log it); {@code
+   * lease} is told when the connection waits for a head, and can evict it.
    */
-  public RequestDeadlines(Duration headTimeout, Duration bodyTimeout, Runnable onHeadTimeout,
+  public RequestDeadlines(
+      Duration headTimeout,
+      Duration bodyTimeout,
+      Runnable onHeadTimeout,
       ConnectionLimits.Lease lease) {
     this.headTimeout = headTimeout;
     this.bodyTimeout = bodyTimeout;
@@ -103,44 +108,52 @@ public final class RequestDeadlines
       }
 
       {
-        setHandler(requestsIn, new AbstractInHandler() {
-          @Override
-          public void onPush() {
-            cancelTimer(HEAD);
-            lease.inRequest();
-            inFlight++;
-            push(requestsOut, withBodyDeadline(grab(requestsIn), bodyTimeout));
-          }
+        setHandler(
+            requestsIn,
+            new AbstractInHandler() {
+              @Override
+              public void onPush() {
+                cancelTimer(HEAD);
+                lease.inRequest();
+                inFlight++;
+                push(requestsOut, withBodyDeadline(grab(requestsIn), bodyTimeout));
+              }
 
-          @Override
-          public void onUpstreamFinish() {
-            cancelTimer(HEAD);
-            complete(requestsOut);
-          }
-        });
-        setHandler(requestsOut, new AbstractOutHandler() {
-          @Override
-          public void onPull() {
-            pull(requestsIn);
-          }
-        });
-        setHandler(responsesIn, new AbstractInHandler() {
-          @Override
-          public void onPush() {
-            push(responsesOut, grab(responsesIn));
-            inFlight--;
-            if (inFlight == 0 && !isClosed(requestsIn)) {
-              lease.awaitingHead();
-              scheduleOnce(HEAD, headTimeout);
-            }
-          }
-        });
-        setHandler(responsesOut, new AbstractOutHandler() {
-          @Override
-          public void onPull() {
-            pull(responsesIn);
-          }
-        });
+              @Override
+              public void onUpstreamFinish() {
+                cancelTimer(HEAD);
+                complete(requestsOut);
+              }
+            });
+        setHandler(
+            requestsOut,
+            new AbstractOutHandler() {
+              @Override
+              public void onPull() {
+                pull(requestsIn);
+              }
+            });
+        setHandler(
+            responsesIn,
+            new AbstractInHandler() {
+              @Override
+              public void onPush() {
+                push(responsesOut, grab(responsesIn));
+                inFlight--;
+                if (inFlight == 0 && !isClosed(requestsIn)) {
+                  lease.awaitingHead();
+                  scheduleOnce(HEAD, headTimeout);
+                }
+              }
+            });
+        setHandler(
+            responsesOut,
+            new AbstractOutHandler() {
+              @Override
+              public void onPull() {
+                pull(responsesIn);
+              }
+            });
       }
 
       @Override
@@ -152,9 +165,9 @@ public final class RequestDeadlines
   }
 
   /**
-   * {@code request} with its streamed body failing unless complete within {@code timeout} of
-   * being read. A body with a declared length keeps it, so size limits still refuse an oversized
-   * body from its Content-Length alone, before reading a byte.
+   * {@code request} with its streamed body failing unless complete within {@code timeout} of being
+   * read. A body with a declared length keeps it, so size limits still refuse an oversized body
+   * from its Content-Length alone, before reading a byte.
    */
   static HttpRequest withBodyDeadline(HttpRequest request, Duration timeout) {
     RequestEntity entity = request.entity();
@@ -162,7 +175,8 @@ public final class RequestDeadlines
       return request;
     }
     org.apache.pekko.stream.scaladsl.Flow<ByteString, ByteString, Object> deadline =
-        Flow.of(ByteString.class).completionTimeout(timeout)
+        Flow.of(ByteString.class)
+            .completionTimeout(timeout)
             .mapError(TimeoutException.class, e -> new BodyTimeoutException(timeout))
             .<Object>mapMaterializedValue(m -> m)
             .asScala();

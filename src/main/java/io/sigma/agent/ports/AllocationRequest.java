@@ -10,17 +10,18 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 /**
  * The body of {@code POST /ports/allocate}: {@code {"count": N}} with N a JSON integer in
  * 1..{@value PortAllocator#MAX_COUNT}. Strict, because a guess here hands out ports: a string
- * {@code "5"}, a fraction {@code 5.5}, even {@code 5.0}, {@code null}, a nested value, a
- * duplicated {@code count} or anything after the object is rejected. Other top-level fields are
- * ignored (room for sigma-api to add some).
+ * {@code "5"}, a fraction {@code 5.5}, even {@code 5.0}, {@code null}, a nested value, a duplicated
+ * {@code count} or anything after the object is rejected. Other top-level fields are ignored (room
+ * for sigma-api to add some).
  *
  * @param count how many ports the caller wants
  */
 public record AllocationRequest(int count) {
-  private static final ObjectMapper MAPPER = JsonMapper.builder()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .build();
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   /** Why a body is not a valid request; the message is safe to send back to the caller. */
   public static final class Invalid extends Exception {
@@ -41,8 +42,8 @@ public record AllocationRequest(int count) {
     try {
       root = MAPPER.readTree(body);
     } catch (JsonProcessingException e) {
-      throw new Invalid("body is not valid JSON (" + e.getOriginalMessage()
-          + "); expected {\"count\": N}");
+      throw new Invalid(
+          "body is not valid JSON (" + e.getOriginalMessage() + "); expected {\"count\": N}");
     }
     if (root == null || !root.isObject()) {
       throw new Invalid("body must be a JSON object like {\"count\": 5}");
@@ -54,7 +55,8 @@ public record AllocationRequest(int count) {
     if (!count.isIntegralNumber()) {
       throw new Invalid("\"count\" must be an integer, not " + describe(count));
     }
-    if (!count.canConvertToInt() || count.intValue() < 1
+    if (!count.canConvertToInt()
+        || count.intValue() < 1
         || count.intValue() > PortAllocator.MAX_COUNT) {
       throw new Invalid(boundsMessage(count.asText()));
     }

@@ -10,8 +10,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
@@ -28,8 +28,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /ports/allocate} on the metrics server, the call sigma-api proxies for
- * {@code POST /vps/{id}/allocate-ports} (contract section 5).
+ * {@code POST /ports/allocate} on the metrics server, the call sigma-api proxies for {@code POST
+ * /vps/{id}/allocate-ports} (contract section 5).
  *
  * <table>
  *   <caption>answers</caption>
@@ -46,14 +46,16 @@ import org.slf4j.LoggerFactory;
  *       ({@link CallerRateLimiter}); {@code Retry-After} says when to try again</td></tr>
  *   <tr><td>503</td><td>port scanning is off ({@code --port-scan})</td></tr>
  * </table>
+ *
  * The caller is the TCP peer (the server's {@code remote-address-attribute}); headers such as
  * {@code X-Forwarded-For} are never trusted (Pekko's {@code extractClientIP} would prefer them).
- * The address is checked first, then the rate, then the token, so a stranger learns nothing
- * (not even whether a token is set or scanning is on). The allocation blocks for its bind
- * tests, so it runs on the given blocking-IO executor, not on the HTTP server's threads.
+ * The address is checked first, then the rate, then the token, so a stranger learns nothing (not
+ * even whether a token is set or scanning is on). The allocation blocks for its bind tests, so it
+ * runs on the given blocking-IO executor, not on the HTTP server's threads.
  */
 public final class AllocationRoutes extends AllDirectives {
   private static final Logger LOG = LoggerFactory.getLogger(AllocationRoutes.class);
+
   /** Bodies are {@code {"count": N}}; anything this long is not one. */
   public static final long MAX_BODY_BYTES = 4096;
 
@@ -71,14 +73,29 @@ public final class AllocationRoutes extends AllDirectives {
    * @param rateLimiter the rate of the callers {@code --allocate-allow-from} lets in
    * @param blocking runs the allocations (they bind-test ports)
    */
-  public AllocationRoutes(Optional<PortAllocator> allocator, Optional<AllocationToken> token,
-      AllocationCallers callers, CallerRateLimiter rateLimiter, Executor blocking) {
-    this(allocator, constant(Objects.requireNonNull(token, "token")), callers, rateLimiter, blocking);
+  public AllocationRoutes(
+      Optional<PortAllocator> allocator,
+      Optional<AllocationToken> token,
+      AllocationCallers callers,
+      CallerRateLimiter rateLimiter,
+      Executor blocking) {
+    this(
+        allocator,
+        constant(Objects.requireNonNull(token, "token")),
+        callers,
+        rateLimiter,
+        blocking);
   }
 
-  /** @param token the token as of each request: SIGHUP may set, change or remove it */
-  public AllocationRoutes(Optional<PortAllocator> allocator, Supplier<Optional<AllocationToken>> token,
-      AllocationCallers callers, CallerRateLimiter rateLimiter, Executor blocking) {
+  /**
+   * @param token the token as of each request: SIGHUP may set, change or remove it
+   */
+  public AllocationRoutes(
+      Optional<PortAllocator> allocator,
+      Supplier<Optional<AllocationToken>> token,
+      AllocationCallers callers,
+      CallerRateLimiter rateLimiter,
+      Executor blocking) {
     this.allocator = Objects.requireNonNull(allocator, "allocator");
     this.token = Objects.requireNonNull(token, "token");
     this.callers = Objects.requireNonNull(callers, "callers");
@@ -91,65 +108,112 @@ public final class AllocationRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return path(PathMatchers.segment("ports").slash("allocate"), () -> post(() ->
-        extractRequest(request -> {
-          Optional<InetAddress> peer = request.getAttribute(AttributeKeys.remoteAddress)
-              .flatMap(RemoteAddress::getAddress);
-          if (peer.isEmpty()) {
-            // only if the server runs without pekko.http.server.remote-address-attribute
-            LOG.error("POST /ports/allocate refused: the HTTP server does not tell the caller's "
-                + "address (pekko.http.server.remote-address-attribute is off)");
-            return complete(error(StatusCodes.FORBIDDEN, "the agent cannot tell the caller's address"));
-          }
-          return onSuccess(callers.classify(peer.get()), kind -> kind.isEmpty()
-              ? refuse(peer.get())
-              : rateLimited(peer.get(), kind.get()).orElseGet(this::authorised));
-        })));
+    return path(
+        PathMatchers.segment("ports").slash("allocate"),
+        () ->
+            post(
+                () ->
+                    extractRequest(
+                        request -> {
+                          Optional<InetAddress> peer =
+                              request
+                                  .getAttribute(AttributeKeys.remoteAddress)
+                                  .flatMap(RemoteAddress::getAddress);
+                          if (peer.isEmpty()) {
+                            // only if the server runs without
+                            // pekko.http.server.remote-address-attribute
+                            LOG.error(
+                                "POST /ports/allocate refused: the HTTP server does not tell the caller's "
+                                    + "address (pekko.http.server.remote-address-attribute is off)");
+                            return complete(
+                                error(
+                                    StatusCodes.FORBIDDEN,
+                                    "the agent cannot tell the caller's address"));
+                          }
+                          return onSuccess(
+                              callers.classify(peer.get()),
+                              kind ->
+                                  kind.isEmpty()
+                                      ? refuse(peer.get())
+                                      : rateLimited(peer.get(), kind.get())
+                                          .orElseGet(this::authorised));
+                        })));
   }
 
   private Route refuse(InetAddress peer) {
     String caller = IpLiterals.format(AllocationCallers.normalise(peer));
-    LOG.warn("Refused POST /ports/allocate from {} (403): not loopback, not sigma-api (the host of "
-        + "--api-url), not in --allocate-allow-from. If this host should allocate ports, add it "
-        + "to --allocate-allow-from / AGENT_ALLOCATE_ALLOW_FROM.", caller);
-    return complete(error(StatusCodes.FORBIDDEN, "this agent takes no port allocations from "
-        + caller + "; to allow it, add it to the agent's --allocate-allow-from / "
-        + "AGENT_ALLOCATE_ALLOW_FROM (sigma-api at the host of the agent's --api-url, and "
-        + "loopback, need no entry)"));
+    LOG.warn(
+        "Refused POST /ports/allocate from {} (403): not loopback, not sigma-api (the host of "
+            + "--api-url), not in --allocate-allow-from. If this host should allocate ports, add it "
+            + "to --allocate-allow-from / AGENT_ALLOCATE_ALLOW_FROM.",
+        caller);
+    return complete(
+        error(
+            StatusCodes.FORBIDDEN,
+            "this agent takes no port allocations from "
+                + caller
+                + "; to allow it, add it to the agent's --allocate-allow-from / "
+                + "AGENT_ALLOCATE_ALLOW_FROM (sigma-api at the host of the agent's --api-url, and "
+                + "loopback, need no entry)"));
   }
 
   private Optional<Route> rateLimited(InetAddress peer, AllocationCallers.Kind kind) {
     if (kind != AllocationCallers.Kind.ALLOWED_RANGE) {
       return Optional.empty();
     }
-    return rateLimiter.tryAcquire(peer).map(wait -> {
-      long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
-      LOG.warn("Rate-limited POST /ports/allocate from {}: over {} requests at once or one a "
-          + "second; answered 429", IpLiterals.format(AllocationCallers.normalise(peer)),
-          CallerRateLimiter.BURST);
-      return complete(error(StatusCodes.TOO_MANY_REQUESTS, "too many allocation requests from "
-          + "this address; retry in " + seconds + " s").addHeader(RetryAfter.create(seconds)));
-    });
+    return rateLimiter
+        .tryAcquire(peer)
+        .map(
+            wait -> {
+              long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+              LOG.warn(
+                  "Rate-limited POST /ports/allocate from {}: over {} requests at once or one a "
+                      + "second; answered 429",
+                  IpLiterals.format(AllocationCallers.normalise(peer)),
+                  CallerRateLimiter.BURST);
+              return complete(
+                  error(
+                          StatusCodes.TOO_MANY_REQUESTS,
+                          "too many allocation requests from "
+                              + "this address; retry in "
+                              + seconds
+                              + " s")
+                      .addHeader(RetryAfter.create(seconds)));
+            });
   }
 
   private Route authorised() {
-    return optionalHeaderValueByName("X-Api-Key", apiKey ->
-        optionalHeaderValueByName("Authorization", authorization -> {
-          Optional<AllocationToken> token = this.token.get();
-          if (token.isPresent() && !token.get().acceptsHeaders(apiKey, authorization)) {
-            LOG.debug("POST /ports/allocate without a valid allocation token: 401");
-            return complete(error(StatusCodes.UNAUTHORIZED, "missing or wrong allocation "
-                + "token: send it as X-Api-Key or Authorization: Bearer")
-                .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "sigma-agent"))));
-          }
-          if (allocator.isEmpty()) {
-            return complete(error(StatusCodes.SERVICE_UNAVAILABLE,
-                "port scanning is disabled on this agent (start it with --port-scan)"));
-          }
-          return withSizeLimit(MAX_BODY_BYTES, () ->
-              entity(Unmarshaller.entityToString(), body ->
-                  completeWithFuture(answer(allocator.get(), body))));
-        }));
+    return optionalHeaderValueByName(
+        "X-Api-Key",
+        apiKey ->
+            optionalHeaderValueByName(
+                "Authorization",
+                authorization -> {
+                  Optional<AllocationToken> token = this.token.get();
+                  if (token.isPresent() && !token.get().acceptsHeaders(apiKey, authorization)) {
+                    LOG.debug("POST /ports/allocate without a valid allocation token: 401");
+                    return complete(
+                        error(
+                                StatusCodes.UNAUTHORIZED,
+                                "missing or wrong allocation "
+                                    + "token: send it as X-Api-Key or Authorization: Bearer")
+                            .addHeader(
+                                WWWAuthenticate.create(
+                                    HttpChallenge.create("Bearer", "sigma-agent"))));
+                  }
+                  if (allocator.isEmpty()) {
+                    return complete(
+                        error(
+                            StatusCodes.SERVICE_UNAVAILABLE,
+                            "port scanning is disabled on this agent (start it with --port-scan)"));
+                  }
+                  return withSizeLimit(
+                      MAX_BODY_BYTES,
+                      () ->
+                          entity(
+                              Unmarshaller.entityToString(),
+                              body -> completeWithFuture(answer(allocator.get(), body))));
+                }));
   }
 
   private CompletionStage<HttpResponse> answer(PortAllocator ports, String body) {
@@ -160,14 +224,16 @@ public final class AllocationRoutes extends AllDirectives {
       return CompletableFuture.completedFuture(error(StatusCodes.BAD_REQUEST, e.getMessage()));
     }
     return CompletableFuture.supplyAsync(() -> ports.allocate(request.count()), blocking)
-        .handle((allocation, failure) -> {
-          if (failure != null) {
-            LOG.error("Port allocation of {} failed unexpectedly", request.count(), failure);
-            return error(StatusCodes.INTERNAL_SERVER_ERROR,
-                "allocation failed: " + failure.getMessage());
-          }
-          return respond(ports.range(), allocation);
-        });
+        .handle(
+            (allocation, failure) -> {
+              if (failure != null) {
+                LOG.error("Port allocation of {} failed unexpectedly", request.count(), failure);
+                return error(
+                    StatusCodes.INTERNAL_SERVER_ERROR,
+                    "allocation failed: " + failure.getMessage());
+              }
+              return respond(ports.range(), allocation);
+            });
   }
 
   private HttpResponse respond(PortRange range, PortAllocator.Allocation allocation) {
@@ -180,10 +246,20 @@ public final class AllocationRoutes extends AllDirectives {
     }
     PortAllocator.Allocation.Insufficient insufficient =
         (PortAllocator.Allocation.Insufficient) allocation;
-    LOG.warn("Allocation of {} port(s) refused: only {} free in {}", insufficient.requested(),
-        insufficient.free(), range);
-    return error(StatusCodes.CONFLICT, "only " + insufficient.free() + " free port(s) in "
-        + range + ", " + insufficient.requested() + " requested");
+    LOG.warn(
+        "Allocation of {} port(s) refused: only {} free in {}",
+        insufficient.requested(),
+        insufficient.free(),
+        range);
+    return error(
+        StatusCodes.CONFLICT,
+        "only "
+            + insufficient.free()
+            + " free port(s) in "
+            + range
+            + ", "
+            + insufficient.requested()
+            + " requested");
   }
 
   private HttpResponse error(StatusCode status, String message) {
@@ -197,7 +273,8 @@ public final class AllocationRoutes extends AllDirectives {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("a tree of strings and ints always serializes", e);
     }
-    return HttpResponse.create().withStatus(status)
+    return HttpResponse.create()
+        .withStatus(status)
         .withEntity(ContentTypes.APPLICATION_JSON, bytes);
   }
 }

@@ -29,8 +29,8 @@ public final class AllocationToken {
   /** True when either header carries the token. */
   public boolean acceptsHeaders(Optional<String> apiKey, Optional<String> authorization) {
     boolean byKey = apiKey.map(this::matches).orElse(false);
-    boolean byBearer = authorization.flatMap(AllocationToken::bearerToken)
-        .map(this::matches).orElse(false);
+    boolean byBearer =
+        authorization.flatMap(AllocationToken::bearerToken).map(this::matches).orElse(false);
     return byKey | byBearer;
   }
 

@@ -16,23 +16,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The addresses of sigma-api's host (from {@code --api-url}), which may call
- * {@code POST /ports/allocate}. An IP literal is taken as is; a name is resolved on the given
- * blocking executor (never on an HTTP thread), cached, and resolved again:
+ * The addresses of sigma-api's host (from {@code --api-url}), which may call {@code POST
+ * /ports/allocate}. An IP literal is taken as is; a name is resolved on the given blocking executor
+ * (never on an HTTP thread), cached, and resolved again:
+ *
  * <ul>
- *   <li>in the background when the cache is older than {@code maxAge} (the caller is answered
- *       from the cache meanwhile, so sigma-api never waits for DNS), and
- *   <li>when an address that is not in the cache asks, if the last look-up is at least
- *       {@code recheckAfter} old (the caller waits for that look-up: sigma-api's address may
- *       have just changed). Strangers therefore cause at most one look-up per
- *       {@code recheckAfter}, and at most one is ever in flight.
+ *   <li>in the background when the cache is older than {@code maxAge} (the caller is answered from
+ *       the cache meanwhile, so sigma-api never waits for DNS), and
+ *   <li>when an address that is not in the cache asks, if the last look-up is at least {@code
+ *       recheckAfter} old (the caller waits for that look-up: sigma-api's address may have just
+ *       changed). Strangers therefore cause at most one look-up per {@code recheckAfter}, and at
+ *       most one is ever in flight.
  * </ul>
+ *
  * A failed look-up keeps the last known addresses (a DNS outage must not cut sigma-api off).
  * Thread-safe.
  */
 public final class ApiHostAddresses {
   /** Re-resolves a name in the background after this long (sigma-api's DNS may change). */
   public static final Duration MAX_AGE = Duration.ofMinutes(5);
+
   /** An unknown caller triggers a new look-up at most this often. */
   public static final Duration RECHECK_AFTER = Duration.ofSeconds(30);
 
@@ -61,8 +64,13 @@ public final class ApiHostAddresses {
    * @param host the host of {@code --api-url} (a name, or an IP literal, with or without the
    *     brackets of an IPv6 URL host)
    */
-  public ApiHostAddresses(String host, Resolver resolver, Executor blocking, LongSupplier nanoTime,
-      Duration maxAge, Duration recheckAfter) {
+  public ApiHostAddresses(
+      String host,
+      Resolver resolver,
+      Executor blocking,
+      LongSupplier nanoTime,
+      Duration maxAge,
+      Duration recheckAfter) {
     this.host = unbracketed(Objects.requireNonNull(host, "host"));
     this.resolver = Objects.requireNonNull(resolver, "resolver");
     this.blocking = Objects.requireNonNull(blocking, "blocking");
@@ -71,17 +79,26 @@ public final class ApiHostAddresses {
     this.recheckAfterNanos = recheckAfter.toNanos();
     Optional<InetAddress> address = IpLiterals.parse(this.host);
     this.literal = address.isPresent(); // never looked up: it cannot change
-    this.snapshot = new Snapshot(address.map(AllocationCallers::normalise).map(Set::of)
-        .orElse(Set.of()), Long.MIN_VALUE);
+    this.snapshot =
+        new Snapshot(
+            address.map(AllocationCallers::normalise).map(Set::of).orElse(Set.of()),
+            Long.MIN_VALUE);
   }
 
   /** The agent's: the system resolver, {@link #MAX_AGE}, {@link #RECHECK_AFTER}. */
   public static ApiHostAddresses of(String host, Executor blocking) {
-    return new ApiHostAddresses(host, name -> List.of(InetAddress.getAllByName(name)), blocking,
-        System::nanoTime, MAX_AGE, RECHECK_AFTER);
+    return new ApiHostAddresses(
+        host,
+        name -> List.of(InetAddress.getAllByName(name)),
+        blocking,
+        System::nanoTime,
+        MAX_AGE,
+        RECHECK_AFTER);
   }
 
-  /** Whether {@code address} (normalised, see {@link AllocationCallers#normalise}) is sigma-api's. */
+  /**
+   * Whether {@code address} (normalised, see {@link AllocationCallers#normalise}) is sigma-api's.
+   */
   public CompletionStage<Boolean> contains(InetAddress address) {
     Snapshot current = snapshot;
     boolean known = current.addresses().contains(address);
@@ -107,7 +124,9 @@ public final class ApiHostAddresses {
   }
 
   private long age(Snapshot s) {
-    return s.lookedUpAtNanos() == Long.MIN_VALUE ? Long.MAX_VALUE : nanoTime.getAsLong() - s.lookedUpAtNanos();
+    return s.lookedUpAtNanos() == Long.MIN_VALUE
+        ? Long.MAX_VALUE
+        : nanoTime.getAsLong() - s.lookedUpAtNanos();
   }
 
   /** Starts a look-up unless one is in flight; completes with the snapshot after it. */
@@ -133,16 +152,22 @@ public final class ApiHostAddresses {
     long now = nanoTime.getAsLong();
     try {
       List<InetAddress> resolved = resolver.resolve(host);
-      Set<InetAddress> addresses = Set.copyOf(resolved.stream().map(AllocationCallers::normalise).toList());
+      Set<InetAddress> addresses =
+          Set.copyOf(resolved.stream().map(AllocationCallers::normalise).toList());
       if (!addresses.equals(previous.addresses())) {
-        LOG.info("sigma-api's host {} resolves to {}: POST /ports/allocate accepts these addresses",
-            host, addresses.stream().map(IpLiterals::format).sorted().toList());
+        LOG.info(
+            "sigma-api's host {} resolves to {}: POST /ports/allocate accepts these addresses",
+            host,
+            addresses.stream().map(IpLiterals::format).sorted().toList());
       }
       return new Snapshot(addresses, now);
     } catch (UnknownHostException | RuntimeException e) {
-      LOG.warn("Could not resolve sigma-api's host {} ({}): POST /ports/allocate keeps accepting its "
-          + "last known addresses {} and looks it up again when an unknown address calls (at most "
-          + "every {} s)", host, e.getMessage(),
+      LOG.warn(
+          "Could not resolve sigma-api's host {} ({}): POST /ports/allocate keeps accepting its "
+              + "last known addresses {} and looks it up again when an unknown address calls (at most "
+              + "every {} s)",
+          host,
+          e.getMessage(),
           previous.addresses().stream().map(IpLiterals::format).sorted().toList(),
           Duration.ofNanos(recheckAfterNanos).toSeconds());
       return new Snapshot(previous.addresses(), now);

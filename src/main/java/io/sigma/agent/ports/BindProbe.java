@@ -15,18 +15,19 @@ import java.util.BitSet;
  * Envoy binds a listener, and close it at once.
  *
  * <p>Two details make this an exact test rather than an approximate one:
+ *
  * <ul>
  *   <li>The socket is an {@code AF_INET} socket ({@link StandardProtocolFamily#INET}). Java's
- *       default server socket is a dual-stack IPv6 one, on which "0.0.0.0" silently becomes
- *       {@code [::]} and then also collides with IPv6-only listeners, which a real IPv4 bind
- *       does not.
- *   <li>{@code SO_REUSEADDR} is switched off (Java switches it on for server sockets), so the
- *       bind collides with every socket holding the port, TIME_WAIT ones included, whatever
- *       options those sockets were opened with.
+ *       default server socket is a dual-stack IPv6 one, on which "0.0.0.0" silently becomes {@code
+ *       [::]} and then also collides with IPv6-only listeners, which a real IPv4 bind does not.
+ *   <li>{@code SO_REUSEADDR} is switched off (Java switches it on for server sockets), so the bind
+ *       collides with every socket holding the port, TIME_WAIT ones included, whatever options
+ *       those sockets were opened with.
  * </ul>
- * The socket listens (backlog 1) for the instant between bind and close; nothing can connect
- * in that instant that would leave a TIME_WAIT behind, since nothing is ever accepted.
- * Stateless and thread-safe; about 20 µs a port.
+ *
+ * The socket listens (backlog 1) for the instant between bind and close; nothing can connect in
+ * that instant that would leave a TIME_WAIT behind, since nothing is ever accepted. Stateless and
+ * thread-safe; about 20 µs a port.
  */
 public final class BindProbe implements PortBindCheck {
 
@@ -35,8 +36,8 @@ public final class BindProbe implements PortBindCheck {
     /** The bind succeeded: the port is free. */
     BINDABLE,
     /**
-     * The kernel refused the bind ({@link BindException}): the port is held by a socket (or,
-     * for an unprivileged process, it is a privileged port).
+     * The kernel refused the bind ({@link BindException}): the port is held by a socket (or, for an
+     * unprivileged process, it is a privileged port).
      */
     REFUSED,
     /** The probe itself failed (e.g. out of file descriptors); the port's state is unknown. */
@@ -70,8 +71,8 @@ public final class BindProbe implements PortBindCheck {
   }
 
   /**
-   * Probes every port of {@code range}: the slow but exact baseline of
-   * {@link KernelPortScanner}. A port counts as occupied unless its bind succeeded.
+   * Probes every port of {@code range}: the slow but exact baseline of {@link KernelPortScanner}. A
+   * port counts as occupied unless its bind succeeded.
    *
    * @return the occupied ports, indexed by port number
    */

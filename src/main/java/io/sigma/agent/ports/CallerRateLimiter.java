@@ -11,17 +11,19 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
- * A token bucket per caller: {@code burst} requests at once, then one every {@code refill}.
- * An IPv6 caller is counted by its /64 (one host usually owns a whole /64, so counting single
- * addresses would hand it 2^64 buckets). At most {@code maxCallers} buckets are kept, the least
- * recently used dropped first (a dropped caller starts again with a full bucket: the price of
- * bounded memory). Thread-safe.
+ * A token bucket per caller: {@code burst} requests at once, then one every {@code refill}. An IPv6
+ * caller is counted by its /64 (one host usually owns a whole /64, so counting single addresses
+ * would hand it 2^64 buckets). At most {@code maxCallers} buckets are kept, the least recently used
+ * dropped first (a dropped caller starts again with a full bucket: the price of bounded memory).
+ * Thread-safe.
  */
 public final class CallerRateLimiter {
   /** 10 requests at once. */
   public static final int BURST = 10;
+
   /** Then one a second. */
   public static final Duration REFILL = Duration.ofSeconds(1);
+
   /** Buckets kept. */
   public static final int MAX_CALLERS = 1024;
 
@@ -59,12 +61,13 @@ public final class CallerRateLimiter {
     this.burst = burst;
     this.refillNanos = refill.toNanos();
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
-    this.buckets = new LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<Key, Bucket> eldest) {
-        return size() > maxCallers;
-      }
-    };
+    this.buckets =
+        new LinkedHashMap<>(16, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<Key, Bucket> eldest) {
+            return size() > maxCallers;
+          }
+        };
   }
 
   /** The agent's: {@link #BURST}, {@link #REFILL}, {@link #MAX_CALLERS}. */
@@ -73,8 +76,8 @@ public final class CallerRateLimiter {
   }
 
   /**
-   * Takes one token of {@code caller}'s bucket: empty when it had one, else how long until it
-   * has one again (for Retry-After).
+   * Takes one token of {@code caller}'s bucket: empty when it had one, else how long until it has
+   * one again (for Retry-After).
    */
   public synchronized Optional<Duration> tryAcquire(InetAddress caller) {
     long now = nanoTime.getAsLong();

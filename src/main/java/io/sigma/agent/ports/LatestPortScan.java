@@ -5,9 +5,9 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The most recent completed {@link PortScan}, shared between the {@link PortScanActor} that
- * writes it and the readers that must never block or wait for a scan: metrics callbacks at
- * scrape time and {@link PortAllocator}. Empty until the first scan completes. Thread-safe.
+ * The most recent completed {@link PortScan}, shared between the {@link PortScanActor} that writes
+ * it and the readers that must never block or wait for a scan: metrics callbacks at scrape time and
+ * {@link PortAllocator}. Empty until the first scan completes. Thread-safe.
  */
 public final class LatestPortScan {
   private final AtomicReference<PortScan> latest = new AtomicReference<>();

@@ -11,9 +11,9 @@ import java.util.TreeMap;
  * System-wide counts of listening TCP ports by who holds them, for {@code sigma_ports_used{source}}
  * and {@code sigma_ports_other_detail{process}}.
  *
- * <p>A port counts once per source holding it: {@code 0.0.0.0:22} and {@code [::]:22} of sshd
- * make one sshd port; a port that two kinds of process listen on (rare) counts for both. A port
- * no process could be named for counts as {@link ListenerSource#UNKNOWN}.
+ * <p>A port counts once per source holding it: {@code 0.0.0.0:22} and {@code [::]:22} of sshd make
+ * one sshd port; a port that two kinds of process listen on (rare) counts for both. A port no
+ * process could be named for counts as {@link ListenerSource#UNKNOWN}.
  *
  * @param countsBySource listening ports per source; every source present, 0 included
  * @param otherByProcess for {@link ListenerSource#OTHER}: listening ports per real process name

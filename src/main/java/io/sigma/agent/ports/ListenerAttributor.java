@@ -17,23 +17,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Names the processes behind every listening TCP port of the machine, for the per-source
- * counts. Never throws: whatever fails degrades to source "unknown".
+ * Names the processes behind every listening TCP port of the machine, for the per-source counts.
+ * Never throws: whatever fails degrades to source "unknown".
  *
  * <ol>
- *   <li>The listening ports are the LISTEN rows of {@code <proc>/net/tcp} and {@code tcp6}
- *       (with their socket inodes), plus any TCP listener {@code ss} shows.
+ *   <li>The listening ports are the LISTEN rows of {@code <proc>/net/tcp} and {@code tcp6} (with
+ *       their socket inodes), plus any TCP listener {@code ss} shows.
  *   <li>{@code ss -tulnp} names most of them ({@code users:(("sshd",pid=612,fd=3))}).
  *   <li>For ports still unnamed (ss is missing, or the agent lacks the rights to see other
  *       processes' sockets): {@code nsenter -t 1 -m -- ss -tulnp}, i.e. the host's ss.
- *   <li>Then the fd walk ({@link ProcSocketOwners}): {@code <proc>/<pid>/fd} links
- *       {@code socket:[inode]} matched against the listeners' inodes, named from
- *       {@code <proc>/<pid>/comm}.
+ *   <li>Then the fd walk ({@link ProcSocketOwners}): {@code <proc>/<pid>/fd} links {@code
+ *       socket:[inode]} matched against the listeners' inodes, named from {@code
+ *       <proc>/<pid>/comm}.
  *   <li>Ports nobody could be named for count as {@link ListenerSource#UNKNOWN}.
  * </ol>
- * A missing {@code ss}, a failing {@code nsenter}, permission errors, odd output lines or
- * unnamed ports produce ONE warning per attributor (listing what failed); later ones are logged
- * at debug. Thread-safe.
+ *
+ * A missing {@code ss}, a failing {@code nsenter}, permission errors, odd output lines or unnamed
+ * ports produce ONE warning per attributor (listing what failed); later ones are logged at debug.
+ * Thread-safe.
  */
 public final class ListenerAttributor {
   private static final Logger LOG = LoggerFactory.getLogger(ListenerAttributor.class);
@@ -84,9 +85,12 @@ public final class ListenerAttributor {
     ListenerOwners owners = new ListenerOwners(users);
     Set<Integer> unnamed = owners.unnamedPorts();
     if (!unnamed.isEmpty()) {
-      problems.add(unnamed.size() + " listening port(s) without a process name: "
-          + (unnamed.size() <= MAX_PORTS_LOGGED ? unnamed.toString()
-              : unnamed.stream().limit(MAX_PORTS_LOGGED).toList() + " and more"));
+      problems.add(
+          unnamed.size()
+              + " listening port(s) without a process name: "
+              + (unnamed.size() <= MAX_PORTS_LOGGED
+                  ? unnamed.toString()
+                  : unnamed.stream().limit(MAX_PORTS_LOGGED).toList() + " and more"));
     }
     if (!problems.isEmpty()) {
       report(problems);
@@ -98,15 +102,19 @@ public final class ListenerAttributor {
     String text = String.join("; ", problems);
     if (!warned) {
       warned = true;
-      LOG.warn("attributing listening ports to processes: {}. Those ports count as source"
-          + " 'unknown'; further problems like these are logged at debug level", text);
+      LOG.warn(
+          "attributing listening ports to processes: {}. Those ports count as source"
+              + " 'unknown'; further problems like these are logged at debug level",
+          text);
     } else {
       LOG.debug("attributing listening ports: {}", text);
     }
   }
 
-  private void readListenTables(TreeMap<Integer, Set<SocketUser>> users,
-      TreeMap<Long, Integer> portByInode, List<String> problems) {
+  private void readListenTables(
+      TreeMap<Integer, Set<SocketUser>> users,
+      TreeMap<Long, Integer> portByInode,
+      List<String> problems) {
     for (String table : List.of("tcp", "tcp6")) {
       Path file = procRoot.resolve("net").resolve(table);
       byte[] data;
@@ -118,18 +126,27 @@ public final class ListenerAttributor {
         }
         continue;
       } catch (IOException e) {
-        problems.add("cannot read " + file + " ("
-            + (e instanceof HostFileRefusedException refused ? "it " + refused.problem() : e.getMessage()) + ")");
+        problems.add(
+            "cannot read "
+                + file
+                + " ("
+                + (e instanceof HostFileRefusedException refused
+                    ? "it " + refused.problem()
+                    : e.getMessage())
+                + ")");
         continue;
       }
-      ProcNetTcpParser.parse(data, data.length, (address, port, state, inode) -> {
-        if (state == TcpState.LISTEN) {
-          users.computeIfAbsent(port, p -> new HashSet<>());
-          if (inode != 0) {
-            portByInode.put(inode, port);
-          }
-        }
-      });
+      ProcNetTcpParser.parse(
+          data,
+          data.length,
+          (address, port, state, inode) -> {
+            if (state == TcpState.LISTEN) {
+              users.computeIfAbsent(port, p -> new HashSet<>());
+              if (inode != 0) {
+                portByInode.put(inode, port);
+              }
+            }
+          });
     }
   }
 
@@ -149,8 +166,13 @@ public final class ListenerAttributor {
     }
     SsOutput output = SsOutputParser.parse(result.stdout());
     if (output.oddLines() > 0) {
-      problems.add(name + " printed " + output.oddLines() + " line(s) it could not parse (first: '"
-          + output.firstOddLine() + "')");
+      problems.add(
+          name
+              + " printed "
+              + output.oddLines()
+              + " line(s) it could not parse (first: '"
+              + output.firstOddLine()
+              + "')");
     }
     if (result.truncated()) {
       problems.add(name + " printed more than the runner keeps; the rest was dropped");
@@ -159,12 +181,12 @@ public final class ListenerAttributor {
   }
 
   /**
-   * Adds the TCP listeners of an ss output: their users for every port, and (for the primary
-   * ss, which sees the same network namespace as the tables) ports the tables missed. The host
-   * ss only fills in names of ports still unnamed.
+   * Adds the TCP listeners of an ss output: their users for every port, and (for the primary ss,
+   * which sees the same network namespace as the tables) ports the tables missed. The host ss only
+   * fills in names of ports still unnamed.
    */
-  private static void addListeners(SsOutput output, TreeMap<Integer, Set<SocketUser>> users,
-      boolean addPorts) {
+  private static void addListeners(
+      SsOutput output, TreeMap<Integer, Set<SocketUser>> users, boolean addPorts) {
     for (SsListener listener : output.sockets()) {
       if (!listener.isTcpListener()) {
         continue;
@@ -183,16 +205,20 @@ public final class ListenerAttributor {
     }
   }
 
-  private void walkFds(TreeMap<Integer, Set<SocketUser>> users,
-      TreeMap<Long, Integer> portByInode, List<String> problems) {
-    Set<Integer> unnamed = users.entrySet().stream()
-        .filter(e -> e.getValue().isEmpty())
-        .map(Map.Entry::getKey)
-        .collect(Collectors.toSet());
-    Set<Long> wanted = portByInode.entrySet().stream()
-        .filter(e -> unnamed.contains(e.getValue()))
-        .map(Map.Entry::getKey)
-        .collect(Collectors.toSet());
+  private void walkFds(
+      TreeMap<Integer, Set<SocketUser>> users,
+      TreeMap<Long, Integer> portByInode,
+      List<String> problems) {
+    Set<Integer> unnamed =
+        users.entrySet().stream()
+            .filter(e -> e.getValue().isEmpty())
+            .map(Map.Entry::getKey)
+            .collect(Collectors.toSet());
+    Set<Long> wanted =
+        portByInode.entrySet().stream()
+            .filter(e -> unnamed.contains(e.getValue()))
+            .map(Map.Entry::getKey)
+            .collect(Collectors.toSet());
     ProcSocketOwners.Found found;
     try {
       found = ProcSocketOwners.find(procRoot, wanted);
@@ -202,8 +228,11 @@ public final class ListenerAttributor {
     }
     found.owners().forEach((inode, holders) -> users.get(portByInode.get(inode)).addAll(holders));
     if (found.unreadableProcesses() > 0 && found.owners().size() < wanted.size()) {
-      problems.add("could not read the open files of " + found.unreadableProcesses()
-          + " process(es) under " + procRoot);
+      problems.add(
+          "could not read the open files of "
+              + found.unreadableProcesses()
+              + " process(es) under "
+              + procRoot);
     }
   }
 

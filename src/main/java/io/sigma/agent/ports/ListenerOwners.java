@@ -11,8 +11,8 @@ import java.util.stream.Collectors;
 /**
  * The listening TCP ports of the machine (its network namespace) and the processes holding each.
  *
- * @param usersByPort every listening port, with the processes found holding a listener on it
- *     (an empty set when none could be named)
+ * @param usersByPort every listening port, with the processes found holding a listener on it (an
+ *     empty set when none could be named)
  */
 public record ListenerOwners(SortedMap<Integer, Set<SocketUser>> usersByPort) {
   public ListenerOwners {

@@ -11,27 +11,29 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Hands out free ports of a range for {@code POST /ports/allocate}, so that no two answers
- * contain the same port while the first caller is still configuring Envoy on it.
+ * Hands out free ports of a range for {@code POST /ports/allocate}, so that no two answers contain
+ * the same port while the first caller is still configuring Envoy on it.
  *
  * <p>A port is handed out only if, at that moment:
+ *
  * <ol>
  *   <li>no earlier answer of the last {@code reservation} (default 30 s) contained it,
- *   <li>the latest scan did not see it occupied (the scan is only a hint to skip known-busy
- *       ports fast: a stale scan costs at most a few ports skipped that just became free), and
- *   <li>a TCP bind to {@code 0.0.0.0:port} succeeds ({@link PortBindCheck}, normally a
- *       {@link BindProbe}): the ground truth, which also catches sockets opened since the scan.
+ *   <li>the latest scan did not see it occupied (the scan is only a hint to skip known-busy ports
+ *       fast: a stale scan costs at most a few ports skipped that just became free), and
+ *   <li>a TCP bind to {@code 0.0.0.0:port} succeeds ({@link PortBindCheck}, normally a {@link
+ *       BindProbe}): the ground truth, which also catches sockets opened since the scan.
  * </ol>
- * Before the first scan completes, rule 2 is simply skipped: every candidate is still
- * bind-tested, so the answer is as correct, only the search is slower.
  *
- * <p>The search starts after the last port handed out and wraps around the range, so a port
- * that comes back from a caller who never used it is reused as late as possible. An answer is
+ * Before the first scan completes, rule 2 is simply skipped: every candidate is still bind-tested,
+ * so the answer is as correct, only the search is slower.
+ *
+ * <p>The search starts after the last port handed out and wraps around the range, so a port that
+ * comes back from a caller who never used it is reused as late as possible. An answer is
  * all-or-nothing: when fewer than {@code count} ports qualify, nothing is reserved.
  *
  * <p>Thread-safe: {@link #allocate} is synchronized, so reservation and bind tests of concurrent
- * callers never interleave (100 ports: about 0.5 ms median, see AllocationBenchmark). It blocks
- * for the bind tests: call it from a blocking-IO executor.
+ * callers never interleave (100 ports: about 0.5 ms median, see AllocationBenchmark). It blocks for
+ * the bind tests: call it from a blocking-IO executor.
  */
 public final class PortAllocator {
   /** The most ports one request may ask for. */
@@ -70,8 +72,12 @@ public final class PortAllocator {
    * @param reservation how long a handed-out port is withheld from later answers (0: never)
    * @param clock measures the reservation window
    */
-  public PortAllocator(PortRange range, LatestPortScan latest, PortBindCheck bindCheck,
-      Duration reservation, Clock clock) {
+  public PortAllocator(
+      PortRange range,
+      LatestPortScan latest,
+      PortBindCheck bindCheck,
+      Duration reservation,
+      Clock clock) {
     this.range = Objects.requireNonNull(range, "range");
     this.latest = Objects.requireNonNull(latest, "latest");
     this.bindCheck = Objects.requireNonNull(bindCheck, "bindCheck");
@@ -139,8 +145,8 @@ public final class PortAllocator {
   }
 
   /**
-   * Drops the reservations that ended. They were added in time order, so the ended ones are at
-   * the head (if the clock stepped back, a later one may linger: longer, never shorter).
+   * Drops the reservations that ended. They were added in time order, so the ended ones are at the
+   * head (if the clock stepped back, a later one may linger: longer, never shorter).
    */
   private void expireReservations(Instant now) {
     while (!reservations.isEmpty() && !reservations.peekFirst().until().isAfter(now)) {

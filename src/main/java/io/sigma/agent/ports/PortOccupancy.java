@@ -4,8 +4,8 @@ import java.util.BitSet;
 import java.util.Objects;
 
 /**
- * Which ports of a range a TCP bind to {@code 0.0.0.0:port} would hit, as found by
- * {@link KernelPortScanner}.
+ * Which ports of a range a TCP bind to {@code 0.0.0.0:port} would hit, as found by {@link
+ * KernelPortScanner}.
  *
  * @param range the scanned range
  * @param occupied the occupied ports, indexed by port number (only bits inside {@code range})

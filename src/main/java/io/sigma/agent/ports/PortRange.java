@@ -9,6 +9,7 @@ package io.sigma.agent.ports;
 public record PortRange(int first, int last) {
   public static final int MIN_PORT = 1;
   public static final int MAX_PORT = 65535;
+
   /** The agent's default forwarding range, {@code 10000-30000} (20,001 ports). */
   public static final PortRange DEFAULT = new PortRange(10000, 30000);
 
@@ -22,8 +23,8 @@ public record PortRange(int first, int last) {
   }
 
   /**
-   * Parses {@code "FIRST-LAST"} (e.g. {@code "10000-30000"}; spaces around the numbers are
-   * allowed) or a single port {@code "8080"} (a range of one).
+   * Parses {@code "FIRST-LAST"} (e.g. {@code "10000-30000"}; spaces around the numbers are allowed)
+   * or a single port {@code "8080"} (a range of one).
    *
    * @throws IllegalArgumentException naming the offending text when it is not such a range
    */
@@ -62,9 +63,12 @@ public record PortRange(int first, int last) {
   private static int parsePort(String number, String whole) {
     boolean digits = number.chars().allMatch(c -> c >= '0' && c <= '9');
     if (number.isEmpty() || number.length() > 5 || !digits) {
-      throw new IllegalArgumentException("port range '" + whole
-          + "' is not FIRST-LAST with ports 1..65535 (e.g. 10000-30000): '" + number
-          + "' is not a port number");
+      throw new IllegalArgumentException(
+          "port range '"
+              + whole
+              + "' is not FIRST-LAST with ports 1..65535 (e.g. 10000-30000): '"
+              + number
+              + "' is not a port number");
     }
     return Integer.parseInt(number);
   }

@@ -58,8 +58,8 @@ public record PortScan(
   }
 
   /**
-   * The first free port of the range at or after {@code from} (wrapping to the range's start
-   * once), or -1 when the range is full.
+   * The first free port of the range at or after {@code from} (wrapping to the range's start once),
+   * or -1 when the range is full.
    */
   public int nextFree(int from) {
     int start = range.contains(from) ? from : range.first();

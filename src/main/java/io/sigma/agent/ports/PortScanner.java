@@ -28,8 +28,10 @@ public final class PortScanner {
    * ProcessCommandRunner} with its default timeout and output limit.
    */
   public static PortScanner onProc(Path procRoot) {
-    return new PortScanner(new KernelPortScanner(procRoot, new BindProbe()),
-        new ListenerAttributor(new ProcessCommandRunner(), procRoot), Clock.systemUTC());
+    return new PortScanner(
+        new KernelPortScanner(procRoot, new BindProbe()),
+        new ListenerAttributor(new ProcessCommandRunner(), procRoot),
+        Clock.systemUTC());
   }
 
   public PortScan scan(PortRange range) {

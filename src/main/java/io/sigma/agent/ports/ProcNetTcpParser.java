@@ -8,14 +8,16 @@ import java.nio.charset.StandardCharsets;
  * line: the scan of a busy machine's tables must stay within a few milliseconds.
  *
  * <p>A row looks like ({@code tcp6} has 32 hex digits per address):
+ *
  * <pre>
  *   sl  local_address rem_address   st tx_queue rx_queue tr tm-&gt;when retrnsmt   uid  …
  *    0: 0100007F:4E85 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0  …
  *   (then: timeout, inode, refcount, pointer, …; e.g. "0 11610 1 0000000020ec2d")
  * </pre>
- * Only the local address and port, the state and the inode are read. The header line is
- * skipped; any other line that does not have this shape is counted as malformed and skipped.
- * Stateless and thread-safe.
+ *
+ * Only the local address and port, the state and the inode are read. The header line is skipped;
+ * any other line that does not have this shape is counted as malformed and skipped. Stateless and
+ * thread-safe.
  */
 public final class ProcNetTcpParser {
 
@@ -42,8 +44,10 @@ public final class ProcNetTcpParser {
 
   /** Index of the inode among a row's whitespace-separated fields ("sl:" is field 0). */
   private static final int INODE_FIELD = 9;
+
   /** What {@code parseRow} made of a line that is not a row. */
   private static final int SKIPPED = -1;
+
   private static final int MALFORMED = -2;
 
   private ProcNetTcpParser() {}
@@ -66,8 +70,8 @@ public final class ProcNetTcpParser {
       } else if (result == MALFORMED) {
         malformed++;
         if (firstMalformed == null) {
-          firstMalformed = new String(data, pos, Math.min(end - pos, 200),
-              StandardCharsets.US_ASCII);
+          firstMalformed =
+              new String(data, pos, Math.min(end - pos, 200), StandardCharsets.US_ASCII);
         }
       }
       pos = end + 1;
@@ -78,8 +82,7 @@ public final class ProcNetTcpParser {
   /**
    * Parses the line starting at {@code start} (it ends at the next '\n' or at {@code end}).
    *
-   * @return the position just after the inode for a row, or {@link #SKIPPED} / {@link
-   *     #MALFORMED}
+   * @return the position just after the inode for a row, or {@link #SKIPPED} / {@link #MALFORMED}
    */
   private static int parseRow(byte[] d, int start, int end, RowVisitor visitor) {
     int p = skipSpaces(d, start, end);
@@ -107,9 +110,10 @@ public final class ProcNetTcpParser {
     if ((addressLength != 8 && addressLength != 32) || p == end || d[p] != ':') {
       return MALFORMED;
     }
-    LocalAddressKind kind = addressLength == 8
-        ? (allZero(d, addressStart, 8) ? LocalAddressKind.V4_ANY : LocalAddressKind.V4_SPECIFIC)
-        : ipv6Kind(d, addressStart);
+    LocalAddressKind kind =
+        addressLength == 8
+            ? (allZero(d, addressStart, 8) ? LocalAddressKind.V4_ANY : LocalAddressKind.V4_SPECIFIC)
+            : ipv6Kind(d, addressStart);
     int port = parseHex(d, p + 1, 4, end);
     p += 5;
     if (port < 0 || p >= end || d[p] != ' ') {
@@ -152,9 +156,9 @@ public final class ProcNetTcpParser {
   }
 
   /**
-   * The kernel prints an IPv6 address as four 32-bit words in host byte order, so
-   * {@code ::ffff:127.0.0.1} reads {@code 0000000000000000FFFF00000100007F} on little-endian
-   * machines and {@code 00000000000000000000FFFF7F000001} on big-endian ones.
+   * The kernel prints an IPv6 address as four 32-bit words in host byte order, so {@code
+   * ::ffff:127.0.0.1} reads {@code 0000000000000000FFFF00000100007F} on little-endian machines and
+   * {@code 00000000000000000000FFFF7F000001} on big-endian ones.
    */
   private static LocalAddressKind ipv6Kind(byte[] d, int start) {
     if (!allZero(d, start, 16)) {

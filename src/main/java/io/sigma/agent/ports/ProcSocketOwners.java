@@ -15,11 +15,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Finds the processes that hold given socket inodes by walking {@code <proc>/<pid>/fd}: each
- * socket descriptor is a symlink to {@code socket:[inode]}; the process name is
- * {@code <proc>/<pid>/comm}. The last resort of {@link ListenerAttributor} when {@code ss} cannot
- * name a listener. Processes whose fds cannot be read (another user without root, another
- * namespace) are counted and skipped. Stateless.
+ * Finds the processes that hold given socket inodes by walking {@code <proc>/<pid>/fd}: each socket
+ * descriptor is a symlink to {@code socket:[inode]}; the process name is {@code <proc>/<pid>/comm}.
+ * The last resort of {@link ListenerAttributor} when {@code ss} cannot name a listener. Processes
+ * whose fds cannot be read (another user without root, another namespace) are counted and skipped.
+ * Stateless.
  */
 final class ProcSocketOwners {
 
@@ -34,15 +34,15 @@ final class ProcSocketOwners {
   private ProcSocketOwners() {}
 
   /**
-   * Walks every process until each inode has a holder (a socket shared by several processes,
-   * like nginx's, may thus list only some of them: one name is all the attribution needs).
+   * Walks every process until each inode has a holder (a socket shared by several processes, like
+   * nginx's, may thus list only some of them: one name is all the attribution needs).
    */
   static Found find(Path procRoot, Set<Long> inodes) throws IOException {
     Map<Long, List<SocketUser>> owners = new HashMap<>();
     Set<Long> missing = new HashSet<>(inodes);
     int unreadable = 0;
-    try (DirectoryStream<Path> processes = Files.newDirectoryStream(procRoot,
-        entry -> isNumber(entry.getFileName().toString()))) {
+    try (DirectoryStream<Path> processes =
+        Files.newDirectoryStream(procRoot, entry -> isNumber(entry.getFileName().toString()))) {
       for (Path process : processes) {
         if (missing.isEmpty()) {
           break;
@@ -77,14 +77,17 @@ final class ProcSocketOwners {
         }
         String name;
         try {
-          name = HostFileReader.readString(process.resolve("comm"), HostFileReader.DEFAULT_CAP,
-              StandardCharsets.UTF_8).strip();
+          name =
+              HostFileReader.readString(
+                      process.resolve("comm"), HostFileReader.DEFAULT_CAP, StandardCharsets.UTF_8)
+                  .strip();
         } catch (IOException e) {
           unreadable++;
           continue;
         }
         for (long[] socket : held) {
-          owners.computeIfAbsent(socket[0], k -> new ArrayList<>())
+          owners
+              .computeIfAbsent(socket[0], k -> new ArrayList<>())
               .add(new SocketUser(name, pid, (int) socket[1]));
           missing.remove(socket[0]);
         }

@@ -8,20 +8,23 @@ import java.util.Map;
  * Classifies a process name (as {@code ss} prints it: the kernel's {@code comm}, at most 15
  * characters) into a {@link ListenerSource}, case-insensitively.
  *
- * <p>A name matches a source when it equals one of the source's names or starts with one
- * followed by a character that is not a letter or digit ({@code sshd-session}, {@code envoy.bin},
- * {@code nginx: worker}); so {@code nginxfoo} is {@link ListenerSource#OTHER}. Debian's
- * {@code prometheus-node-exporter} shows as {@code prometheus-node} once the kernel cuts it to
- * 15 characters, hence that alias. Stateless.
+ * <p>A name matches a source when it equals one of the source's names or starts with one followed
+ * by a character that is not a letter or digit ({@code sshd-session}, {@code envoy.bin}, {@code
+ * nginx: worker}); so {@code nginxfoo} is {@link ListenerSource#OTHER}. Debian's {@code
+ * prometheus-node-exporter} shows as {@code prometheus-node} once the kernel cuts it to 15
+ * characters, hence that alias. Stateless.
  */
 public final class ProcessClassifier {
-  private static final List<Map.Entry<ListenerSource, List<String>>> NAMES = List.of(
-      Map.entry(ListenerSource.ENVOY, List.of("envoy")),
-      Map.entry(ListenerSource.SSHD, List.of("sshd")),
-      Map.entry(ListenerSource.NGINX, List.of("nginx")),
-      Map.entry(ListenerSource.NODE_EXPORTER, List.of("node_exporter", "node-exporter",
-          "prometheus-node-exporter", "prometheus-node")),
-      Map.entry(ListenerSource.XRAY, List.of("xray")));
+  private static final List<Map.Entry<ListenerSource, List<String>>> NAMES =
+      List.of(
+          Map.entry(ListenerSource.ENVOY, List.of("envoy")),
+          Map.entry(ListenerSource.SSHD, List.of("sshd")),
+          Map.entry(ListenerSource.NGINX, List.of("nginx")),
+          Map.entry(
+              ListenerSource.NODE_EXPORTER,
+              List.of(
+                  "node_exporter", "node-exporter", "prometheus-node-exporter", "prometheus-node")),
+          Map.entry(ListenerSource.XRAY, List.of("xray")));
 
   private ProcessClassifier() {}
 

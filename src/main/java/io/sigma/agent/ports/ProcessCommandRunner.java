@@ -11,12 +11,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs commands with {@link ProcessBuilder}: stdin closed, stdout and stderr each read by a
- * short-lived thread into at most {@code maxOutputBytes} (the rest is drained and dropped), and
- * the process (with its descendants) killed when it outlives {@code timeout}. Thread-safe.
+ * short-lived thread into at most {@code maxOutputBytes} (the rest is drained and dropped), and the
+ * process (with its descendants) killed when it outlives {@code timeout}. Thread-safe.
  */
 public final class ProcessCommandRunner implements CommandRunner {
   /** Generous for {@code ss -tulnp} on a VPS, tight enough not to stall a scan loop. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
   /** Far above what {@code ss -tulnp} prints for thousands of listeners. */
   public static final int DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
@@ -43,9 +44,10 @@ public final class ProcessCommandRunner implements CommandRunner {
     if (command.isEmpty()) {
       throw new IllegalArgumentException("empty command");
     }
-    Process process = new ProcessBuilder(command)
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .start();
+    Process process =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .start();
     BoundedReader stdout = new BoundedReader(process.getInputStream(), maxOutputBytes);
     BoundedReader stderr = new BoundedReader(process.getErrorStream(), maxOutputBytes);
     Thread outThread = start(stdout, command, "stdout");
@@ -54,8 +56,8 @@ public final class ProcessCommandRunner implements CommandRunner {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
-        throw new IOException(String.join(" ", command) + " did not finish within " + timeout
-            + "; killed it");
+        throw new IOException(
+            String.join(" ", command) + " did not finish within " + timeout + "; killed it");
       }
       // the pipes close with the process; a descendant holding them open is not waited for
       outThread.join(timeout.toMillis());
@@ -65,7 +67,10 @@ public final class ProcessCommandRunner implements CommandRunner {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while running " + String.join(" ", command), e);
     }
-    return new CommandResult(process.exitValue(), stdout.text(), stderr.text(),
+    return new CommandResult(
+        process.exitValue(),
+        stdout.text(),
+        stderr.text(),
         stdout.truncated() || stderr.truncated());
   }
 

@@ -5,20 +5,34 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Parses the output of {@code ss -tulnp} and its variants: with a Netid column ({@code -tulnp})
- * or without ({@code -tlnp}), with or without the header line ({@code -H}), with or without the
- * process column ({@code -p}), IPv4 ({@code 0.0.0.0:22}), IPv6 ({@code [::]:22},
- * {@code [::1]:631}), dual-stack ({@code *:80}), interface suffixes ({@code 127.0.0.53%lo:53},
- * {@code [fe80::1]%eth0:546}), and {@code users:(("nginx",pid=1,fd=6),("nginx",pid=2,fd=6))}
- * with any number of users. Extra columns after the peer ({@code -e}'s {@code ino:…}) are
- * ignored. A line that fits none of this is counted as odd and skipped, never an exception.
- * Stateless.
+ * Parses the output of {@code ss -tulnp} and its variants: with a Netid column ({@code -tulnp}) or
+ * without ({@code -tlnp}), with or without the header line ({@code -H}), with or without the
+ * process column ({@code -p}), IPv4 ({@code 0.0.0.0:22}), IPv6 ({@code [::]:22}, {@code
+ * [::1]:631}), dual-stack ({@code *:80}), interface suffixes ({@code 127.0.0.53%lo:53}, {@code
+ * [fe80::1]%eth0:546}), and {@code users:(("nginx",pid=1,fd=6),("nginx",pid=2,fd=6))} with any
+ * number of users. Extra columns after the peer ({@code -e}'s {@code ino:…}) are ignored. A line
+ * that fits none of this is counted as odd and skipped, never an exception. Stateless.
  */
 public final class SsOutputParser {
   /** ss's state names (ss.c {@code sstate_name}), which start a line without a Netid column. */
-  private static final Set<String> STATES = Set.of("UNKNOWN", "ESTAB", "SYN-SENT", "SYN-RECV",
-      "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN",
-      "CLOSING", "NEW-SYN-RECV", "BOUND-INACTIVE", "CLOSED");
+  private static final Set<String> STATES =
+      Set.of(
+          "UNKNOWN",
+          "ESTAB",
+          "SYN-SENT",
+          "SYN-RECV",
+          "FIN-WAIT-1",
+          "FIN-WAIT-2",
+          "TIME-WAIT",
+          "UNCONN",
+          "CLOSE-WAIT",
+          "LAST-ACK",
+          "LISTEN",
+          "CLOSING",
+          "NEW-SYN-RECV",
+          "BOUND-INACTIVE",
+          "CLOSED");
+
   private static final String USERS = "users:(";
 
   private SsOutputParser() {}
@@ -51,8 +65,10 @@ public final class SsOutputParser {
     String columns = usersAt < 0 ? line : line.substring(0, usersAt);
     String[] tokens = columns.trim().split("\\s+");
     int first = tokens.length > 0 && STATES.contains(tokens[0]) ? 0 : 1;
-    if (tokens.length < first + 5 || !STATES.contains(tokens[first])
-        || !isCount(tokens[first + 1]) || !isCount(tokens[first + 2])) {
+    if (tokens.length < first + 5
+        || !STATES.contains(tokens[first])
+        || !isCount(tokens[first + 1])
+        || !isCount(tokens[first + 2])) {
       return null;
     }
     String netid = first == 0 ? "" : tokens[0];
@@ -75,7 +91,9 @@ public final class SsOutputParser {
     }
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
-    } else if (host.contains("[") || host.contains("]") || host.isEmpty()
+    } else if (host.contains("[")
+        || host.contains("]")
+        || host.isEmpty()
         || interfaceName.isEmpty() && percent >= 0) {
       return null;
     }
@@ -90,8 +108,8 @@ public final class SsOutputParser {
   }
 
   /**
-   * Parses {@code ("name",pid=1,fd=6),("name",pid=2,fd=7))} starting after {@code users:(}.
-   * The name runs from {@code ("} to {@code ",pid=}: ss prints it unescaped, so that is the one
+   * Parses {@code ("name",pid=1,fd=6),("name",pid=2,fd=7))} starting after {@code users:(}. The
+   * name runs from {@code ("} to {@code ",pid=}: ss prints it unescaped, so that is the one
    * reliable end. Returns null when the text does not have that shape.
    */
   private static List<SocketUser> parseUsers(String line, int pos) {

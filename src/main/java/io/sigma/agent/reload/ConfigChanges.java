@@ -21,10 +21,14 @@ import java.util.Set;
  */
 public record ConfigChanges(List<String> live, List<String> restart) {
   /** Record components applied without a restart (see {@link ConfigReloader}). */
-  static final Set<String> LIVE = Set.of("interval", "xdsPollInterval", "logLevel", "allocateToken");
+  static final Set<String> LIVE =
+      Set.of("interval", "xdsPollInterval", "logLevel", "allocateToken");
+
   private static final Set<String> SECRET = Set.of("apiKey", "allocateToken");
+
   /** Which file was read says nothing about the settings; the settings themselves are compared. */
   private static final Set<String> NOT_A_SETTING = Set.of("configFile");
+
   /** Components not named like their flag. */
   private static final Map<String, String> FLAGS = Map.of("ignoredIpRanges", "--ignore-ip-ranges");
 
@@ -37,7 +41,8 @@ public record ConfigChanges(List<String> live, List<String> restart) {
    * @param started the config the agent started with (restart-only settings are in effect)
    * @param loaded the config just read
    */
-  public static ConfigChanges between(AgentConfig applied, AgentConfig started, AgentConfig loaded) {
+  public static ConfigChanges between(
+      AgentConfig applied, AgentConfig started, AgentConfig loaded) {
     List<String> live = new ArrayList<>();
     List<String> restart = new ArrayList<>();
     for (RecordComponent c : AgentConfig.class.getRecordComponents()) {
@@ -54,8 +59,11 @@ public record ConfigChanges(List<String> live, List<String> restart) {
       if (!isLive) {
         restart.add(flag(name));
       } else if (SECRET.contains(name)) {
-        live.add(flag(name) + (before.equals(java.util.Optional.empty()) ? " set"
-            : after.equals(java.util.Optional.empty()) ? " removed" : " changed"));
+        live.add(
+            flag(name)
+                + (before.equals(java.util.Optional.empty())
+                    ? " set"
+                    : after.equals(java.util.Optional.empty()) ? " removed" : " changed"));
       } else {
         live.add(flag(name) + " " + text(before) + " -> " + text(after));
       }
@@ -77,7 +85,8 @@ public record ConfigChanges(List<String> live, List<String> restart) {
     if (mapped != null) {
       return mapped;
     }
-    return "--" + component.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+    return "--"
+        + component.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
   }
 
   private static String text(Object value) {

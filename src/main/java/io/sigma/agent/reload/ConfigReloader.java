@@ -33,8 +33,8 @@ public final class ConfigReloader {
    *
    * @param poller empty without --xds-enabled
    * @param allocateToken read by POST /ports/allocate on every request
-   * @param heartbeatInterval told the new heartbeat interval besides the registration actor
-   *     (the liveness check's stall limit follows it)
+   * @param heartbeatInterval told the new heartbeat interval besides the registration actor (the
+   *     liveness check's stall limit follows it)
    */
   public record Targets(
       ActorRef<RegistrationActor.Command> registration,
@@ -45,35 +45,45 @@ public final class ConfigReloader {
 
   private ConfigReloader() {}
 
-  /** @param started the config the agent started with, as loaded (before --dev changes it) */
+  /**
+   * @param started the config the agent started with, as loaded (before --dev changes it)
+   */
   public static Behavior<Command> create(AgentConfig started, Targets targets) {
     return Behaviors.setup(ctx -> running(ctx.getLog(), started, started, targets));
   }
 
-  private static Behavior<Command> running(Logger log, AgentConfig started, AgentConfig applied,
-      Targets targets) {
+  private static Behavior<Command> running(
+      Logger log, AgentConfig started, AgentConfig applied, Targets targets) {
     return Behaviors.receive(Command.class)
-        .onMessage(Reload.class, reload -> {
-          if (reload.outcome() instanceof ConfigLoader.Outcome.Exit invalid) {
-            log.warn("SIGHUP: the configuration is invalid, keeping the running one: {}",
-                invalid.message().replaceFirst("^sigma-agent: ", ""));
-            return Behaviors.same();
-          }
-          AgentConfig loaded = ((ConfigLoader.Outcome.Run) reload.outcome()).config();
-          ConfigChanges changes = ConfigChanges.between(applied, started, loaded);
-          apply(applied, loaded, targets);
-          String from = "config file " + loaded.configFile().map(Path::toString).orElse("none");
-          if (changes.isEmpty()) {
-            log.info("SIGHUP: configuration re-read ({}): no changes", from);
-          } else {
-            log.info("SIGHUP: configuration re-read ({}): {}{}", from,
-                changes.live().isEmpty() ? "nothing to apply live"
-                    : "applied " + String.join(", ", changes.live()),
-                changes.restart().isEmpty() ? ""
-                    : "; changed, takes effect after a restart: " + String.join(", ", changes.restart()));
-          }
-          return running(log, started, loaded, targets);
-        })
+        .onMessage(
+            Reload.class,
+            reload -> {
+              if (reload.outcome() instanceof ConfigLoader.Outcome.Exit invalid) {
+                log.warn(
+                    "SIGHUP: the configuration is invalid, keeping the running one: {}",
+                    invalid.message().replaceFirst("^sigma-agent: ", ""));
+                return Behaviors.same();
+              }
+              AgentConfig loaded = ((ConfigLoader.Outcome.Run) reload.outcome()).config();
+              ConfigChanges changes = ConfigChanges.between(applied, started, loaded);
+              apply(applied, loaded, targets);
+              String from = "config file " + loaded.configFile().map(Path::toString).orElse("none");
+              if (changes.isEmpty()) {
+                log.info("SIGHUP: configuration re-read ({}): no changes", from);
+              } else {
+                log.info(
+                    "SIGHUP: configuration re-read ({}): {}{}",
+                    from,
+                    changes.live().isEmpty()
+                        ? "nothing to apply live"
+                        : "applied " + String.join(", ", changes.live()),
+                    changes.restart().isEmpty()
+                        ? ""
+                        : "; changed, takes effect after a restart: "
+                            + String.join(", ", changes.restart()));
+              }
+              return running(log, started, loaded, targets);
+            })
         .build();
   }
 
@@ -83,7 +93,9 @@ public final class ConfigReloader {
       targets.heartbeatInterval().accept(loaded.interval());
     }
     if (!loaded.xdsPollInterval().equals(applied.xdsPollInterval())) {
-      targets.poller().ifPresent(p -> p.tell(new ConfigPoller.IntervalChanged(loaded.xdsPollInterval())));
+      targets
+          .poller()
+          .ifPresent(p -> p.tell(new ConfigPoller.IntervalChanged(loaded.xdsPollInterval())));
     }
     if (loaded.logLevel() != applied.logLevel()) {
       targets.logLevel().accept(loaded.logLevel());

@@ -7,8 +7,8 @@ import sun.misc.SignalHandler;
 
 /**
  * The one place that touches {@code sun.misc.Signal} (module jdk.unsupported, there since Java 1.x
- * and kept for exactly this use): the JVM's own handling of SIGHUP runs the shutdown hooks, so
- * the agent stopped on {@code systemctl reload} or a closed terminal; and its SIGTERM and SIGINT
+ * and kept for exactly this use): the JVM's own handling of SIGHUP runs the shutdown hooks, so the
+ * agent stopped on {@code systemctl reload} or a closed terminal; and its SIGTERM and SIGINT
  * handling looks the same to the shutdown hooks, so the agent could not say which one stopped it.
  * Handlers are process-wide by nature: {@code Main} installs them once.
  */
@@ -21,18 +21,21 @@ public final class ProcessSignals {
   }
 
   /**
-   * Calls {@code beforeStop} with "SIGTERM" or "SIGINT" when one arrives, then stops the JVM as
-   * it would have (shutdown hooks, exit status 128 + the signal's number: 143, 130).
+   * Calls {@code beforeStop} with "SIGTERM" or "SIGINT" when one arrives, then stops the JVM as it
+   * would have (shutdown hooks, exit status 128 + the signal's number: 143, 130).
    */
   public static void onStop(Consumer<String> beforeStop) {
     for (String name : new String[] {"TERM", "INT"}) {
       Signal signal = new Signal(name);
       SignalHandler[] jvmDefault = new SignalHandler[1];
       try {
-        jvmDefault[0] = Signal.handle(signal, received -> {
-          runGuarded("SIG" + name, () -> beforeStop.accept("SIG" + name));
-          jvmDefault[0].handle(received);
-        });
+        jvmDefault[0] =
+            Signal.handle(
+                signal,
+                received -> {
+                  runGuarded("SIG" + name, () -> beforeStop.accept("SIG" + name));
+                  jvmDefault[0].handle(received);
+                });
       } catch (IllegalArgumentException e) {
         continue; // the JVM does not let it be handled (-Xrs): it stops without a named reason
       }
@@ -48,7 +51,8 @@ public final class ProcessSignals {
     try {
       action.run();
     } catch (RuntimeException e) {
-      LoggerFactory.getLogger(ProcessSignals.class).error("Handling {} failed: {}", signal, e.toString());
+      LoggerFactory.getLogger(ProcessSignals.class)
+          .error("Handling {} failed: {}", signal, e.toString());
     }
   }
 }

@@ -32,7 +32,12 @@ public final class BasicAuth {
       Pattern.compile("\\$2[aby]\\$(0[4-9]|[12][0-9]|3[01])\\$[./A-Za-z0-9]{53}");
 
   /** What a check found. */
-  public enum Outcome { ACCEPTED, UNKNOWN_USER, WRONG_PASSWORD, THROTTLED }
+  public enum Outcome {
+    ACCEPTED,
+    UNKNOWN_USER,
+    WRONG_PASSWORD,
+    THROTTLED
+  }
 
   /** bcrypt runs allowed: {@code burst} at once, then {@code perSecond}. */
   public record Budget(int burst, double perSecond) {
@@ -42,15 +47,18 @@ public final class BasicAuth {
 
   private final Map<String, String> hashes;
   private final Clock clock;
-  private final Map<String, Instant> verified = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Instant> eldest) {
-      return size() > CACHE_SIZE;
-    }
-  };
+  private final Map<String, Instant> verified =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Instant> eldest) {
+          return size() > CACHE_SIZE;
+        }
+      };
   private final Budget budget;
+
   /** A configured hash that unknown users are checked against, for equal response times. */
   private final String decoyHash;
+
   private int bcryptRuns;
   private double tokens;
   private Instant refilledAt;
@@ -106,8 +114,10 @@ public final class BasicAuth {
       return false;
     }
     try {
-      return BCrypt.verifyer().verify(password.getBytes(StandardCharsets.UTF_8),
-          hash.getBytes(StandardCharsets.US_ASCII)).verified;
+      return BCrypt.verifyer()
+          .verify(
+              password.getBytes(StandardCharsets.UTF_8), hash.getBytes(StandardCharsets.US_ASCII))
+          .verified;
     } catch (IllegalArgumentException e) {
       return false; // e.g. longer than the 72 bytes bcrypt can hash: no stored password is
     }
@@ -133,8 +143,10 @@ public final class BasicAuth {
 
   private static String sha256(String password) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(password.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(password.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK has no SHA-256", e);
     }

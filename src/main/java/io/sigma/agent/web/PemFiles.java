@@ -37,13 +37,13 @@ final class PemFiles {
       CertificateFactory factory = CertificateFactory.getInstance("X.509");
       for (Block block : blocks(file)) {
         if (block.type().equals("CERTIFICATE")) {
-          chain.add((X509Certificate) factory.generateCertificate(
-              new ByteArrayInputStream(block.der())));
+          chain.add(
+              (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(block.der())));
         }
       }
     } catch (CertificateException e) {
-      throw new IllegalArgumentException(file + ": not a valid PEM certificate (" + e.getMessage()
-          + ")");
+      throw new IllegalArgumentException(
+          file + ": not a valid PEM certificate (" + e.getMessage() + ")");
     }
     if (chain.isEmpty()) {
       throw new IllegalArgumentException(file + ": no -----BEGIN CERTIFICATE----- block");
@@ -66,12 +66,18 @@ final class PemFiles {
           }
           throw new IllegalArgumentException(file + ": not an RSA, EC or Ed25519 private key");
         }
-        case "RSA PRIVATE KEY", "EC PRIVATE KEY" -> throw new IllegalArgumentException(file
-            + ": the key is in the old " + block.type() + " format; convert it to PKCS#8 with "
-            + "'openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8'");
-        case "ENCRYPTED PRIVATE KEY" -> throw new IllegalArgumentException(file
-            + ": the key is encrypted; the agent needs it unencrypted (readable by it only)");
-        default -> { }
+        case "RSA PRIVATE KEY", "EC PRIVATE KEY" ->
+            throw new IllegalArgumentException(
+                file
+                    + ": the key is in the old "
+                    + block.type()
+                    + " format; convert it to PKCS#8 with "
+                    + "'openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8'");
+        case "ENCRYPTED PRIVATE KEY" ->
+            throw new IllegalArgumentException(
+                file
+                    + ": the key is encrypted; the agent needs it unencrypted (readable by it only)");
+        default -> {}
       }
     }
     throw new IllegalArgumentException(file + ": no -----BEGIN PRIVATE KEY----- block");
@@ -81,14 +87,14 @@ final class PemFiles {
    * Fails unless {@code key} is the private half of {@code certificate}'s public key: otherwise
    * every TLS handshake would fail later, with a far less helpful error.
    */
-  static void checkPair(PrivateKey key, X509Certificate certificate, Path keyFile,
-      Path certFile) {
+  static void checkPair(PrivateKey key, X509Certificate certificate, Path keyFile, Path certFile) {
     PublicKey publicKey = certificate.getPublicKey();
-    String algorithm = switch (key.getAlgorithm()) {
-      case "RSA" -> "SHA256withRSA";
-      case "EC" -> "SHA256withECDSA";
-      default -> key.getAlgorithm();
-    };
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "RSA" -> "SHA256withRSA";
+          case "EC" -> "SHA256withECDSA";
+          default -> key.getAlgorithm();
+        };
     boolean matches;
     try {
       byte[] probe = "sigma-agent key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -104,8 +110,8 @@ final class PemFiles {
       matches = false;
     }
     if (!matches) {
-      throw new IllegalArgumentException(keyFile + " is not the private key of the certificate in "
-          + certFile);
+      throw new IllegalArgumentException(
+          keyFile + " is not the private key of the certificate in " + certFile);
     }
   }
 

@@ -20,15 +20,23 @@ import org.apache.pekko.http.javadsl.HttpsConnectionContext;
  */
 public record TlsServerConfig(SSLContext context, ClientAuth clientAuth, List<String> protocols) {
   /** exporter-toolkit's {@code client_auth_type} values the agent supports. */
-  public enum ClientAuth { NO_CLIENT_CERT, VERIFY_CLIENT_CERT_IF_GIVEN, REQUIRE_AND_VERIFY_CLIENT_CERT }
+  public enum ClientAuth {
+    NO_CLIENT_CERT,
+    VERIFY_CLIENT_CERT_IF_GIVEN,
+    REQUIRE_AND_VERIFY_CLIENT_CERT
+  }
 
   private static final char[] IN_MEMORY = new char[0];
 
   /**
    * Loads the key pair and, when given, the client CA. {@code minVersion} is "TLS12" or "TLS13".
    */
-  static TlsServerConfig load(Path certFile, Path keyFile, ClientAuth clientAuth,
-      List<X509Certificate> clientCas, String minVersion) {
+  static TlsServerConfig load(
+      Path certFile,
+      Path keyFile,
+      ClientAuth clientAuth,
+      List<X509Certificate> clientCas,
+      String minVersion) {
     List<X509Certificate> chain = PemFiles.certificates(certFile);
     PrivateKey key = PemFiles.privateKey(keyFile);
     PemFiles.checkPair(key, chain.get(0), keyFile, certFile);
@@ -50,14 +58,22 @@ public record TlsServerConfig(SSLContext context, ClientAuth clientAuth, List<St
         trustManagers.init(cas);
       }
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(keyManagers.getKeyManagers(),
-          trustManagers == null ? null : trustManagers.getTrustManagers(), null);
-      List<String> protocols = minVersion.equals("TLS13")
-          ? List.of("TLSv1.3") : List.of("TLSv1.3", "TLSv1.2");
+      context.init(
+          keyManagers.getKeyManagers(),
+          trustManagers == null ? null : trustManagers.getTrustManagers(),
+          null);
+      List<String> protocols =
+          minVersion.equals("TLS13") ? List.of("TLSv1.3") : List.of("TLSv1.3", "TLSv1.2");
       return new TlsServerConfig(context, clientAuth, protocols);
     } catch (GeneralSecurityException | java.io.IOException e) {
-      throw new IllegalArgumentException("cannot use the key in " + keyFile + " with the "
-          + "certificate in " + certFile + ": " + e.getMessage());
+      throw new IllegalArgumentException(
+          "cannot use the key in "
+              + keyFile
+              + " with the "
+              + "certificate in "
+              + certFile
+              + ": "
+              + e.getMessage());
     }
   }
 

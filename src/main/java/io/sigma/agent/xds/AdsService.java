@@ -22,14 +22,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Envoy's Aggregated Discovery Service (xDS v3, state of the world), served from the
- * {@link SnapshotRegistry}.
+ * Envoy's Aggregated Discovery Service (xDS v3, state of the world), served from the {@link
+ * SnapshotRegistry}.
  *
  * <p>Each stream is one Pekko Streams pipeline: Envoy's requests merged with the node's snapshots,
  * run through an {@link AdsStreamState}. Snapshots enter through an actor-backed inlet that keeps
- * only the newest one not yet consumed (buffer of 1, drop the older), and the state machine keeps at
- * most one unanswered response per type, so a stream that cannot write to its Envoy holds at most
- * one snapshot and two responses; it never slows the registry or other streams.
+ * only the newest one not yet consumed (buffer of 1, drop the older), and the state machine keeps
+ * at most one unanswered response per type, so a stream that cannot write to its Envoy holds at
+ * most one snapshot and two responses; it never slows the registry or other streams.
  *
  * <p>A stream lives until the client cancels it (or its connection goes), not until the client
  * half-closes its request side: gRPC lets the server keep streaming after a half-close, and a
@@ -40,9 +40,9 @@ import org.slf4j.LoggerFactory;
  * Memory stays bounded the same way as for a client that never reads.
  *
  * <p>Limits against hostile clients: node.id at most {@link #MAX_NODE_ID_CHARS} characters
- * (INVALID_ARGUMENT), and the per-stream type limits of {@link AdsStreamState} (the stream is closed
- * with the status of its {@link AdsStreamState.Refused}). resource_names are never stored (every
- * subscription is a wildcard), so their size costs nothing beyond gRPC's message size limit.
+ * (INVALID_ARGUMENT), and the per-stream type limits of {@link AdsStreamState} (the stream is
+ * closed with the status of its {@link AdsStreamState.Refused}). resource_names are never stored
+ * (every subscription is a wildcard), so their size costs nothing beyond gRPC's message size limit.
  */
 public final class AdsService implements AggregatedDiscoveryService {
 
@@ -55,6 +55,7 @@ public final class AdsService implements AggregatedDiscoveryService {
   private final XdsEvents events;
   private final Clock clock;
   private final AtomicLong streamIds = new AtomicLong();
+
   /** Each node's newest snapshot decoded once for all its streams. */
   private final SnapshotIndex.Shared snapshotIndexes = new SnapshotIndex.Shared();
 
@@ -70,19 +71,24 @@ public final class AdsService implements AggregatedDiscoveryService {
   }
 
   @Override
-  public Source<DiscoveryResponse, NotUsed> streamAggregatedResources(Source<DiscoveryRequest, NotUsed> in) {
+  public Source<DiscoveryResponse, NotUsed> streamAggregatedResources(
+      Source<DiscoveryRequest, NotUsed> in) {
     long streamId = streamIds.incrementAndGet();
     return in.prefixAndTail(1)
         .flatMapConcat(firstAndRest -> open(streamId, firstAndRest.first(), firstAndRest.second()));
   }
 
   @Override
-  public Source<DeltaDiscoveryResponse, NotUsed> deltaAggregatedResources(Source<DeltaDiscoveryRequest, NotUsed> in) {
-    log.warn("xDS: refused a Delta ADS stream (not implemented); configure Envoy's ads_config with "
-        + "api_type GRPC (state of the world)");
-    return Source.failed(new GrpcServiceException(Status.UNIMPLEMENTED.withDescription(
-        "DeltaAggregatedResources is not implemented by sigma-agent; use StreamAggregatedResources "
-            + "(ads_config api_type: GRPC)")));
+  public Source<DeltaDiscoveryResponse, NotUsed> deltaAggregatedResources(
+      Source<DeltaDiscoveryRequest, NotUsed> in) {
+    log.warn(
+        "xDS: refused a Delta ADS stream (not implemented); configure Envoy's ads_config with "
+            + "api_type GRPC (state of the world)");
+    return Source.failed(
+        new GrpcServiceException(
+            Status.UNIMPLEMENTED.withDescription(
+                "DeltaAggregatedResources is not implemented by sigma-agent; use StreamAggregatedResources "
+                    + "(ads_config api_type: GRPC)")));
   }
 
   private Source<DiscoveryResponse, NotUsed> open(
@@ -94,31 +100,50 @@ public final class AdsService implements AggregatedDiscoveryService {
     DiscoveryRequest firstRequest = first.get(0);
     String nodeId = firstRequest.getNode().getId();
     if (nodeId.isBlank()) {
-      log.warn("xDS stream {} refused: its first request ({}) has no node.id; set node.id in the Envoy "
-          + "bootstrap. Closing it with INVALID_ARGUMENT", streamId, firstRequest.getTypeUrl());
-      return Source.failed(new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(
-          "the first DiscoveryRequest of an ADS stream must carry node.id")));
+      log.warn(
+          "xDS stream {} refused: its first request ({}) has no node.id; set node.id in the Envoy "
+              + "bootstrap. Closing it with INVALID_ARGUMENT",
+          streamId,
+          firstRequest.getTypeUrl());
+      return Source.failed(
+          new GrpcServiceException(
+              Status.INVALID_ARGUMENT.withDescription(
+                  "the first DiscoveryRequest of an ADS stream must carry node.id")));
     }
     if (nodeId.length() > MAX_NODE_ID_CHARS) {
-      log.warn("xDS stream {} refused: its node.id is {} characters long (at most {}): {}; closing it with "
-          + "INVALID_ARGUMENT", streamId, nodeId.length(), MAX_NODE_ID_CHARS, AdsStreamState.capped(nodeId));
-      return Source.failed(new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(
-          "node.id longer than " + MAX_NODE_ID_CHARS + " characters")));
+      log.warn(
+          "xDS stream {} refused: its node.id is {} characters long (at most {}): {}; closing it with "
+              + "INVALID_ARGUMENT",
+          streamId,
+          nodeId.length(),
+          MAX_NODE_ID_CHARS,
+          AdsStreamState.capped(nodeId));
+      return Source.failed(
+          new GrpcServiceException(
+              Status.INVALID_ARGUMENT.withDescription(
+                  "node.id longer than " + MAX_NODE_ID_CHARS + " characters")));
     }
     AdsStreamState state = new AdsStreamState(streamId, nodeId, events, clock, snapshotIndexes);
     StreamStatus initialStatus = state.status();
 
-    Source<StreamInput, NotUsed> requests = Source.single(firstRequest).concat(rest)
-        .<StreamInput>map(RequestArrived::new)
-        .concat(Source.single(new RequestsEnded()));
-    Source<StreamInput, NotUsed> snapshots = Source.<XdsSnapshot>actorRef(
-            message -> Optional.empty(), message -> Optional.empty(), 1, OverflowStrategy.dropHead())
-        .mapMaterializedValue(inlet -> {
-          ActorRef<XdsSnapshot> typedInlet = Adapter.toTyped(inlet);
-          registry.tell(new SnapshotRegistry.Subscribe(initialStatus, typedInlet));
-          return NotUsed.getInstance();
-        })
-        .map(SnapshotArrived::new);
+    Source<StreamInput, NotUsed> requests =
+        Source.single(firstRequest)
+            .concat(rest)
+            .<StreamInput>map(RequestArrived::new)
+            .concat(Source.single(new RequestsEnded()));
+    Source<StreamInput, NotUsed> snapshots =
+        Source.<XdsSnapshot>actorRef(
+                message -> Optional.empty(),
+                message -> Optional.empty(),
+                1,
+                OverflowStrategy.dropHead())
+            .mapMaterializedValue(
+                inlet -> {
+                  ActorRef<XdsSnapshot> typedInlet = Adapter.toTyped(inlet);
+                  registry.tell(new SnapshotRegistry.Subscribe(initialStatus, typedInlet));
+                  return NotUsed.getInstance();
+                })
+            .map(SnapshotArrived::new);
 
     log.info("xDS stream {} opened for node {}", streamId, nodeId);
     events.onStreamOpened(streamId, nodeId);
@@ -130,23 +155,31 @@ public final class AdsService implements AggregatedDiscoveryService {
         .statefulMapConcat(() -> input -> step(state, input))
         .takeWhile(Optional::isPresent)
         .map(Optional::get)
-        .watchTermination((notUsed, done) -> {
-          done.whenComplete((ok, failure) -> {
-            registry.tell(new SnapshotRegistry.StreamClosed(streamId));
-            events.onStreamClosed(streamId, nodeId);
-            if (failure == null) {
-              log.info("xDS stream {} of node {} closed", streamId, nodeId);
-            } else if (failure instanceof PeerClosedStreamException) {
-              log.info("xDS stream {} of node {} closed by the client", streamId, nodeId);
-            } else {
-              log.info("xDS stream {} of node {} closed: {}", streamId, nodeId, failure.toString());
-            }
-          });
-          return NotUsed.getInstance();
-        });
+        .watchTermination(
+            (notUsed, done) -> {
+              done.whenComplete(
+                  (ok, failure) -> {
+                    registry.tell(new SnapshotRegistry.StreamClosed(streamId));
+                    events.onStreamClosed(streamId, nodeId);
+                    if (failure == null) {
+                      log.info("xDS stream {} of node {} closed", streamId, nodeId);
+                    } else if (failure instanceof PeerClosedStreamException) {
+                      log.info("xDS stream {} of node {} closed by the client", streamId, nodeId);
+                    } else {
+                      log.info(
+                          "xDS stream {} of node {} closed: {}",
+                          streamId,
+                          nodeId,
+                          failure.toString());
+                    }
+                  });
+              return NotUsed.getInstance();
+            });
   }
 
-  /** The responses to send for {@code input}, followed by an empty element when the stream is done. */
+  /**
+   * The responses to send for {@code input}, followed by an empty element when the stream is done.
+   */
   private List<Optional<DiscoveryResponse>> step(AdsStreamState state, StreamInput input) {
     List<DiscoveryResponse> responses;
     try {
@@ -159,15 +192,23 @@ public final class AdsService implements AggregatedDiscoveryService {
         responses = List.of();
       }
     } catch (AdsStreamState.Refused refused) {
-      log.warn("xDS stream {} of node {} refused: {}; closing it with {}", state.streamId(),
-          state.nodeId(), refused.getMessage(), refused.status().getCode());
+      log.warn(
+          "xDS stream {} of node {} refused: {}; closing it with {}",
+          state.streamId(),
+          state.nodeId(),
+          refused.getMessage(),
+          refused.status().getCode());
       throw new GrpcServiceException(refused.status());
     }
-    state.pollStatusChange().ifPresent(status -> registry.tell(new SnapshotRegistry.StreamUpdated(status)));
+    state
+        .pollStatusChange()
+        .ifPresent(status -> registry.tell(new SnapshotRegistry.StreamUpdated(status)));
     List<Optional<DiscoveryResponse>> out = new ArrayList<>(responses.size() + 1);
     responses.forEach(response -> out.add(Optional.of(response)));
     if (state.finished()) {
-      log.debug("xDS stream {} of node {}: half-closed and every answer sent; ending it", state.streamId(),
+      log.debug(
+          "xDS stream {} of node {}: half-closed and every answer sent; ending it",
+          state.streamId(),
           state.nodeId());
       out.add(Optional.empty());
     }

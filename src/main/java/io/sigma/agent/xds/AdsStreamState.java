@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * owns it calls it one input at a time.
  *
  * <p>Rules, per resource type:
+ *
  * <ul>
  *   <li>A request for a type the stream has not subscribed to yet, or one with an empty
  *       response_nonce (Envoy's first request, also after a reconnect whatever version_info it
@@ -38,18 +39,19 @@ import org.slf4j.LoggerFactory;
  *       NACK (recorded with its message and counted; the rejected resources are not sent again).
  *   <li>A request with any other non-empty nonce is stale and ignored (also one that comes before
  *       any response of its type was sent).
- *   <li>A type is sent again only when its resources differ from what was last sent on this
- *       stream (a new config_version that leaves Clusters unchanged re-sends only Listeners).
- *   <li>At most one unanswered response per type: while Envoy has not replied to the last
- *       response of a type, newer snapshots only replace the pending one, and the newest is sent
- *       on the reply. A slow Envoy thus skips intermediate versions and never queues them.
+ *   <li>A type is sent again only when its resources differ from what was last sent on this stream
+ *       (a new config_version that leaves Clusters unchanged re-sends only Listeners).
+ *   <li>At most one unanswered response per type: while Envoy has not replied to the last response
+ *       of a type, newer snapshots only replace the pending one, and the newest is sent on the
+ *       reply. A slow Envoy thus skips intermediate versions and never queues them.
  *   <li>Types other than Cluster and Listener are answered with an empty resource list.
- *   <li>At most {@link #MAX_TYPE_URLS} types per stream and type URLs of at most
- *       {@link #MAX_TYPE_URL_CHARS} characters; beyond that the stream is refused
- *       ({@link Refused}), so a hostile client cannot grow the per-stream state.
+ *   <li>At most {@link #MAX_TYPE_URLS} types per stream and type URLs of at most {@link
+ *       #MAX_TYPE_URL_CHARS} characters; beyond that the stream is refused ({@link Refused}), so a
+ *       hostile client cannot grow the per-stream state.
  * </ul>
  *
  * <p>Make before break (Envoy's "eventual consistency considerations" for SotW ADS):
+ *
  * <ul>
  *   <li>Clusters go before the Listeners that use them: Listeners of a snapshot are held back until
  *       all its Clusters have been sent on the stream (when the stream has subscribed to Clusters).
@@ -57,32 +59,36 @@ import org.slf4j.LoggerFactory;
  *       still hold routes to is <em>retained</em> (sent again, with the bytes Envoy already has) in
  *       every Cluster response, even when the snapshot no longer has it. Envoy may hold a Listener
  *       when it was in the last ACKed Listener response, in the unanswered one, or in one that was
- *       NACKed (Envoy applies the valid Listeners of a rejected update, so after a NACK the union is
- *       kept until the next ACK says exactly what Envoy holds). When the Listener response without
- *       it is ACKed, the next Cluster response drops it. A rename R to S therefore sends
+ *       NACKed (Envoy applies the valid Listeners of a rejected update, so after a NACK the union
+ *       is kept until the next ACK says exactly what Envoy holds). When the Listener response
+ *       without it is ACKed, the next Cluster response drops it. A rename R to S therefore sends
  *       Clusters {R, S}, then Listeners {S}, and after their ACK Clusters {S}.
  *   <li>A fresh stream retains nothing. A reconnecting Envoy may still hold Listeners of an earlier
  *       stream, but the SotW request names only a version_info, not the resources, and this stream
  *       never had their Clusters' bytes; so it serves the snapshot's Clusters and then its
  *       Listeners immediately (one round trip apart), the same order Envoy's first connection gets.
  *       Retaining "whatever the old version had" would need every old snapshot kept per node.
- *   <li>version_info names exactly one resource set: the snapshot's own list goes out as
- *       {@code snapshot.versionInfo()}; any other set (the snapshot's Clusters plus retained ones)
- *       as {@code "<versionInfo>+<8 hex of sha256 over the sorted names and bytes>"}.
+ *   <li>version_info names exactly one resource set: the snapshot's own list goes out as {@code
+ *       snapshot.versionInfo()}; any other set (the snapshot's Clusters plus retained ones) as
+ *       {@code "<versionInfo>+<8 hex of sha256 over the sorted names and bytes>"}.
  * </ul>
  */
 public final class AdsStreamState {
 
   private static final Logger log = LoggerFactory.getLogger(AdsStreamState.class);
+
   /** NACK messages are kept for the status page, bounded so a chatty Envoy cannot grow memory. */
   static final int MAX_NACK_MESSAGE_CHARS = 1024;
+
   /**
    * Resource types one stream may subscribe to. Envoy uses at most about eight (CDS, EDS, LDS, RDS,
    * SRDS, VHDS, SDS, RTDS, ECDS); each type costs state, so a client asking for more is refused.
    */
   static final int MAX_TYPE_URLS = 16;
+
   /** Longest accepted type_url; Envoy's are under 80 characters. */
   static final int MAX_TYPE_URL_CHARS = 256;
+
   /** Client-supplied strings (node ids, nonces, versions) are cut to this in log lines. */
   static final int MAX_LOGGED_CHARS = 128;
 
@@ -91,20 +97,28 @@ public final class AdsStreamState {
   private final XdsEvents events;
   private final Clock clock;
   private final Instant openedAt;
+
   /** Subscribed types in subscription order. */
   private final Map<String, TypeState> types = new LinkedHashMap<>();
+
   private final Function<XdsSnapshot, SnapshotIndex> indexes;
   private XdsSnapshot snapshot;
+
   /** The snapshot's Clusters by name. */
   private Map<String, Any> snapshotClusters = Map.of();
+
   /** The Clusters the snapshot's Listeners use. */
   private Set<String> snapshotListenerClusters = Set.of();
+
   /** The last Cluster response sent, by name: the bytes Envoy has, for retained Clusters. */
   private Map<String, Any> sentClusters = Map.of();
+
   /** Clusters used by Listeners Envoy holds (last ACK), or may hold (after a NACK). */
   private Set<String> heldListenerClusters = Set.of();
+
   /** Clusters used by the Listener response Envoy has not replied to yet. */
   private Set<String> inFlightListenerClusters = Set.of();
+
   private long responseCount;
   private boolean statusChanged = true;
   private boolean warnedAboutNodeChange;
@@ -123,7 +137,11 @@ public final class AdsStreamState {
    * @param indexes a snapshot's index; {@link SnapshotIndex.Shared} lets the streams of a node
    *     decode each snapshot once
    */
-  AdsStreamState(long streamId, String nodeId, XdsEvents events, Clock clock,
+  AdsStreamState(
+      long streamId,
+      String nodeId,
+      XdsEvents events,
+      Clock clock,
       Function<XdsSnapshot, SnapshotIndex> indexes) {
     this.streamId = streamId;
     this.nodeId = nodeId;
@@ -151,8 +169,10 @@ public final class AdsStreamState {
     warnIfNodeChanged(request);
     String typeUrl = request.getTypeUrl();
     if (typeUrl.isEmpty()) {
-      log.warn("xDS stream {} (node {}): request without type_url ignored; ADS requests must name their type",
-          streamId, nodeId);
+      log.warn(
+          "xDS stream {} (node {}): request without type_url ignored; ADS requests must name their type",
+          streamId,
+          nodeId);
       return List.of();
     }
     String nonce = request.getResponseNonce();
@@ -164,21 +184,34 @@ public final class AdsStreamState {
         // The unanswered Listener response is superseded; Envoy may have applied it.
         listenersMayBeHeld();
       }
-      log.debug("xDS stream {} (node {}): {} subscription (version_info '{}')",
-          streamId, nodeId, TypeUrls.shortName(typeUrl), capped(request.getVersionInfo()));
+      log.debug(
+          "xDS stream {} (node {}): {} subscription (version_info '{}')",
+          streamId,
+          nodeId,
+          TypeUrls.shortName(typeUrl),
+          capped(request.getVersionInfo()));
       type.answerOwed = true;
       type.awaitingReply = false;
       statusChanged = true;
       return flush();
     }
     if (!nonce.equals(type.lastNonce)) {
-      log.debug("xDS stream {} (node {}): {} request with stale nonce {} (last sent {}) ignored",
-          streamId, nodeId, TypeUrls.shortName(typeUrl), capped(nonce), type.lastNonce);
+      log.debug(
+          "xDS stream {} (node {}): {} request with stale nonce {} (last sent {}) ignored",
+          streamId,
+          nodeId,
+          TypeUrls.shortName(typeUrl),
+          capped(nonce),
+          type.lastNonce);
       return List.of();
     }
     if (!type.awaitingReply) {
-      log.debug("xDS stream {} (node {}): repeated {} reply for nonce {} ignored",
-          streamId, nodeId, TypeUrls.shortName(typeUrl), nonce);
+      log.debug(
+          "xDS stream {} (node {}): repeated {} reply for nonce {} ignored",
+          streamId,
+          nodeId,
+          TypeUrls.shortName(typeUrl),
+          nonce);
       return List.of();
     }
     type.awaitingReply = false;
@@ -203,7 +236,11 @@ public final class AdsStreamState {
   /** Takes the node's newest snapshot; returns the responses to send, in order. */
   public List<DiscoveryResponse> onSnapshot(XdsSnapshot newSnapshot) {
     if (!nodeId.equals(newSnapshot.nodeId())) {
-      log.warn("xDS stream {} (node {}): ignored a snapshot for node {}", streamId, nodeId, newSnapshot.nodeId());
+      log.warn(
+          "xDS stream {} (node {}): ignored a snapshot for node {}",
+          streamId,
+          nodeId,
+          newSnapshot.nodeId());
       return List.of();
     }
     SnapshotIndex index = indexes.apply(newSnapshot);
@@ -220,7 +257,8 @@ public final class AdsStreamState {
    */
   public void onRequestsEnded() {
     requestsEnded = true;
-    log.debug("xDS stream {} (node {}): client half-closed; answering what is owed", streamId, nodeId);
+    log.debug(
+        "xDS stream {} (node {}): client half-closed; answering what is owed", streamId, nodeId);
   }
 
   /**
@@ -243,12 +281,26 @@ public final class AdsStreamState {
   public StreamStatus status() {
     List<ResourceTypeStatus> typeStatuses = new ArrayList<>(types.size());
     for (TypeState type : types.values()) {
-      typeStatuses.add(new ResourceTypeStatus(type.typeUrl, type.sentVersion, type.ackedVersion,
-          type.awaitingReply, type.responses, type.acks, type.nacks, type.lastNackVersion,
-          type.lastNackMessage, type.lastNackAt));
+      typeStatuses.add(
+          new ResourceTypeStatus(
+              type.typeUrl,
+              type.sentVersion,
+              type.ackedVersion,
+              type.awaitingReply,
+              type.responses,
+              type.acks,
+              type.nacks,
+              type.lastNackVersion,
+              type.lastNackMessage,
+              type.lastNackAt));
     }
-    return new StreamStatus(streamId, nodeId, openedAt,
-        snapshot == null ? null : snapshot.versionInfo(), typeStatuses, List.copyOf(retainedClusters()));
+    return new StreamStatus(
+        streamId,
+        nodeId,
+        openedAt,
+        snapshot == null ? null : snapshot.versionInfo(),
+        typeStatuses,
+        List.copyOf(retainedClusters()));
   }
 
   /** The status if anything changed since the last call, else empty (to report only changes). */
@@ -261,8 +313,8 @@ public final class AdsStreamState {
   }
 
   /**
-   * Clusters kept on this stream although the snapshot no longer has them, because a Listener
-   * Envoy may still hold uses them; sorted.
+   * Clusters kept on this stream although the snapshot no longer has them, because a Listener Envoy
+   * may still hold uses them; sorted.
    */
   public Set<String> retainedClusters() {
     Set<String> retained = new TreeSet<>();
@@ -276,18 +328,23 @@ public final class AdsStreamState {
 
   private TypeState subscribe(String typeUrl) {
     if (typeUrl.length() > MAX_TYPE_URL_CHARS) {
-      throw new Refused(Status.INVALID_ARGUMENT.withDescription(
-          "type_url longer than " + MAX_TYPE_URL_CHARS + " characters"));
+      throw new Refused(
+          Status.INVALID_ARGUMENT.withDescription(
+              "type_url longer than " + MAX_TYPE_URL_CHARS + " characters"));
     }
     if (types.size() >= MAX_TYPE_URLS) {
-      throw new Refused(Status.RESOURCE_EXHAUSTED.withDescription(
-          "more than " + MAX_TYPE_URLS + " resource types on one ADS stream"));
+      throw new Refused(
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "more than " + MAX_TYPE_URLS + " resource types on one ADS stream"));
     }
     TypeState type = new TypeState(typeUrl);
     types.put(typeUrl, type);
     if (!TypeUrls.isServed(typeUrl)) {
-      log.info("xDS stream {} (node {}): subscribed to {}, which this agent does not serve; answering with no resources",
-          streamId, nodeId, typeUrl);
+      log.info(
+          "xDS stream {} (node {}): subscribed to {}, which this agent does not serve; answering with no resources",
+          streamId,
+          nodeId,
+          typeUrl);
     }
     return type;
   }
@@ -312,16 +369,23 @@ public final class AdsStreamState {
   }
 
   private void recordNack(TypeState type, String message) {
-    String kept = message.length() > MAX_NACK_MESSAGE_CHARS
-        ? message.substring(0, MAX_NACK_MESSAGE_CHARS) + "…"
-        : message;
+    String kept =
+        message.length() > MAX_NACK_MESSAGE_CHARS
+            ? message.substring(0, MAX_NACK_MESSAGE_CHARS) + "…"
+            : message;
     type.nacks++;
     type.lastNackVersion = type.sentVersion;
     type.lastNackMessage = kept;
     type.lastNackAt = clock.instant();
-    log.warn("xDS stream {}: Envoy node {} rejected (NACK) {} version {}: {}; keeping the stream and its last "
+    log.warn(
+        "xDS stream {}: Envoy node {} rejected (NACK) {} version {}: {}; keeping the stream and its last "
             + "accepted version ({}); this version is not sent again, the next config change is",
-        streamId, nodeId, TypeUrls.shortName(type.typeUrl), type.sentVersion, kept, type.ackedVersion);
+        streamId,
+        nodeId,
+        TypeUrls.shortName(type.typeUrl),
+        type.sentVersion,
+        kept,
+        type.ackedVersion);
     events.onNack(nodeId, type.typeUrl, type.sentVersion, kept);
   }
 
@@ -348,23 +412,28 @@ public final class AdsStreamState {
     boolean clusters = TypeUrls.CLUSTER.equals(type.typeUrl);
     List<Any> own = snapshot.resources(type.typeUrl);
     Map<String, Any> clustersByName = clusters ? clustersToSend() : null;
-    List<Any> resources = clustersByName == null || clustersByName == snapshotClusters
-        ? own
-        : List.copyOf(clustersByName.values());
+    List<Any> resources =
+        clustersByName == null || clustersByName == snapshotClusters
+            ? own
+            : List.copyOf(clustersByName.values());
     if (!type.answerOwed && sameResources(type.sentResources, resources)) {
       return;
     }
     if (TypeUrls.LISTENER.equals(type.typeUrl) && clustersNotYetSent()) {
       return;
     }
-    String version = resources == own ? snapshot.versionInfo() : snapshot.versionInfo() + "+" + digest(clustersByName);
+    String version =
+        resources == own
+            ? snapshot.versionInfo()
+            : snapshot.versionInfo() + "+" + digest(clustersByName);
     String nonce = streamId + "-" + (++responseCount);
-    DiscoveryResponse response = DiscoveryResponse.newBuilder()
-        .setVersionInfo(version)
-        .setTypeUrl(type.typeUrl)
-        .addAllResources(resources)
-        .setNonce(nonce)
-        .build();
+    DiscoveryResponse response =
+        DiscoveryResponse.newBuilder()
+            .setVersionInfo(version)
+            .setTypeUrl(type.typeUrl)
+            .addAllResources(resources)
+            .setNonce(nonce)
+            .build();
     type.lastNonce = nonce;
     type.awaitingReply = true;
     type.answerOwed = false;
@@ -377,8 +446,14 @@ public final class AdsStreamState {
       inFlightListenerClusters = snapshotListenerClusters;
     }
     statusChanged = true;
-    log.debug("xDS stream {} (node {}): sending {} version {} ({} resources, nonce {})",
-        streamId, nodeId, TypeUrls.shortName(type.typeUrl), version, resources.size(), nonce);
+    log.debug(
+        "xDS stream {} (node {}): sending {} version {} ({} resources, nonce {})",
+        streamId,
+        nodeId,
+        TypeUrls.shortName(type.typeUrl),
+        version,
+        resources.size(),
+        nonce);
     events.onResponseSent(nodeId, type.typeUrl, version, resources.size());
     out.add(response);
   }
@@ -401,7 +476,9 @@ public final class AdsStreamState {
     return all;
   }
 
-  /** True when the stream wants Clusters and has not been sent all of this snapshot's Clusters yet. */
+  /**
+   * True when the stream wants Clusters and has not been sent all of this snapshot's Clusters yet.
+   */
   private boolean clustersNotYetSent() {
     if (!types.containsKey(TypeUrls.CLUSTER)) {
       return false;
@@ -418,7 +495,9 @@ public final class AdsStreamState {
     return sent != null && (sent == current || sent.equals(current));
   }
 
-  /** First 8 hex digits of sha256 over the resources sorted by name: the same set, the same digest. */
+  /**
+   * First 8 hex digits of sha256 over the resources sorted by name: the same set, the same digest.
+   */
   static String digest(Map<String, Any> clustersByName) {
     MessageDigest sha256;
     try {
@@ -440,15 +519,24 @@ public final class AdsStreamState {
   }
 
   private static byte[] lengthPrefix(int length) {
-    return new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length};
+    return new byte[] {
+      (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length
+    };
   }
 
   private void warnIfNodeChanged(DiscoveryRequest request) {
-    if (!warnedAboutNodeChange && request.hasNode() && !request.getNode().getId().isEmpty()
+    if (!warnedAboutNodeChange
+        && request.hasNode()
+        && !request.getNode().getId().isEmpty()
         && !request.getNode().getId().equals(nodeId)) {
       warnedAboutNodeChange = true;
-      log.warn("xDS stream {}: a request names node {} but the stream belongs to node {} (its first request); "
-          + "keeping {}", streamId, capped(request.getNode().getId()), nodeId, nodeId);
+      log.warn(
+          "xDS stream {}: a request names node {} but the stream belongs to node {} (its first request); "
+              + "keeping {}",
+          streamId,
+          capped(request.getNode().getId()),
+          nodeId,
+          nodeId);
     }
   }
 
@@ -476,10 +564,13 @@ public final class AdsStreamState {
   /** Protocol state of one resource type on this stream. */
   private static final class TypeState {
     final String typeUrl;
+
     /** A subscription request that has not been answered yet. */
     boolean answerOwed;
+
     /** The last response has been neither ACKed nor NACKed yet. */
     boolean awaitingReply;
+
     String lastNonce;
     List<Any> sentResources;
     String sentVersion;

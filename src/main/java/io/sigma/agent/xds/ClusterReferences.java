@@ -15,14 +15,14 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Which Clusters a set of packed Listeners uses, and the names of packed Clusters: what
- * {@link AdsStreamState} needs to keep a Cluster until no Listener Envoy may hold still uses it.
- * Pure functions.
+ * Which Clusters a set of packed Listeners uses, and the names of packed Clusters: what {@link
+ * AdsStreamState} needs to keep a Cluster until no Listener Envoy may hold still uses it. Pure
+ * functions.
  *
- * <p>References are read from the resources themselves: the {@code cluster} (or
- * {@code weighted_clusters}) of every TcpProxy filter in a Listener's filter chains. A Listener
- * whose filters cannot be decoded falls back to the contract's naming rule
- * ({@code listener-R} uses {@code cluster-R}), so an unexpected resource never loses a reference.
+ * <p>References are read from the resources themselves: the {@code cluster} (or {@code
+ * weighted_clusters}) of every TcpProxy filter in a Listener's filter chains. A Listener whose
+ * filters cannot be decoded falls back to the contract's naming rule ({@code listener-R} uses
+ * {@code cluster-R}), so an unexpected resource never loses a reference.
  */
 final class ClusterReferences {
 
@@ -40,7 +40,10 @@ final class ClusterReferences {
     return used;
   }
 
-  /** Packed Clusters by name, in list order (a resource that does not decode is keyed by its bytes' hash). */
+  /**
+   * Packed Clusters by name, in list order (a resource that does not decode is keyed by its bytes'
+   * hash).
+   */
   static Map<String, Any> byName(List<Any> clusters) {
     Map<String, Any> named = new LinkedHashMap<>();
     for (Any cluster : clusters) {
@@ -77,7 +80,10 @@ final class ClusterReferences {
             if (!proxy.getCluster().isEmpty()) {
               used.add(proxy.getCluster());
             }
-            proxy.getWeightedClusters().getClustersList().forEach(weighted -> used.add(weighted.getName()));
+            proxy
+                .getWeightedClusters()
+                .getClustersList()
+                .forEach(weighted -> used.add(weighted.getName()));
           } catch (InvalidProtocolBufferException e) {
             decoded = false;
           }

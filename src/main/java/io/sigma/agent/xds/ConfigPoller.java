@@ -42,24 +42,23 @@ import org.slf4j.Logger;
  *       once, before sigma-api has answered anything.
  *   <li>It learns the VPS id from the {@link RegistrationActor} (and follows it when a
  *       re-registration changes it); nothing is polled before.
- *   <li>Every poll interval (±10%; the second poll after the VPS id is known at a random point
- *       of a whole interval, so agents that registered together do not poll together): all
- *       active Envoy nodes of the VPS (every page); for each node whose config_version (or
- *       UUID) differs from what is served, all its active dynamic routes (every page, a few
- *       nodes at a time), mapped and set as the node's snapshot, and saved.
- *       Only changed nodes get a new snapshot.
+ *   <li>Every poll interval (±10%; the second poll after the VPS id is known at a random point of a
+ *       whole interval, so agents that registered together do not poll together): all active Envoy
+ *       nodes of the VPS (every page); for each node whose config_version (or UUID) differs from
+ *       what is served, all its active dynamic routes (every page, a few nodes at a time), mapped
+ *       and set as the node's snapshot, and saved. Only changed nodes get a new snapshot.
  *   <li>A node's routes are read page by page, and an edit between two page reads would tear the
  *       set (rows shift between pages). So a read counts only if it is consistent: its pages fit
  *       together (one total, no route id twice, none short: a listing that does not is refused as
  *       changed, {@code SigmaApiException.isListingChanged()}), and the VPS's node listing read
- *       again after the last page still shows the node
- *       with the UUID and config_version the read started from. Otherwise the read is retried
- *       (at most {@link #MAX_READ_ATTEMPTS} attempts, a short jittered pause between them) from
- *       the re-read node; after that it is a failed fetch of that node. A torn read is never
- *       served nor saved; a snapshot is labelled with the config_version it was read at.
+ *       again after the last page still shows the node with the UUID and config_version the read
+ *       started from. Otherwise the read is retried (at most {@link #MAX_READ_ATTEMPTS} attempts, a
+ *       short jittered pause between them) from the re-read node; after that it is a failed fetch
+ *       of that node. A torn read is never served nor saved; a snapshot is labelled with the
+ *       config_version it was read at.
  *   <li>A node missing from a successful listing is removed (its streams get an empty config) and
- *       its saved config deleted. Listings longer than one page are not read atomically by the
- *       API (a deletion between two pages shifts rows), so there a node is removed only when two
+ *       its saved config deleted. Listings longer than one page are not read atomically by the API
+ *       (a deletion between two pages shifts rows), so there a node is removed only when two
  *       listings in a row miss it.
  * </ol>
  *
@@ -69,26 +68,36 @@ import org.slf4j.Logger;
  * version_info never names two resource sets for one node.id, also when a node is deleted and
  * re-created in sigma-api (its config_version restarts at 1) and across restarts.
  *
- * <p>A config that cannot be saved (disk full, unwritable state dir) is served from memory and
- * its save retried (backoff with jitter) until it works; a newer config of the node replaces a
- * pending save. So a restart never serves a config older than the last one served.
+ * <p>A config that cannot be saved (disk full, unwritable state dir) is served from memory and its
+ * save retried (backoff with jitter) until it works; a newer config of the node replaces a pending
+ * save. So a restart never serves a config older than the last one served.
  *
  * <p>Failures never clear a snapshot: a failed listing changes nothing and the next poll waits
  * longer (backoff, never less than the interval); a failed routes fetch keeps that node's last
- * snapshot, does not hold back the other nodes, and is retried at the next poll. At most one
- * poll is in flight.
+ * snapshot, does not hold back the other nodes, and is retried at the next poll. At most one poll
+ * is in flight.
  *
- * <p>Envoys whose node.id sigma-api does not list for this VPS are registered with
- * {@code POST /envoy-nodes} (the {@link SnapshotRegistry} tells which node.ids are connected),
- * once per node.id and VPS; a node.id that was listed before (then deleted by an operator) is
- * not registered again. The new node is served from the poll that follows.
+ * <p>Envoys whose node.id sigma-api does not list for this VPS are registered with {@code POST
+ * /envoy-nodes} (the {@link SnapshotRegistry} tells which node.ids are connected), once per node.id
+ * and VPS; a node.id that was listed before (then deleted by an operator) is not registered again.
+ * The new node is served from the poll that follows.
  */
 public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
 
   /** The poller's protocol. */
   public sealed interface Command
-      permits PollNow, GetStatus, VpsIdentified, ConnectedNodesChanged, Tick, NodesListed, RoutesFetched,
-          NodeRechecked, RetryRead, RetrySaves, NodeRegistered, IntervalChanged {}
+      permits PollNow,
+          GetStatus,
+          VpsIdentified,
+          ConnectedNodesChanged,
+          Tick,
+          NodesListed,
+          RoutesFetched,
+          NodeRechecked,
+          RetryRead,
+          RetrySaves,
+          NodeRegistered,
+          IntervalChanged {}
 
   /** Poll now instead of at the next interval (right after the poll in flight, if any). */
   public record PollNow() implements Command {}
@@ -103,22 +112,37 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
 
   private record ConnectedNodesChanged(Set<String> nodeIds) implements Command {}
 
-  private enum Tick implements Command { INSTANCE }
+  private enum Tick implements Command {
+    INSTANCE
+  }
 
-  private record NodesListed(long poll, List<EnvoyNode> nodes, Throwable error) implements Command {}
-
-  /** Attempt {@code attempt} at reading the routes of {@code node} (as listed when it started). */
-  private record RoutesFetched(long poll, EnvoyNode node, int attempt, List<EnvoyRoute> routes, Throwable error)
+  private record NodesListed(long poll, List<EnvoyNode> nodes, Throwable error)
       implements Command {}
 
-  /** The node listing read again after the routes of {@code node}, to tell whether they moved meanwhile. */
-  private record NodeRechecked(long poll, EnvoyNode node, int attempt, List<EnvoyRoute> routes,
-      List<EnvoyNode> nodes, Throwable error) implements Command {}
+  /** Attempt {@code attempt} at reading the routes of {@code node} (as listed when it started). */
+  private record RoutesFetched(
+      long poll, EnvoyNode node, int attempt, List<EnvoyRoute> routes, Throwable error)
+      implements Command {}
+
+  /**
+   * The node listing read again after the routes of {@code node}, to tell whether they moved
+   * meanwhile.
+   */
+  private record NodeRechecked(
+      long poll,
+      EnvoyNode node,
+      int attempt,
+      List<EnvoyRoute> routes,
+      List<EnvoyNode> nodes,
+      Throwable error)
+      implements Command {}
 
   /** Read the routes of {@code node} again: the previous attempt was torn. */
   private record RetryRead(long poll, EnvoyNode node, int attempt) implements Command {}
 
-  private enum RetrySaves implements Command { INSTANCE }
+  private enum RetrySaves implements Command {
+    INSTANCE
+  }
 
   private record NodeRegistered(String vpsId, String nodeId, EnvoyNode node, Throwable error)
       implements Command {}
@@ -142,7 +166,8 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   static final int MAX_READ_ATTEMPTS = 3;
 
   /** Pauses between reads of a node's routes that changed while being read (full jitter). */
-  static final Backoff READ_RETRY_BACKOFF = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(1));
+  static final Backoff READ_RETRY_BACKOFF =
+      new Backoff(Duration.ofMillis(200), Duration.ofSeconds(1));
 
   /** Rejected routes listed per node in the status (all of them are counted). */
   static final int MAX_REJECTED_IN_STATUS = 50;
@@ -158,7 +183,8 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
         throw new IllegalArgumentException("poll interval must be positive: " + interval);
       }
       if (fetchConcurrency < 1) {
-        throw new IllegalArgumentException("fetchConcurrency must be at least 1: " + fetchConcurrency);
+        throw new IllegalArgumentException(
+            "fetchConcurrency must be at least 1: " + fetchConcurrency);
       }
     }
 
@@ -183,34 +209,46 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
 
   /** What the registry serves, by node.id (only this actor sets snapshots). */
   private final Map<String, Served> served = new TreeMap<>();
+
   /** Nodes of the last successful listing, by node.id; null before one for the current VPS id. */
   private Map<String, EnvoyNode> listed;
+
   /** Served nodes a multi-page listing missed once (removed when the next one misses them too). */
   private final Set<String> missingOnce = new HashSet<>();
+
   /** node.ids never to auto-register for the current VPS: listed or served before, or tried. */
   private final Set<String> notToRegister = new HashSet<>();
+
   private Set<String> connected = Set.of();
+
   /** Routes fetch failures of the current streak, by node.id. */
   private final Map<String, FetchFailure> fetchFailures = new TreeMap<>();
+
   /** Listing entries already warned about (bad node_id), by node UUID. */
   private final Set<String> warnedBadNodes = new HashSet<>();
+
   /**
    * The last serial handed out per node.id, kept after a node is removed (a re-created node must
    * not reuse a version_info its Envoys saw). One entry per node.id sigma-api ever listed.
    */
   private final Map<String, Long> lastSerials = new HashMap<>();
+
   /** Configs served but not saved yet (the state dir failed), newest per node.id. */
   private final Map<String, PendingSave> pendingSaves = new TreeMap<>();
+
   /** Failed save rounds in a row (the retry delay grows with it). */
   private int saveFailures;
+
   private String lastSaveError;
 
   private String vpsId;
   private long pollId;
   private boolean pollInFlight;
   private boolean pollAgain;
+
   /** False until the poll after the first one is scheduled for the current VPS id. */
   private boolean phaseChosen;
+
   private long pollStartedNanos;
   private Instant pollStartedAt;
   private final Queue<EnvoyNode> toFetch = new ArrayDeque<>();
@@ -227,7 +265,11 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
    * @param rejected the first {@link #MAX_REJECTED_IN_STATUS} routes left out
    * @param rejectedCount all routes left out
    */
-  private record Served(String envoyNodeUuid, long version, long serial, List<PollerStatus.Rejected> rejected,
+  private record Served(
+      String envoyNodeUuid,
+      long version,
+      long serial,
+      List<PollerStatus.Rejected> rejected,
       int rejectedCount) {}
 
   private record PendingSave(NodeConfig config, long serial) {}
@@ -239,23 +281,47 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
    * @param registry where snapshots go; also tells which node.ids are connected
    * @param store the state dir: loaded at start, written after each new snapshot
    */
-  public static Behavior<Command> create(Settings settings, SigmaApi api,
-      ActorRef<RegistrationActor.Command> registration, ActorRef<SnapshotRegistry.Command> registry,
-      NodeConfigStore store, PollerEvents events, Clock clock, RandomGenerator random) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      ConfigPoller poller = new ConfigPoller(context, timers, settings, api, registry, store, events, clock, random);
-      poller.serveSavedConfigs();
-      registration.tell(new RegistrationActor.Subscribe(context.messageAdapter(
-          RegistrationActor.Registered.class, registered -> new VpsIdentified(registered.vpsId()))));
-      registry.tell(new SnapshotRegistry.WatchConnectedNodes(context.messageAdapter(
-          SnapshotRegistry.ConnectedNodes.class, nodes -> new ConnectedNodesChanged(nodes.nodeIds()))));
-      return poller;
-    }));
+  public static Behavior<Command> create(
+      Settings settings,
+      SigmaApi api,
+      ActorRef<RegistrationActor.Command> registration,
+      ActorRef<SnapshotRegistry.Command> registry,
+      NodeConfigStore store,
+      PollerEvents events,
+      Clock clock,
+      RandomGenerator random) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  ConfigPoller poller =
+                      new ConfigPoller(
+                          context, timers, settings, api, registry, store, events, clock, random);
+                  poller.serveSavedConfigs();
+                  registration.tell(
+                      new RegistrationActor.Subscribe(
+                          context.messageAdapter(
+                              RegistrationActor.Registered.class,
+                              registered -> new VpsIdentified(registered.vpsId()))));
+                  registry.tell(
+                      new SnapshotRegistry.WatchConnectedNodes(
+                          context.messageAdapter(
+                              SnapshotRegistry.ConnectedNodes.class,
+                              nodes -> new ConnectedNodesChanged(nodes.nodeIds()))));
+                  return poller;
+                }));
   }
 
-  private ConfigPoller(ActorContext<Command> context, TimerScheduler<Command> timers, Settings settings,
-      SigmaApi api, ActorRef<SnapshotRegistry.Command> registry, NodeConfigStore store, PollerEvents events,
-      Clock clock, RandomGenerator random) {
+  private ConfigPoller(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      Settings settings,
+      SigmaApi api,
+      ActorRef<SnapshotRegistry.Command> registry,
+      NodeConfigStore store,
+      PollerEvents events,
+      Clock clock,
+      RandomGenerator random) {
     super(context);
     this.timers = timers;
     this.settings = settings;
@@ -291,7 +357,8 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     // A poll waiting for the old interval waits for the new one; a poll in flight or backing off
     // after failures schedules with the new interval when it ends.
     if (!pollInFlight && consecutiveFailures == 0 && timers.isTimerActive(POLL_TIMER)) {
-      timers.startSingleTimer(POLL_TIMER, Tick.INSTANCE, Backoff.jittered(changed.interval(), random));
+      timers.startSingleTimer(
+          POLL_TIMER, Tick.INSTANCE, Backoff.jittered(changed.interval(), random));
     }
     return this;
   }
@@ -308,9 +375,14 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
       persist(entry.config(), serial);
     }
     if (!saved.isEmpty()) {
-      log.info("xDS: serving the saved config of {} Envoy node(s) from {} until sigma-api answers: {}",
-          saved.size(), store.dir(), saved.stream().map(NodeConfigStore.Saved::config)
-              .map(c -> c.nodeId() + " v" + c.configVersion()).collect(Collectors.joining(", ")));
+      log.info(
+          "xDS: serving the saved config of {} Envoy node(s) from {} until sigma-api answers: {}",
+          saved.size(),
+          store.dir(),
+          saved.stream()
+              .map(NodeConfigStore.Saved::config)
+              .map(c -> c.nodeId() + " v" + c.configVersion())
+              .collect(Collectors.joining(", ")));
     }
   }
 
@@ -321,11 +393,15 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
       return this;
     }
     if (vpsId == null) {
-      log.info("xDS: polling sigma-api for the Envoy nodes of VPS {} every {} s", message.vpsId(),
+      log.info(
+          "xDS: polling sigma-api for the Envoy nodes of VPS {} every {} s",
+          message.vpsId(),
           settings.interval().toMillis() / 1000.0);
     } else {
-      log.info("xDS: this agent is now VPS {} (was {}); polling the Envoy nodes of the new id",
-          message.vpsId(), vpsId);
+      log.info(
+          "xDS: this agent is now VPS {} (was {}); polling the Envoy nodes of the new id",
+          message.vpsId(),
+          vpsId);
       notToRegister.clear();
       missingOnce.clear();
     }
@@ -369,7 +445,9 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     pollStartedAt = clock.instant();
     fetchesFailedThisPoll = 0;
     long poll = pollId;
-    getContext().pipeToSelf(api.allEnvoyNodes(vpsId), (nodes, error) -> new NodesListed(poll, nodes, error));
+    getContext()
+        .pipeToSelf(
+            api.allEnvoyNodes(vpsId), (nodes, error) -> new NodesListed(poll, nodes, error));
   }
 
   private Behavior<Command> onNodesListed(NodesListed message) {
@@ -387,7 +465,8 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     removeNodesMissingFrom(nodes, message.nodes().size() >= SigmaApi.MAX_PER_PAGE);
     for (EnvoyNode node : nodes.values()) {
       Served current = served.get(node.nodeId());
-      if (current == null || current.version() != node.configVersion()
+      if (current == null
+          || current.version() != node.configVersion()
           || !node.id().equals(current.envoyNodeUuid())) {
         toFetch.add(node);
       }
@@ -405,16 +484,24 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
         continue;
       }
       String key = String.valueOf(node.id());
-      if (node.id() == null || node.id().isBlank() || node.nodeId() == null || node.nodeId().isBlank()) {
+      if (node.id() == null
+          || node.id().isBlank()
+          || node.nodeId() == null
+          || node.nodeId().isBlank()) {
         if (warnedBadNodes.add(key)) {
-          log.warn("xDS: sigma-api lists an Envoy node without id or node_id ({}); skipping it", node);
+          log.warn(
+              "xDS: sigma-api lists an Envoy node without id or node_id ({}); skipping it", node);
         }
         continue;
       }
       EnvoyNode first = valid.putIfAbsent(node.nodeId(), node);
       if (first != null && warnedBadNodes.add(key)) {
-        log.warn("xDS: sigma-api lists node_id {} twice for VPS {} (ids {} and {}); serving the first",
-            node.nodeId(), vpsId, first.id(), node.id());
+        log.warn(
+            "xDS: sigma-api lists node_id {} twice for VPS {} (ids {} and {}); serving the first",
+            node.nodeId(),
+            vpsId,
+            first.id(),
+            node.id());
       }
     }
     return valid;
@@ -427,8 +514,10 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
         continue;
       }
       if (multiPage && missingOnce.add(nodeId)) {
-        log.info("xDS: Envoy node {} is missing from a multi-page node listing; removing it if the next "
-            + "listing misses it too", nodeId);
+        log.info(
+            "xDS: Envoy node {} is missing from a multi-page node listing; removing it if the next "
+                + "listing misses it too",
+            nodeId);
         continue;
       }
       missingOnce.remove(nodeId);
@@ -438,8 +527,11 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
       dropPendingSave(nodeId);
       store.delete(nodeId);
       events.onNodeRemoved(nodeId);
-      log.info("xDS: Envoy node {} is no longer an active node of VPS {} in sigma-api; its Envoys get an "
-          + "empty config", nodeId, vpsId);
+      log.info(
+          "xDS: Envoy node {} is no longer an active node of VPS {} in sigma-api; its Envoys get an "
+              + "empty config",
+          nodeId,
+          vpsId);
     }
   }
 
@@ -456,8 +548,10 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   /** Attempt {@code attempt} at a consistent read of the routes of {@code node}. */
   private void readRoutes(EnvoyNode node, int attempt) {
     long poll = pollId;
-    getContext().pipeToSelf(api.allEnvoyRoutes(node.id()),
-        (routes, error) -> new RoutesFetched(poll, node, attempt, routes, error));
+    getContext()
+        .pipeToSelf(
+            api.allEnvoyRoutes(node.id()),
+            (routes, error) -> new RoutesFetched(poll, node, attempt, routes, error));
   }
 
   private Behavior<Command> onRoutesFetched(RoutesFetched message) {
@@ -466,7 +560,9 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     }
     EnvoyNode node = message.node();
     if (message.error() != null) {
-      if (SigmaApiException.of(message.error()).map(SigmaApiException::isListingChanged).orElse(false)) {
+      if (SigmaApiException.of(message.error())
+          .map(SigmaApiException::isListingChanged)
+          .orElse(false)) {
         // Routes added or removed between two page reads: a torn read, read again like one.
         retryOrFail(node, node, message.attempt(), reason(message.error()));
       } else {
@@ -477,8 +573,11 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     // The routes endpoint does not say which config_version it answered for: read the node again.
     long poll = pollId;
     String vps = vpsId;
-    getContext().pipeToSelf(api.allEnvoyNodes(vps), (nodes, error) ->
-        new NodeRechecked(poll, node, message.attempt(), message.routes(), nodes, error));
+    getContext()
+        .pipeToSelf(
+            api.allEnvoyNodes(vps),
+            (nodes, error) ->
+                new NodeRechecked(poll, node, message.attempt(), message.routes(), nodes, error));
     return this;
   }
 
@@ -488,8 +587,11 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     }
     EnvoyNode node = message.node();
     if (message.error() != null) {
-      fetchFailed(node, "read its routes, but cannot read its config_version again to check that they did "
-          + "not change meanwhile: " + reason(message.error()));
+      fetchFailed(
+          node,
+          "read its routes, but cannot read its config_version again to check that they did "
+              + "not change meanwhile: "
+              + reason(message.error()));
       return this;
     }
     EnvoyNode now = findNode(message.nodes(), node.nodeId());
@@ -498,8 +600,15 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
       return this;
     }
     if (!now.id().equals(node.id()) || now.configVersion() != node.configVersion()) {
-      retryOrFail(node, now, message.attempt(), "config_version " + node.configVersion() + " became "
-          + now.configVersion() + (now.id().equals(node.id()) ? "" : " (a new node, id " + now.id() + ")"));
+      retryOrFail(
+          node,
+          now,
+          message.attempt(),
+          "config_version "
+              + node.configVersion()
+              + " became "
+              + now.configVersion()
+              + (now.id().equals(node.id()) ? "" : " (a new node, id " + now.id() + ")"));
       return this;
     }
     if (listed != null && listed.containsKey(now.nodeId())) {
@@ -507,8 +616,10 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     }
     FetchFailure recovered = fetchFailures.remove(now.nodeId());
     if (recovered != null) {
-      log.info("xDS: routes of Envoy node {} fetched again after {} failed attempt(s)",
-          now.nodeId(), recovered.count());
+      log.info(
+          "xDS: routes of Envoy node {} fetched again after {} failed attempt(s)",
+          now.nodeId(),
+          recovered.count());
     }
     NodeConfig config = new NodeConfig(now, message.routes());
     long serial = serve(config, false, 0);
@@ -524,14 +635,23 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
    */
   private void retryOrFail(EnvoyNode node, EnvoyNode next, int attempt, String why) {
     if (attempt >= MAX_READ_ATTEMPTS) {
-      fetchFailed(node, "its routes changed while being read, " + attempt + " reads in a row (last: " + why
-          + "); nothing of those reads is served");
+      fetchFailed(
+          node,
+          "its routes changed while being read, "
+              + attempt
+              + " reads in a row (last: "
+              + why
+              + "); nothing of those reads is served");
       return;
     }
     Duration pause = READ_RETRY_BACKOFF.delay(attempt, random);
-    log.debug("xDS: the routes of Envoy node {} changed while being read ({}); reading them again in {} ms",
-        node.nodeId(), why, pause.toMillis());
-    timers.startSingleTimer("read:" + node.nodeId(), new RetryRead(pollId, next, attempt + 1), pause);
+    log.debug(
+        "xDS: the routes of Envoy node {} changed while being read ({}); reading them again in {} ms",
+        node.nodeId(),
+        why,
+        pause.toMillis());
+    timers.startSingleTimer(
+        "read:" + node.nodeId(), new RetryRead(pollId, next, attempt + 1), pause);
   }
 
   private Behavior<Command> onRetryRead(RetryRead message) {
@@ -548,11 +668,16 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     fetchMore();
   }
 
-
-  /** The first usable entry for {@code nodeId} in a listing (as {@link #validNodes} picks it), or null. */
+  /**
+   * The first usable entry for {@code nodeId} in a listing (as {@link #validNodes} picks it), or
+   * null.
+   */
   private static EnvoyNode findNode(List<EnvoyNode> nodes, String nodeId) {
     for (EnvoyNode node : nodes) {
-      if (node != null && node.id() != null && !node.id().isBlank() && nodeId.equals(node.nodeId())) {
+      if (node != null
+          && node.id() != null
+          && !node.id().isBlank()
+          && nodeId.equals(node.nodeId())) {
         return node;
       }
     }
@@ -565,15 +690,27 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     fetchFailures.put(node.nodeId(), new FetchFailure(reason, clock.instant(), count));
     events.onRoutesFetchFailed(node.nodeId());
     Served current = served.get(node.nodeId());
-    String keeping = current == null
-        ? "it has no config yet, its Envoys keep waiting"
-        : "keeping its config_version " + current.version() + " (version_info " + current.serial() + ")";
-    String message = "xDS: cannot fetch the routes of Envoy node {} (config_version {}): {}; {}; retrying "
-        + "at the next poll";
+    String keeping =
+        current == null
+            ? "it has no config yet, its Envoys keep waiting"
+            : "keeping its config_version "
+                + current.version()
+                + " (version_info "
+                + current.serial()
+                + ")";
+    String message =
+        "xDS: cannot fetch the routes of Envoy node {} (config_version {}): {}; {}; retrying "
+            + "at the next poll";
     if (count == 1) {
       log.warn(message, node.nodeId(), node.configVersion(), reason, keeping);
     } else {
-      log.debug(message + " (failure {} in a row)", node.nodeId(), node.configVersion(), reason, keeping, count);
+      log.debug(
+          message + " (failure {} in a row)",
+          node.nodeId(),
+          node.configVersion(),
+          reason,
+          keeping,
+          count);
     }
   }
 
@@ -587,9 +724,10 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     // The first poll runs at once when the VPS id is known; the next one at a random point of a
     // whole interval, later ones every interval +-10%: agents that registered together (a fleet
     // restart, an API answering a backlog at once) do not poll together for ever after.
-    Duration next = phaseChosen
-        ? Backoff.jittered(settings.interval(), random)
-        : Backoff.spreadOverInterval(settings.interval(), random);
+    Duration next =
+        phaseChosen
+            ? Backoff.jittered(settings.interval(), random)
+            : Backoff.spreadOverInterval(settings.interval(), random);
     phaseChosen = true;
     if (result == PollResult.FAILURE) {
       consecutiveFailures++;
@@ -597,8 +735,12 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
       if (backoff.compareTo(next) > 0) {
         next = backoff;
       }
-      log.warn("xDS: cannot list the Envoy nodes of VPS {} ({} failure(s) in a row): {}; serving the last "
-              + "good config of every node, next attempt in {} ms", vpsId, consecutiveFailures, error,
+      log.warn(
+          "xDS: cannot list the Envoy nodes of VPS {} ({} failure(s) in a row): {}; serving the last "
+              + "good config of every node, next attempt in {} ms",
+          vpsId,
+          consecutiveFailures,
+          error,
           next.toMillis());
     } else {
       if (consecutiveFailures > 0) {
@@ -627,32 +769,59 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     long serial = nextSerial(config.nodeId(), serialFloor);
     XdsSnapshot snapshot = mapping.toSnapshot(config.nodeId(), config.configVersion(), serial);
     // A saved config never replaces what the registry serves (this poller may be a restarted one).
-    registry.tell(fromStateDir
-        ? new SnapshotRegistry.SetSnapshotIfAbsent(snapshot)
-        : new SnapshotRegistry.SetSnapshot(snapshot));
-    List<PollerStatus.Rejected> rejectedInStatus = mapping.rejected().stream().limit(MAX_REJECTED_IN_STATUS)
-        .map(route -> new PollerStatus.Rejected(route.route().name(), route.route().listenPort(),
-            route.reason().name(), route.describe()))
-        .toList();
-    served.put(config.nodeId(), new Served(config.node().id(), config.configVersion(), serial, rejectedInStatus,
-        mapping.rejected().size()));
+    registry.tell(
+        fromStateDir
+            ? new SnapshotRegistry.SetSnapshotIfAbsent(snapshot)
+            : new SnapshotRegistry.SetSnapshot(snapshot));
+    List<PollerStatus.Rejected> rejectedInStatus =
+        mapping.rejected().stream()
+            .limit(MAX_REJECTED_IN_STATUS)
+            .map(
+                route ->
+                    new PollerStatus.Rejected(
+                        route.route().name(),
+                        route.route().listenPort(),
+                        route.reason().name(),
+                        route.describe()))
+            .toList();
+    served.put(
+        config.nodeId(),
+        new Served(
+            config.node().id(),
+            config.configVersion(),
+            serial,
+            rejectedInStatus,
+            mapping.rejected().size()));
     Map<RejectedRoute.Reason, Integer> rejected = new EnumMap<>(RejectedRoute.Reason.class);
     for (RejectedRoute route : mapping.rejected()) {
       rejected.merge(route.reason(), 1, Integer::sum);
     }
-    events.onSnapshotServed(config.nodeId(), config.configVersion(), snapshot.routeCount(), rejected);
+    events.onSnapshotServed(
+        config.nodeId(), config.configVersion(), snapshot.routeCount(), rejected);
     if (fromStateDir) {
       return serial;
     }
     // Logged once per node version: a version is fetched (and mapped) once.
-    log.info("xDS: Envoy node {} now at config_version {} (version_info {}): {} route(s) served{}",
-        config.nodeId(), config.configVersion(), snapshot.versionInfo(), snapshot.routeCount(),
+    log.info(
+        "xDS: Envoy node {} now at config_version {} (version_info {}): {} route(s) served{}",
+        config.nodeId(),
+        config.configVersion(),
+        snapshot.versionInfo(),
+        snapshot.routeCount(),
         rejected.isEmpty() ? "" : ", left out: " + rejected);
     for (RejectedRoute route : mapping.rejected()) {
       if (route.reason().invalid()) {
-        log.warn("xDS: Envoy node {} v{}: invalid {}", config.nodeId(), config.configVersion(), route.describe());
+        log.warn(
+            "xDS: Envoy node {} v{}: invalid {}",
+            config.nodeId(),
+            config.configVersion(),
+            route.describe());
       } else {
-        log.info("xDS: Envoy node {} v{}: skipped {}", config.nodeId(), config.configVersion(), route.describe());
+        log.info(
+            "xDS: Envoy node {} v{}: skipped {}",
+            config.nodeId(),
+            config.configVersion(),
+            route.describe());
       }
     }
     return serial;
@@ -672,7 +841,10 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
 
   // ------------------------------------------------------------------ saving
 
-  /** Saves {@code config} (served with {@code serial}) now, or with the pending saves if they are failing. */
+  /**
+   * Saves {@code config} (served with {@code serial}) now, or with the pending saves if they are
+   * failing.
+   */
   private void persist(NodeConfig config, long serial) {
     pendingSaves.put(config.nodeId(), new PendingSave(config, serial));
     if (!timers.isTimerActive(SAVE_TIMER)) {
@@ -698,8 +870,11 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     }
     if (pendingSaves.isEmpty()) {
       if (saveFailures > 0) {
-        log.info("xDS state: {} is writable again after {} failed attempt(s); every served Envoy config is "
-            + "saved", store.dir(), saveFailures);
+        log.info(
+            "xDS state: {} is writable again after {} failed attempt(s); every served Envoy config is "
+                + "saved",
+            store.dir(),
+            saveFailures);
       }
       saveFailures = 0;
       lastSaveError = null;
@@ -708,13 +883,23 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     saveFailures++;
     lastSaveError = failure;
     Duration retry = settings.backoff().delay(saveFailures, random);
-    String message = "xDS state: cannot save the config of Envoy node(s) {} to {} ({}); serving it from memory "
-        + "(a restart now would serve an older config), retrying in {} ms";
+    String message =
+        "xDS state: cannot save the config of Envoy node(s) {} to {} ({}); serving it from memory "
+            + "(a restart now would serve an older config), retrying in {} ms";
     if (saveFailures == 1) {
-      log.warn(message + "; further failures are logged at debug level until a save works",
-          pendingSaves.keySet(), store.dir(), failure, retry.toMillis());
+      log.warn(
+          message + "; further failures are logged at debug level until a save works",
+          pendingSaves.keySet(),
+          store.dir(),
+          failure,
+          retry.toMillis());
     } else {
-      log.debug(message + " (attempt {})", pendingSaves.keySet(), store.dir(), failure, retry.toMillis(),
+      log.debug(
+          message + " (attempt {})",
+          pendingSaves.keySet(),
+          store.dir(),
+          failure,
+          retry.toMillis(),
           saveFailures);
     }
     timers.startSingleTimer(SAVE_TIMER, RetrySaves.INSTANCE, retry);
@@ -747,17 +932,26 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
         continue;
       }
       notToRegister.add(nodeId);
-      if (nodeId.length() > MAX_REGISTERED_NODE_ID || nodeId.chars().anyMatch(Character::isISOControl)) {
-        log.warn("xDS: an Envoy connected with node.id '{}', which sigma-api does not know; not registering "
-            + "it (longer than {} characters or control characters)", excerpt(nodeId), MAX_REGISTERED_NODE_ID);
+      if (nodeId.length() > MAX_REGISTERED_NODE_ID
+          || nodeId.chars().anyMatch(Character::isISOControl)) {
+        log.warn(
+            "xDS: an Envoy connected with node.id '{}', which sigma-api does not know; not registering "
+                + "it (longer than {} characters or control characters)",
+            excerpt(nodeId),
+            MAX_REGISTERED_NODE_ID);
         continue;
       }
-      log.info("xDS: an Envoy connected as node.id {}, which sigma-api does not list for VPS {}; registering it",
-          nodeId, vpsId);
+      log.info(
+          "xDS: an Envoy connected as node.id {}, which sigma-api does not list for VPS {}; registering it",
+          nodeId,
+          vpsId);
       String vps = vpsId;
-      getContext().pipeToSelf(
-          api.createEnvoyNode(new CreateEnvoyNodeRequest(vps, nodeId, AUTO_REGISTERED_DESCRIPTION, null, "active")),
-          (node, error) -> new NodeRegistered(vps, nodeId, node, error));
+      getContext()
+          .pipeToSelf(
+              api.createEnvoyNode(
+                  new CreateEnvoyNodeRequest(
+                      vps, nodeId, AUTO_REGISTERED_DESCRIPTION, null, "active")),
+              (node, error) -> new NodeRegistered(vps, nodeId, node, error));
     }
   }
 
@@ -767,20 +961,27 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     }
     events.onNodeRegistration(message.nodeId(), message.error() == null);
     if (message.error() == null) {
-      log.info("xDS: registered Envoy node {} with sigma-api (id {}); serving it from the next poll",
-          message.nodeId(), message.node().id());
+      log.info(
+          "xDS: registered Envoy node {} with sigma-api (id {}); serving it from the next poll",
+          message.nodeId(),
+          message.node().id());
       getContext().getSelf().tell(new PollNow());
       return this;
     }
     SigmaApiException failure = SigmaApiException.of(message.error()).orElse(null);
     if (failure != null && failure.status().map(s -> s >= 400 && s < 500).orElse(false)) {
       // 409 (or the like) when the pair exists, e.g. as an inactive node: that is not retried.
-      log.info("xDS: sigma-api refused to register Envoy node {} ({}); it probably exists already (not active?). "
-          + "Not registering it again", message.nodeId(), failure.getMessage());
+      log.info(
+          "xDS: sigma-api refused to register Envoy node {} ({}); it probably exists already (not active?). "
+              + "Not registering it again",
+          message.nodeId(),
+          failure.getMessage());
     } else {
       notToRegister.remove(message.nodeId());
-      log.warn("xDS: could not register Envoy node {} with sigma-api: {}; trying again after the next poll",
-          message.nodeId(), reason(message.error()));
+      log.warn(
+          "xDS: could not register Envoy node {} with sigma-api: {}; trying again after the next poll",
+          message.nodeId(),
+          reason(message.error()));
     }
     return this;
   }
@@ -797,22 +998,38 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
       EnvoyNode node = listed == null ? null : listed.get(nodeId);
       Served current = served.get(nodeId);
       FetchFailure failure = fetchFailures.get(nodeId);
-      nodes.add(new PollerStatus.Node(nodeId,
-          node != null ? node.id() : current != null ? current.envoyNodeUuid() : null,
-          node == null ? null : node.configVersion(),
-          current == null ? null : current.version(),
-          failure == null ? null : failure.message(),
-          failure == null ? null : failure.at(),
-          current == null ? List.of() : current.rejected(),
-          current == null ? 0 : current.rejectedCount()));
+      nodes.add(
+          new PollerStatus.Node(
+              nodeId,
+              node != null ? node.id() : current != null ? current.envoyNodeUuid() : null,
+              node == null ? null : node.configVersion(),
+              current == null ? null : current.version(),
+              failure == null ? null : failure.message(),
+              failure == null ? null : failure.at(),
+              current == null ? List.of() : current.rejected(),
+              current == null ? 0 : current.rejectedCount()));
     }
-    message.replyTo().tell(new PollerStatus(vpsId, settings.interval(), pollInFlight, lastPollAt, lastResult,
-        lastError, lastSuccessAt, consecutiveFailures, List.copyOf(pendingSaves.keySet()), lastSaveError, nodes));
+    message
+        .replyTo()
+        .tell(
+            new PollerStatus(
+                vpsId,
+                settings.interval(),
+                pollInFlight,
+                lastPollAt,
+                lastResult,
+                lastError,
+                lastSuccessAt,
+                consecutiveFailures,
+                List.copyOf(pendingSaves.keySet()),
+                lastSaveError,
+                nodes));
     return this;
   }
 
   private static String reason(Throwable error) {
-    return SigmaApiException.of(error).map(Throwable::getMessage)
+    return SigmaApiException.of(error)
+        .map(Throwable::getMessage)
         .orElseGet(() -> error.getClass().getSimpleName() + ": " + error.getMessage());
   }
 

@@ -7,9 +7,9 @@ import java.util.Objects;
 
 /**
  * One Envoy node's config exactly as sigma-api gave it: the node record (its node.id, UUID and
- * config_version) and every active dynamic route fetched for that version. What the poller keeps
- * as a node's last good config and what {@link NodeConfigStore} writes to the state dir; the
- * snapshot is derived from it with {@link RouteResourceMapper}.
+ * config_version) and every active dynamic route fetched for that version. What the poller keeps as
+ * a node's last good config and what {@link NodeConfigStore} writes to the state dir; the snapshot
+ * is derived from it with {@link RouteResourceMapper}.
  *
  * @param node the node as listed by sigma-api
  * @param routes all its active dynamic routes (every page), rejected ones included

@@ -30,8 +30,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last good config of every Envoy node, kept in a directory (normally
- * {@code <state-dir>/xds}) so that a restarted agent serves it at once, before sigma-api answers.
+ * The last good config of every Envoy node, kept in a directory (normally {@code <state-dir>/xds})
+ * so that a restarted agent serves it at once, before sigma-api answers.
  *
  * <p>One JSON file per node, {@code <encoded node.id>.json}, holding the node record and its routes
  * as sigma-api sent them ({@link NodeConfig}), not the serialized Envoy resources: the file stays
@@ -49,25 +49,32 @@ public final class NodeConfigStore {
 
   /** Version of the file layout; files of another format are skipped on load. */
   static final int FORMAT = 1;
+
   static final String SUFFIX = ".json";
   private static final String TEMP_PREFIX = ".xds-";
   private static final String TEMP_SUFFIX = ".tmp";
+
   /** Largest serial accepted from a file (far above any clock; leaves room to count up). */
   static final long MAX_SERIAL = 1L << 62;
+
   /**
    * The largest state file read back: twice the routes listing's byte budget (the file holds what
    * one listing brought, re-indented). A FIFO, a device or a bigger file in the state dir is
    * skipped like a corrupt one, never opened or read to the end.
    */
   static final int MAX_FILE_BYTES = 16 << 20;
-  /** Encoded names longer than this are cut and made unique with a hash (file names max 255 bytes). */
+
+  /**
+   * Encoded names longer than this are cut and made unique with a hash (file names max 255 bytes).
+   */
   private static final int MAX_ENCODED_NAME = 180;
 
   private static final Logger log = LoggerFactory.getLogger(NodeConfigStore.class);
 
   private final Path dir;
   private final Clock clock;
-  private final ObjectMapper json = Json.newMapper().addMixIn(EnvoyRoute.class, RouteFileFields.class);
+  private final ObjectMapper json =
+      Json.newMapper().addMixIn(EnvoyRoute.class, RouteFileFields.class);
 
   /** Routes are written with sigma-api's fields only (not the derived {@code isPlaceholder()}). */
   @JsonIgnoreProperties({"placeholder"})
@@ -77,12 +84,17 @@ public final class NodeConfigStore {
    * The file written for one node: the node record and its routes, and the serial it was served
    * with (absent in files of agents before serials: read as 0).
    */
-  record StoredNodeConfig(int format, String savedAt, Long serial, EnvoyNode node, List<EnvoyRoute> routes) {}
+  record StoredNodeConfig(
+      int format, String savedAt, Long serial, EnvoyNode node, List<EnvoyRoute> routes) {}
 
-  /** A config read back from the directory, with the serial it was last served with (0: unknown). */
+  /**
+   * A config read back from the directory, with the serial it was last served with (0: unknown).
+   */
   public record Saved(NodeConfig config, long serial) {}
 
-  /** @param dir the directory to use (created on the first write) */
+  /**
+   * @param dir the directory to use (created on the first write)
+   */
   public NodeConfigStore(Path dir, Clock clock) {
     this.dir = dir;
     this.clock = clock;
@@ -95,8 +107,8 @@ public final class NodeConfigStore {
   /**
    * Every readable node config in the directory, one per node.id (when two files name the same
    * node: the one served last, by serial, else the higher config_version; with the higher serial of
-   * the two, so no serial is ever handed out twice). A missing directory is an empty store; leftovers of interrupted
-   * writes are deleted.
+   * the two, so no serial is ever handed out twice). A missing directory is an empty store;
+   * leftovers of interrupted writes are deleted.
    */
   public List<Saved> loadAll() {
     if (!Files.isDirectory(dir)) {
@@ -120,8 +132,11 @@ public final class NodeConfigStore {
         }
       }
     } catch (IOException | RuntimeException e) {
-      log.warn("xDS state: cannot list {} ({}); starting without saved Envoy configs, they come from "
-          + "sigma-api once it answers", dir, describe(e));
+      log.warn(
+          "xDS state: cannot list {} ({}); starting without saved Envoy configs, they come from "
+              + "sigma-api once it answers",
+          dir,
+          describe(e));
       return List.of();
     }
     return List.copyOf(byNode.values());
@@ -138,8 +153,11 @@ public final class NodeConfigStore {
     Path temp = null;
     try {
       Files.createDirectories(dir);
-      byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(new StoredNodeConfig(
-          FORMAT, clock.instant().toString(), serial, config.node(), config.routes()));
+      byte[] bytes =
+          json.writerWithDefaultPrettyPrinter()
+              .writeValueAsBytes(
+                  new StoredNodeConfig(
+                      FORMAT, clock.instant().toString(), serial, config.node(), config.routes()));
       temp = Files.createTempFile(dir, TEMP_PREFIX, TEMP_SUFFIX);
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
@@ -153,14 +171,18 @@ public final class NodeConfigStore {
       if (temp != null) {
         deleteQuietly(temp, "of a failed write");
       }
-      throw e instanceof IOException io ? new IOException(describe(io), io) : new IOException(describe(e), e);
+      throw e instanceof IOException io
+          ? new IOException(describe(io), io)
+          : new IOException(describe(e), e);
     }
   }
 
   private static Saved newer(Saved a, Saved b) {
     long serial = Math.max(a.serial(), b.serial());
-    boolean bNewer = b.serial() != a.serial() ? b.serial() > a.serial()
-        : b.config().configVersion() > a.config().configVersion();
+    boolean bNewer =
+        b.serial() != a.serial()
+            ? b.serial() > a.serial()
+            : b.config().configVersion() > a.config().configVersion();
     return new Saved(bNewer ? b.config() : a.config(), serial);
   }
 
@@ -170,8 +192,12 @@ public final class NodeConfigStore {
     try {
       Files.deleteIfExists(file);
     } catch (IOException | RuntimeException e) {
-      log.warn("xDS state: cannot delete {} of removed Envoy node {} ({}); a restart with sigma-api down "
-          + "would serve its old config until the first poll", file, nodeId, describe(e));
+      log.warn(
+          "xDS state: cannot delete {} of removed Envoy node {} ({}); a restart with sigma-api down "
+              + "would serve its old config until the first poll",
+          file,
+          nodeId,
+          describe(e));
     }
   }
 
@@ -184,12 +210,18 @@ public final class NodeConfigStore {
     byte[] bytes = nodeId.getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < bytes.length; i++) {
       int b = bytes[i] & 0xff;
-      boolean safe = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
-          || b == '-' || b == '_' || (b == '.' && i > 0);
+      boolean safe =
+          (b >= 'a' && b <= 'z')
+              || (b >= 'A' && b <= 'Z')
+              || (b >= '0' && b <= '9')
+              || b == '-'
+              || b == '_'
+              || (b == '.' && i > 0);
       if (safe) {
         name.append((char) b);
       } else {
-        name.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
+        name.append('%')
+            .append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
             .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
       }
     }
@@ -203,19 +235,26 @@ public final class NodeConfigStore {
   private Saved read(Path file) {
     StoredNodeConfig stored;
     try {
-      stored = json.readValue(HostFileReader.readBytes(file, MAX_FILE_BYTES), StoredNodeConfig.class);
+      stored =
+          json.readValue(HostFileReader.readBytes(file, MAX_FILE_BYTES), StoredNodeConfig.class);
     } catch (JacksonException e) {
-      log.warn("xDS state: ignoring {}: not a saved Envoy config ({}); that node is served once sigma-api "
-          + "answers", file, e.getOriginalMessage());
+      log.warn(
+          "xDS state: ignoring {}: not a saved Envoy config ({}); that node is served once sigma-api "
+              + "answers",
+          file,
+          e.getOriginalMessage());
       return null;
     } catch (IOException | RuntimeException e) {
-      log.warn("xDS state: ignoring {}: cannot read it ({}); that node is served once sigma-api answers",
-          file, describe(e));
+      log.warn(
+          "xDS state: ignoring {}: cannot read it ({}); that node is served once sigma-api answers",
+          file,
+          describe(e));
       return null;
     }
     String problem = problem(stored);
     if (problem != null) {
-      log.warn("xDS state: ignoring {}: {}; that node is served once sigma-api answers", file, problem);
+      log.warn(
+          "xDS state: ignoring {}: {}; that node is served once sigma-api answers", file, problem);
       return null;
     }
     List<EnvoyRoute> routes = new ArrayList<>(stored.routes().size());
@@ -224,7 +263,8 @@ public final class NodeConfigStore {
         routes.add(route);
       }
     }
-    return new Saved(new NodeConfig(stored.node(), routes), stored.serial() == null ? 0 : stored.serial());
+    return new Saved(
+        new NodeConfig(stored.node(), routes), stored.serial() == null ? 0 : stored.serial());
   }
 
   private static String problem(StoredNodeConfig stored) {
@@ -234,7 +274,9 @@ public final class NodeConfigStore {
     if (stored.format() != FORMAT) {
       return "file format " + stored.format() + " is not " + FORMAT;
     }
-    if (stored.node() == null || stored.node().nodeId() == null || stored.node().nodeId().isBlank()) {
+    if (stored.node() == null
+        || stored.node().nodeId() == null
+        || stored.node().nodeId().isBlank()) {
       return "no node.node_id";
     }
     if (stored.routes() == null) {
@@ -262,13 +304,16 @@ public final class NodeConfigStore {
     if (e instanceof AccessDeniedException) {
       return "permission denied: " + e.getMessage();
     }
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    return e.getMessage() == null
+        ? e.getClass().getSimpleName()
+        : e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
   private static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }

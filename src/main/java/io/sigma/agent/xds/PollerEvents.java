@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Hooks the {@link ConfigPoller} calls, for metrics. Called from the poller actor only; every method
- * has a no-op default.
+ * Hooks the {@link ConfigPoller} calls, for metrics. Called from the poller actor only; every
+ * method has a no-op default.
  */
 public interface PollerEvents {
 
@@ -16,11 +16,11 @@ public interface PollerEvents {
   default void onPollFinished(PollResult result, Duration duration) {}
 
   /**
-   * {@code nodeId} is now served at {@code version} with {@code routeCount} routes; {@code rejected}
-   * counts its routes that made no resources, by reason (empty when none).
+   * {@code nodeId} is now served at {@code version} with {@code routeCount} routes; {@code
+   * rejected} counts its routes that made no resources, by reason (empty when none).
    */
-  default void onSnapshotServed(String nodeId, long version, int routeCount,
-      Map<RejectedRoute.Reason, Integer> rejected) {}
+  default void onSnapshotServed(
+      String nodeId, long version, int routeCount, Map<RejectedRoute.Reason, Integer> rejected) {}
 
   /** {@code nodeId} is gone from sigma-api and no longer served. */
   default void onNodeRemoved(String nodeId) {}

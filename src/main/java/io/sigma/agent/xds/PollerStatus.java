@@ -15,7 +15,8 @@ import java.util.List;
  * @param lastError why the last failed poll failed, null when the last poll did not fail
  * @param lastSuccessAt when the last poll whose node listing worked started, null if never
  * @param consecutiveFailures failed polls in a row (the retry delay grows with it)
- * @param unsavedNodes node.ids whose served config is not saved in the state dir yet (saves retried)
+ * @param unsavedNodes node.ids whose served config is not saved in the state dir yet (saves
+ *     retried)
  * @param lastSaveError why the last save failed, null when every served config is saved
  * @param nodes every node listed by sigma-api or served, by node.id
  */

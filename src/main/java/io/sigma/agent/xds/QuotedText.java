@@ -1,13 +1,13 @@
 package io.sigma.agent.xds;
 
 /**
- * Route values from sigma-api in messages an operator reads (log lines, /xds/status): on one
- * line, without characters that could forge or garble a line, and bounded in length. The API is
- * not trusted, so a route name may be 10 MB of newlines and right-to-left overrides.
+ * Route values from sigma-api in messages an operator reads (log lines, /xds/status): on one line,
+ * without characters that could forge or garble a line, and bounded in length. The API is not
+ * trusted, so a route name may be 10 MB of newlines and right-to-left overrides.
  *
  * <p>Characters escaped: C0/C1 controls and DEL, Unicode format characters (bidi overrides,
- * zero-width characters), line and paragraph separators, and lone surrogates. They become
- * {@code \n}, {@code \r}, {@code \t} or {@code \}{@code uXXXX}.
+ * zero-width characters), line and paragraph separators, and lone surrogates. They become {@code
+ * \n}, {@code \r}, {@code \t} or {@code \}{@code uXXXX}.
  */
 final class QuotedText {
 
@@ -17,9 +17,9 @@ final class QuotedText {
   private QuotedText() {}
 
   /**
-   * {@code value} in single quotes, escaped so it reads back unambiguously (a backslash and a
-   * quote are escaped too), at most {@code max} characters between the quotes plus the cut mark;
-   * {@code null} for a null value.
+   * {@code value} in single quotes, escaped so it reads back unambiguously (a backslash and a quote
+   * are escaped too), at most {@code max} characters between the quotes plus the cut mark; {@code
+   * null} for a null value.
    */
   static String quote(String value, int max) {
     if (value == null) {
@@ -41,7 +41,9 @@ final class QuotedText {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       String piece;
-      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
         piece = text.substring(i, i + 2);
         if (isUnsafe(text.codePointAt(i))) {
           piece = unicodeEscape(c) + unicodeEscape(text.charAt(i + 1));

@@ -19,7 +19,9 @@ public record RejectedRoute(EnvoyRoute route, Reason reason, String detail) {
     STATIC_SOURCE(false),
     /** status other than "active". */
     NOT_ACTIVE(false),
-    /** null/blank name, over 200 characters, or a character other than ASCII letters, digits, -_.: */
+    /**
+     * null/blank name, over 200 characters, or a character other than ASCII letters, digits, -_.:
+     */
     INVALID_NAME(true),
     /** listen_port null or outside 1..65535. */
     INVALID_LISTEN_PORT(true),
@@ -55,19 +57,28 @@ public record RejectedRoute(EnvoyRoute route, Reason reason, String detail) {
 
   /** Longest {@link #describe()}: route values come from the API and may be any size. */
   public static final int MAX_DESCRIPTION_LENGTH = 500;
+
   private static final int MAX_NAME_SHOWN = 80;
   private static final int MAX_ID_SHOWN = 40;
   private static final int MAX_DETAIL_SHOWN = 300;
 
   /**
-   * One line for the log and /xds/status: which route, and why it was left out. The route's
-   * values are escaped (no raw control, format or line-separator characters: nothing can forge a
-   * log line) and cut, so the line is at most {@link #MAX_DESCRIPTION_LENGTH} characters.
+   * One line for the log and /xds/status: which route, and why it was left out. The route's values
+   * are escaped (no raw control, format or line-separator characters: nothing can forge a log line)
+   * and cut, so the line is at most {@link #MAX_DESCRIPTION_LENGTH} characters.
    */
   public String describe() {
-    String line = "route " + QuotedText.quote(route.name(), MAX_NAME_SHOWN)
-        + " (id " + QuotedText.quote(route.id(), MAX_ID_SHOWN) + ", listen_port " + route.listenPort()
-        + "): " + reason + ": " + QuotedText.oneLine(detail, MAX_DETAIL_SHOWN);
+    String line =
+        "route "
+            + QuotedText.quote(route.name(), MAX_NAME_SHOWN)
+            + " (id "
+            + QuotedText.quote(route.id(), MAX_ID_SHOWN)
+            + ", listen_port "
+            + route.listenPort()
+            + "): "
+            + reason
+            + ": "
+            + QuotedText.oneLine(detail, MAX_DETAIL_SHOWN);
     return QuotedText.oneLine(line, MAX_DESCRIPTION_LENGTH);
   }
 }

@@ -9,7 +9,10 @@ import java.util.List;
  * accepted, and the routes it left out with the reason.
  */
 public record RouteMapping(
-    List<Any> clusters, List<Any> listeners, List<EnvoyRoute> accepted, List<RejectedRoute> rejected) {
+    List<Any> clusters,
+    List<Any> listeners,
+    List<EnvoyRoute> accepted,
+    List<RejectedRoute> rejected) {
 
   public RouteMapping {
     clusters = List.copyOf(clusters);
@@ -19,14 +22,17 @@ public record RouteMapping(
   }
 
   /**
-   * The snapshot to serve to {@code nodeId}: {@code version} is the node's config_version,
-   * {@code serial} the version_info Envoy gets (see {@link XdsSnapshot}).
+   * The snapshot to serve to {@code nodeId}: {@code version} is the node's config_version, {@code
+   * serial} the version_info Envoy gets (see {@link XdsSnapshot}).
    */
   public XdsSnapshot toSnapshot(String nodeId, long version, long serial) {
     return new XdsSnapshot(nodeId, version, serial, clusters, listeners, accepted.size());
   }
 
-  /** {@link #toSnapshot(String, long, long)} with the serial equal to {@code version} (tests, tools). */
+  /**
+   * {@link #toSnapshot(String, long, long)} with the serial equal to {@code version} (tests,
+   * tools).
+   */
   public XdsSnapshot toSnapshot(String nodeId, long version) {
     return toSnapshot(nodeId, version, version);
   }

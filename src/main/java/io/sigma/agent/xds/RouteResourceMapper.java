@@ -29,16 +29,17 @@ import java.util.Set;
 
 /**
  * Turns a node's sigma-api routes into Envoy resources, as the contract's "Resource mapping for
- * xDS" says: route R with backend H:P gives Cluster {@code cluster-R} and Listener
- * {@code listener-R} on {@code 0.0.0.0:listen_port} with a TcpProxy to {@code cluster-R}.
+ * xDS" says: route R with backend H:P gives Cluster {@code cluster-R} and Listener {@code
+ * listener-R} on {@code 0.0.0.0:listen_port} with a TcpProxy to {@code cluster-R}.
  *
  * <p>Pure and stateless. Decisions beyond the contract:
+ *
  * <ul>
- *   <li>Every value is checked first ({@link RouteValidator}: names, host names, ports,
- *       timeouts); a bad route is left out with its reason, the node's other routes are served.
- *   <li>{@code connect_timeout_secs} null or 0 gives Envoy's own default, 5 s (Envoy rejects a
- *       zero timeout, but the contract does not forbid 0, so such a route is served with the
- *       default rather than dropped); negative or above 300 s is rejected.
+ *   <li>Every value is checked first ({@link RouteValidator}: names, host names, ports, timeouts);
+ *       a bad route is left out with its reason, the node's other routes are served.
+ *   <li>{@code connect_timeout_secs} null or 0 gives Envoy's own default, 5 s (Envoy rejects a zero
+ *       timeout, but the contract does not forbid 0, so such a route is served with the default
+ *       rather than dropped); negative or above 300 s is rejected.
  *   <li>{@code cluster_type} is matched case-insensitively; null or unknown means LOGICAL_DNS.
  *   <li>{@code proxy_protocol} null means 0 (none).
  *   <li>Names and backend hosts are used with surrounding whitespace stripped.
@@ -55,7 +56,8 @@ public final class RouteResourceMapper {
   public static final int DEFAULT_CONNECT_TIMEOUT_SECS = 5;
 
   static final String TCP_PROXY_FILTER = "envoy.filters.network.tcp_proxy";
-  static final String UPSTREAM_PROXY_PROTOCOL_SOCKET = "envoy.transport_sockets.upstream_proxy_protocol";
+  static final String UPSTREAM_PROXY_PROTOCOL_SOCKET =
+      "envoy.transport_sockets.upstream_proxy_protocol";
   static final String RAW_BUFFER_SOCKET = "envoy.transport_sockets.raw_buffer";
   static final String LISTEN_ADDRESS = "0.0.0.0";
 
@@ -71,13 +73,19 @@ public final class RouteResourceMapper {
       }
       RejectedRoute rejection = RouteValidator.check(route);
       if (rejection == null && !usedPorts.add(route.listenPort())) {
-        rejection = new RejectedRoute(route, Reason.DUPLICATE_LISTEN_PORT,
-            "listen_port " + route.listenPort() + " is already used by an earlier route");
+        rejection =
+            new RejectedRoute(
+                route,
+                Reason.DUPLICATE_LISTEN_PORT,
+                "listen_port " + route.listenPort() + " is already used by an earlier route");
       }
       if (rejection == null && !usedNames.add(route.name().strip())) {
         usedPorts.remove(route.listenPort());
-        rejection = new RejectedRoute(route, Reason.DUPLICATE_NAME,
-            "name '" + route.name().strip() + "' is already used by an earlier route");
+        rejection =
+            new RejectedRoute(
+                route,
+                Reason.DUPLICATE_NAME,
+                "name '" + route.name().strip() + "' is already used by an earlier route");
       }
       if (rejection == null) {
         accepted.add(route);
@@ -107,7 +115,8 @@ public final class RouteResourceMapper {
   }
 
   static Cluster.DiscoveryType clusterType(EnvoyRoute route) {
-    String type = route.clusterType() == null ? "" : route.clusterType().strip().toLowerCase(Locale.ROOT);
+    String type =
+        route.clusterType() == null ? "" : route.clusterType().strip().toLowerCase(Locale.ROOT);
     return switch (type) {
       case "static" -> Cluster.DiscoveryType.STATIC;
       case "strict_dns" -> Cluster.DiscoveryType.STRICT_DNS;
@@ -119,45 +128,60 @@ public final class RouteResourceMapper {
     String clusterName = clusterName(route);
     Integer timeout = route.connectTimeoutSecs();
     int timeoutSecs = timeout == null || timeout <= 0 ? DEFAULT_CONNECT_TIMEOUT_SECS : timeout;
-    Cluster.Builder cluster = Cluster.newBuilder()
-        .setName(clusterName)
-        .setType(clusterType(route))
-        .setConnectTimeout(Duration.newBuilder().setSeconds(timeoutSecs))
-        .setLoadAssignment(ClusterLoadAssignment.newBuilder()
-            .setClusterName(clusterName)
-            .addEndpoints(LocalityLbEndpoints.newBuilder()
-                .addLbEndpoints(LbEndpoint.newBuilder()
-                    .setEndpoint(Endpoint.newBuilder()
-                        .setAddress(socketAddress(route.backendHost().strip(), route.backendPort()))))));
+    Cluster.Builder cluster =
+        Cluster.newBuilder()
+            .setName(clusterName)
+            .setType(clusterType(route))
+            .setConnectTimeout(Duration.newBuilder().setSeconds(timeoutSecs))
+            .setLoadAssignment(
+                ClusterLoadAssignment.newBuilder()
+                    .setClusterName(clusterName)
+                    .addEndpoints(
+                        LocalityLbEndpoints.newBuilder()
+                            .addLbEndpoints(
+                                LbEndpoint.newBuilder()
+                                    .setEndpoint(
+                                        Endpoint.newBuilder()
+                                            .setAddress(
+                                                socketAddress(
+                                                    route.backendHost().strip(),
+                                                    route.backendPort()))))));
     int proxyProtocol = route.proxyProtocol() == null ? 0 : route.proxyProtocol();
     if (proxyProtocol == 1 || proxyProtocol == 2) {
-      ProxyProtocolUpstreamTransport upstream = ProxyProtocolUpstreamTransport.newBuilder()
-          .setConfig(ProxyProtocolConfig.newBuilder()
-              .setVersion(proxyProtocol == 1 ? ProxyProtocolConfig.Version.V1 : ProxyProtocolConfig.Version.V2))
-          .setTransportSocket(TransportSocket.newBuilder()
-              .setName(RAW_BUFFER_SOCKET)
-              .setTypedConfig(Any.pack(RawBuffer.getDefaultInstance())))
-          .build();
-      cluster.setTransportSocket(TransportSocket.newBuilder()
-          .setName(UPSTREAM_PROXY_PROTOCOL_SOCKET)
-          .setTypedConfig(Any.pack(upstream)));
+      ProxyProtocolUpstreamTransport upstream =
+          ProxyProtocolUpstreamTransport.newBuilder()
+              .setConfig(
+                  ProxyProtocolConfig.newBuilder()
+                      .setVersion(
+                          proxyProtocol == 1
+                              ? ProxyProtocolConfig.Version.V1
+                              : ProxyProtocolConfig.Version.V2))
+              .setTransportSocket(
+                  TransportSocket.newBuilder()
+                      .setName(RAW_BUFFER_SOCKET)
+                      .setTypedConfig(Any.pack(RawBuffer.getDefaultInstance())))
+              .build();
+      cluster.setTransportSocket(
+          TransportSocket.newBuilder()
+              .setName(UPSTREAM_PROXY_PROTOCOL_SOCKET)
+              .setTypedConfig(Any.pack(upstream)));
     }
     return cluster.build();
   }
 
   private static Listener listener(EnvoyRoute route) {
     String name = route.name().strip();
-    TcpProxy tcpProxy = TcpProxy.newBuilder()
-        .setStatPrefix("tcp-" + name)
-        .setCluster(clusterName(route))
-        .build();
+    TcpProxy tcpProxy =
+        TcpProxy.newBuilder().setStatPrefix("tcp-" + name).setCluster(clusterName(route)).build();
     return Listener.newBuilder()
         .setName("listener-" + name)
         .setAddress(socketAddress(LISTEN_ADDRESS, route.listenPort()))
-        .addFilterChains(FilterChain.newBuilder()
-            .addFilters(Filter.newBuilder()
-                .setName(TCP_PROXY_FILTER)
-                .setTypedConfig(Any.pack(tcpProxy))))
+        .addFilterChains(
+            FilterChain.newBuilder()
+                .addFilters(
+                    Filter.newBuilder()
+                        .setName(TCP_PROXY_FILTER)
+                        .setTypedConfig(Any.pack(tcpProxy))))
         .build();
   }
 

@@ -18,14 +18,16 @@ import io.sigma.agent.xds.RejectedRoute.Reason;
 final class RouteValidator {
 
   /**
-   * Longest route name. Envoy itself no longer limits names, but each name is repeated in
-   * {@code cluster-}, {@code listener-} and {@code tcp-} resource and stat names, in every xDS
-   * response and in Envoy's metrics; 200 keeps {@code listener-<name>} within 255 characters
-   * (the usual limit of a name column or a file name) while leaving room for any real name.
+   * Longest route name. Envoy itself no longer limits names, but each name is repeated in {@code
+   * cluster-}, {@code listener-} and {@code tcp-} resource and stat names, in every xDS response
+   * and in Envoy's metrics; 200 keeps {@code listener-<name>} within 255 characters (the usual
+   * limit of a name column or a file name) while leaving room for any real name.
    */
   static final int MAX_NAME_LENGTH = 200;
+
   /** Longest connect_timeout_secs: more than 5 minutes to open a TCP connection is a typo. */
   static final int MAX_CONNECT_TIMEOUT_SECS = 300;
+
   static final int MAX_PORT = 65535;
   private static final int QUOTE_MAX = BackendHost.QUOTE_MAX;
 
@@ -34,16 +36,26 @@ final class RouteValidator {
   /** Why {@code route} makes no resources on its own, or null when it is servable. */
   static RejectedRoute check(EnvoyRoute route) {
     if (route.source() != null && route.source().strip().equalsIgnoreCase("static")) {
-      return new RejectedRoute(route, Reason.STATIC_SOURCE,
+      return new RejectedRoute(
+          route,
+          Reason.STATIC_SOURCE,
           "source=static routes come from Envoy's own config file and are not served over xDS");
     }
     if (route.status() == null || !route.status().strip().equalsIgnoreCase("active")) {
-      return new RejectedRoute(route, Reason.NOT_ACTIVE,
+      return new RejectedRoute(
+          route,
+          Reason.NOT_ACTIVE,
           "status is " + quote(route.status(), QUOTE_MAX) + ", not active");
     }
     if (route.isPlaceholder()) {
-      return new RejectedRoute(route, Reason.PLACEHOLDER, "no backend yet (backend_host "
-          + quote(route.backendHost(), QUOTE_MAX) + ", backend_port " + route.backendPort() + ")");
+      return new RejectedRoute(
+          route,
+          Reason.PLACEHOLDER,
+          "no backend yet (backend_host "
+              + quote(route.backendHost(), QUOTE_MAX)
+              + ", backend_port "
+              + route.backendPort()
+              + ")");
     }
     String nameProblem = nameProblem(route.name());
     if (nameProblem != null) {
@@ -51,7 +63,9 @@ final class RouteValidator {
     }
     Integer listenPort = route.listenPort();
     if (listenPort == null || listenPort < 1 || listenPort > MAX_PORT) {
-      return new RejectedRoute(route, Reason.INVALID_LISTEN_PORT,
+      return new RejectedRoute(
+          route,
+          Reason.INVALID_LISTEN_PORT,
           "listen_port " + listenPort + " is not in 1.." + MAX_PORT);
     }
     String host = route.backendHost().strip();
@@ -60,32 +74,47 @@ final class RouteValidator {
       return new RejectedRoute(route, Reason.INVALID_BACKEND_HOST, hostProblem);
     }
     if (route.backendPort() > MAX_PORT) {
-      return new RejectedRoute(route, Reason.INVALID_BACKEND_PORT,
+      return new RejectedRoute(
+          route,
+          Reason.INVALID_BACKEND_PORT,
           "backend_port " + route.backendPort() + " is not in 1.." + MAX_PORT);
     }
-    if (RouteResourceMapper.clusterType(route) == Cluster.DiscoveryType.STATIC && !BackendHost.isIpLiteral(host)) {
-      return new RejectedRoute(route, Reason.STATIC_CLUSTER_NEEDS_IP,
-          "cluster_type static needs an IP address, backend_host is " + quote(host, QUOTE_MAX)
+    if (RouteResourceMapper.clusterType(route) == Cluster.DiscoveryType.STATIC
+        && !BackendHost.isIpLiteral(host)) {
+      return new RejectedRoute(
+          route,
+          Reason.STATIC_CLUSTER_NEEDS_IP,
+          "cluster_type static needs an IP address, backend_host is "
+              + quote(host, QUOTE_MAX)
               + " (use strict_dns or logical_dns for host names)");
     }
     Integer timeout = route.connectTimeoutSecs();
     if (timeout != null && (timeout < 0 || timeout > MAX_CONNECT_TIMEOUT_SECS)) {
-      return new RejectedRoute(route, Reason.INVALID_CONNECT_TIMEOUT,
-          "connect_timeout_secs " + timeout + " is not in 1.." + MAX_CONNECT_TIMEOUT_SECS
-              + " (leave it empty or 0 for the default, " + RouteResourceMapper.DEFAULT_CONNECT_TIMEOUT_SECS + " s)");
+      return new RejectedRoute(
+          route,
+          Reason.INVALID_CONNECT_TIMEOUT,
+          "connect_timeout_secs "
+              + timeout
+              + " is not in 1.."
+              + MAX_CONNECT_TIMEOUT_SECS
+              + " (leave it empty or 0 for the default, "
+              + RouteResourceMapper.DEFAULT_CONNECT_TIMEOUT_SECS
+              + " s)");
     }
     Integer proxyProtocol = route.proxyProtocol();
     if (proxyProtocol != null && (proxyProtocol < 0 || proxyProtocol > 2)) {
-      return new RejectedRoute(route, Reason.INVALID_PROXY_PROTOCOL,
+      return new RejectedRoute(
+          route,
+          Reason.INVALID_PROXY_PROTOCOL,
           "proxy_protocol " + proxyProtocol + " is not 0 (none), 1 (PROXY v1) or 2 (PROXY v2)");
     }
     return null;
   }
 
   /**
-   * Why {@code name} can not name Envoy resources, or null. Allowed: 1..200 ASCII letters,
-   * digits, '-', '_', '.' and ':' (after stripping surrounding whitespace): what operators put in
-   * names, and safe in resource names, stat names and log lines.
+   * Why {@code name} can not name Envoy resources, or null. Allowed: 1..200 ASCII letters, digits,
+   * '-', '_', '.' and ':' (after stripping surrounding whitespace): what operators put in names,
+   * and safe in resource names, stat names and log lines.
    */
   static String nameProblem(String name) {
     if (name == null || name.isBlank()) {
@@ -93,16 +122,24 @@ final class RouteValidator {
     }
     String stripped = name.strip();
     if (stripped.length() > MAX_NAME_LENGTH) {
-      return "name " + quote(stripped, QUOTE_MAX) + " is " + stripped.length()
-          + " characters long; at most " + MAX_NAME_LENGTH;
+      return "name "
+          + quote(stripped, QUOTE_MAX)
+          + " is "
+          + stripped.length()
+          + " characters long; at most "
+          + MAX_NAME_LENGTH;
     }
     for (int i = 0; i < stripped.length(); i++) {
       char c = stripped.charAt(i);
       if (!isNameCharacter(c)) {
-        String what = Character.isWhitespace(c) || Character.isISOControl(c) || c > 0x7e
-            ? String.format("U+%04X", (int) c)
-            : "'" + c + "'";
-        return "name " + quote(stripped, QUOTE_MAX) + " contains " + what
+        String what =
+            Character.isWhitespace(c) || Character.isISOControl(c) || c > 0x7e
+                ? String.format("U+%04X", (int) c)
+                : "'" + c + "'";
+        return "name "
+            + quote(stripped, QUOTE_MAX)
+            + " contains "
+            + what
             + "; a name may hold only ASCII letters, digits, '-', '_', '.' and ':'";
       }
     }
@@ -110,7 +147,12 @@ final class RouteValidator {
   }
 
   private static boolean isNameCharacter(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || c == '-' || c == '_' || c == '.' || c == ':';
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '-'
+        || c == '_'
+        || c == '.'
+        || c == ':';
   }
 }

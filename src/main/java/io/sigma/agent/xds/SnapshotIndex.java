@@ -7,23 +7,28 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * What {@link AdsStreamState} needs to know about a snapshot beyond its bytes: its Clusters by
- * name and the Clusters its Listeners use. Decoding them costs a parse per resource, so the
- * streams of one node share it (see {@link Shared}). Immutable.
+ * What {@link AdsStreamState} needs to know about a snapshot beyond its bytes: its Clusters by name
+ * and the Clusters its Listeners use. Decoding them costs a parse per resource, so the streams of
+ * one node share it (see {@link Shared}). Immutable.
  *
  * @param snapshot the snapshot indexed
  * @param clustersByName the snapshot's Clusters by name, in snapshot order
  * @param listenerClusters the Clusters the snapshot's Listeners route to, sorted
  */
-record SnapshotIndex(XdsSnapshot snapshot, Map<String, Any> clustersByName, Set<String> listenerClusters) {
+record SnapshotIndex(
+    XdsSnapshot snapshot, Map<String, Any> clustersByName, Set<String> listenerClusters) {
 
   SnapshotIndex {
-    clustersByName = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clustersByName));
-    listenerClusters = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(listenerClusters));
+    clustersByName =
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clustersByName));
+    listenerClusters =
+        java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(listenerClusters));
   }
 
   static SnapshotIndex of(XdsSnapshot snapshot) {
-    return new SnapshotIndex(snapshot, ClusterReferences.byName(snapshot.clusters()),
+    return new SnapshotIndex(
+        snapshot,
+        ClusterReferences.byName(snapshot.clusters()),
         ClusterReferences.usedBy(snapshot.listeners()));
   }
 

@@ -20,11 +20,11 @@ import org.slf4j.Logger;
  * Holds the current {@link XdsSnapshot} of every Envoy node and hands it to the node's ADS streams.
  *
  * <p>The config source (the poller) sends {@link SetSnapshot} and {@link RemoveNode}; each ADS
- * stream sends {@link Subscribe} with the actor ref of its snapshot inlet and then keeps its
- * {@link StreamStatus} up to date with {@link StreamUpdated}. The registry only ever
- * {@code tell}s snapshots to streams; each stream keeps the newest one and drops older ones it has
- * not consumed yet, so a slow stream never holds the registry back. A stream that ends is dropped
- * ({@link StreamClosed}, or when its inlet actor stops).
+ * stream sends {@link Subscribe} with the actor ref of its snapshot inlet and then keeps its {@link
+ * StreamStatus} up to date with {@link StreamUpdated}. The registry only ever {@code tell}s
+ * snapshots to streams; each stream keeps the newest one and drops older ones it has not consumed
+ * yet, so a slow stream never holds the registry back. A stream that ends is dropped ({@link
+ * StreamClosed}, or when its inlet actor stops).
  *
  * <p>Whoever needs to know which node.ids have Envoys connected (the poller, to register node.ids
  * sigma-api does not know) sends {@link WatchConnectedNodes} and gets {@link ConnectedNodes}.
@@ -33,24 +33,33 @@ public final class SnapshotRegistry {
 
   /** The registry's protocol. */
   public sealed interface Command
-      permits SetSnapshot, SetSnapshotIfAbsent, RemoveNode, Subscribe, StreamUpdated, StreamClosed, GetStatus, GetSnapshot,
-          WatchConnectedNodes, SubscriberTerminated, WatcherTerminated {}
+      permits SetSnapshot,
+          SetSnapshotIfAbsent,
+          RemoveNode,
+          Subscribe,
+          StreamUpdated,
+          StreamClosed,
+          GetStatus,
+          GetSnapshot,
+          WatchConnectedNodes,
+          SubscriberTerminated,
+          WatcherTerminated {}
 
   /** Serve {@code snapshot} to its node from now on (replacing any earlier one) and push it. */
   public record SetSnapshot(XdsSnapshot snapshot) implements Command {}
 
   /**
-   * Serve {@code snapshot} only if its node has none yet: for configs saved before a restart,
-   * which must never replace a newer one the registry already has (e.g. when the poller restarts).
+   * Serve {@code snapshot} only if its node has none yet: for configs saved before a restart, which
+   * must never replace a newer one the registry already has (e.g. when the poller restarts).
    */
   public record SetSnapshotIfAbsent(XdsSnapshot snapshot) implements Command {}
 
   /**
    * The node is gone from the config source: drop its snapshot. Its connected streams get an empty
-   * state (no Clusters, no Listeners) at the removed snapshot's version + 1, with serial
-   * {@code serial} (at least the removed snapshot's serial + 1, so Envoy never sees the empty state
-   * under a version_info it already had); streams that connect later wait until the node has a
-   * snapshot again.
+   * state (no Clusters, no Listeners) at the removed snapshot's version + 1, with serial {@code
+   * serial} (at least the removed snapshot's serial + 1, so Envoy never sees the empty state under
+   * a version_info it already had); streams that connect later wait until the node has a snapshot
+   * again.
    */
   public record RemoveNode(String nodeId, long serial) implements Command {
     /** Removal whose empty state takes the removed snapshot's serial + 1. */
@@ -63,7 +72,8 @@ public final class SnapshotRegistry {
    * An ADS stream identified its node: send it the node's snapshots (the current one at once, if
    * any). {@code initialStatus} names the stream (id, node) for status queries.
    */
-  public record Subscribe(StreamStatus initialStatus, ActorRef<XdsSnapshot> subscriber) implements Command {}
+  public record Subscribe(StreamStatus initialStatus, ActorRef<XdsSnapshot> subscriber)
+      implements Command {}
 
   /** A stream's protocol state changed (ACK, NACK, response sent...). */
   public record StreamUpdated(StreamStatus status) implements Command {}
@@ -75,11 +85,12 @@ public final class SnapshotRegistry {
   public record GetStatus(ActorRef<XdsStatus> replyTo) implements Command {}
 
   /** Ask for the snapshot currently served to {@code nodeId}. */
-  public record GetSnapshot(String nodeId, ActorRef<Optional<XdsSnapshot>> replyTo) implements Command {}
+  public record GetSnapshot(String nodeId, ActorRef<Optional<XdsSnapshot>> replyTo)
+      implements Command {}
 
   /**
-   * Tell {@code watcher} the node.ids that have at least one connected stream: at once, then
-   * each time that set changes (a node's first stream opens or its last one closes).
+   * Tell {@code watcher} the node.ids that have at least one connected stream: at once, then each
+   * time that set changes (a node's first stream opens or its last one closes).
    */
   public record WatchConnectedNodes(ActorRef<ConnectedNodes> watcher) implements Command {}
 
@@ -109,8 +120,10 @@ public final class SnapshotRegistry {
     private final Logger log;
     private final Map<String, XdsSnapshot> snapshots = new HashMap<>();
     private final Map<Long, Subscription> streams = new LinkedHashMap<>();
+
     /** Open streams per node.id; a node without streams has no entry. */
     private final Map<String, Integer> streamCounts = new LinkedHashMap<>();
+
     private final List<ActorRef<ConnectedNodes>> watchers = new ArrayList<>();
 
     Registry(ActorContext<Command> context) {
@@ -130,10 +143,12 @@ public final class SnapshotRegistry {
           .onMessage(GetStatus.class, this::onGetStatus)
           .onMessage(GetSnapshot.class, this::onGetSnapshot)
           .onMessage(WatchConnectedNodes.class, this::onWatchConnectedNodes)
-          .onMessage(WatcherTerminated.class, message -> {
-            watchers.remove(message.watcher());
-            return Behaviors.same();
-          })
+          .onMessage(
+              WatcherTerminated.class,
+              message -> {
+                watchers.remove(message.watcher());
+                return Behaviors.same();
+              })
           .build();
     }
 
@@ -145,8 +160,13 @@ public final class SnapshotRegistry {
       }
       snapshots.put(snapshot.nodeId(), snapshot);
       int pushed = push(snapshot);
-      log.debug("xDS registry: node {} now at config_version {}, version_info {} ({} routes), pushed to {} streams",
-          snapshot.nodeId(), snapshot.version(), snapshot.versionInfo(), snapshot.routeCount(), pushed);
+      log.debug(
+          "xDS registry: node {} now at config_version {}, version_info {} ({} routes), pushed to {} streams",
+          snapshot.nodeId(),
+          snapshot.version(),
+          snapshot.versionInfo(),
+          snapshot.routeCount(),
+          pushed);
       return Behaviors.same();
     }
 
@@ -158,8 +178,11 @@ public final class SnapshotRegistry {
       }
       XdsSnapshot current = snapshots.get(snapshot.nodeId());
       if (current != null) {
-        log.debug("xDS registry: node {} already at version {}; saved version {} not applied",
-            snapshot.nodeId(), current.version(), snapshot.version());
+        log.debug(
+            "xDS registry: node {} already at version {}; saved version {} not applied",
+            snapshot.nodeId(),
+            current.version(),
+            snapshot.version());
         return Behaviors.same();
       }
       return onSetSnapshot(new SetSnapshot(snapshot));
@@ -171,18 +194,25 @@ public final class SnapshotRegistry {
         log.debug("xDS registry: node {} removed, it had no snapshot", message.nodeId());
         return Behaviors.same();
       }
-      XdsSnapshot empty = XdsSnapshot.empty(removed.nodeId(), removed.version() + 1,
-          Math.max(message.serial(), removed.serial() + 1));
+      XdsSnapshot empty =
+          XdsSnapshot.empty(
+              removed.nodeId(),
+              removed.version() + 1,
+              Math.max(message.serial(), removed.serial() + 1));
       int pushed = push(empty);
-      log.info("xDS registry: node {} removed; its {} connected streams get an empty config (version_info {})",
-          removed.nodeId(), pushed, empty.versionInfo());
+      log.info(
+          "xDS registry: node {} removed; its {} connected streams get an empty config (version_info {})",
+          removed.nodeId(),
+          pushed,
+          empty.versionInfo());
       return Behaviors.same();
     }
 
     private Behavior<Command> onSubscribe(Subscribe message) {
       StreamStatus status = message.initialStatus();
       context.watchWith(message.subscriber(), new SubscriberTerminated(status.streamId()));
-      Subscription replaced = streams.put(status.streamId(), new Subscription(message.subscriber(), status));
+      Subscription replaced =
+          streams.put(status.streamId(), new Subscription(message.subscriber(), status));
       if (replaced == null && streamCounts.merge(status.nodeId(), 1, Integer::sum) == 1) {
         tellWatchers();
       }
@@ -190,7 +220,10 @@ public final class SnapshotRegistry {
       if (current != null) {
         message.subscriber().tell(current);
       } else {
-        log.info("xDS stream {} of node {} waits: the node has no config yet", status.streamId(), status.nodeId());
+        log.info(
+            "xDS stream {} of node {} waits: the node has no config yet",
+            status.streamId(),
+            status.nodeId());
       }
       return Behaviors.same();
     }
@@ -240,17 +273,26 @@ public final class SnapshotRegistry {
         streamsByNode.put(nodeId, new ArrayList<>());
       }
       for (Subscription subscription : streams.values()) {
-        streamsByNode.computeIfAbsent(subscription.status().nodeId(), id -> new ArrayList<>())
+        streamsByNode
+            .computeIfAbsent(subscription.status().nodeId(), id -> new ArrayList<>())
             .add(subscription.status());
       }
       List<NodeStatus> nodes = new ArrayList<>(streamsByNode.size());
-      streamsByNode.forEach((nodeId, nodeStreams) -> {
-        XdsSnapshot snapshot = snapshots.get(nodeId);
-        nodes.add(snapshot == null
-            ? new NodeStatus(nodeId, null, null, 0, 0, 0, nodeStreams)
-            : new NodeStatus(nodeId, snapshot.version(), snapshot.versionInfo(), snapshot.routeCount(),
-                snapshot.clusters().size(), snapshot.listeners().size(), nodeStreams));
-      });
+      streamsByNode.forEach(
+          (nodeId, nodeStreams) -> {
+            XdsSnapshot snapshot = snapshots.get(nodeId);
+            nodes.add(
+                snapshot == null
+                    ? new NodeStatus(nodeId, null, null, 0, 0, 0, nodeStreams)
+                    : new NodeStatus(
+                        nodeId,
+                        snapshot.version(),
+                        snapshot.versionInfo(),
+                        snapshot.routeCount(),
+                        snapshot.clusters().size(),
+                        snapshot.listeners().size(),
+                        nodeStreams));
+          });
       message.replyTo().tell(new XdsStatus(nodes));
       return Behaviors.same();
     }

@@ -15,7 +15,11 @@ import java.util.List;
  *     because a Listener the Envoy may hold still uses them (make before break); sorted
  */
 public record StreamStatus(
-    long streamId, String nodeId, Instant openedAt, String snapshotVersion, List<ResourceTypeStatus> types,
+    long streamId,
+    String nodeId,
+    Instant openedAt,
+    String snapshotVersion,
+    List<ResourceTypeStatus> types,
     List<String> retainedClusters) {
 
   public StreamStatus {
@@ -25,7 +29,11 @@ public record StreamStatus(
 
   /** A stream that retains no Cluster. */
   public StreamStatus(
-      long streamId, String nodeId, Instant openedAt, String snapshotVersion, List<ResourceTypeStatus> types) {
+      long streamId,
+      String nodeId,
+      Instant openedAt,
+      String snapshotVersion,
+      List<ResourceTypeStatus> types) {
     this(streamId, nodeId, openedAt, snapshotVersion, types, List.of());
   }
 

@@ -1,9 +1,9 @@
 package io.sigma.agent.xds;
 
 /**
- * Hooks the ADS service calls as the protocol goes, for metrics. Called from many streams at
- * once: implementations must be thread-safe and fast (no blocking, no I/O). Every method has a
- * no-op default, so an implementation overrides only what it counts.
+ * Hooks the ADS service calls as the protocol goes, for metrics. Called from many streams at once:
+ * implementations must be thread-safe and fast (no blocking, no I/O). Every method has a no-op
+ * default, so an implementation overrides only what it counts.
  */
 public interface XdsEvents {
 

@@ -7,8 +7,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
@@ -23,17 +23,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC endpoint Envoy connects to: the ADS service bound with Pekko HTTP over HTTP/2
- * (plaintext, prior knowledge, as Envoy's {@code grpc_services} cluster with
- * {@code http2_protocol_options} speaks it).
+ * (plaintext, prior knowledge, as Envoy's {@code grpc_services} cluster with {@code
+ * http2_protocol_options} speaks it).
  *
  * <p>The binding's settings are fixed in code ({@link #serverSettings}), whatever the config says:
  * HTTP/2 on; no idle timeout, because an ADS stream is legitimately silent for as long as the
  * node's config does not change (Pekko's default 60 s idle timeout resets it); HTTP/2 PINGs every
  * {@link #PING_INTERVAL} instead, so a vanished Envoy's stream is closed after a missed PING.
  *
- * <p>A connection must make an HTTP/2 request within {@link Http2HandshakeGuard#DEFAULT_TIMEOUT}
- * of connecting, or it is closed ({@link Http2HandshakeGuard}): without an idle timeout, clients
- * that never speak HTTP/2 would otherwise hold their connections forever.
+ * <p>A connection must make an HTTP/2 request within {@link Http2HandshakeGuard#DEFAULT_TIMEOUT} of
+ * connecting, or it is closed ({@link Http2HandshakeGuard}): without an idle timeout, clients that
+ * never speak HTTP/2 would otherwise hold their connections forever.
  *
  * <p>Responses are never compressed, whatever {@code grpc-accept-encoding} a client offers (Google
  * gRPC clients offer gzip): Envoy is on the same host, so gzip would only burn the VPS's one CPU,
@@ -68,25 +68,36 @@ public final class XdsServer {
    * As {@link #start(ActorSystem, AggregatedDiscoveryService, String, int)}, closing connections
    * that have made no HTTP/2 request within {@code handshakeTimeout} (tests use a short one).
    */
-  public static CompletionStage<XdsServer> start(ActorSystem<?> system,
-      AggregatedDiscoveryService service, String bindHost, int port, Duration handshakeTimeout) {
+  public static CompletionStage<XdsServer> start(
+      ActorSystem<?> system,
+      AggregatedDiscoveryService service,
+      String bindHost,
+      int port,
+      Duration handshakeTimeout) {
     AtomicInteger boundPort = new AtomicInteger(port);
-    Http2HandshakeGuard guard = new Http2HandshakeGuard(system, handshakeTimeout,
-        () -> "xDS server on " + bindHost + ":" + boundPort.get());
+    Http2HandshakeGuard guard =
+        new Http2HandshakeGuard(
+            system, handshakeTimeout, () -> "xDS server on " + bindHost + ":" + boundPort.get());
     return Http.get(system)
         .newServerAt(bindHost, port)
         .adaptSettings(base -> serverSettings(base, guard))
-        .bind(guard.observing(uncompressedResponses(
-            AggregatedDiscoveryServiceHandlerFactory.create(service, system))))
-        .whenComplete((binding, failure) -> {
-          if (failure != null) {
-            log.error("xDS server could not bind {}:{}: {}; Envoys on this host get no dynamic config",
-                bindHost, port, io.sigma.agent.BindFailure.describe(failure));
-          } else {
-            boundPort.set(binding.localAddress().getPort());
-            log.info("xDS ADS server listening on {}", binding.localAddress());
-          }
-        })
+        .bind(
+            guard.observing(
+                uncompressedResponses(
+                    AggregatedDiscoveryServiceHandlerFactory.create(service, system))))
+        .whenComplete(
+            (binding, failure) -> {
+              if (failure != null) {
+                log.error(
+                    "xDS server could not bind {}:{}: {}; Envoys on this host get no dynamic config",
+                    bindHost,
+                    port,
+                    io.sigma.agent.BindFailure.describe(failure));
+              } else {
+                boundPort.set(binding.localAddress().getPort());
+                log.info("xDS ADS server listening on {}", binding.localAddress());
+              }
+            })
         .thenApply(XdsServer::new);
   }
 
@@ -114,16 +125,19 @@ public final class XdsServer {
     List<Inet.SocketOption> options = new ArrayList<>();
     base.getSocketOptions().forEach(options::add);
     options.add(guard.socketOption());
-    return base
-        .withEnableHttp2(true)
+    return base.withEnableHttp2(true)
         .withBacklog(ACCEPT_BACKLOG)
         .withTimeouts(base.getTimeouts().withIdleTimeout(scala.concurrent.duration.Duration.Inf()))
         .withHttp2Settings(base.getHttp2Settings().withPingInterval(PING_INTERVAL))
         .withRemoteAddressAttribute(true)
         // no WARN line per connection a client cuts off mid-request: on this port that is only
         // ever a non-gRPC client, and the handshake guard sums those up itself
-        .withParserSettings(base.getParserSettings().withErrorLoggingVerbosity(
-            org.apache.pekko.http.scaladsl.settings.ParserSettings.ErrorLoggingVerbosity$.MODULE$.apply("off")))
+        .withParserSettings(
+            base.getParserSettings()
+                .withErrorLoggingVerbosity(
+                    org.apache.pekko.http.scaladsl.settings.ParserSettings.ErrorLoggingVerbosity$
+                        .MODULE$
+                        .apply("off")))
         .withSocketOptions(options);
   }
 

@@ -5,12 +5,12 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Everything one Envoy node is served: its Clusters and Listeners (already packed as {@link Any}
- * so every stream of the node shares the same bytes) at one config version. Immutable.
+ * Everything one Envoy node is served: its Clusters and Listeners (already packed as {@link Any} so
+ * every stream of the node shares the same bytes) at one config version. Immutable.
  *
- * <p>Two numbers name it. {@code version} is the node's config_version in sigma-api (for status
- * and metrics); it cannot be the xDS version_info, because it restarts at 1 when a node is deleted
- * and re-created, and the same config_version may map to different resources under a newer agent.
+ * <p>Two numbers name it. {@code version} is the node's config_version in sigma-api (for status and
+ * metrics); it cannot be the xDS version_info, because it restarts at 1 when a node is deleted and
+ * re-created, and the same config_version may map to different resources under a newer agent.
  * {@code serial} is what Envoy sees: unique and increasing per node.id, across node re-creations
  * and agent restarts (the {@link ConfigPoller} hands them out and saves the last one).
  *
@@ -22,7 +22,12 @@ import java.util.Objects;
  * @param routeCount how many routes produced resources (for status and metrics)
  */
 public record XdsSnapshot(
-    String nodeId, long version, long serial, List<Any> clusters, List<Any> listeners, int routeCount) {
+    String nodeId,
+    long version,
+    long serial,
+    List<Any> clusters,
+    List<Any> listeners,
+    int routeCount) {
 
   public XdsSnapshot {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -34,7 +39,8 @@ public record XdsSnapshot(
    * A snapshot whose serial is its {@code version}: for tests and tools that serve one fixed
    * resource set per version. The poller always gives a serial of its own.
    */
-  public XdsSnapshot(String nodeId, long version, List<Any> clusters, List<Any> listeners, int routeCount) {
+  public XdsSnapshot(
+      String nodeId, long version, List<Any> clusters, List<Any> listeners, int routeCount) {
     this(nodeId, version, version, clusters, listeners, routeCount);
   }
 
@@ -53,7 +59,9 @@ public record XdsSnapshot(
     return String.valueOf(serial);
   }
 
-  /** The resources of {@code typeUrl}; an empty list for a type this control plane does not serve. */
+  /**
+   * The resources of {@code typeUrl}; an empty list for a type this control plane does not serve.
+   */
   public List<Any> resources(String typeUrl) {
     if (TypeUrls.CLUSTER.equals(typeUrl)) {
       return clusters;

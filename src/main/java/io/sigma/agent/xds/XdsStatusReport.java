@@ -10,10 +10,10 @@ import java.util.TreeSet;
 
 /**
  * The body of {@code GET /xds/status}: the agent's "proxy-status". Per node: what is served
- * (snapshot version, version_info, routes, resources, routes left out and why), what sigma-api
- * last said (config_version, fetch error),
- * and per connected stream what Envoy has ACKed or NACKed per resource type. Plain records,
- * written as snake_case JSON. Instants are ISO-8601 strings, absent values null.
+ * (snapshot version, version_info, routes, resources, routes left out and why), what sigma-api last
+ * said (config_version, fetch error), and per connected stream what Envoy has ACKed or NACKed per
+ * resource type. Plain records, written as snake_case JSON. Instants are ISO-8601 strings, absent
+ * values null.
  */
 public record XdsStatusReport(String generatedAt, ConfigSource configSource, List<Node> nodes) {
 
@@ -53,7 +53,11 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
    * {@code retainedClusters}: Clusters the snapshot dropped that the stream still serves until
    * Envoy ACKs Listeners without them (make before break).
    */
-  public record Stream(long streamId, String openedAt, String snapshotVersion, Map<String, Type> types,
+  public record Stream(
+      long streamId,
+      String openedAt,
+      String snapshotVersion,
+      Map<String, Type> types,
       List<String> retainedClusters) {}
 
   /** Where one resource type stands on a stream. */
@@ -92,9 +96,16 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
   }
 
   private static ConfigSource source(PollerStatus poller) {
-    return new ConfigSource(poller.vpsId(), poller.pollInterval().toMillis() / 1000.0, poller.pollInFlight(),
-        text(poller.lastPollAt()), poller.lastResult() == null ? null : poller.lastResult().label(),
-        poller.lastError(), text(poller.lastSuccessAt()), poller.consecutiveFailures(), poller.unsavedNodes(),
+    return new ConfigSource(
+        poller.vpsId(),
+        poller.pollInterval().toMillis() / 1000.0,
+        poller.pollInFlight(),
+        text(poller.lastPollAt()),
+        poller.lastResult() == null ? null : poller.lastResult().label(),
+        poller.lastError(),
+        text(poller.lastSuccessAt()),
+        poller.consecutiveFailures(),
+        poller.unsavedNodes(),
         poller.lastSaveError());
   }
 
@@ -105,20 +116,41 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
       for (StreamStatus stream : served.streams()) {
         Map<String, Type> types = new LinkedHashMap<>();
         for (ResourceTypeStatus type : stream.types()) {
-          Nack nack = type.lastNackAt() == null ? null : new Nack(stream.streamId(),
-              TypeUrls.shortName(type.typeUrl()), type.lastNackVersion(), type.lastNackMessage(),
-              type.lastNackAt().toString());
-          types.put(TypeUrls.shortName(type.typeUrl()), new Type(type.typeUrl(), type.sentVersion(),
-              type.ackedVersion(), type.awaitingReply(), type.responses(), type.acks(), type.nacks(), nack));
+          Nack nack =
+              type.lastNackAt() == null
+                  ? null
+                  : new Nack(
+                      stream.streamId(),
+                      TypeUrls.shortName(type.typeUrl()),
+                      type.lastNackVersion(),
+                      type.lastNackMessage(),
+                      type.lastNackAt().toString());
+          types.put(
+              TypeUrls.shortName(type.typeUrl()),
+              new Type(
+                  type.typeUrl(),
+                  type.sentVersion(),
+                  type.ackedVersion(),
+                  type.awaitingReply(),
+                  type.responses(),
+                  type.acks(),
+                  type.nacks(),
+                  nack));
           if (nack != null && (lastNack == null || lastNack.at().compareTo(nack.at()) < 0)) {
             lastNack = nack;
           }
         }
-        streams.add(new Stream(stream.streamId(), text(stream.openedAt()), stream.snapshotVersion(), types,
-            stream.retainedClusters()));
+        streams.add(
+            new Stream(
+                stream.streamId(),
+                text(stream.openedAt()),
+                stream.snapshotVersion(),
+                types,
+                stream.retainedClusters()));
       }
     }
-    return new Node(nodeId,
+    return new Node(
+        nodeId,
         source == null ? null : source.envoyNodeUuid(),
         source == null ? null : source.apiConfigVersion(),
         served == null ? null : served.snapshotVersion(),
@@ -130,7 +162,9 @@ public record XdsStatusReport(String generatedAt, ConfigSource configSource, Lis
         source == null ? 0 : source.rejectedRouteCount(),
         source == null ? null : source.lastFetchError(),
         source == null ? null : text(source.lastFetchErrorAt()),
-        streams.size(), streams, lastNack);
+        streams.size(),
+        streams,
+        lastNack);
   }
 
   private static String text(Instant instant) {

@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /xds/status} on the metrics server: {@link XdsStatusReport} as JSON, from the
- * {@link SnapshotRegistry} and the {@link ConfigPoller}. Answers 503 when they do not reply in time.
+ * {@code GET /xds/status} on the metrics server: {@link XdsStatusReport} as JSON, from the {@link
+ * SnapshotRegistry} and the {@link ConfigPoller}. Answers 503 when they do not reply in time.
  */
 public final class XdsStatusRoutes extends AllDirectives {
 
@@ -38,13 +38,20 @@ public final class XdsStatusRoutes extends AllDirectives {
   private final ObjectMapper json = Json.newMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** {@code poller} may be null: the page then shows the served side only. */
-  public XdsStatusRoutes(ActorRef<SnapshotRegistry.Command> registry, ActorRef<ConfigPoller.Command> poller,
-      ActorSystem<?> system, Clock clock) {
+  public XdsStatusRoutes(
+      ActorRef<SnapshotRegistry.Command> registry,
+      ActorRef<ConfigPoller.Command> poller,
+      ActorSystem<?> system,
+      Clock clock) {
     this(registry, poller, system, clock, ASK_TIMEOUT);
   }
 
-  XdsStatusRoutes(ActorRef<SnapshotRegistry.Command> registry, ActorRef<ConfigPoller.Command> poller,
-      ActorSystem<?> system, Clock clock, Duration askTimeout) {
+  XdsStatusRoutes(
+      ActorRef<SnapshotRegistry.Command> registry,
+      ActorRef<ConfigPoller.Command> poller,
+      ActorSystem<?> system,
+      Clock clock,
+      Duration askTimeout) {
     this.registry = registry;
     this.poller = poller;
     this.system = system;
@@ -53,28 +60,36 @@ public final class XdsStatusRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return path(PathMatchers.segment("xds").slash("status"), () -> get(() -> completeWithFuture(status())));
+    return path(
+        PathMatchers.segment("xds").slash("status"), () -> get(() -> completeWithFuture(status())));
   }
 
   CompletionStage<HttpResponse> status() {
-    CompletionStage<XdsStatus> served = AskPattern.ask(registry, SnapshotRegistry.GetStatus::new, askTimeout,
-        system.scheduler());
-    CompletionStage<PollerStatus> source = poller == null
-        ? CompletableFuture.completedFuture(null)
-        : AskPattern.ask(poller, ConfigPoller.GetStatus::new, askTimeout, system.scheduler());
-    return served.thenCombine(source, (s, p) -> XdsStatusReport.of(s, p, clock.instant()))
-        .thenApply(report -> {
-          try {
-            return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json.writeValueAsBytes(report));
-          } catch (Exception e) {
-            throw new IllegalStateException("cannot write the xDS status as JSON", e);
-          }
-        })
-        .exceptionally(failure -> {
-          log.warn("GET /xds/status failed: {}", failure.toString());
-          return HttpResponse.create().withStatus(StatusCodes.SERVICE_UNAVAILABLE)
-              .withEntity(ContentTypes.APPLICATION_JSON,
-                  "{\"error\":\"the xDS control plane did not answer in time; try again\"}");
-        });
+    CompletionStage<XdsStatus> served =
+        AskPattern.ask(registry, SnapshotRegistry.GetStatus::new, askTimeout, system.scheduler());
+    CompletionStage<PollerStatus> source =
+        poller == null
+            ? CompletableFuture.completedFuture(null)
+            : AskPattern.ask(poller, ConfigPoller.GetStatus::new, askTimeout, system.scheduler());
+    return served
+        .thenCombine(source, (s, p) -> XdsStatusReport.of(s, p, clock.instant()))
+        .thenApply(
+            report -> {
+              try {
+                return HttpResponse.create()
+                    .withEntity(ContentTypes.APPLICATION_JSON, json.writeValueAsBytes(report));
+              } catch (Exception e) {
+                throw new IllegalStateException("cannot write the xDS status as JSON", e);
+              }
+            })
+        .exceptionally(
+            failure -> {
+              log.warn("GET /xds/status failed: {}", failure.toString());
+              return HttpResponse.create()
+                  .withStatus(StatusCodes.SERVICE_UNAVAILABLE)
+                  .withEntity(
+                      ContentTypes.APPLICATION_JSON,
+                      "{\"error\":\"the xDS control plane did not answer in time; try again\"}");
+            });
   }
 }

@@ -25,9 +25,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each way a connection to sigma-api fails, produced by a real socket on loopback, and the
- * message an operator reads in the log and in /ready: what happened and to which host:port,
- * never Pekko's internals ("Tcp command [Connect(127.0.0.1/<unresolved>:9,None,List(),...").
+ * Each way a connection to sigma-api fails, produced by a real socket on loopback, and the message
+ * an operator reads in the log and in /ready: what happened and to which host:port, never Pekko's
+ * internals ("Tcp command [Connect(127.0.0.1/<unresolved>:9,None,List(),...").
  */
 class ConnectionFailureMessagesIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(1);
@@ -68,27 +68,31 @@ class ConnectionFailureMessagesIT {
   /** A server on loopback that does {@code peer} with every connection; returns its port. */
   private int serve(Peer peer) throws IOException {
     server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-    Thread t = new Thread(() -> {
-      while (!server.isClosed()) {
-        try {
-          Socket s = server.accept();
-          synchronized (accepted) {
-            accepted.add(s);
-          }
-          Thread each = new Thread(() -> {
-            try {
-              peer.serve(s);
-            } catch (IOException | InterruptedException ignored) {
-              // the test asserts what the client saw
-            }
-          });
-          each.setDaemon(true);
-          each.start();
-        } catch (IOException closed) {
-          return;
-        }
-      }
-    });
+    Thread t =
+        new Thread(
+            () -> {
+              while (!server.isClosed()) {
+                try {
+                  Socket s = server.accept();
+                  synchronized (accepted) {
+                    accepted.add(s);
+                  }
+                  Thread each =
+                      new Thread(
+                          () -> {
+                            try {
+                              peer.serve(s);
+                            } catch (IOException | InterruptedException ignored) {
+                              // the test asserts what the client saw
+                            }
+                          });
+                  each.setDaemon(true);
+                  each.start();
+                } catch (IOException closed) {
+                  return;
+                }
+              }
+            });
     t.setDaemon(true);
     t.start();
     return server.getLocalPort();
@@ -105,16 +109,22 @@ class ConnectionFailureMessagesIT {
   }
 
   private static SigmaApiException failure(String url) {
-    HttpSigmaApi api = new HttpSigmaApi(testKit.system(), URI.create(url), Optional.empty(), TIMEOUT);
-    HeartbeatRequest beat = new HeartbeatRequest("relay-hk-01", List.of(),
-        new SystemInfo(2, 1987, 40, 12, 86400, List.of(0.1, 0.1, 0.1), null, null));
+    HttpSigmaApi api =
+        new HttpSigmaApi(testKit.system(), URI.create(url), Optional.empty(), TIMEOUT);
+    HeartbeatRequest beat =
+        new HeartbeatRequest(
+            "relay-hk-01",
+            List.of(),
+            new SystemInfo(2, 1987, 40, 12, 86400, List.of(0.1, 0.1, 0.1), null, null));
     try {
       Object value = api.heartbeat(beat).toCompletableFuture().get(10, TimeUnit.SECONDS);
       return fail("expected a failure, got " + value);
     } catch (ExecutionException e) {
-      SigmaApiException s = SigmaApiException.of(e).orElseGet(() -> fail("not a SigmaApiException", e));
-      for (String internal : List.of("Tcp command", "Connect(", "List(", "Some(", "<unresolved>",
-          "pekko", "Exception")) {
+      SigmaApiException s =
+          SigmaApiException.of(e).orElseGet(() -> fail("not a SigmaApiException", e));
+      for (String internal :
+          List.of(
+              "Tcp command", "Connect(", "List(", "Some(", "<unresolved>", "pekko", "Exception")) {
         assertFalse(s.getMessage().contains(internal), internal + " in: " + s.getMessage());
       }
       return s;
@@ -143,11 +153,13 @@ class ConnectionFailureMessagesIT {
 
   @Test
   void aResetIsAConnectionResetByThatAddress() throws IOException {
-    int port = serve(s -> {
-      readHead(s);
-      s.setSoLinger(true, 0); // close with RST
-      s.close();
-    });
+    int port =
+        serve(
+            s -> {
+              readHead(s);
+              s.setSoLinger(true, 0); // close with RST
+              s.close();
+            });
     SigmaApiException e = failure("http://127.0.0.1:" + port + "/api");
     assertEquals(SigmaApiException.Kind.UNREACHABLE, e.kind());
     assertEquals("POST /agent/heartbeat: connection reset by 127.0.0.1:" + port, e.getMessage());
@@ -155,54 +167,76 @@ class ConnectionFailureMessagesIT {
 
   @Test
   void aCloseBeforeTheAnswerEndsSaysSo() throws IOException {
-    int port = serve(s -> {
-      readHead(s);
-      s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":"
-          .getBytes(StandardCharsets.US_ASCII));
-      s.getOutputStream().flush();
-      s.close();
-    });
+    int port =
+        serve(
+            s -> {
+              readHead(s);
+              s.getOutputStream()
+                  .write(
+                      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":"
+                          .getBytes(StandardCharsets.US_ASCII));
+              s.getOutputStream().flush();
+              s.close();
+            });
     SigmaApiException e = failure("http://127.0.0.1:" + port + "/api");
     assertEquals(SigmaApiException.Kind.UNREACHABLE, e.kind());
-    assertEquals("POST /agent/heartbeat: connection closed by 127.0.0.1:" + port
-        + " before the answer was complete", e.getMessage());
+    assertEquals(
+        "POST /agent/heartbeat: connection closed by 127.0.0.1:"
+            + port
+            + " before the answer was complete",
+        e.getMessage());
   }
 
   @Test
   void aCloseWithoutAnyAnswerSaysSo() throws IOException {
-    int port = serve(s -> {
-      readHead(s);
-      s.close();
-    });
+    int port =
+        serve(
+            s -> {
+              readHead(s);
+              s.close();
+            });
     SigmaApiException e = failure("http://127.0.0.1:" + port + "/api");
     assertEquals(SigmaApiException.Kind.UNREACHABLE, e.kind());
-    assertEquals("POST /agent/heartbeat: connection closed by 127.0.0.1:" + port
-        + " before the answer was complete", e.getMessage());
+    assertEquals(
+        "POST /agent/heartbeat: connection closed by 127.0.0.1:"
+            + port
+            + " before the answer was complete",
+        e.getMessage());
   }
 
   @Test
   void aServerThatNeverAnswersIsATimeoutNamingTheAddress() throws IOException {
-    int port = serve(s -> {
-      readHead(s);
-      done.await();
-    });
+    int port =
+        serve(
+            s -> {
+              readHead(s);
+              done.await();
+            });
     SigmaApiException e = failure("http://127.0.0.1:" + port + "/api");
     assertEquals(SigmaApiException.Kind.TIMEOUT, e.kind());
-    assertEquals("POST /agent/heartbeat: no answer from 127.0.0.1:" + port + " within 1000 ms",
+    assertEquals(
+        "POST /agent/heartbeat: no answer from 127.0.0.1:" + port + " within 1000 ms",
         e.getMessage());
   }
 
   @Test
   void httpsToAPlainHttpServerIsAFailedTlsHandshake() throws IOException {
-    int plain = serve(s -> {
-      s.getInputStream().read(new byte[512]);
-      s.getOutputStream().write(("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      s.close();
-    });
+    int plain =
+        serve(
+            s -> {
+              s.getInputStream().read(new byte[512]);
+              s.getOutputStream()
+                  .write(
+                      ("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                          .getBytes(StandardCharsets.US_ASCII));
+              s.close();
+            });
     SigmaApiException e = failure("https://127.0.0.1:" + plain + "/api");
     assertEquals(SigmaApiException.Kind.UNREACHABLE, e.kind());
-    assertTrue(e.getMessage().startsWith("POST /agent/heartbeat: TLS handshake with 127.0.0.1:"
-        + plain + " failed: "), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "POST /agent/heartbeat: TLS handshake with 127.0.0.1:" + plain + " failed: "),
+        e.getMessage());
   }
 }

@@ -54,21 +54,25 @@ class HostileListingIT {
   void startServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(Executors.newCachedThreadPool());
-    server.createContext("/api/envoy-routes", ex -> {
-      requests.incrementAndGet();
-      int page = Integer.parseInt(ex.getRequestURI().getQuery().replaceAll("(?:^|.*&)page=(\\d+).*", "$1"));
-      String body = pages.apply(page);
-      if (body == null) {
-        endless(ex);
-      } else {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(200, bytes.length);
-        ex.getResponseBody().write(bytes);
-        bytesWritten.addAndGet(bytes.length);
-        ex.close();
-      }
-    });
+    server.createContext(
+        "/api/envoy-routes",
+        ex -> {
+          requests.incrementAndGet();
+          int page =
+              Integer.parseInt(
+                  ex.getRequestURI().getQuery().replaceAll("(?:^|.*&)page=(\\d+).*", "$1"));
+          String body = pages.apply(page);
+          if (body == null) {
+            endless(ex);
+          } else {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes);
+            bytesWritten.addAndGet(bytes.length);
+            ex.close();
+          }
+        });
     server.start();
   }
 
@@ -82,7 +86,8 @@ class HostileListingIT {
     ex.getResponseHeaders().set("Content-Type", "application/json");
     try (OutputStream out = ex.getResponseBody()) {
       ex.sendResponseHeaders(200, 0);
-      out.write("{\"total\":1,\"page\":1,\"per_page\":100,\"data\":[".getBytes(StandardCharsets.UTF_8));
+      out.write(
+          "{\"total\":1,\"page\":1,\"per_page\":100,\"data\":[".getBytes(StandardCharsets.UTF_8));
       byte[] row = (route(0, 0, 0) + ",").getBytes(StandardCharsets.UTF_8);
       byte[] chunk = new byte[row.length * 100];
       for (int i = 0; i < 100; i++) {
@@ -99,8 +104,16 @@ class HostileListingIT {
 
   static String route(int page, int i, int padding) {
     int n = (page - 1) * 100 + i;
-    return "{\"id\":\"route-" + n + "\",\"envoy_node_id\":\"" + NODE + "\",\"name\":\"r" + n
-        + "x".repeat(padding) + "\",\"listen_port\":" + (10000 + n % 50000) + ",\"backend_host\":\"b.example\","
+    return "{\"id\":\"route-"
+        + n
+        + "\",\"envoy_node_id\":\""
+        + NODE
+        + "\",\"name\":\"r"
+        + n
+        + "x".repeat(padding)
+        + "\",\"listen_port\":"
+        + (10000 + n % 50000)
+        + ",\"backend_host\":\"b.example\","
         + "\"backend_port\":80,\"cluster_type\":\"logical_dns\",\"connect_timeout_secs\":5,"
         + "\"proxy_protocol\":0,\"source\":\"dynamic\",\"status\":\"active\"}";
   }
@@ -111,19 +124,33 @@ class HostileListingIT {
     for (int i = 0; i < rows; i++) {
       b.append(i == 0 ? "" : ",").append(route(page, i, padding));
     }
-    return b.append("],\"total\":").append(total).append(",\"page\":").append(page)
-        .append(",\"per_page\":100}").toString();
+    return b.append("],\"total\":")
+        .append(total)
+        .append(",\"page\":")
+        .append(page)
+        .append(",\"per_page\":100}")
+        .toString();
   }
 
   private SigmaApiException refused() {
-    HttpSigmaApi api = new HttpSigmaApi(testKit.system(),
-        URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/api"), Optional.empty(),
-        Duration.ofSeconds(5));
+    HttpSigmaApi api =
+        new HttpSigmaApi(
+            testKit.system(),
+            URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/api"),
+            Optional.empty(),
+            Duration.ofSeconds(5));
     try {
-      List<EnvoyRoute> routes = api.allEnvoyRoutes(NODE).toCompletableFuture().get(30, TimeUnit.SECONDS);
-      return fail("the lying listing was taken: " + routes.size() + " routes after " + requests.get() + " pages");
+      List<EnvoyRoute> routes =
+          api.allEnvoyRoutes(NODE).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return fail(
+          "the lying listing was taken: "
+              + routes.size()
+              + " routes after "
+              + requests.get()
+              + " pages");
     } catch (ExecutionException e) {
-      SigmaApiException s = SigmaApiException.of(e).orElseGet(() -> fail("not a SigmaApiException", e));
+      SigmaApiException s =
+          SigmaApiException.of(e).orElseGet(() -> fail("not a SigmaApiException", e));
       assertEquals(SigmaApiException.Kind.BAD_RESPONSE, s.kind(), s.getMessage());
       return s;
     } catch (Exception e) {
@@ -135,8 +162,14 @@ class HostileListingIT {
   void oneHundredNewRowsPerPageWithAGrowingTotalStopAtTheSecondPage() {
     pages = p -> page(p, 100, 100L * p + 100, 0);
     SigmaApiException e = refused();
-    assertTrue(e.getMessage().contains("routes of Envoy node " + NODE + ": listing changed while being read "
-        + "(total 200 on page 1, 300 on page 2)"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "routes of Envoy node "
+                    + NODE
+                    + ": listing changed while being read "
+                    + "(total 200 on page 1, 300 on page 2)"),
+        e.getMessage());
     assertEquals(2, requests.get());
   }
 
@@ -152,16 +185,21 @@ class HostileListingIT {
     // ~1 MB a page (100 rows with 10 KB names): the 8 MiB budget is spent on page 9
     pages = p -> page(p, 100, ListingLimits.ROUTES.maxRows(), 10_000);
     SigmaApiException e = refused();
-    assertTrue(e.getMessage().contains("more than " + ListingLimits.ROUTES.maxBytes() + " bytes after 9 page(s)"),
+    assertTrue(
+        e.getMessage()
+            .contains("more than " + ListingLimits.ROUTES.maxBytes() + " bytes after 9 page(s)"),
         e.getMessage());
     assertEquals(9, requests.get());
-    assertTrue(bytesWritten.get() < ListingLimits.ROUTES.maxBytes() + 2 * 1024 * 1024, "bytes " + bytesWritten);
+    assertTrue(
+        bytesWritten.get() < ListingLimits.ROUTES.maxBytes() + 2 * 1024 * 1024,
+        "bytes " + bytesWritten);
   }
 
   @Test
   void aServerThatIgnoresPerPageIsRefusedAtTheFirstPage() {
     pages = p -> page(p, 5_000, 60_000, 0);
-    assertTrue(refused().getMessage().contains("page 1 has 5000 rows, more than the per_page=100 asked"));
+    assertTrue(
+        refused().getMessage().contains("page 1 has 5000 rows, more than the per_page=100 asked"));
     assertEquals(1, requests.get());
   }
 
@@ -176,10 +214,14 @@ class HostileListingIT {
   void anEndlessBodyIsCutOffAfterTheResponseLimit() {
     pages = p -> null;
     SigmaApiException e = refused();
-    assertTrue(e.getMessage().contains("answered a body longer than " + HttpSigmaApi.MAX_RESPONSE_BYTES + " bytes"),
+    assertTrue(
+        e.getMessage()
+            .contains("answered a body longer than " + HttpSigmaApi.MAX_RESPONSE_BYTES + " bytes"),
         e.getMessage());
     assertEquals(1, requests.get());
     // what the server got out before the client closed: the limit plus the sockets' buffers
-    assertTrue(bytesWritten.get() < HttpSigmaApi.MAX_RESPONSE_BYTES + 32L * 1024 * 1024, "bytes " + bytesWritten);
+    assertTrue(
+        bytesWritten.get() < HttpSigmaApi.MAX_RESPONSE_BYTES + 32L * 1024 * 1024,
+        "bytes " + bytesWritten);
   }
 }

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The client against a real HTTP server on loopback that answers whatever each test scripts:
- * every failure a proxy or a broken sigma-api can produce must become a SigmaApiException.
+ * The client against a real HTTP server on loopback that answers whatever each test scripts: every
+ * failure a proxy or a broken sigma-api can produce must become a SigmaApiException.
  */
 class HttpSigmaApiIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(3);
@@ -63,16 +63,19 @@ class HttpSigmaApiIT {
   void startServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(Executors.newCachedThreadPool());
-    server.createContext("/", exchange -> {
-      lastHeaders.put("X-Api-Key", String.valueOf(exchange.getRequestHeaders().getFirst("X-Api-Key")));
-      lastHeaders.put("path", exchange.getRequestURI().toString());
-      Handler h = handlers.get(exchange.getRequestURI().getPath());
-      if (h == null) {
-        reply(exchange, 404, "{\"error\":\"Not found\"}", "application/json");
-      } else {
-        h.handle(exchange);
-      }
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          lastHeaders.put(
+              "X-Api-Key", String.valueOf(exchange.getRequestHeaders().getFirst("X-Api-Key")));
+          lastHeaders.put("path", exchange.getRequestURI().toString());
+          Handler h = handlers.get(exchange.getRequestURI().getPath());
+          if (h == null) {
+            reply(exchange, 404, "{\"error\":\"Not found\"}", "application/json");
+          } else {
+            h.handle(exchange);
+          }
+        });
     server.start();
   }
 
@@ -87,7 +90,8 @@ class HttpSigmaApiIT {
     return new HttpSigmaApi(testKit.system(), base, key, TIMEOUT);
   }
 
-  private static void reply(HttpExchange ex, int status, String body, String type) throws IOException {
+  private static void reply(HttpExchange ex, int status, String body, String type)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", type);
     ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
@@ -99,8 +103,8 @@ class HttpSigmaApiIT {
 
   private static RegisterRequest registration() {
     SystemInfo info = new SystemInfo(2, 1987, 40, 12, 86400, List.of(0.12, 0.08, 0.01), null, null);
-    return new RegisterRequest("relay-hk-01", null,
-        List.of(new IpAddress("10.0.0.5", "internal")), 22, info);
+    return new RegisterRequest(
+        "relay-hk-01", null, List.of(new IpAddress("10.0.0.5", "internal")), 22, info);
   }
 
   private static SigmaApiException failure(java.util.concurrent.CompletionStage<?> call) {
@@ -117,17 +121,28 @@ class HttpSigmaApiIT {
   @Test
   void registerSendsTheContractBodyAndKeyAndReadsTheId() throws Exception {
     String[] body = new String[1];
-    handlers.put("/api/agent/register", ex -> {
-      body[0] = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      reply(ex, 200, "{\"id\":\"5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e\",\"hostname\":\"relay-hk-01\",\"status\":\"active\","
-          + "\"provider_id\":null,\"extra\":{\"a\":1},\"new_field\":[1,2]}", "application/json");
-    });
-    VpsRecord vps = client(Optional.of(new ApiKey("k3y"))).register(registration())
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    handlers.put(
+        "/api/agent/register",
+        ex -> {
+          body[0] = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          reply(
+              ex,
+              200,
+              "{\"id\":\"5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e\",\"hostname\":\"relay-hk-01\",\"status\":\"active\","
+                  + "\"provider_id\":null,\"extra\":{\"a\":1},\"new_field\":[1,2]}",
+              "application/json");
+        });
+    VpsRecord vps =
+        client(Optional.of(new ApiKey("k3y")))
+            .register(registration())
+            .toCompletableFuture()
+            .get(5, TimeUnit.SECONDS);
     assertEquals("5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e", vps.id());
     assertEquals("k3y", lastHeaders.get("X-Api-Key"));
     assertEquals("/api/agent/register", lastHeaders.get("path"), "no // from the trailing slash");
-    assertTrue(body[0].contains("\"ip_addresses\":[{\"ip\":\"10.0.0.5\",\"label\":\"internal\"}]"), body[0]);
+    assertTrue(
+        body[0].contains("\"ip_addresses\":[{\"ip\":\"10.0.0.5\",\"label\":\"internal\"}]"),
+        body[0]);
     assertTrue(body[0].contains("\"ssh_port\":22"), body[0]);
     assertTrue(body[0].contains("\"load_avg\":[0.12,0.08,0.01]"), body[0]);
     assertTrue(body[0].contains("\"ram_mb\":1987"), body[0]);
@@ -138,34 +153,50 @@ class HttpSigmaApiIT {
 
   @Test
   void noKeyMeansNoHeader() throws Exception {
-    handlers.put("/api/agent/heartbeat",
-        ex -> reply(ex, 200, "{\"id\":\"00000000-0000-4000-8000-000000000001\",\"hostname\":\"h\",\"status\":\"active\"}", "application/json"));
-    client(Optional.empty()).heartbeat(new HeartbeatRequest("h", List.of(), null))
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    handlers.put(
+        "/api/agent/heartbeat",
+        ex ->
+            reply(
+                ex,
+                200,
+                "{\"id\":\"00000000-0000-4000-8000-000000000001\",\"hostname\":\"h\",\"status\":\"active\"}",
+                "application/json"));
+    client(Optional.empty())
+        .heartbeat(new HeartbeatRequest("h", List.of(), null))
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
     assertEquals("null", lastHeaders.get("X-Api-Key"));
   }
 
   @Test
   void notFoundHeartbeatCarriesTheStatusAndServerMessage() {
-    SigmaApiException e = failure(client(Optional.empty())
-        .heartbeat(new HeartbeatRequest("ghost", List.of(), null)));
+    SigmaApiException e =
+        failure(client(Optional.empty()).heartbeat(new HeartbeatRequest("ghost", List.of(), null)));
     assertTrue(e.isStatus(404), e.getMessage());
     assertTrue(e.getMessage().contains("Not found"), e.getMessage());
   }
 
   @Test
   void unauthorizedIsAnAuthFailure() {
-    handlers.put("/api/agent/register",
+    handlers.put(
+        "/api/agent/register",
         ex -> reply(ex, 401, "{\"error\":\"invalid api key\"}", "application/json"));
-    SigmaApiException e = failure(client(Optional.of(new ApiKey("wrong"))).register(registration()));
+    SigmaApiException e =
+        failure(client(Optional.of(new ApiKey("wrong"))).register(registration()));
     assertTrue(e.isAuthFailure());
     assertFalse(e.getMessage().contains("wrong"), "the key never appears: " + e.getMessage());
   }
 
   @Test
   void htmlErrorPageFromAProxyIsDescribedNotDumped() {
-    handlers.put("/api/agent/register", ex -> reply(ex, 502,
-        "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "text/html"));
+    handlers.put(
+        "/api/agent/register",
+        ex ->
+            reply(
+                ex,
+                502,
+                "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+                "text/html"));
     SigmaApiException e = failure(client(Optional.empty()).register(registration()));
     assertTrue(e.isStatus(502));
     assertTrue(e.getMessage().contains("an HTML page"), e.getMessage());
@@ -173,7 +204,8 @@ class HttpSigmaApiIT {
 
   @Test
   void okWithHtmlBodyIsABadResponse() {
-    handlers.put("/api/agent/register",
+    handlers.put(
+        "/api/agent/register",
         ex -> reply(ex, 200, "<!DOCTYPE html><html>captive portal</html>", "text/html"));
     SigmaApiException e = failure(client(Optional.empty()).register(registration()));
     assertEquals(SigmaApiException.Kind.BAD_RESPONSE, e.kind());
@@ -181,41 +213,54 @@ class HttpSigmaApiIT {
 
   @Test
   void okWithoutIdIsABadResponse() {
-    handlers.put("/api/agent/register",
+    handlers.put(
+        "/api/agent/register",
         ex -> reply(ex, 200, "{\"hostname\":\"h\",\"status\":\"active\"}", "application/json"));
-    assertEquals(SigmaApiException.Kind.BAD_RESPONSE,
+    assertEquals(
+        SigmaApiException.Kind.BAD_RESPONSE,
         failure(client(Optional.empty()).register(registration())).kind());
   }
 
   @Test
   void wrongTypesAreABadResponse() {
-    handlers.put("/api/envoy-nodes", ex -> reply(ex, 200,
-        "{\"data\":[{\"id\":\"n\",\"config_version\":\"seven\"}],\"total\":1,\"page\":1,\"per_page\":100}",
-        "application/json"));
-    assertEquals(SigmaApiException.Kind.BAD_RESPONSE,
+    handlers.put(
+        "/api/envoy-nodes",
+        ex ->
+            reply(
+                ex,
+                200,
+                "{\"data\":[{\"id\":\"n\",\"config_version\":\"seven\"}],\"total\":1,\"page\":1,\"per_page\":100}",
+                "application/json"));
+    assertEquals(
+        SigmaApiException.Kind.BAD_RESPONSE,
         failure(client(Optional.empty()).envoyNodes("v", 1, 100)).kind());
   }
 
   @Test
   void emptyAndNullBodiesAreBadResponses() {
     handlers.put("/api/agent/register", ex -> reply(ex, 200, "", "application/json"));
-    assertEquals(SigmaApiException.Kind.BAD_RESPONSE,
+    assertEquals(
+        SigmaApiException.Kind.BAD_RESPONSE,
         failure(client(Optional.empty()).register(registration())).kind());
     handlers.put("/api/agent/register", ex -> reply(ex, 200, "null", "application/json"));
-    assertEquals(SigmaApiException.Kind.BAD_RESPONSE,
+    assertEquals(
+        SigmaApiException.Kind.BAD_RESPONSE,
         failure(client(Optional.empty()).register(registration())).kind());
   }
 
   @Test
   void aServerThatHangsTimesOut() {
-    handlers.put("/api/agent/register", ex -> {
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException ignored) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    assertEquals(SigmaApiException.Kind.TIMEOUT,
+    handlers.put(
+        "/api/agent/register",
+        ex -> {
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    assertEquals(
+        SigmaApiException.Kind.TIMEOUT,
         failure(client(Optional.empty()).register(registration())).kind());
   }
 
@@ -225,16 +270,20 @@ class HttpSigmaApiIT {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    HttpSigmaApi api = new HttpSigmaApi(testKit.system(),
-        URI.create("http://127.0.0.1:" + port + "/api"), Optional.empty(), TIMEOUT);
+    HttpSigmaApi api =
+        new HttpSigmaApi(
+            testKit.system(),
+            URI.create("http://127.0.0.1:" + port + "/api"),
+            Optional.empty(),
+            TIMEOUT);
     assertEquals(SigmaApiException.Kind.UNREACHABLE, failure(api.register(registration())).kind());
   }
 
   /**
    * After refused connections, Pekko's default pool back-off (doubling from 100 ms, up to 2 min,
    * for the whole pool) would hold the first request after the API's return for at least 6.4 s
-   * after seven failures, past this client's timeout, and only then send it. The client caps
-   * that back-off, so the request reaches the server that listens again.
+   * after seven failures, past this client's timeout, and only then send it. The client caps that
+   * back-off, so the request reaches the server that listens again.
    */
   @Test
   void aPortThatRefusedManyTimesIsUsedAgainAsSoonAsItListens() throws Exception {
@@ -242,15 +291,25 @@ class HttpSigmaApiIT {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    HttpSigmaApi api = new HttpSigmaApi(testKit.system(),
-        URI.create("http://127.0.0.1:" + port + "/api"), Optional.empty(), Duration.ofMillis(6_400));
+    HttpSigmaApi api =
+        new HttpSigmaApi(
+            testKit.system(),
+            URI.create("http://127.0.0.1:" + port + "/api"),
+            Optional.empty(),
+            Duration.ofMillis(6_400));
     for (int i = 0; i < 7; i++) {
       SigmaApiException e = failure(api.heartbeat(heartbeat()));
       assertEquals(SigmaApiException.Kind.UNREACHABLE, e.kind(), e.getMessage());
     }
     HttpServer back = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-    back.createContext("/api/agent/heartbeat",
-        ex -> reply(ex, 200, "{\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"hostname\":\"relay-hk-01\"}", "application/json"));
+    back.createContext(
+        "/api/agent/heartbeat",
+        ex ->
+            reply(
+                ex,
+                200,
+                "{\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"hostname\":\"relay-hk-01\"}",
+                "application/json"));
     back.start();
     try {
       VpsRecord vps = api.heartbeat(heartbeat()).toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -267,16 +326,22 @@ class HttpSigmaApiIT {
   @Test
   void aResetConnectionIsUnreachable() throws Exception {
     try (ServerSocket resetter = new ServerSocket(0)) {
-      Thread t = new Thread(() -> {
-        try (Socket s = resetter.accept()) {
-          s.setSoLinger(true, 0); // close with RST
-        } catch (IOException ignored) {
-          // the test asserts the client side
-        }
-      });
+      Thread t =
+          new Thread(
+              () -> {
+                try (Socket s = resetter.accept()) {
+                  s.setSoLinger(true, 0); // close with RST
+                } catch (IOException ignored) {
+                  // the test asserts the client side
+                }
+              });
       t.start();
-      HttpSigmaApi api = new HttpSigmaApi(testKit.system(),
-          URI.create("http://127.0.0.1:" + resetter.getLocalPort() + "/api"), Optional.empty(), TIMEOUT);
+      HttpSigmaApi api =
+          new HttpSigmaApi(
+              testKit.system(),
+              URI.create("http://127.0.0.1:" + resetter.getLocalPort() + "/api"),
+              Optional.empty(),
+              TIMEOUT);
       SigmaApiException e = failure(api.register(registration()));
       assertEquals(SigmaApiException.Kind.UNREACHABLE, e.kind(), e.getMessage());
       t.join(5_000);
@@ -286,23 +351,41 @@ class HttpSigmaApiIT {
   @Test
   void paginationFollowsPagesUntilTotal() throws Exception {
     AtomicInteger calls = new AtomicInteger();
-    handlers.put("/api/envoy-routes", ex -> {
-      calls.incrementAndGet();
-      String q = ex.getRequestURI().getQuery();
-      int page = Integer.parseInt(q.replaceAll("(?:^|.*&)page=(\\d+).*", "$1"));
-      assertTrue(q.contains("status=active") && q.contains("source=dynamic") && q.contains("per_page=100"), q);
-      StringBuilder data = new StringBuilder();
-      int rows = page < 3 ? 100 : 50;
-      for (int i = 0; i < rows; i++) {
-        int port = 10000 + (page - 1) * 100 + i;
-        data.append(i == 0 ? "" : ",").append("{\"id\":\"r").append(port)
-            .append("\",\"name\":\"r").append(port).append("\",\"listen_port\":").append(port).append('}');
-      }
-      reply(ex, 200, "{\"data\":[" + data + "],\"total\":250,\"page\":" + page
-          + ",\"per_page\":100}", "application/json");
-    });
-    List<EnvoyRoute> routes = client(Optional.empty()).allEnvoyRoutes("node-1")
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    handlers.put(
+        "/api/envoy-routes",
+        ex -> {
+          calls.incrementAndGet();
+          String q = ex.getRequestURI().getQuery();
+          int page = Integer.parseInt(q.replaceAll("(?:^|.*&)page=(\\d+).*", "$1"));
+          assertTrue(
+              q.contains("status=active")
+                  && q.contains("source=dynamic")
+                  && q.contains("per_page=100"),
+              q);
+          StringBuilder data = new StringBuilder();
+          int rows = page < 3 ? 100 : 50;
+          for (int i = 0; i < rows; i++) {
+            int port = 10000 + (page - 1) * 100 + i;
+            data.append(i == 0 ? "" : ",")
+                .append("{\"id\":\"r")
+                .append(port)
+                .append("\",\"name\":\"r")
+                .append(port)
+                .append("\",\"listen_port\":")
+                .append(port)
+                .append('}');
+          }
+          reply(
+              ex,
+              200,
+              "{\"data\":[" + data + "],\"total\":250,\"page\":" + page + ",\"per_page\":100}",
+              "application/json");
+        });
+    List<EnvoyRoute> routes =
+        client(Optional.empty())
+            .allEnvoyRoutes("node-1")
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     assertEquals(250, routes.size());
     assertEquals(3, calls.get());
     assertEquals(10249, routes.get(249).listenPort());
@@ -310,28 +393,44 @@ class HttpSigmaApiIT {
 
   @Test
   void aListingThatEndsShortOfItsTotalIsABadResponse() {
-    handlers.put("/api/envoy-nodes", ex -> {
-      boolean first = ex.getRequestURI().getQuery().contains("page=1&");
-      reply(ex, 200, first
-          ? "{\"data\":[{\"id\":\"a\",\"node_id\":\"n\",\"config_version\":1}],\"total\":5,\"page\":1,\"per_page\":100}"
-          : "{\"data\":[],\"total\":5,\"page\":2,\"per_page\":100}", "application/json");
-    });
+    handlers.put(
+        "/api/envoy-nodes",
+        ex -> {
+          boolean first = ex.getRequestURI().getQuery().contains("page=1&");
+          reply(
+              ex,
+              200,
+              first
+                  ? "{\"data\":[{\"id\":\"a\",\"node_id\":\"n\",\"config_version\":1}],\"total\":5,\"page\":1,\"per_page\":100}"
+                  : "{\"data\":[],\"total\":5,\"page\":2,\"per_page\":100}",
+              "application/json");
+        });
     SigmaApiException e = failure(client(Optional.empty()).allEnvoyNodes("v"));
     assertEquals(SigmaApiException.Kind.BAD_RESPONSE, e.kind());
-    assertTrue(e.getMessage().contains("Envoy nodes of VPS v: page 2 is empty after 1 of 5 rows"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("Envoy nodes of VPS v: page 2 is empty after 1 of 5 rows"),
+        e.getMessage());
   }
 
   @Test
   void aVpsIdThatIsNotACanonicalUuidIsABadResponse() {
-    List<String> bad = List.of("../../x", "x".repeat(10_240), "5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e\nFORGED",
-        "5b1c0d6e2f3a4b5c8d9e0f1a2b3c4d5e", "{5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e}",
-        "5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5g", " 5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e");
+    List<String> bad =
+        List.of(
+            "../../x",
+            "x".repeat(10_240),
+            "5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e\nFORGED",
+            "5b1c0d6e2f3a4b5c8d9e0f1a2b3c4d5e",
+            "{5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e}",
+            "5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5g",
+            " 5b1c0d6e-2f3a-4b5c-8d9e-0f1a2b3c4d5e");
     for (String id : bad) {
       String answer = "{\"id\":" + json(id) + ",\"hostname\":\"h\",\"status\":\"active\"}";
       handlers.put("/api/agent/register", ex -> reply(ex, 200, answer, "application/json"));
       handlers.put("/api/agent/heartbeat", ex -> reply(ex, 200, answer, "application/json"));
-      for (var call : List.of(client(Optional.empty()).register(registration()),
-          client(Optional.empty()).heartbeat(heartbeat()))) {
+      for (var call :
+          List.of(
+              client(Optional.empty()).register(registration()),
+              client(Optional.empty()).heartbeat(heartbeat()))) {
         SigmaApiException e = failure(call);
         assertEquals(SigmaApiException.Kind.BAD_RESPONSE, e.kind(), id);
         assertTrue(e.getMessage().contains("is not a UUID"), e.getMessage());
@@ -352,7 +451,8 @@ class HttpSigmaApiIT {
   @Test
   void aPageWithoutDataIsABadResponse() {
     handlers.put("/api/envoy-nodes", ex -> reply(ex, 200, "{\"total\":3}", "application/json"));
-    assertEquals(SigmaApiException.Kind.BAD_RESPONSE,
+    assertEquals(
+        SigmaApiException.Kind.BAD_RESPONSE,
         failure(client(Optional.empty()).allEnvoyNodes("v")).kind());
   }
 }

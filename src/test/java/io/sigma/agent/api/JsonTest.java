@@ -12,40 +12,46 @@ class JsonTest {
 
   @Test
   void readsSnakeCaseAndIgnoresUnknownFields() throws Exception {
-    EnvoyNode n = json.readValue("{\"id\":\"u\",\"vps_id\":\"v\",\"node_id\":\"layer4-01\","
-        + "\"admin_port\":null,\"config_version\":7,\"status\":\"active\",\"future\":{\"x\":1}}",
-        EnvoyNode.class);
+    EnvoyNode n =
+        json.readValue(
+            "{\"id\":\"u\",\"vps_id\":\"v\",\"node_id\":\"layer4-01\","
+                + "\"admin_port\":null,\"config_version\":7,\"status\":\"active\",\"future\":{\"x\":1}}",
+            EnvoyNode.class);
     assertEquals("layer4-01", n.nodeId());
     assertEquals(7, n.configVersion());
   }
 
   @Test
   void rejectsAStringWhereANumberBelongs() {
-    assertThrows(JsonProcessingException.class,
+    assertThrows(
+        JsonProcessingException.class,
         () -> json.readValue("{\"id\":\"u\",\"config_version\":\"7\"}", EnvoyNode.class));
   }
 
   @Test
   void rejectsAFractionWhereAnIntegerBelongs() {
-    assertThrows(JsonProcessingException.class,
+    assertThrows(
+        JsonProcessingException.class,
         () -> json.readValue("{\"id\":\"u\",\"config_version\":7.9}", EnvoyNode.class));
   }
 
   @Test
   void rejectsANumberWhereAnIdBelongs() {
-    assertThrows(JsonProcessingException.class,
+    assertThrows(
+        JsonProcessingException.class,
         () -> json.readValue("{\"id\":12345,\"hostname\":\"h\"}", VpsRecord.class));
   }
 
   @Test
   void rejectsAMissingPrimitive() {
-    assertThrows(JsonProcessingException.class,
-        () -> json.readValue("{\"id\":\"u\"}", EnvoyNode.class));
+    assertThrows(
+        JsonProcessingException.class, () -> json.readValue("{\"id\":\"u\"}", EnvoyNode.class));
   }
 
   @Test
   void rejectsAnOutOfRangePort() {
-    assertThrows(JsonProcessingException.class,
+    assertThrows(
+        JsonProcessingException.class,
         () -> json.readValue("{\"listen_port\":99999999999}", EnvoyRoute.class));
   }
 }

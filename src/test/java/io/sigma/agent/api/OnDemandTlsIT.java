@@ -25,17 +25,35 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** https:// URLs really get TLS with certificate verification, though it is set up lazily. */
 class OnDemandTlsIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void anUntrustedCertificateIsRefused() throws Exception {
     Path keystore = dir.resolve("ks.p12");
-    Process keytool = new ProcessBuilder("keytool", "-genkeypair", "-alias", "api", "-keyalg",
-        "EC", "-dname", "CN=127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore",
-        keystore.toString(), "-storepass", "changeit", "-keypass", "changeit")
-        .redirectErrorStream(true).start();
-    assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0,
+    Process keytool =
+        new ProcessBuilder(
+                "keytool",
+                "-genkeypair",
+                "-alias",
+                "api",
+                "-keyalg",
+                "EC",
+                "-dname",
+                "CN=127.0.0.1",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                keystore.toString(),
+                "-storepass",
+                "changeit",
+                "-keypass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
+    assertTrue(
+        keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0,
         new String(keytool.getInputStream().readAllBytes()));
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(keystore)) {
@@ -47,18 +65,24 @@ class OnDemandTlsIT {
     serverTls.init(kmf.getKeyManagers(), null, null);
     HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setHttpsConfigurator(new HttpsConfigurator(serverTls));
-    server.createContext("/", ex -> {
-      ex.sendResponseHeaders(200, -1);
-      ex.close();
-    });
+    server.createContext(
+        "/",
+        ex -> {
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
     server.start();
     ActorTestKit kit = ActorTestKit.create();
     try {
-      HttpSigmaApi api = new HttpSigmaApi(kit.system(),
-          URI.create("https://127.0.0.1:" + server.getAddress().getPort() + "/api"),
-          Optional.empty(), Duration.ofSeconds(5));
+      HttpSigmaApi api =
+          new HttpSigmaApi(
+              kit.system(),
+              URI.create("https://127.0.0.1:" + server.getAddress().getPort() + "/api"),
+              Optional.empty(),
+              Duration.ofSeconds(5));
       try {
-        api.heartbeat(new HeartbeatRequest("h", List.of(), null)).toCompletableFuture()
+        api.heartbeat(new HeartbeatRequest("h", List.of(), null))
+            .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
         fail("a self-signed certificate must not be trusted");
       } catch (ExecutionException e) {

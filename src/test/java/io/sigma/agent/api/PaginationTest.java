@@ -32,8 +32,10 @@ class PaginationTest {
   }
 
   private List<String> list(IntFunction<Page<String>> pages, long bytesPerPage) throws Exception {
-    return Pagination.collectAll("routes of Envoy node n1", LIMITS, 10, s -> s,
-        server(pages, bytesPerPage)).toCompletableFuture().get();
+    return Pagination.collectAll(
+            "routes of Envoy node n1", LIMITS, 10, s -> s, server(pages, bytesPerPage))
+        .toCompletableFuture()
+        .get();
   }
 
   private String refusal(IntFunction<Page<String>> pages, long bytesPerPage) {
@@ -45,7 +47,8 @@ class PaginationTest {
       List<String> rows = list(pages, bytesPerPage);
       return fail("expected a refused listing, got " + rows.size() + " rows");
     } catch (ExecutionException e) {
-      SigmaApiException s = SigmaApiException.of(e).orElseGet(() -> fail("not a SigmaApiException", e));
+      SigmaApiException s =
+          SigmaApiException.of(e).orElseGet(() -> fail("not a SigmaApiException", e));
       assertEquals(SigmaApiException.Kind.BAD_RESPONSE, s.kind(), s.getMessage());
       assertTrue(s.getMessage().contains("routes of Envoy node n1: "), s.getMessage());
       assertTrue(!s.getMessage().contains("\n"), "one line: " + s.getMessage());
@@ -91,7 +94,8 @@ class PaginationTest {
 
   @Test
   void aRowSeenOnAnEarlierPageIsRefused() {
-    String m = refusal(p -> new Page<>(p == 3 ? rows(5, 10) : rows((p - 1) * 10, 10), 30, p, 10), 100);
+    String m =
+        refusal(p -> new Page<>(p == 3 ? rows(5, 10) : rows((p - 1) * 10, 10), 30, p, 10), 100);
     assertTrue(m.contains("row id r5 appears twice (again on page 3)"), m);
   }
 
@@ -136,15 +140,25 @@ class PaginationTest {
 
   @Test
   void pagesThatRowsAddedOrRemovedMeanwhileExplainAreATornReadOthersALie() {
-    assertTrue(refused(p -> new Page<>(rows((p - 1) * 10, 10), 100L * p, p, 10), 100).isListingChanged(),
+    assertTrue(
+        refused(p -> new Page<>(rows((p - 1) * 10, 10), 100L * p, p, 10), 100).isListingChanged(),
         "a changed total");
-    assertTrue(refused(p -> new Page<>(p == 3 ? rows(5, 10) : rows((p - 1) * 10, 10), 30, p, 10), 100)
-        .isListingChanged(), "a row seen twice");
-    assertTrue(refused(p -> new Page<>(p == 1 ? rows(0, 10) : List.of(), 30, p, 10), 100).isListingChanged(),
+    assertTrue(
+        refused(p -> new Page<>(p == 3 ? rows(5, 10) : rows((p - 1) * 10, 10), 30, p, 10), 100)
+            .isListingChanged(),
+        "a row seen twice");
+    assertTrue(
+        refused(p -> new Page<>(p == 1 ? rows(0, 10) : List.of(), 30, p, 10), 100)
+            .isListingChanged(),
         "a short listing");
-    assertFalse(refused(p -> new Page<>(rows(0, 10), 30, p, 10), 100).isListingChanged(), "the same page twice");
-    assertFalse(refused(p -> new Page<>(rows(0, 11), 30, p, 10), 100).isListingChanged(), "per_page ignored");
-    assertFalse(refused(p -> new Page<>(rows((p - 1) * 10, 10), 30, 1, 10), 100).isListingChanged(),
+    assertFalse(
+        refused(p -> new Page<>(rows(0, 10), 30, p, 10), 100).isListingChanged(),
+        "the same page twice");
+    assertFalse(
+        refused(p -> new Page<>(rows(0, 11), 30, p, 10), 100).isListingChanged(),
+        "per_page ignored");
+    assertFalse(
+        refused(p -> new Page<>(rows((p - 1) * 10, 10), 30, 1, 10), 100).isListingChanged(),
         "the wrong page");
   }
 }

@@ -31,8 +31,13 @@ class RequestLaneTest {
   }
 
   private RequestLane lane(int connections, int maxWaiting, Duration maxWait) {
-    return new RequestLane("test", connections, maxWaiting, maxWait,
-        testKit.system().classicSystem().scheduler(), testKit.system().executionContext());
+    return new RequestLane(
+        "test",
+        connections,
+        maxWaiting,
+        maxWait,
+        testKit.system().classicSystem().scheduler(),
+        testKit.system().executionContext());
   }
 
   private static SigmaApiException failure(CompletionStage<?> stage) throws Exception {
@@ -50,24 +55,33 @@ class RequestLaneTest {
     AtomicInteger started = new AtomicInteger();
     CompletableFuture<String> first = new CompletableFuture<>();
     CompletableFuture<String> second = new CompletableFuture<>();
-    var a = lane.admit("GET /a", () -> {
-      started.incrementAndGet();
-      return first;
-    });
-    var b = lane.admit("GET /b", () -> {
-      started.incrementAndGet();
-      return second;
-    });
+    var a =
+        lane.admit(
+            "GET /a",
+            () -> {
+              started.incrementAndGet();
+              return first;
+            });
+    var b =
+        lane.admit(
+            "GET /b",
+            () -> {
+              started.incrementAndGet();
+              return second;
+            });
     SigmaApiException c = failure(lane.admit("GET /c", () -> fail("must not start")));
     assertEquals(SigmaApiException.Kind.TIMEOUT, c.kind());
-    assertEquals("GET /c not sent: 1 requests already wait for a connection of the test lane", c.getMessage());
+    assertEquals(
+        "GET /c not sent: 1 requests already wait for a connection of the test lane",
+        c.getMessage());
 
     assertTrue(a.toCompletableFuture().isDone());
     assertFalse(b.toCompletableFuture().isDone(), "the one slot is taken");
     assertEquals(1, started.get());
 
     first.complete("done");
-    assertEquals(second, b.toCompletableFuture().get(10, TimeUnit.SECONDS), "started with the freed slot");
+    assertEquals(
+        second, b.toCompletableFuture().get(10, TimeUnit.SECONDS), "started with the freed slot");
     assertEquals(2, started.get());
   }
 
@@ -77,17 +91,26 @@ class RequestLaneTest {
     CompletableFuture<String> hog = new CompletableFuture<>();
     lane.admit("GET /hog", () -> hog);
     AtomicInteger started = new AtomicInteger();
-    SigmaApiException e = failure(lane.admit("POST /agent/heartbeat", () -> {
-      started.incrementAndGet();
-      return CompletableFuture.completedFuture("late");
-    }));
+    SigmaApiException e =
+        failure(
+            lane.admit(
+                "POST /agent/heartbeat",
+                () -> {
+                  started.incrementAndGet();
+                  return CompletableFuture.completedFuture("late");
+                }));
     assertEquals(SigmaApiException.Kind.TIMEOUT, e.kind());
-    assertTrue(e.getMessage().startsWith("POST /agent/heartbeat not sent: no connection of the test lane was "
-        + "free within 50 ms"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "POST /agent/heartbeat not sent: no connection of the test lane was "
+                    + "free within 50 ms"),
+        e.getMessage());
 
     hog.complete("done");
     var next = lane.admit("GET /next", () -> CompletableFuture.completedFuture("ok"));
-    assertEquals("ok", next.toCompletableFuture().get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS));
+    assertEquals(
+        "ok", next.toCompletableFuture().get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS));
     assertEquals(0, started.get(), "the expired call was dropped, not started later");
   }
 

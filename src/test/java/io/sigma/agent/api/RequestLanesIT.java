@@ -30,8 +30,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Heartbeats against a sigma-api whose routes answers trickle or hang for ever: the fleet lane
- * has connections of its own, and a request's deadline starts when it gets a connection.
+ * Heartbeats against a sigma-api whose routes answers trickle or hang for ever: the fleet lane has
+ * connections of its own, and a request's deadline starts when it gets a connection.
  */
 class RequestLanesIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(1);
@@ -58,8 +58,12 @@ class RequestLanesIT {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(Executors.newCachedThreadPool());
     server.start();
-    api = new HttpSigmaApi(testKit.system(),
-        URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/api"), Optional.empty(), TIMEOUT);
+    api =
+        new HttpSigmaApi(
+            testKit.system(),
+            URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/api"),
+            Optional.empty(),
+            TIMEOUT);
   }
 
   @AfterEach
@@ -69,12 +73,16 @@ class RequestLanesIT {
   }
 
   private void answerHeartbeats(Duration after) {
-    server.createContext("/api/agent/heartbeat", ex -> {
-      ex.getRequestBody().readAllBytes();
-      pause(after);
-      reply(ex, "{\"id\":\"" + UUID.randomUUID() + "\",\"hostname\":\"h\",\"status\":\"active\"}");
-      heartbeatsAnswered.incrementAndGet();
-    });
+    server.createContext(
+        "/api/agent/heartbeat",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          pause(after);
+          reply(
+              ex,
+              "{\"id\":\"" + UUID.randomUUID() + "\",\"hostname\":\"h\",\"status\":\"active\"}");
+          heartbeatsAnswered.incrementAndGet();
+        });
   }
 
   private static void reply(HttpExchange ex, String body) throws IOException {
@@ -96,50 +104,64 @@ class RequestLanesIT {
   /** Keeps a routes fetch in flight: a new one as soon as the last one failed. */
   private void fetchRoutesForEver() {
     if (!stop.get()) {
-      api.allEnvoyRoutes(UUID.randomUUID().toString()).whenComplete((routes, error) -> fetchRoutesForEver());
+      api.allEnvoyRoutes(UUID.randomUUID().toString())
+          .whenComplete((routes, error) -> fetchRoutesForEver());
     }
   }
 
   @Test
   void heartbeatsSucceedWhileSixRoutesFetchesTrickleOrHangForEver() throws Exception {
     AtomicInteger routeRequests = new AtomicInteger();
-    server.createContext("/api/envoy-routes", ex -> {
-      routesOpen.incrementAndGet();
-      try {
-        if (routeRequests.incrementAndGet() % 2 == 0) {
-          pause(Duration.ofSeconds(30)); // hangs: not one byte
-        } else {
-          ex.sendResponseHeaders(200, 0); // trickles: a byte every 50 ms, never the end
-          OutputStream out = ex.getResponseBody();
-          out.write("{\"data\":[".getBytes(StandardCharsets.UTF_8));
-          while (!stop.get()) {
-            out.write(' ');
-            out.flush();
-            pause(Duration.ofMillis(50));
+    server.createContext(
+        "/api/envoy-routes",
+        ex -> {
+          routesOpen.incrementAndGet();
+          try {
+            if (routeRequests.incrementAndGet() % 2 == 0) {
+              pause(Duration.ofSeconds(30)); // hangs: not one byte
+            } else {
+              ex.sendResponseHeaders(200, 0); // trickles: a byte every 50 ms, never the end
+              OutputStream out = ex.getResponseBody();
+              out.write("{\"data\":[".getBytes(StandardCharsets.UTF_8));
+              while (!stop.get()) {
+                out.write(' ');
+                out.flush();
+                pause(Duration.ofMillis(50));
+              }
+            }
+          } catch (IOException clientGone) {
+            // the client gave up on it
+          } finally {
+            routesOpen.decrementAndGet();
+            ex.close();
           }
-        }
-      } catch (IOException clientGone) {
-        // the client gave up on it
-      } finally {
-        routesOpen.decrementAndGet();
-        ex.close();
-      }
-    });
+        });
     answerHeartbeats(Duration.ZERO);
     for (int i = 0; i < 6; i++) {
       fetchRoutesForEver();
     }
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      assertTrue(routesOpen.get() >= 4, "routes answers in progress: " + routesOpen.get());
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              assertTrue(routesOpen.get() >= 4, "routes answers in progress: " + routesOpen.get());
+              return null;
+            });
 
     for (int i = 0; i < 10; i++) {
       try {
-        api.heartbeat(new HeartbeatRequest("h", List.of(), null)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        api.heartbeat(new HeartbeatRequest("h", List.of(), null))
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
-        fail("heartbeat " + (i + 1) + " failed while " + routeRequests.get() + " routes fetches hogged the xDS lane: "
-            + e.getCause().getMessage());
+        fail(
+            "heartbeat "
+                + (i + 1)
+                + " failed while "
+                + routeRequests.get()
+                + " routes fetches hogged the xDS lane: "
+                + e.getCause().getMessage());
       }
     }
     assertEquals(10, heartbeatsAnswered.get());
@@ -147,39 +169,53 @@ class RequestLanesIT {
   }
 
   /**
-   * Four routes fetches hold every connection of the xDS lane; a fifth waits for one. It waits
-   * half a timeout, then takes 0.7 timeouts to be answered: 1.2 timeouts in all, fine since its
-   * deadline starts when it gets a connection. (A heartbeat answered after half a timeout is the
-   * clock: the fleet lane is not the xDS lane.)
+   * Four routes fetches hold every connection of the xDS lane; a fifth waits for one. It waits half
+   * a timeout, then takes 0.7 timeouts to be answered: 1.2 timeouts in all, fine since its deadline
+   * starts when it gets a connection. (A heartbeat answered after half a timeout is the clock: the
+   * fleet lane is not the xDS lane.)
    */
   @Test
   void aRequestsDeadlineStartsWhenItGetsAConnectionNotWhenItIsQueued() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger nodeRequests = new AtomicInteger();
-    server.createContext("/api/envoy-routes", ex -> {
-      routesOpen.incrementAndGet();
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      reply(ex, "{\"data\":[],\"total\":0,\"page\":1,\"per_page\":100}");
-    });
-    server.createContext("/api/envoy-nodes", ex -> {
-      nodeRequests.incrementAndGet();
-      pause(TIMEOUT.multipliedBy(7).dividedBy(10));
-      reply(ex, "{\"data\":[],\"total\":0,\"page\":1,\"per_page\":100}");
-    });
+    server.createContext(
+        "/api/envoy-routes",
+        ex -> {
+          routesOpen.incrementAndGet();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          reply(ex, "{\"data\":[],\"total\":0,\"page\":1,\"per_page\":100}");
+        });
+    server.createContext(
+        "/api/envoy-nodes",
+        ex -> {
+          nodeRequests.incrementAndGet();
+          pause(TIMEOUT.multipliedBy(7).dividedBy(10));
+          reply(ex, "{\"data\":[],\"total\":0,\"page\":1,\"per_page\":100}");
+        });
     answerHeartbeats(TIMEOUT.dividedBy(2));
-    var held = List.of(api.allEnvoyRoutes("a"), api.allEnvoyRoutes("b"), api.allEnvoyRoutes("c"),
-        api.allEnvoyRoutes("d"));
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      assertEquals(4, routesOpen.get(), "routes fetches holding a connection");
-      return null;
-    });
+    var held =
+        List.of(
+            api.allEnvoyRoutes("a"),
+            api.allEnvoyRoutes("b"),
+            api.allEnvoyRoutes("c"),
+            api.allEnvoyRoutes("d"));
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              assertEquals(4, routesOpen.get(), "routes fetches holding a connection");
+              return null;
+            });
 
     var queued = api.allEnvoyNodes(UUID.randomUUID().toString()).toCompletableFuture();
-    api.heartbeat(new HeartbeatRequest("h", List.of(), null)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    api.heartbeat(new HeartbeatRequest("h", List.of(), null))
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     assertEquals(0, nodeRequests.get(), "the fifth request is still waiting for a connection");
     release.countDown();
 

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** --config files, --api-key-file / --allocate-token-file, a password in --api-url. */
 class ConfigFileAndSecretsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Path missingDefault() {
     return dir.resolve("no-such-default.conf");
@@ -29,13 +28,14 @@ class ConfigFileAndSecretsTest {
 
   private AgentConfig run(Map<String, String> env, String... args) {
     ConfigLoader.Outcome outcome = load(env, args);
-    return assertInstanceOf(ConfigLoader.Outcome.Run.class, outcome,
-        () -> "expected a config, got " + outcome).config();
+    return assertInstanceOf(
+            ConfigLoader.Outcome.Run.class, outcome, () -> "expected a config, got " + outcome)
+        .config();
   }
 
   private String error(Map<String, String> env, String... args) {
-    ConfigLoader.Outcome.Exit exit = assertInstanceOf(ConfigLoader.Outcome.Exit.class,
-        load(env, args));
+    ConfigLoader.Outcome.Exit exit =
+        assertInstanceOf(ConfigLoader.Outcome.Exit.class, load(env, args));
     assertEquals(2, exit.status(), exit.message());
     assertFalse(exit.message().contains("\n"), "one line: " + exit.message());
     assertFalse(exit.message().contains("Exception"), exit.message());
@@ -54,9 +54,11 @@ class ConfigFileAndSecretsTest {
   void aMissingDefaultFileIsFineAndAMissingNamedOneIsNot() {
     assertEquals(Optional.empty(), run(Map.of()).configFile());
     Path missing = dir.resolve("agent.conf");
-    assertEquals("sigma-agent: cannot read --config " + missing + ": no such file",
+    assertEquals(
+        "sigma-agent: cannot read --config " + missing + ": no such file",
         error(Map.of(), "--config", missing.toString()));
-    assertEquals("sigma-agent: cannot read --config " + missing + ": no such file",
+    assertEquals(
+        "sigma-agent: cannot read --config " + missing + ": no such file",
         error(Map.of("AGENT_CONFIG", missing.toString())));
   }
 
@@ -71,7 +73,10 @@ class ConfigFileAndSecretsTest {
 
   @Test
   void flagsBeatTheEnvironmentWhichBeatsTheFileWhichBeatsDefaults() throws Exception {
-    Path conf = file("agent.conf", """
+    Path conf =
+        file(
+            "agent.conf",
+            """
         # sigma-agent settings
         AGENT_INTERVAL=30
         AGENT_SSH_PORT = 2222
@@ -81,9 +86,13 @@ class ConfigFileAndSecretsTest {
         AGENT_ALIAS=
         SIGMA_AGENT_HEAP=64m
         """);
-    AgentConfig c = run(Map.of("AGENT_XDS_POLL_INTERVAL", "7", "SIGMA_API_URL",
-        "https://env.example.com/api"), "--config", conf.toString(), "--api-url",
-        "https://flag.example.com/api");
+    AgentConfig c =
+        run(
+            Map.of("AGENT_XDS_POLL_INTERVAL", "7", "SIGMA_API_URL", "https://env.example.com/api"),
+            "--config",
+            conf.toString(),
+            "--api-url",
+            "https://flag.example.com/api");
     assertEquals(URI.create("https://flag.example.com/api"), c.apiUrl(), "flag beats env and file");
     assertEquals(Duration.ofSeconds(7), c.xdsPollInterval(), "env beats file");
     assertEquals(Duration.ofSeconds(30), c.interval(), "file beats default");
@@ -95,17 +104,23 @@ class ConfigFileAndSecretsTest {
   @Test
   void anUnknownKeyNamesTheKeyTheFileAndTheLine() throws Exception {
     Path conf = file("agent.conf", "AGENT_INTERVAL=30\n# comment\nAGENT_INTERVALL=20\n");
-    assertEquals("sigma-agent: " + conf + " line 3: unknown key 'AGENT_INTERVALL' (keys are the "
-        + "environment variables listed by --help)", error(Map.of(), "--config", conf.toString()));
+    assertEquals(
+        "sigma-agent: "
+            + conf
+            + " line 3: unknown key 'AGENT_INTERVALL' (keys are the "
+            + "environment variables listed by --help)",
+        error(Map.of(), "--config", conf.toString()));
   }
 
   @Test
   void aLineWithoutAnEqualsSignOrARepeatedKeyIsAnError() throws Exception {
     Path noEquals = file("a.conf", "AGENT_INTERVAL 30\n");
-    assertEquals("sigma-agent: " + noEquals + " line 1: expected KEY=value",
+    assertEquals(
+        "sigma-agent: " + noEquals + " line 1: expected KEY=value",
         error(Map.of(), "--config", noEquals.toString()));
     Path twice = file("b.conf", "AGENT_INTERVAL=30\nAGENT_INTERVAL=40\n");
-    assertEquals("sigma-agent: " + twice + " line 2: AGENT_INTERVAL is already set on line 1",
+    assertEquals(
+        "sigma-agent: " + twice + " line 2: AGENT_INTERVAL is already set on line 1",
         error(Map.of(), "--config", twice.toString()));
     Path nested = file("c.conf", "AGENT_CONFIG=/etc/other.conf\n");
     assertTrue(error(Map.of(), "--config", nested.toString()).contains("line 1: AGENT_CONFIG"));
@@ -114,14 +129,19 @@ class ConfigFileAndSecretsTest {
   @Test
   void aBadValueInTheFileNamesTheFileAndTheLine() throws Exception {
     Path conf = file("agent.conf", "\nAGENT_INTERVAL=0\n");
-    assertEquals("sigma-agent: invalid --interval (from AGENT_INTERVAL in " + conf + " line 2) "
-        + "'0': must be between 1s and 24h", error(Map.of(), "--config", conf.toString()));
+    assertEquals(
+        "sigma-agent: invalid --interval (from AGENT_INTERVAL in "
+            + conf
+            + " line 2) "
+            + "'0': must be between 1s and 24h",
+        error(Map.of(), "--config", conf.toString()));
   }
 
   @Test
   void aConfigFileThatIsADirectoryIsRefused() {
-    assertEquals("sigma-agent: cannot read --config " + dir + ": is a directory, not a regular "
-        + "file", error(Map.of(), "--config", dir.toString()));
+    assertEquals(
+        "sigma-agent: cannot read --config " + dir + ": is a directory, not a regular " + "file",
+        error(Map.of(), "--config", dir.toString()));
   }
 
   // ---- secrets from files
@@ -130,8 +150,11 @@ class ConfigFileAndSecretsTest {
   void theApiKeyAndTheAllocationTokenAreReadFromFilesWithoutTheTrailingNewline() throws Exception {
     Path key = file("api-key", "k3y-from-file\n");
     Path token = file("token", "t0ken-from-file\r\n");
-    AgentConfig c = run(Map.of("AGENT_ALLOCATE_TOKEN_FILE", token.toString()), "--api-key-file",
-        key.toString());
+    AgentConfig c =
+        run(
+            Map.of("AGENT_ALLOCATE_TOKEN_FILE", token.toString()),
+            "--api-key-file",
+            key.toString());
     assertEquals("k3y-from-file", c.apiKey().orElseThrow().value());
     assertTrue(c.allocateToken().orElseThrow().matches("t0ken-from-file"));
   }
@@ -146,24 +169,32 @@ class ConfigFileAndSecretsTest {
   @Test
   void aMissingEmptyOrOversizedSecretFileExitsNamingTheSetting() throws Exception {
     Path missing = dir.resolve("nope");
-    assertEquals("sigma-agent: invalid --api-key-file '" + missing + "': no such file",
+    assertEquals(
+        "sigma-agent: invalid --api-key-file '" + missing + "': no such file",
         error(Map.of(), "--api-key-file", missing.toString()));
     Path empty = file("empty", "\n");
-    assertEquals("sigma-agent: invalid --allocate-token-file (from AGENT_ALLOCATE_TOKEN_FILE) '"
-        + empty + "': is empty", error(Map.of("AGENT_ALLOCATE_TOKEN_FILE", empty.toString())));
+    assertEquals(
+        "sigma-agent: invalid --allocate-token-file (from AGENT_ALLOCATE_TOKEN_FILE) '"
+            + empty
+            + "': is empty",
+        error(Map.of("AGENT_ALLOCATE_TOKEN_FILE", empty.toString())));
     Path big = file("big", "x".repeat(SettingValues.SECRET_FILE_MAX_BYTES + 1));
     assertTrue(error(Map.of(), "--api-key-file", big.toString()).contains("is larger than"));
-    assertTrue(error(Map.of(), "--api-key-file", dir.toString()).endsWith(
-        "is a directory, not a regular file"));
+    assertTrue(
+        error(Map.of(), "--api-key-file", dir.toString())
+            .endsWith("is a directory, not a regular file"));
   }
 
   @Test
   void aValueAndAFileForTheSameSecretIsAnError() throws Exception {
     Path key = file("api-key", "k3y-in-file\n");
-    String message = error(Map.of("SIGMA_API_KEY", "k3y-in-env"), "--api-key-file",
-        key.toString());
-    assertEquals("sigma-agent: invalid --api-key-file '" + key + "': cannot be used together "
-        + "with SIGMA_API_KEY; set one of them", message);
+    String message = error(Map.of("SIGMA_API_KEY", "k3y-in-env"), "--api-key-file", key.toString());
+    assertEquals(
+        "sigma-agent: invalid --api-key-file '"
+            + key
+            + "': cannot be used together "
+            + "with SIGMA_API_KEY; set one of them",
+        message);
     assertFalse(message.contains("k3y"), message);
   }
 
@@ -183,8 +214,8 @@ class ConfigFileAndSecretsTest {
 
   @Test
   void redactedUrlsKeepEverythingButTheUserInfo() {
-    assertEquals("http://api.example.com:3000/api",
-        RedactedUrl.text("http://api.example.com:3000/api"));
+    assertEquals(
+        "http://api.example.com:3000/api", RedactedUrl.text("http://api.example.com:3000/api"));
     assertEquals("https://***@h/api", RedactedUrl.text("https://u:p@ss@h/api"));
     assertEquals("https://***@h", RedactedUrl.of(URI.create("https://token@h")));
     assertEquals("https://h/a@b", RedactedUrl.text("https://h/a@b"), "an @ in the path stays");
@@ -200,9 +231,13 @@ class ConfigFileAndSecretsTest {
     AgentConfig c = run(Map.of("AGENT_LOG_LEVEL", "DEBUG"), "--log-format", "json");
     assertEquals(LogLevel.DEBUG, c.logLevel());
     assertEquals(LogFormat.JSON, c.logFormat());
-    assertEquals("sigma-agent: invalid --log-level 'verbose': must be error, warn, info, debug or "
-        + "trace", error(Map.of(), "--log-level", "verbose"));
-    assertEquals("sigma-agent: invalid --log-format (from AGENT_LOG_FORMAT) 'xml': must be text "
-        + "or json", error(Map.of("AGENT_LOG_FORMAT", "xml")));
+    assertEquals(
+        "sigma-agent: invalid --log-level 'verbose': must be error, warn, info, debug or "
+            + "trace",
+        error(Map.of(), "--log-level", "verbose"));
+    assertEquals(
+        "sigma-agent: invalid --log-format (from AGENT_LOG_FORMAT) 'xml': must be text "
+            + "or json",
+        error(Map.of("AGENT_LOG_FORMAT", "xml")));
   }
 }

@@ -21,8 +21,9 @@ class ConfigLoaderTest {
 
   private static AgentConfig run(Map<String, String> env, String... args) {
     ConfigLoader.Outcome outcome = ConfigLoader.load(args, env, "test");
-    return assertInstanceOf(ConfigLoader.Outcome.Run.class, outcome,
-        () -> "expected a config, got " + outcome).config();
+    return assertInstanceOf(
+            ConfigLoader.Outcome.Run.class, outcome, () -> "expected a config, got " + outcome)
+        .config();
   }
 
   private static ConfigLoader.Outcome.Exit exit(Map<String, String> env, String... args) {
@@ -55,8 +56,14 @@ class ConfigLoaderTest {
 
   @Test
   void flagsOverrideEnvironmentWhichOverridesDefaults() {
-    Map<String, String> env = Map.of("AGENT_INTERVAL", "30", "AGENT_SSH_PORT", "2222",
-        "SIGMA_API_URL", "https://env.example.com/api");
+    Map<String, String> env =
+        Map.of(
+            "AGENT_INTERVAL",
+            "30",
+            "AGENT_SSH_PORT",
+            "2222",
+            "SIGMA_API_URL",
+            "https://env.example.com/api");
     AgentConfig c = run(env, "--interval", "15");
     assertEquals(Duration.ofSeconds(15), c.interval(), "flag beats env");
     assertEquals(2222, c.sshPort(), "env beats default");
@@ -78,8 +85,13 @@ class ConfigLoaderTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"--port-scan,true", "--port-scan=true,true", "--port-scan=false,false",
-      "--port-scan=1,true", "--port-scan=no,false"})
+  @CsvSource({
+    "--port-scan,true",
+    "--port-scan=true,true",
+    "--port-scan=false,false",
+    "--port-scan=1,true",
+    "--port-scan=no,false"
+  })
   void booleanFlagsWorkBareAndWithAValue(String arg, boolean expected) {
     assertEquals(expected, run(NO_ENV, arg).portScan());
   }
@@ -93,35 +105,42 @@ class ConfigLoaderTest {
   @Test
   void durationsAcceptUnits() {
     assertEquals(Duration.ofMinutes(5), run(NO_ENV, "--interval", "5m").interval());
-    assertEquals(Duration.ofMillis(1500), run(NO_ENV, "--request-timeout", "1500ms").requestTimeout());
+    assertEquals(
+        Duration.ofMillis(1500), run(NO_ENV, "--request-timeout", "1500ms").requestTimeout());
   }
 
   @Test
   void trailingSlashOfApiUrlIsDropped() {
-    assertEquals(URI.create("http://api.example.com/api"),
+    assertEquals(
+        URI.create("http://api.example.com/api"),
         run(NO_ENV, "--api-url", "http://api.example.com/api/").apiUrl());
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "--interval=0|--interval '0': must be between 1s and 24h",
-      "--interval=abc|--interval 'abc': 'abc' is not a duration",
-      "--ssh-port=70000|--ssh-port '70000': must be within 1-65535",
-      "--metrics-port=-1|--metrics-port '-1': must be within 0-65535",
-      "--xds-port=0|--xds-port '0': must be within 1-65535",
-      "--port-scan-range=30000-10000|--port-scan-range '30000-10000'",
-      "--port-scan-range=abc|--port-scan-range 'abc'",
-      "--api-url=ftp://x/api|--api-url 'ftp://x/api': must be an http:// or https:// URL",
-      "--api-url=not a url|--api-url 'not a url'",
-      "--port-scan=maybe|--port-scan 'maybe': must be true or false",
-      "--xds-bind=localhost.example|--xds-bind 'localhost.example': must be an IP address",
-      "--ignore-ip-ranges=10.1.2.3/8|--ignore-ip-ranges '10.1.2.3/8'",
-      "--allocate-allow-from=10.0.0.0/8;192.168.1.0/24|--allocate-allow-from '10.0.0.0/8;192.168.1.0/24'",
-      "--allocate-allow-from=sigma.example.com|is not a CIDR range",
-      "--backoff-max=1s|--backoff-max '1s'"})
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--interval=0|--interval '0': must be between 1s and 24h",
+        "--interval=abc|--interval 'abc': 'abc' is not a duration",
+        "--ssh-port=70000|--ssh-port '70000': must be within 1-65535",
+        "--metrics-port=-1|--metrics-port '-1': must be within 0-65535",
+        "--xds-port=0|--xds-port '0': must be within 1-65535",
+        "--port-scan-range=30000-10000|--port-scan-range '30000-10000'",
+        "--port-scan-range=abc|--port-scan-range 'abc'",
+        "--api-url=ftp://x/api|--api-url 'ftp://x/api': must be an http:// or https:// URL",
+        "--api-url=not a url|--api-url 'not a url'",
+        "--port-scan=maybe|--port-scan 'maybe': must be true or false",
+        "--xds-bind=localhost.example|--xds-bind 'localhost.example': must be an IP address",
+        "--ignore-ip-ranges=10.1.2.3/8|--ignore-ip-ranges '10.1.2.3/8'",
+        "--allocate-allow-from=10.0.0.0/8;192.168.1.0/24|--allocate-allow-from '10.0.0.0/8;192.168.1.0/24'",
+        "--allocate-allow-from=sigma.example.com|is not a CIDR range",
+        "--backoff-max=1s|--backoff-max '1s'"
+      })
   void badValuesExitWithStatusTwoAndOneLineNamingTheSetting(String arg, String expected) {
-    String[] args = arg.startsWith("--backoff-max")
-        ? new String[] {arg, "--backoff-initial=5s"} : new String[] {arg};
+    String[] args =
+        arg.startsWith("--backoff-max")
+            ? new String[] {arg, "--backoff-initial=5s"}
+            : new String[] {arg};
     ConfigLoader.Outcome.Exit exit = exit(NO_ENV, args);
     assertEquals(2, exit.status());
     assertTrue(exit.message().contains(expected), exit.message());
@@ -133,8 +152,10 @@ class ConfigLoaderTest {
   void badEnvironmentValueNamesTheVariable() {
     ConfigLoader.Outcome.Exit exit = exit(Map.of("AGENT_INTERVAL", "0"));
     assertEquals(2, exit.status());
-    assertEquals("sigma-agent: invalid --interval (from AGENT_INTERVAL) '0': "
-        + "must be between 1s and 24h", exit.message());
+    assertEquals(
+        "sigma-agent: invalid --interval (from AGENT_INTERVAL) '0': "
+            + "must be between 1s and 24h",
+        exit.message());
   }
 
   @Test
@@ -149,7 +170,8 @@ class ConfigLoaderTest {
   void secretsAreNeverEchoedInErrors() {
     ConfigLoader.Outcome.Exit exit = exit(NO_ENV, "--api-key", "   ");
     assertFalse(exit.message().contains("   '"), exit.message());
-    assertTrue(exit.message().startsWith("sigma-agent: invalid --api-key: must not be blank"),
+    assertTrue(
+        exit.message().startsWith("sigma-agent: invalid --api-key: must not be blank"),
         exit.message());
   }
 
@@ -196,10 +218,13 @@ class ConfigLoaderTest {
   @Test
   void allocateAllowFromIsEmptyByDefaultAndTakesCommaSeparatedRanges() {
     assertEquals(List.of(), run(NO_ENV).allocateAllowFrom());
-    assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("2001:db8::/32"), Cidr.parse("203.0.113.7/32")),
+    assertEquals(
+        List.of(
+            Cidr.parse("10.0.0.0/8"), Cidr.parse("2001:db8::/32"), Cidr.parse("203.0.113.7/32")),
         run(Map.of("AGENT_ALLOCATE_ALLOW_FROM", "10.0.0.0/8, 2001:db8::/32,203.0.113.7"))
             .allocateAllowFrom());
-    assertEquals(List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0")),
+    assertEquals(
+        List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0")),
         run(NO_ENV, "--allocate-allow-from", "0.0.0.0/0,::/0").allocateAllowFrom());
   }
 
@@ -207,21 +232,32 @@ class ConfigLoaderTest {
   void webConfigFileIsOffByDefaultAndABadOneExitsWithStatusTwoNamingFileAndKey(
       @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
     assertEquals(Optional.empty(), run(NO_ENV).webConfigFile());
-    Path bad = java.nio.file.Files.writeString(dir.resolve("web.yml"),
-        "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  ciphers: x\n");
+    Path bad =
+        java.nio.file.Files.writeString(
+            dir.resolve("web.yml"),
+            "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  ciphers: x\n");
     ConfigLoader.Outcome.Exit exit = exit(Map.of("AGENT_WEB_CONFIG_FILE", bad.toString()));
     assertEquals(2, exit.status());
-    assertEquals("sigma-agent: invalid --web-config-file (from AGENT_WEB_CONFIG_FILE) '" + bad
-        + "': unknown or unsupported key tls_server_config.ciphers (known: cert_file, "
-        + "client_auth_type, client_ca_file, key_file, min_version)", exit.message());
-    assertTrue(exit(NO_ENV, "--web-config-file", dir.resolve("none.yml").toString()).message()
-        .endsWith("none.yml': no such file"));
-    Path good = java.nio.file.Files.writeString(dir.resolve("auth.yml"),
-        "basic_auth_users:\n  prometheus: $2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a\n");
+    assertEquals(
+        "sigma-agent: invalid --web-config-file (from AGENT_WEB_CONFIG_FILE) '"
+            + bad
+            + "': unknown or unsupported key tls_server_config.ciphers (known: cert_file, "
+            + "client_auth_type, client_ca_file, key_file, min_version)",
+        exit.message());
+    assertTrue(
+        exit(NO_ENV, "--web-config-file", dir.resolve("none.yml").toString())
+            .message()
+            .endsWith("none.yml': no such file"));
+    Path good =
+        java.nio.file.Files.writeString(
+            dir.resolve("auth.yml"),
+            "basic_auth_users:\n  prometheus: $2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a\n");
     AgentConfig config = run(NO_ENV, "--web-config-file", good.toString());
-    assertEquals(Map.of("prometheus", "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a"),
+    assertEquals(
+        Map.of("prometheus", "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a"),
         config.webConfigFile().orElseThrow().basicAuthUsers());
-    assertTrue(config.summary().contains(" metrics=0.0.0.0:9102/plain-http+basic-auth(1 user(s)) "),
+    assertTrue(
+        config.summary().contains(" metrics=0.0.0.0:9102/plain-http+basic-auth(1 user(s)) "),
         config.summary());
   }
 }

@@ -26,7 +26,7 @@ class DurationSettingTest {
     assertThrows(IllegalArgumentException.class, () -> DurationSetting.parse("ten"));
     assertThrows(IllegalArgumentException.class, () -> DurationSetting.parse("-5"));
     assertThrows(IllegalArgumentException.class, () -> DurationSetting.parse("1.5s"));
-    assertThrows(IllegalArgumentException.class,
-        () -> DurationSetting.parse("999999999999999999h"));
+    assertThrows(
+        IllegalArgumentException.class, () -> DurationSetting.parse("999999999999999999h"));
   }
 }

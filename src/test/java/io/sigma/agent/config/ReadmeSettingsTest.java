@@ -12,7 +12,8 @@ class ReadmeSettingsTest {
   void everySettingIsDocumented() throws Exception {
     String readme = Files.readString(Path.of("README.md"));
     for (Setting s : Setting.values()) {
-      assertTrue(readme.contains("`" + s.flag() + "`") || readme.contains("`" + s.flag() + " "),
+      assertTrue(
+          readme.contains("`" + s.flag() + "`") || readme.contains("`" + s.flag() + " "),
           s.flag() + " is missing from README.md");
       assertTrue(readme.contains("`" + s.env() + "`"), s.env() + " is missing from README.md");
     }

@@ -1,6 +1,5 @@
 package io.sigma.agent.devapi;
 
-import io.sigma.agent.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -19,6 +18,7 @@ import io.sigma.agent.devapi.DevApiRequests.CreateNodeInput;
 import io.sigma.agent.devapi.DevApiRequests.HeartbeatInput;
 import io.sigma.agent.devapi.DevApiRequests.RegisterInput;
 import io.sigma.agent.devapi.DevApiRequests.SyncStaticInput;
+import io.sigma.agent.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -31,13 +31,17 @@ class DevApiStoreTest {
   private final DevApiStore store = new DevApiStore(clock);
 
   private static JsonNode info(int cores) {
-    return JsonNodeFactory.instance.objectNode().put("cpu_cores", cores).put("ram_mb", 1987L)
-        .put("disk_gb", 40L).put("odd", "kept");
+    return JsonNodeFactory.instance
+        .objectNode()
+        .put("cpu_cores", cores)
+        .put("ram_mb", 1987L)
+        .put("disk_gb", 40L)
+        .put("odd", "kept");
   }
 
   private DevVps register(String host) {
-    return store.register(new RegisterInput(host, null,
-        List.of(new IpAddress("10.0.0.5", "internal")), 22, info(2)));
+    return store.register(
+        new RegisterInput(host, null, List.of(new IpAddress("10.0.0.5", "internal")), 22, info(2)));
   }
 
   @Test
@@ -51,8 +55,8 @@ class DevApiStoreTest {
     assertEquals(first.createdAt(), first.updatedAt());
 
     clock.advance(Duration.ofSeconds(5));
-    DevVps second = store.register(new RegisterInput("relay-1", "alias.example", List.of(), 2200,
-        info(4)));
+    DevVps second =
+        store.register(new RegisterInput("relay-1", "alias.example", List.of(), 2200, info(4)));
     assertEquals(first.id(), second.id());
     assertEquals(first.createdAt(), second.createdAt());
     assertNotEquals(first.updatedAt(), second.updatedAt());
@@ -68,12 +72,15 @@ class DevApiStoreTest {
     DevVps hb = store.heartbeat(new HeartbeatInput("relay-1", List.of(), info(8)));
     assertEquals(vps.ipAddresses(), hb.ipAddresses());
     assertEquals(8, hb.systemInfo().get("cpu_cores").intValue());
-    DevVps moved = store.heartbeat(
-        new HeartbeatInput("relay-1", List.of(new IpAddress("203.0.113.7", "")), null));
+    DevVps moved =
+        store.heartbeat(
+            new HeartbeatInput("relay-1", List.of(new IpAddress("203.0.113.7", "")), null));
     assertEquals(List.of(new IpAddress("203.0.113.7", "")), moved.ipAddresses());
     assertEquals(8, moved.systemInfo().get("cpu_cores").intValue(), "absent system_info kept");
-    ApiRejection unknown = assertThrows(ApiRejection.class,
-        () -> store.heartbeat(new HeartbeatInput("nobody", List.of(), null)));
+    ApiRejection unknown =
+        assertThrows(
+            ApiRejection.class,
+            () -> store.heartbeat(new HeartbeatInput("nobody", List.of(), null)));
     assertEquals(404, unknown.status());
     assertEquals("Not found", unknown.getMessage());
   }
@@ -95,8 +102,12 @@ class DevApiStoreTest {
     assertFalse(store.deleteVps(vps.id()));
     assertTrue(store.node(node.id()).isEmpty());
     assertFalse(store.deleteRoute(route.id()));
-    assertEquals(404, assertThrows(ApiRejection.class,
-        () -> store.heartbeat(new HeartbeatInput("relay-1", List.of(), null))).status());
+    assertEquals(
+        404,
+        assertThrows(
+                ApiRejection.class,
+                () -> store.heartbeat(new HeartbeatInput("relay-1", List.of(), null)))
+            .status());
     assertNotEquals(vps.id(), register("relay-1").id());
   }
 
@@ -130,9 +141,14 @@ class DevApiStoreTest {
     DevVps vps = register("relay-1");
     EnvoyNode node = store.createNode(new CreateNodeInput(vps.id(), "n1", "d", 9901, "active"));
     assertEquals(1L, node.configVersion());
-    assertEquals(409, assertThrows(ApiRejection.class, () -> store.addNode(vps.id(), "n1")).status());
-    assertEquals(400, assertThrows(ApiRejection.class,
-        () -> store.addNode("00000000-0000-0000-0000-000000000000", "n1")).status());
+    assertEquals(
+        409, assertThrows(ApiRejection.class, () -> store.addNode(vps.id(), "n1")).status());
+    assertEquals(
+        400,
+        assertThrows(
+                ApiRejection.class,
+                () -> store.addNode("00000000-0000-0000-0000-000000000000", "n1"))
+            .status());
     DevVps other = register("relay-2");
     assertEquals("n1", store.addNode(other.id(), "n1").nodeId(), "same node_id on another VPS");
   }
@@ -146,8 +162,10 @@ class DevApiStoreTest {
     store.addRoute(node.id(), RouteSpec.placeholder("b", 10002));
     store.addRoute(node.id(), RouteSpec.active("s", 10000, "h", 9).withSource("static"));
     assertEquals(5L, version(node));
-    assertEquals(List.of("s", "a", "b", "c"), names(store.listRoutes(node.id(), null, null, 1, 100)));
-    assertEquals(List.of("a", "c"), names(store.listRoutes(node.id(), "active", "dynamic", 1, 100)));
+    assertEquals(
+        List.of("s", "a", "b", "c"), names(store.listRoutes(node.id(), null, null, 1, 100)));
+    assertEquals(
+        List.of("a", "c"), names(store.listRoutes(node.id(), "active", "dynamic", 1, 100)));
     assertEquals(List.of("b"), names(store.listRoutes(node.id(), "placeholder", null, 1, 100)));
 
     EnvoyRoute moved = store.updateRoute(c.id(), RouteSpec.active("c", 9000, "h2", 3));
@@ -157,13 +175,25 @@ class DevApiStoreTest {
     assertTrue(store.deleteRoute(c.id()));
     assertEquals(7L, version(node));
     assertEquals(8L, store.bumpConfigVersion(node.id()));
-    assertEquals(409, assertThrows(ApiRejection.class,
-        () -> store.addRoute(node.id(), RouteSpec.active("dup", 10001, "h", 1))).status());
-    assertEquals(404, assertThrows(ApiRejection.class,
-        () -> store.addRoute("00000000-0000-0000-0000-000000000000", RouteSpec.placeholder("x", 1)))
-        .status());
-    assertEquals(404, assertThrows(ApiRejection.class,
-        () -> store.updateRoute("nope", RouteSpec.placeholder("x", 1))).status());
+    assertEquals(
+        409,
+        assertThrows(
+                ApiRejection.class,
+                () -> store.addRoute(node.id(), RouteSpec.active("dup", 10001, "h", 1)))
+            .status());
+    assertEquals(
+        404,
+        assertThrows(
+                ApiRejection.class,
+                () ->
+                    store.addRoute(
+                        "00000000-0000-0000-0000-000000000000", RouteSpec.placeholder("x", 1)))
+            .status());
+    assertEquals(
+        404,
+        assertThrows(
+                ApiRejection.class, () -> store.updateRoute("nope", RouteSpec.placeholder("x", 1)))
+            .status());
   }
 
   @Test
@@ -189,33 +219,49 @@ class DevApiStoreTest {
     EnvoyNode node = store.addNode(vps.id(), "n1");
     store.addRoute(node.id(), RouteSpec.active("dyn", 20000, "h", 1));
     long v0 = version(node);
-    SyncStaticResult first = store.syncStatic(new SyncStaticInput(node.id(), List.of(
-        new StaticRoute("s1", 10001, "h", 1, "static", 5, 0),
-        new StaticRoute("s2", 10002, "h", 2, "logical_dns", 5, 1))));
+    SyncStaticResult first =
+        store.syncStatic(
+            new SyncStaticInput(
+                node.id(),
+                List.of(
+                    new StaticRoute("s1", 10001, "h", 1, "static", 5, 0),
+                    new StaticRoute("s2", 10002, "h", 2, "logical_dns", 5, 1))));
     assertEquals(new SyncStaticResult(2, 0), first);
     assertEquals(v0 + 1, version(node));
     assertEquals(List.of("s1", "s2"), names(store.listRoutes(node.id(), null, "static", 1, 100)));
 
-    SyncStaticResult same = store.syncStatic(new SyncStaticInput(node.id(), List.of(
-        new StaticRoute("s1", 10001, "h", 1, "static", 5, 0),
-        new StaticRoute("s2", 10002, "h", 2, "logical_dns", 5, 1))));
+    SyncStaticResult same =
+        store.syncStatic(
+            new SyncStaticInput(
+                node.id(),
+                List.of(
+                    new StaticRoute("s1", 10001, "h", 1, "static", 5, 0),
+                    new StaticRoute("s2", 10002, "h", 2, "logical_dns", 5, 1))));
     assertEquals(new SyncStaticResult(2, 0), same);
     assertEquals(v0 + 1, version(node), "nothing changed, no bump");
 
     String s1Id = store.routes(node.id()).get(0).id();
-    SyncStaticResult shrink = store.syncStatic(new SyncStaticInput(node.id(), List.of(
-        new StaticRoute("s1-renamed", 10001, "h", 1, "static", 5, 0))));
+    SyncStaticResult shrink =
+        store.syncStatic(
+            new SyncStaticInput(
+                node.id(), List.of(new StaticRoute("s1-renamed", 10001, "h", 1, "static", 5, 0))));
     assertEquals(new SyncStaticResult(1, 1), shrink);
     assertEquals(v0 + 2, version(node));
     List<EnvoyRoute> routes = store.routes(node.id());
     assertEquals(List.of("s1-renamed", "dyn"), routes.stream().map(EnvoyRoute::name).toList());
     assertEquals(s1Id, routes.get(0).id(), "upsert keeps the row");
 
-    assertEquals(new SyncStaticResult(0, 1),
-        store.syncStatic(new SyncStaticInput(node.id(), List.of())));
+    assertEquals(
+        new SyncStaticResult(0, 1), store.syncStatic(new SyncStaticInput(node.id(), List.of())));
     assertEquals(List.of("dyn"), names(store.listRoutes(node.id(), null, null, 1, 100)));
-    assertEquals(404, assertThrows(ApiRejection.class, () -> store.syncStatic(
-        new SyncStaticInput("00000000-0000-0000-0000-000000000000", List.of()))).status());
+    assertEquals(
+        404,
+        assertThrows(
+                ApiRejection.class,
+                () ->
+                    store.syncStatic(
+                        new SyncStaticInput("00000000-0000-0000-0000-000000000000", List.of())))
+            .status());
   }
 
   @Test
@@ -229,9 +275,11 @@ class DevApiStoreTest {
     assertEquals(List.of(), store.nodes(second.id()));
     List<EnvoyRoute> routes = store.routes(nodes.get(0).id());
     assertEquals(DevSeed.standard().routes().size(), routes.size());
-    assertEquals(Set.of("logical_dns", "static", "strict_dns"),
+    assertEquals(
+        Set.of("logical_dns", "static", "strict_dns"),
         routes.stream().map(EnvoyRoute::clusterType).collect(Collectors.toSet()));
-    assertEquals(Set.of(0, 1, 2),
+    assertEquals(
+        Set.of(0, 1, 2),
         routes.stream().map(EnvoyRoute::proxyProtocol).collect(Collectors.toSet()));
     assertTrue(routes.stream().anyMatch(r -> "active".equals(r.status()) && r.isPlaceholder()));
     assertTrue(routes.stream().anyMatch(r -> "placeholder".equals(r.status())));
@@ -265,8 +313,9 @@ class DevApiStoreTest {
     assertEquals("edge proxy", described.description());
     assertEquals(9901, described.adminPort());
     assertEquals("n1", described.nodeId());
-    assertEquals(404, assertThrows(ApiRejection.class,
-        () -> store.setNodeStatus("nope", "active")).status());
+    assertEquals(
+        404,
+        assertThrows(ApiRejection.class, () -> store.setNodeStatus("nope", "active")).status());
     assertEquals(0, store.listNodes(vps.id(), "active", 1, 10).total());
     assertTrue(store.deleteNode(node.id()));
     assertFalse(store.deleteNode(node.id()));

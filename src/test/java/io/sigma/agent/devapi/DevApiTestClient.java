@@ -26,16 +26,22 @@ final class DevApiTestClient {
   }
 
   DevApiTestClient(String baseUrl, String apiKey, Duration timeout) {
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5)).build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     this.baseUrl = baseUrl;
     this.apiKey = apiKey;
     this.timeout = timeout;
   }
 
   HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
-    return send(request(path).POST(HttpRequest.BodyPublishers.ofString(json))
-        .header("Content-Type", "application/json").build());
+    return send(
+        request(path)
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .header("Content-Type", "application/json")
+            .build());
   }
 
   HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
@@ -66,16 +72,24 @@ final class DevApiTestClient {
   static String registerBody(String hostname, String... ips) {
     StringBuilder list = new StringBuilder();
     for (String ip : ips) {
-      list.append(list.length() == 0 ? "" : ",").append("{\"ip\":\"").append(ip)
+      list.append(list.length() == 0 ? "" : ",")
+          .append("{\"ip\":\"")
+          .append(ip)
           .append("\",\"label\":\"internal\"}");
     }
-    return "{\"hostname\":\"" + hostname + "\",\"ip_addresses\":[" + list + "],\"ssh_port\":22,"
+    return "{\"hostname\":\""
+        + hostname
+        + "\",\"ip_addresses\":["
+        + list
+        + "],\"ssh_port\":22,"
         + "\"system_info\":{\"cpu_cores\":2,\"ram_mb\":1987,\"disk_gb\":40,\"disk_used_gb\":12,"
         + "\"uptime_seconds\":86400,\"load_avg\":[0.12,0.08,0.01],\"metrics_port\":9102}}";
   }
 
   static String heartbeatBody(String hostname) {
-    return "{\"hostname\":\"" + hostname + "\",\"ip_addresses\":[],"
+    return "{\"hostname\":\""
+        + hostname
+        + "\",\"ip_addresses\":[],"
         + "\"system_info\":{\"cpu_cores\":2,\"ram_mb\":1987,\"disk_gb\":40,\"disk_used_gb\":13,"
         + "\"uptime_seconds\":86460,\"load_avg\":[0.2,0.1,0.0]}}";
   }

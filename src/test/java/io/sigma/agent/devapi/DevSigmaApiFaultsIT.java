@@ -47,8 +47,9 @@ class DevSigmaApiFaultsIT {
   @BeforeEach
   void start() throws Exception {
     api = new DevSigmaApi(0);
-    client = new DevApiTestClient(
-        api.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));
+    client =
+        new DevApiTestClient(
+            api.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));
   }
 
   @AfterEach
@@ -119,7 +120,8 @@ class DevSigmaApiFaultsIT {
 
   @Test
   void plainTextAndEmptyErrorBodies() throws Exception {
-    api.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.plainText(504, "upstream timed out"))
+    api.faults()
+        .failNext(EndpointKind.HEARTBEAT, 1, Fault.plainText(504, "upstream timed out"))
         .failNext(EndpointKind.HEARTBEAT, 1, Fault.empty(500));
     HttpResponse<String> text = client.post("/agent/heartbeat", heartbeatBody("relay-1"));
     assertEquals(504, text.statusCode());
@@ -140,8 +142,9 @@ class DevSigmaApiFaultsIT {
 
   @Test
   void okStatusWithJsonMissingFields() throws Exception {
-    api.faults().failNext(EnumSet.of(EndpointKind.REGISTER, EndpointKind.ENVOY_NODES), 2,
-        Fault.missingFields());
+    api.faults()
+        .failNext(
+            EnumSet.of(EndpointKind.REGISTER, EndpointKind.ENVOY_NODES), 2, Fault.missingFields());
     JsonNode vps = client.json(client.post("/agent/register", registerBody("relay-1")));
     assertFalse(vps.has("id"));
     VpsRecord asRead = client.mapper.treeToValue(vps, VpsRecord.class);
@@ -161,8 +164,15 @@ class DevSigmaApiFaultsIT {
     assertEquals(200, nodes.statusCode());
     JsonNode first = client.json(nodes).get("data").get(0);
     assertTrue(first.get("config_version").isTextual());
-    assertThrows(JsonProcessingException.class, () -> client.mapper.readValue(nodes.body(),
-        client.mapper.getTypeFactory().constructParametricType(Page.class, EnvoyNode.class)));
+    assertThrows(
+        JsonProcessingException.class,
+        () ->
+            client.mapper.readValue(
+                nodes.body(),
+                client
+                    .mapper
+                    .getTypeFactory()
+                    .constructParametricType(Page.class, EnvoyNode.class)));
   }
 
   @Test
@@ -170,10 +180,13 @@ class DevSigmaApiFaultsIT {
     register("relay-1");
     api.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.delay(LONG_DELAY));
     DevApiTestClient impatient = new DevApiTestClient(api.baseUrl(), null, SHORT_TIMEOUT);
-    assertThrows(HttpTimeoutException.class,
+    assertThrows(
+        HttpTimeoutException.class,
         () -> impatient.post("/agent/heartbeat", heartbeatBody("relay-1")));
     assertEquals(1, api.faults().injected(EndpointKind.HEARTBEAT));
-    assertEquals(200, impatient.post("/agent/heartbeat", heartbeatBody("relay-1")).statusCode(),
+    assertEquals(
+        200,
+        impatient.post("/agent/heartbeat", heartbeatBody("relay-1")).statusCode(),
         "the slow answer holds no one else up");
   }
 
@@ -189,8 +202,9 @@ class DevSigmaApiFaultsIT {
   @Test
   void resetAbortsTheConnectionWithoutAnAnswer() throws Exception {
     api.faults().failNext(EndpointKind.REGISTER, 1, Fault.reset());
-    IOException e = assertThrows(IOException.class,
-        () -> client.post("/agent/register", registerBody("relay-1")));
+    IOException e =
+        assertThrows(
+            IOException.class, () -> client.post("/agent/register", registerBody("relay-1")));
     assertFalse(e instanceof HttpTimeoutException, e.toString());
     assertEquals(200, register("relay-1"), "the next request gets a fresh connection");
 
@@ -199,10 +213,15 @@ class DevSigmaApiFaultsIT {
     try (Socket socket = new Socket("127.0.0.1", api.port())) {
       socket.setSoTimeout(10_000);
       String body = heartbeatBody("relay-1");
-      socket.getOutputStream().write(("POST /api/agent/heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-          + "Content-Type: application/json\r\nContent-Length: "
-          + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
-          .getBytes(StandardCharsets.UTF_8));
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /api/agent/heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      + "Content-Type: application/json\r\nContent-Length: "
+                      + body.getBytes(StandardCharsets.UTF_8).length
+                      + "\r\n\r\n"
+                      + body)
+                  .getBytes(StandardCharsets.UTF_8));
       ByteArrayOutputStream received = new ByteArrayOutputStream();
       InputStream in = socket.getInputStream();
       try {
@@ -224,10 +243,15 @@ class DevSigmaApiFaultsIT {
     assertTrue(api.isDown());
 
     assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
-    IOException viaHttp = assertThrows(IOException.class,
-        () -> new DevApiTestClient(api.baseUrl()).post("/agent/heartbeat", heartbeatBody("relay-1")));
+    IOException viaHttp =
+        assertThrows(
+            IOException.class,
+            () ->
+                new DevApiTestClient(api.baseUrl())
+                    .post("/agent/heartbeat", heartbeatBody("relay-1")));
     assertTrue(hasCause(viaHttp, ConnectException.class), viaHttp.toString());
-    assertThrows(IOException.class,
+    assertThrows(
+        IOException.class,
         () -> client.post("/agent/heartbeat", heartbeatBody("relay-1")),
         "the open keep-alive connection was closed too");
     assertThrows(Exception.class, () -> api.down().toCompletableFuture().get(10, TimeUnit.SECONDS));
@@ -236,7 +260,9 @@ class DevSigmaApiFaultsIT {
     assertEquals("http://127.0.0.1:" + port + "/api", url);
     assertEquals(port, api.port());
     assertTrue(api.isUp());
-    assertEquals(200, client.post("/agent/heartbeat", heartbeatBody("relay-1")).statusCode(),
+    assertEquals(
+        200,
+        client.post("/agent/heartbeat", heartbeatBody("relay-1")).statusCode(),
         "data survives the outage");
   }
 
@@ -256,7 +282,8 @@ class DevSigmaApiFaultsIT {
     List<String> outcomes = new ArrayList<>();
     for (int i = 0; i < requests; i++) {
       // POST: java.net.http never retries it behind our back, so every fault is seen.
-      outcomes.add(outcome(impatient, () -> impatient.post("/agent/heartbeat", heartbeatBody("relay-1"))));
+      outcomes.add(
+          outcome(impatient, () -> impatient.post("/agent/heartbeat", heartbeatBody("relay-1"))));
     }
     api.faults().stopSoak();
     return outcomes;

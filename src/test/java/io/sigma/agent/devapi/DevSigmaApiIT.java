@@ -69,7 +69,9 @@ class DevSigmaApiIT {
   }
 
   private String registerVps(String hostname) throws Exception {
-    return ok(client.post("/agent/register", registerBody(hostname, "10.0.0.5"))).get("id").asText();
+    return ok(client.post("/agent/register", registerBody(hostname, "10.0.0.5")))
+        .get("id")
+        .asText();
   }
 
   @Test
@@ -81,11 +83,13 @@ class DevSigmaApiIT {
 
   @Test
   void registerCreatesTheFullVpsRecord() throws Exception {
-    String body = q("{'hostname':'relay-hk-01','alias':'hk01.example.com',"
-        + "'ip_addresses':[{'ip':'10.0.0.5','label':'internal'},{'ip':'203.0.113.7','label':''}],"
-        + "'ssh_port':2222,'system_info':{'cpu_cores':2,'ram_mb':1987,'disk_gb':40,"
-        + "'disk_used_gb':12,'uptime_seconds':86400,'load_avg':[0.12,0.08,0.01],"
-        + "'metrics_port':9102,'public_ip':'203.0.113.7','not_in_contract':{'kept':true}}}");
+    String body =
+        q(
+            "{'hostname':'relay-hk-01','alias':'hk01.example.com',"
+                + "'ip_addresses':[{'ip':'10.0.0.5','label':'internal'},{'ip':'203.0.113.7','label':''}],"
+                + "'ssh_port':2222,'system_info':{'cpu_cores':2,'ram_mb':1987,'disk_gb':40,"
+                + "'disk_used_gb':12,'uptime_seconds':86400,'load_avg':[0.12,0.08,0.01],"
+                + "'metrics_port':9102,'public_ip':'203.0.113.7','not_in_contract':{'kept':true}}}");
     JsonNode vps = ok(client.post("/agent/register", body));
 
     UUID.fromString(vps.get("id").asText());
@@ -97,7 +101,8 @@ class DevSigmaApiIT {
     assertEquals(2, vps.get("ip_addresses").size());
     assertEquals("203.0.113.7", vps.get("ip_addresses").get(1).get("ip").asText());
     assertEquals("", vps.get("ip_addresses").get(1).get("label").asText());
-    assertEquals(client.mapper.readTree(body).get("system_info"), vps.get("extra").get("system_info"));
+    assertEquals(
+        client.mapper.readTree(body).get("system_info"), vps.get("extra").get("system_info"));
     assertEquals(2, vps.get("cpu_cores").asInt());
     assertTrue(vps.has("country") && vps.has("city"));
     assertFalse(vps.has("system_info"), "system_info lives in extra only");
@@ -105,7 +110,8 @@ class DevSigmaApiIT {
     OffsetDateTime.parse(vps.get("updated_at").asText());
     VpsRecord asAgentReadsIt = client.mapper.treeToValue(vps, VpsRecord.class);
     assertEquals("relay-hk-01", asAgentReadsIt.hostname());
-    assertEquals(vps.get("id").asText(), api.store().vpsByHostname("relay-hk-01").orElseThrow().id());
+    assertEquals(
+        vps.get("id").asText(), api.store().vpsByHostname("relay-hk-01").orElseThrow().id());
   }
 
   @Test
@@ -120,15 +126,16 @@ class DevSigmaApiIT {
 
   @Test
   void registerRejectsBadInputWith400() throws Exception {
-    for (String bad : List.of(
-        q("{'hostname':'','ip_addresses':[]}"),
-        q("{'ip_addresses':[]}"),
-        q("{'hostname':'h','ip_addresses':[{'ip':'300.1.1.1','label':''}]}"),
-        q("{'hostname':'h','ip_addresses':[{'ip':'not-an-ip','label':''}]}"),
-        q("{'hostname':'h','ssh_port':'twenty-two'}"),
-        "{\"hostname\": \"h\",",
-        "this is not json",
-        "")) {
+    for (String bad :
+        List.of(
+            q("{'hostname':'','ip_addresses':[]}"),
+            q("{'ip_addresses':[]}"),
+            q("{'hostname':'h','ip_addresses':[{'ip':'300.1.1.1','label':''}]}"),
+            q("{'hostname':'h','ip_addresses':[{'ip':'not-an-ip','label':''}]}"),
+            q("{'hostname':'h','ssh_port':'twenty-two'}"),
+            "{\"hostname\": \"h\",",
+            "this is not json",
+            "")) {
       assertError(400, client.post("/agent/register", bad));
     }
     assertEquals(List.of(), api.store().allVps());
@@ -144,10 +151,15 @@ class DevSigmaApiIT {
     JsonNode hb = ok(client.post("/agent/heartbeat", heartbeatBody("relay-1")));
     assertEquals(id, hb.get("id").asText());
     assertEquals(13, hb.get("extra").get("system_info").get("disk_used_gb").asInt());
-    assertEquals("10.0.0.5", hb.get("ip_addresses").get(0).get("ip").asText(),
+    assertEquals(
+        "10.0.0.5",
+        hb.get("ip_addresses").get(0).get("ip").asText(),
         "an empty ip list keeps the stored ones");
-    JsonNode moved = ok(client.post("/agent/heartbeat",
-        q("{'hostname':'relay-1','ip_addresses':[{'ip':'10.9.9.9','label':'internal'}]}")));
+    JsonNode moved =
+        ok(
+            client.post(
+                "/agent/heartbeat",
+                q("{'hostname':'relay-1','ip_addresses':[{'ip':'10.9.9.9','label':'internal'}]}")));
     assertEquals("10.9.9.9", moved.get("ip_addresses").get(0).get("ip").asText());
     assertError(400, client.post("/agent/heartbeat", q("{'hostname':''}")));
     assertError(400, client.post("/agent/heartbeat", "{nope"));
@@ -168,7 +180,8 @@ class DevSigmaApiIT {
     api.store().seedForFirstRegistration(DevSeed.standard());
     String id = registerVps("relay-1");
     String other = registerVps("relay-2");
-    JsonNode page = ok(client.get("/envoy-nodes?vps_id=" + id + "&status=active&page=1&per_page=100"));
+    JsonNode page =
+        ok(client.get("/envoy-nodes?vps_id=" + id + "&status=active&page=1&per_page=100"));
     assertEquals(1, page.get("total").asLong());
     assertEquals(1, page.get("page").asInt());
     assertEquals(100, page.get("per_page").asInt());
@@ -180,13 +193,20 @@ class DevSigmaApiIT {
     assertTrue(node.has("admin_port") && node.has("description"));
     OffsetDateTime.parse(node.get("created_at").asText());
     assertEquals(0, ok(client.get("/envoy-nodes?vps_id=" + other)).get("total").asLong());
-    assertEquals(0, ok(client.get("/envoy-nodes?vps_id=" + id + "&status=disabled")).get("total").asLong());
+    assertEquals(
+        0, ok(client.get("/envoy-nodes?vps_id=" + id + "&status=disabled")).get("total").asLong());
 
     String nodeId = node.get("id").asText();
-    JsonNode routes = ok(client.get("/envoy-routes?envoy_node_id=" + nodeId
-        + "&status=active&source=dynamic&page=1&per_page=100"));
-    List<Integer> ports = StreamSupport.stream(routes.get("data").spliterator(), false)
-        .map(r -> r.get("listen_port").asInt()).toList();
+    JsonNode routes =
+        ok(
+            client.get(
+                "/envoy-routes?envoy_node_id="
+                    + nodeId
+                    + "&status=active&source=dynamic&page=1&per_page=100"));
+    List<Integer> ports =
+        StreamSupport.stream(routes.get("data").spliterator(), false)
+            .map(r -> r.get("listen_port").asInt())
+            .toList();
     assertEquals(List.of(10001, 10002, 10003, 10004), ports);
     Set<Integer> proxyProtocols = new HashSet<>();
     routes.get("data").forEach(r -> proxyProtocols.add(r.get("proxy_protocol").asInt()));
@@ -221,8 +241,12 @@ class DevSigmaApiIT {
   @Test
   void createNodeAnswersTheNodeAndRefusesDuplicates() throws Exception {
     String id = registerVps("relay-1");
-    String body = q("{'vps_id':'" + id + "','node_id':'layer4-01','description':'edge',"
-        + "'admin_port':null,'status':'active'}");
+    String body =
+        q(
+            "{'vps_id':'"
+                + id
+                + "','node_id':'layer4-01','description':'edge',"
+                + "'admin_port':null,'status':'active'}");
     JsonNode node = ok(client.post("/envoy-nodes", body));
     UUID.fromString(node.get("id").asText());
     assertEquals("layer4-01", node.get("node_id").asText());
@@ -233,8 +257,11 @@ class DevSigmaApiIT {
     assertEquals(node.get("config_version").asLong(), typed.configVersion());
 
     assertError(409, client.post("/envoy-nodes", body));
-    assertError(400, client.post("/envoy-nodes",
-        q("{'vps_id':'" + UUID.randomUUID() + "','node_id':'x','status':'active'}")));
+    assertError(
+        400,
+        client.post(
+            "/envoy-nodes",
+            q("{'vps_id':'" + UUID.randomUUID() + "','node_id':'x','status':'active'}")));
     assertError(400, client.post("/envoy-nodes", q("{'vps_id':'" + id + "'}")));
     assertError(400, client.post("/envoy-nodes", "[1,2"));
     assertEquals(1, api.store().nodes(id).size());
@@ -246,15 +273,23 @@ class DevSigmaApiIT {
     EnvoyNode node = api.store().addNode(id, "big");
     List<String> created = new ArrayList<>();
     for (int i = 249; i >= 0; i--) { // created out of order: the server must sort
-      created.add(api.store().addRoute(node.id(),
-          RouteSpec.active("r" + i, 20000 + i, "backend-" + i, 30000 + i)).id());
+      created.add(
+          api.store()
+              .addRoute(node.id(), RouteSpec.active("r" + i, 20000 + i, "backend-" + i, 30000 + i))
+              .id());
     }
     List<String> seen = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     int[] sizes = new int[3];
     for (int page = 1; page <= 3; page++) {
-      JsonNode p = ok(client.get("/envoy-routes?envoy_node_id=" + node.id()
-          + "&status=active&source=dynamic&page=" + page + "&per_page=100"));
+      JsonNode p =
+          ok(
+              client.get(
+                  "/envoy-routes?envoy_node_id="
+                      + node.id()
+                      + "&status=active&source=dynamic&page="
+                      + page
+                      + "&per_page=100"));
       assertEquals(250, p.get("total").asInt());
       assertEquals(page, p.get("page").asInt());
       sizes[page - 1] = p.get("data").size();
@@ -270,14 +305,22 @@ class DevSigmaApiIT {
     List<Integer> sorted = new ArrayList<>(ports);
     sorted.sort(null);
     assertEquals(sorted, ports);
-    assertEquals(0, ok(client.get("/envoy-routes?envoy_node_id=" + node.id() + "&page=4&per_page=100"))
-        .get("data").size());
-    assertEquals(100, ok(client.get("/envoy-routes?envoy_node_id=" + node.id() + "&per_page=500"))
-        .get("data").size());
-    assertEquals(1, ok(client.get("/envoy-routes?envoy_node_id=" + node.id() + "&per_page=-3"))
-        .get("per_page").asInt());
-    assertEquals(25, ok(client.get("/envoy-routes?envoy_node_id=" + node.id()))
-        .get("data").size());
+    assertEquals(
+        0,
+        ok(client.get("/envoy-routes?envoy_node_id=" + node.id() + "&page=4&per_page=100"))
+            .get("data")
+            .size());
+    assertEquals(
+        100,
+        ok(client.get("/envoy-routes?envoy_node_id=" + node.id() + "&per_page=500"))
+            .get("data")
+            .size());
+    assertEquals(
+        1,
+        ok(client.get("/envoy-routes?envoy_node_id=" + node.id() + "&per_page=-3"))
+            .get("per_page")
+            .asInt());
+    assertEquals(25, ok(client.get("/envoy-routes?envoy_node_id=" + node.id())).get("data").size());
   }
 
   @Test
@@ -292,8 +335,10 @@ class DevSigmaApiIT {
     assertEquals(4, ok(client.get(base)).get("total").asInt());
     assertEquals(2, ok(client.get(base + "&status=active")).get("total").asInt());
     assertEquals(1, ok(client.get(base + "&status=active&source=dynamic")).get("total").asInt());
-    assertEquals("st", ok(client.get(base + "&source=static")).get("data").get(0).get("name").asText());
-    assertEquals(0, ok(client.get("/envoy-routes?envoy_node_id=" + UUID.randomUUID())).get("total").asInt());
+    assertEquals(
+        "st", ok(client.get(base + "&source=static")).get("data").get(0).get("name").asText());
+    assertEquals(
+        0, ok(client.get("/envoy-routes?envoy_node_id=" + UUID.randomUUID())).get("total").asInt());
     assertError(400, client.get("/envoy-routes?envoy_node_id=zzz"));
     assertError(400, client.get(base + "&per_page=many"));
   }
@@ -302,30 +347,45 @@ class DevSigmaApiIT {
   void syncStaticUpsertsAndDeletes() throws Exception {
     String id = registerVps("relay-1");
     EnvoyNode node = api.store().addNode(id, "n");
-    String two = q("{'envoy_node_id':'" + node.id() + "','routes':["
-        + "{'name':'admin','listen_port':9901,'backend_host':'127.0.0.1','backend_port':9000,"
-        + "'cluster_type':'static','connect_timeout_secs':1,'proxy_protocol':0},"
-        + "{'name':'legacy','listen_port':9902,'backend_host':'legacy.example','backend_port':443,"
-        + "'cluster_type':'logical_dns','connect_timeout_secs':5,'proxy_protocol':2}]}");
+    String two =
+        q(
+            "{'envoy_node_id':'"
+                + node.id()
+                + "','routes':["
+                + "{'name':'admin','listen_port':9901,'backend_host':'127.0.0.1','backend_port':9000,"
+                + "'cluster_type':'static','connect_timeout_secs':1,'proxy_protocol':0},"
+                + "{'name':'legacy','listen_port':9902,'backend_host':'legacy.example','backend_port':443,"
+                + "'cluster_type':'logical_dns','connect_timeout_secs':5,'proxy_protocol':2}]}");
     JsonNode first = ok(client.post("/envoy-routes/sync-static", two));
     assertEquals(2, first.get("upserted").asInt());
     assertEquals(0, first.get("deleted").asInt());
-    JsonNode statics = ok(client.get("/envoy-routes?envoy_node_id=" + node.id() + "&source=static"));
+    JsonNode statics =
+        ok(client.get("/envoy-routes?envoy_node_id=" + node.id() + "&source=static"));
     assertEquals(2, statics.get("total").asInt());
     assertEquals("static", statics.get("data").get(0).get("source").asText());
 
-    String one = q("{'envoy_node_id':'" + node.id() + "','routes':[{'name':'admin',"
-        + "'listen_port':9901,'backend_host':'127.0.0.1','backend_port':9000,"
-        + "'cluster_type':'static','connect_timeout_secs':1,'proxy_protocol':0}]}");
+    String one =
+        q(
+            "{'envoy_node_id':'"
+                + node.id()
+                + "','routes':[{'name':'admin',"
+                + "'listen_port':9901,'backend_host':'127.0.0.1','backend_port':9000,"
+                + "'cluster_type':'static','connect_timeout_secs':1,'proxy_protocol':0}]}");
     JsonNode second = ok(client.post("/envoy-routes/sync-static", one));
     assertEquals(1, second.get("upserted").asInt());
     assertEquals(1, second.get("deleted").asInt());
     assertEquals(1, api.store().routes(node.id()).size());
 
-    assertError(404, client.post("/envoy-routes/sync-static",
-        q("{'envoy_node_id':'" + UUID.randomUUID() + "','routes':[]}")));
-    assertError(400, client.post("/envoy-routes/sync-static",
-        q("{'envoy_node_id':'" + node.id() + "','routes':[{'name':'x','listen_port':'80'}]}")));
+    assertError(
+        404,
+        client.post(
+            "/envoy-routes/sync-static",
+            q("{'envoy_node_id':'" + UUID.randomUUID() + "','routes':[]}")));
+    assertError(
+        400,
+        client.post(
+            "/envoy-routes/sync-static",
+            q("{'envoy_node_id':'" + node.id() + "','routes':[{'name':'x','listen_port':'80'}]}")));
   }
 
   @Test
@@ -339,15 +399,23 @@ class DevSigmaApiIT {
     long v2 = nodeVersion(id);
     api.store().deleteRoute(r.id());
     long v3 = nodeVersion(id);
-    ok(client.post("/envoy-routes/sync-static", q("{'envoy_node_id':'" + node.id()
-        + "','routes':[{'name':'s','listen_port':9000,'backend_host':'h','backend_port':1}]}")));
+    ok(
+        client.post(
+            "/envoy-routes/sync-static",
+            q(
+                "{'envoy_node_id':'"
+                    + node.id()
+                    + "','routes':[{'name':'s','listen_port':9000,'backend_host':'h','backend_port':1}]}")));
     long v4 = nodeVersion(id);
     assertTrue(v0 < v1 && v1 < v2 && v2 < v3 && v3 < v4, List.of(v0, v1, v2, v3, v4).toString());
   }
 
   private long nodeVersion(String vpsId) throws Exception {
-    return ok(client.get("/envoy-nodes?vps_id=" + vpsId)).get("data").get(0)
-        .get("config_version").asLong();
+    return ok(client.get("/envoy-nodes?vps_id=" + vpsId))
+        .get("data")
+        .get(0)
+        .get("config_version")
+        .asLong();
   }
 
   @Test
@@ -364,7 +432,8 @@ class DevSigmaApiIT {
       String url = keyed.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
       DevApiTestClient none = new DevApiTestClient(url);
       DevApiTestClient wrong = new DevApiTestClient(url, "guess", DevApiTestClient.DEFAULT_TIMEOUT);
-      DevApiTestClient right = new DevApiTestClient(url, "s3cret-key", DevApiTestClient.DEFAULT_TIMEOUT);
+      DevApiTestClient right =
+          new DevApiTestClient(url, "s3cret-key", DevApiTestClient.DEFAULT_TIMEOUT);
       HttpResponse<String> missing = none.post("/agent/register", registerBody("relay-1"));
       assertEquals(401, missing.statusCode());
       assertTrue(none.json(missing).get("error").isTextual());
@@ -410,7 +479,8 @@ class DevSigmaApiIT {
     assertTrue(seconds.get(0).epochSecond() >= from);
     assertTrue(seconds.get(seconds.size() - 1).epochSecond() <= to);
     for (EndpointKind kind : EndpointKind.values()) {
-      assertEquals(stats.total(kind), seconds.stream().mapToLong(s -> s.count(kind)).sum(), kind.name());
+      assertEquals(
+          stats.total(kind), seconds.stream().mapToLong(s -> s.count(kind)).sum(), kind.name());
     }
   }
 
@@ -424,8 +494,10 @@ class DevSigmaApiIT {
       assertTrue(second.store().vpsByHostname("only-here").isPresent());
       assertTrue(api.store().vpsByHostname("only-here").isEmpty());
       assertEquals(0, api.stats().total(EndpointKind.REGISTER));
-      ExecutionException again = assertThrows(ExecutionException.class,
-          () -> second.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));
+      ExecutionException again =
+          assertThrows(
+              ExecutionException.class,
+              () -> second.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));
       assertTrue(again.getCause() instanceof IllegalStateException);
     } finally {
       second.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -435,11 +507,14 @@ class DevSigmaApiIT {
   @Test
   void portInUseFailsTheStart() throws Exception {
     DevSigmaApi clash = new DevSigmaApi(api.port());
-    ExecutionException e = assertThrows(ExecutionException.class,
-        () -> clash.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));
+    ExecutionException e =
+        assertThrows(
+            ExecutionException.class,
+            () -> clash.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));
     assertTrue(e.getCause() instanceof IllegalStateException, e.toString());
     assertThrows(IllegalArgumentException.class, () -> new DevSigmaApi(70000));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new DevSigmaApi(0, null, java.time.Clock.systemUTC(), Duration.ZERO));
   }
 }

@@ -47,9 +47,11 @@ class FaultPlanTest {
 
   @Test
   void failNextRulesQueueInOrderAndShareACountAcrossKinds() {
-    FaultPlan plan = new FaultPlan()
-        .failNext(EnumSet.of(EndpointKind.REGISTER, EndpointKind.HEARTBEAT), 2, Fault.status(500))
-        .failNext(EndpointKind.REGISTER, 1, Fault.html(502));
+    FaultPlan plan =
+        new FaultPlan()
+            .failNext(
+                EnumSet.of(EndpointKind.REGISTER, EndpointKind.HEARTBEAT), 2, Fault.status(500))
+            .failNext(EndpointKind.REGISTER, 1, Fault.html(502));
     assertEquals(Optional.of(Fault.status(500)), next(plan, EndpointKind.HEARTBEAT));
     assertEquals(Optional.of(Fault.status(500)), next(plan, EndpointKind.REGISTER));
     assertEquals(Optional.of(Fault.html(502)), next(plan, EndpointKind.REGISTER));
@@ -59,10 +61,11 @@ class FaultPlanTest {
 
   @Test
   void failNextWinsOverFailAlwaysWhichWinsOverSoak() {
-    FaultPlan plan = new FaultPlan()
-        .soak(new SoakFaults(1.0, 0, Duration.ZERO, 0, 0, 0, 1))
-        .failAlways(EndpointKind.HEARTBEAT, Fault.status(401))
-        .failNext(EndpointKind.HEARTBEAT, 1, Fault.reset());
+    FaultPlan plan =
+        new FaultPlan()
+            .soak(new SoakFaults(1.0, 0, Duration.ZERO, 0, 0, 0, 1))
+            .failAlways(EndpointKind.HEARTBEAT, Fault.status(401))
+            .failNext(EndpointKind.HEARTBEAT, 1, Fault.reset());
     assertEquals(Optional.of(Fault.reset()), next(plan, EndpointKind.HEARTBEAT));
     assertEquals(Optional.of(Fault.status(401)), next(plan, EndpointKind.HEARTBEAT));
     plan.clear(EndpointKind.HEARTBEAT);
@@ -86,8 +89,10 @@ class FaultPlanTest {
 
   @Test
   void clearingOneKindKeepsTheOthersOfAMultiKindRule() {
-    FaultPlan plan = new FaultPlan()
-        .failNext(EnumSet.of(EndpointKind.REGISTER, EndpointKind.HEARTBEAT), 5, Fault.status(500));
+    FaultPlan plan =
+        new FaultPlan()
+            .failNext(
+                EnumSet.of(EndpointKind.REGISTER, EndpointKind.HEARTBEAT), 5, Fault.status(500));
     plan.clear(EndpointKind.REGISTER);
     assertEquals(Optional.empty(), next(plan, EndpointKind.REGISTER));
     assertEquals(Optional.of(Fault.status(500)), next(plan, EndpointKind.HEARTBEAT));
@@ -102,13 +107,15 @@ class FaultPlanTest {
     try {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
-        done.add(pool.submit(() -> {
-          for (int i = 0; i < 1000; i++) {
-            if (plan.decide(EndpointKind.REGISTER).fault().isPresent()) {
-              faulted.incrementAndGet();
-            }
-          }
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 1000; i++) {
+                    if (plan.decide(EndpointKind.REGISTER).fault().isPresent()) {
+                      faulted.incrementAndGet();
+                    }
+                  }
+                }));
       }
       for (Future<?> f : done) {
         f.get(30, TimeUnit.SECONDS);
@@ -126,15 +133,18 @@ class FaultPlanTest {
     List<FaultPlan.Decision> a = decisions(new FaultPlan().soak(profile), 300);
     List<FaultPlan.Decision> b = decisions(new FaultPlan().soak(profile), 300);
     assertEquals(a, b);
-    List<FaultPlan.Decision> other = decisions(new FaultPlan().soak(
-        new SoakFaults(0.2, 0.1, Duration.ofSeconds(9), 0.1, 0.2, 0.5, 43)), 300);
+    List<FaultPlan.Decision> other =
+        decisions(
+            new FaultPlan()
+                .soak(new SoakFaults(0.2, 0.1, Duration.ofSeconds(9), 0.1, 0.2, 0.5, 43)),
+            300);
     assertFalse(a.equals(other));
   }
 
   @Test
   void soakMixesEveryFaultFamilyAndChurnsOnlyOnEnvoyNodePolls() {
-    FaultPlan plan = new FaultPlan()
-        .soak(new SoakFaults(0.2, 0.1, Duration.ofSeconds(9), 0.1, 0.2, 0.5, 7));
+    FaultPlan plan =
+        new FaultPlan().soak(new SoakFaults(0.2, 0.1, Duration.ofSeconds(9), 0.1, 0.2, 0.5, 7));
     Set<Class<?>> seen = new java.util.HashSet<>();
     Set<Integer> statuses = new java.util.HashSet<>();
     int churnOnNodes = 0;
@@ -142,17 +152,25 @@ class FaultPlanTest {
     for (int i = 0; i < 2000; i++) {
       FaultPlan.Decision d = plan.decide(EndpointKind.ENVOY_NODES);
       churnOnNodes += d.churnConfig() ? 1 : 0;
-      d.fault().ifPresent(f -> {
-        seen.add(f.getClass());
-        if (f instanceof Fault.Answer a) {
-          statuses.add(a.status());
-        }
-      });
+      d.fault()
+          .ifPresent(
+              f -> {
+                seen.add(f.getClass());
+                if (f instanceof Fault.Answer a) {
+                  statuses.add(a.status());
+                }
+              });
       healthy += d.fault().isEmpty() ? 1 : 0;
       assertFalse(plan.decide(EndpointKind.HEARTBEAT).churnConfig());
     }
-    assertEquals(Set.of(Fault.Answer.class, Fault.Delay.class, Fault.Reset.class,
-        Fault.MissingFields.class, Fault.WrongTypes.class), seen);
+    assertEquals(
+        Set.of(
+            Fault.Answer.class,
+            Fault.Delay.class,
+            Fault.Reset.class,
+            Fault.MissingFields.class,
+            Fault.WrongTypes.class),
+        seen);
     assertEquals(Set.of(500, 502, 503, 504, 200), statuses);
     assertTrue(churnOnNodes > 800 && churnOnNodes < 1200, "churn " + churnOnNodes);
     assertTrue(healthy > 600 && healthy < 1000, "healthy " + healthy);
@@ -169,15 +187,18 @@ class FaultPlanTest {
   @Test
   void rejectsBadRules() {
     FaultPlan plan = new FaultPlan();
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> plan.failNext(EndpointKind.REGISTER, -1, Fault.status(500)));
-    assertThrows(IllegalArgumentException.class, () -> plan.failAlways(Set.of(), Fault.status(500)));
+    assertThrows(
+        IllegalArgumentException.class, () -> plan.failAlways(Set.of(), Fault.status(500)));
     assertThrows(NullPointerException.class, () -> plan.failAlways(EndpointKind.REGISTER, null));
-    assertThrows(IllegalArgumentException.class,
-        () -> new SoakFaults(0.6, 0.5, Duration.ZERO, 0, 0, 0, 1));
-    assertThrows(IllegalArgumentException.class,
-        () -> new SoakFaults(-0.1, 0, Duration.ZERO, 0, 0, 0, 1));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class, () -> new SoakFaults(0.6, 0.5, Duration.ZERO, 0, 0, 0, 1));
+    assertThrows(
+        IllegalArgumentException.class, () -> new SoakFaults(-0.1, 0, Duration.ZERO, 0, 0, 0, 1));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new SoakFaults(0, 0, Duration.ZERO, 0, 0, Double.NaN, 1));
     assertThrows(IllegalArgumentException.class, () -> Fault.status(99));
     assertThrows(IllegalArgumentException.class, () -> Fault.delay(Duration.ofSeconds(-1)));

@@ -1,18 +1,18 @@
 package io.sigma.agent.devapi;
 
-import io.sigma.agent.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sigma.agent.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.ArrayList;
 import org.junit.jupiter.api.Test;
 
 class RequestStatsTest {
@@ -89,11 +89,13 @@ class RequestStatsTest {
     try {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
-        done.add(pool.submit(() -> {
-          for (int i = 0; i < 10_000; i++) {
-            stats.record(EndpointKind.HEARTBEAT);
-          }
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 10_000; i++) {
+                    stats.record(EndpointKind.HEARTBEAT);
+                  }
+                }));
       }
       for (Future<?> f : done) {
         f.get(30, TimeUnit.SECONDS);
@@ -102,12 +104,14 @@ class RequestStatsTest {
       pool.shutdownNow();
     }
     assertEquals(40_000, stats.total(EndpointKind.HEARTBEAT));
-    assertEquals(40_000, stats.perSecond().stream().mapToLong(s -> s.count(EndpointKind.HEARTBEAT)).sum());
+    assertEquals(
+        40_000, stats.perSecond().stream().mapToLong(s -> s.count(EndpointKind.HEARTBEAT)).sum());
   }
 
   @Test
   void rejectsRetentionBelowOneSecond() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new RequestStats(new MutableClock(T0), Duration.ofMillis(500)));
   }
 

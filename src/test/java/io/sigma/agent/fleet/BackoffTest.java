@@ -75,9 +75,10 @@ class BackoffTest {
 
   @Test
   void rejectsNonsense() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new Backoff(Duration.ZERO, Duration.ofSeconds(1)));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class, () -> new Backoff(Duration.ZERO, Duration.ofSeconds(1)));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new Backoff(Duration.ofSeconds(10), Duration.ofSeconds(1)));
   }
 }

@@ -1,8 +1,8 @@
 package io.sigma.agent.fleet;
 
 /**
- * Drives a {@link FleetStatus} from tests outside this package, as {@link RegistrationActor}
- * would (its writers are package-private so that only the actor writes it in production).
+ * Drives a {@link FleetStatus} from tests outside this package, as {@link RegistrationActor} would
+ * (its writers are package-private so that only the actor writes it in production).
  */
 public final class FleetStatusEvents {
   private FleetStatusEvents() {}

@@ -44,13 +44,15 @@ class PublicIpWatcherIT {
   @BeforeEach
   void startService() throws IOException {
     service = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    service.createContext("/", ex -> {
-      asked.incrementAndGet();
-      byte[] body = answer.getBytes(StandardCharsets.UTF_8);
-      ex.sendResponseHeaders(200, body.length);
-      ex.getResponseBody().write(body);
-      ex.close();
-    });
+    service.createContext(
+        "/",
+        ex -> {
+          asked.incrementAndGet();
+          byte[] body = answer.getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
     service.start();
   }
 
@@ -60,7 +62,8 @@ class PublicIpWatcherIT {
   }
 
   private PublicIpLookup lookup() {
-    return new PublicIpLookup(testKit.system(),
+    return new PublicIpLookup(
+        testKit.system(),
         List.of(URI.create("http://127.0.0.1:" + service.getAddress().getPort() + "/ip")),
         Duration.ofSeconds(3));
   }
@@ -69,36 +72,55 @@ class PublicIpWatcherIT {
   void behindNatTheLookedUpAddressReachesRegistration() {
     TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
     List<IpAddress> natted = List.of(new IpAddress("10.0.0.5", IpAddress.INTERNAL));
-    testKit.spawn(PublicIpWatcher.create(lookup(), () -> natted, registration.getRef(),
-        new PublicIpWatcher.Schedule(Duration.ofMillis(200), Duration.ofMillis(200))));
-    assertEquals(new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.23")),
+    testKit.spawn(
+        PublicIpWatcher.create(
+            lookup(),
+            () -> natted,
+            registration.getRef(),
+            new PublicIpWatcher.Schedule(Duration.ofMillis(200), Duration.ofMillis(200))));
+    assertEquals(
+        new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.23")),
         registration.receiveMessage(Duration.ofSeconds(10)));
 
     // Rechecked on schedule; only a change is passed on.
     answer = "198.51.100.99";
-    assertEquals(new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.99")),
+    assertEquals(
+        new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.99")),
         registration.receiveMessage(Duration.ofSeconds(10)));
   }
 
-  /** The addresses are read (from /proc in production) on the blocking dispatcher, not the actor's. */
+  /**
+   * The addresses are read (from /proc in production) on the blocking dispatcher, not the actor's.
+   */
   @Test
   void theAddressesAreReadOnTheBlockingDispatcher() {
     TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
     List<String> threads = new CopyOnWriteArrayList<>();
-    testKit.spawn(PublicIpWatcher.create(lookup(), () -> {
-      threads.add(Thread.currentThread().getName());
-      return List.of(new IpAddress("10.0.0.5", IpAddress.INTERNAL));
-    }, registration.getRef(), new PublicIpWatcher.Schedule(Duration.ofMillis(200), Duration.ofMillis(200))));
+    testKit.spawn(
+        PublicIpWatcher.create(
+            lookup(),
+            () -> {
+              threads.add(Thread.currentThread().getName());
+              return List.of(new IpAddress("10.0.0.5", IpAddress.INTERNAL));
+            },
+            registration.getRef(),
+            new PublicIpWatcher.Schedule(Duration.ofMillis(200), Duration.ofMillis(200))));
     registration.receiveMessage(Duration.ofSeconds(10));
-    assertTrue(threads.stream().allMatch(t -> t.contains("default-blocking-io-dispatcher")), threads.toString());
+    assertTrue(
+        threads.stream().allMatch(t -> t.contains("default-blocking-io-dispatcher")),
+        threads.toString());
   }
 
   @Test
   void aHostWithItsOwnPublicAddressNeverAsks() {
     TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
     List<IpAddress> direct = List.of(new IpAddress("203.0.113.7", IpAddress.PUBLIC));
-    testKit.spawn(PublicIpWatcher.create(lookup(), () -> direct, registration.getRef(),
-        new PublicIpWatcher.Schedule(Duration.ofMillis(100), Duration.ofMillis(100))));
+    testKit.spawn(
+        PublicIpWatcher.create(
+            lookup(),
+            () -> direct,
+            registration.getRef(),
+            new PublicIpWatcher.Schedule(Duration.ofMillis(100), Duration.ofMillis(100))));
     registration.expectNoMessage(Duration.ofMillis(800));
     assertEquals(0, asked.get(), "the services were never asked");
   }
@@ -108,14 +130,21 @@ class PublicIpWatcherIT {
     answer = "<html>rate limited</html>";
     TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
     List<IpAddress> natted = List.of(new IpAddress("192.168.1.2", IpAddress.INTERNAL));
-    testKit.spawn(PublicIpWatcher.create(lookup(), () -> natted, registration.getRef(),
-        new PublicIpWatcher.Schedule(Duration.ofSeconds(60), Duration.ofMillis(100))));
-    registration.awaitAssert(Duration.ofSeconds(10), () -> {
-      assertEquals(true, asked.get() >= 2, "retried after a bad answer: " + asked.get());
-      return null;
-    });
+    testKit.spawn(
+        PublicIpWatcher.create(
+            lookup(),
+            () -> natted,
+            registration.getRef(),
+            new PublicIpWatcher.Schedule(Duration.ofSeconds(60), Duration.ofMillis(100))));
+    registration.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertEquals(true, asked.get() >= 2, "retried after a bad answer: " + asked.get());
+          return null;
+        });
     answer = "198.51.100.5";
-    assertEquals(new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.5")),
+    assertEquals(
+        new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.5")),
         registration.receiveMessage(Duration.ofSeconds(10)));
   }
 }

@@ -1,12 +1,11 @@
 package io.sigma.agent.fleet;
 
-import io.sigma.agent.testing.DelegatingSigmaApi;
-import io.sigma.agent.testing.HighestDraw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.HeartbeatRequest;
@@ -14,21 +13,22 @@ import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.IpAddress;
 import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
+import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.api.VpsRecord;
 import io.sigma.agent.config.ApiKey;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.DevVps;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
-import ch.qos.logback.classic.Level;
-import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.host.AddressFilter;
 import io.sigma.agent.host.Cidr;
+import io.sigma.agent.host.HostAddressDiscovery;
 import io.sigma.agent.host.HostileProcRoot;
 import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.host.SystemFacts;
-import io.sigma.agent.host.HostAddressDiscovery;
 import io.sigma.agent.host.SystemFactsReader;
+import io.sigma.agent.testing.DelegatingSigmaApi;
+import io.sigma.agent.testing.HighestDraw;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileStore;
@@ -59,8 +59,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The registration actor against the dev sigma-api over real HTTP on loopback, with the real
- * /proc of this machine: registration, cadence, and every way the API can fail.
+ * The registration actor against the dev sigma-api over real HTTP on loopback, with the real /proc
+ * of this machine: registration, cadence, and every way the API can fail.
  */
 class RegistrationIT {
   private static final Duration INTERVAL = Duration.ofMillis(300);
@@ -120,32 +120,44 @@ class RegistrationIT {
     return "it-host-" + ProcessHandle.current().pid() + "-" + (++hostCounter);
   }
 
-  private ActorRef<RegistrationActor.Command> spawnAgent(String hostname, String key,
-      Duration backoffMax) {
+  private ActorRef<RegistrationActor.Command> spawnAgent(
+      String hostname, String key, Duration backoffMax) {
     return spawnAgent(hostname, key, backoffMax, new SplittableRandom(1));
   }
 
-  private ActorRef<RegistrationActor.Command> spawnAgent(String hostname, String key,
-      Duration backoffMax, RandomGenerator random) {
-    HttpSigmaApi http = new HttpSigmaApi(testKit.system(), URI.create(baseUrl),
-        Optional.of(new ApiKey(key)), TIMEOUT);
-    HostFacts host = new ProcHostFacts(hostname,
-        new HostAddressDiscovery(Path.of("/proc"), List.of(Cidr.parse("127.0.0.0/8"),
-            Cidr.parse("172.17.0.0/16"))),
-        new SystemFactsReader(Path.of("/proc"), Path.of("/")));
-    RegistrationActor.Settings settings = new RegistrationActor.Settings(Optional.of("alias.example"),
-        2222, 9102, INTERVAL, new Backoff(Duration.ofMillis(50), backoffMax));
-    return testKit.spawn(RegistrationActor.create(settings, recording(http), host, status,
-        random));
+  private ActorRef<RegistrationActor.Command> spawnAgent(
+      String hostname, String key, Duration backoffMax, RandomGenerator random) {
+    HttpSigmaApi http =
+        new HttpSigmaApi(
+            testKit.system(), URI.create(baseUrl), Optional.of(new ApiKey(key)), TIMEOUT);
+    HostFacts host =
+        new ProcHostFacts(
+            hostname,
+            new HostAddressDiscovery(
+                Path.of("/proc"), List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("172.17.0.0/16"))),
+            new SystemFactsReader(Path.of("/proc"), Path.of("/")));
+    RegistrationActor.Settings settings =
+        new RegistrationActor.Settings(
+            Optional.of("alias.example"),
+            2222,
+            9102,
+            INTERVAL,
+            new Backoff(Duration.ofMillis(50), backoffMax));
+    return testKit.spawn(RegistrationActor.create(settings, recording(http), host, status, random));
   }
 
   private RegistrationActor.Settings settings(Duration backoffMax) {
-    return new RegistrationActor.Settings(Optional.of("alias.example"),
-        2222, 9102, INTERVAL, new Backoff(Duration.ofMillis(50), backoffMax));
+    return new RegistrationActor.Settings(
+        Optional.of("alias.example"),
+        2222,
+        9102,
+        INTERVAL,
+        new Backoff(Duration.ofMillis(50), backoffMax));
   }
 
   private HttpSigmaApi http() {
-    return new HttpSigmaApi(testKit.system(), URI.create(baseUrl), Optional.of(new ApiKey(KEY)), TIMEOUT);
+    return new HttpSigmaApi(
+        testKit.system(), URI.create(baseUrl), Optional.of(new ApiKey(KEY)), TIMEOUT);
   }
 
   private ActorRef<RegistrationActor.Command> spawnAgent(String hostname) {
@@ -158,11 +170,16 @@ class RegistrationIT {
   }
 
   private void awaitHeartbeats(long atLeast) {
-    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-      assertTrue(status.heartbeatSuccesses() >= atLeast,
-          "heartbeats so far: " + status.heartbeatSuccesses());
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertTrue(
+                  status.heartbeatSuccesses() >= atLeast,
+                  "heartbeats so far: " + status.heartbeatSuccesses());
+              return null;
+            });
   }
 
   @Test
@@ -175,18 +192,25 @@ class RegistrationIT {
     assertEquals(2222, vps.sshPort());
     assertEquals(DevVps.ACTIVE, vps.status());
 
-    List<IpAddress> expected = new HostAddressDiscovery(Path.of("/proc"),
-        List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("172.17.0.0/16"))).discover();
+    List<IpAddress> expected =
+        new HostAddressDiscovery(
+                Path.of("/proc"), List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("172.17.0.0/16")))
+            .discover();
     assertEquals(expected, vps.ipAddresses());
     assertFalse(vps.ipAddresses().stream().anyMatch(a -> a.ip().startsWith("127.")));
 
     JsonNode info = vps.systemInfo();
-    long processors = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-        .filter(l -> l.matches("processor\\s*:.*")).count();
+    long processors =
+        Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+            .filter(l -> l.matches("processor\\s*:.*"))
+            .count();
     assertEquals(processors, info.get("cpu_cores").asLong());
-    long memTotalKb = Files.readAllLines(Path.of("/proc/meminfo")).stream()
-        .filter(l -> l.startsWith("MemTotal:"))
-        .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
+    long memTotalKb =
+        Files.readAllLines(Path.of("/proc/meminfo")).stream()
+            .filter(l -> l.startsWith("MemTotal:"))
+            .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")))
+            .findFirst()
+            .orElseThrow();
     assertEquals(memTotalKb / 1024, info.get("ram_mb").asLong());
     FileStore root = Files.getFileStore(Path.of("/"));
     assertEquals(root.getTotalSpace() >> 30, info.get("disk_gb").asLong());
@@ -195,27 +219,33 @@ class RegistrationIT {
     assertTrue(Math.abs(usedGb - expectedUsed) <= 1, usedGb + " vs " + expectedUsed);
     double uptimeNow = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
     long uptime = info.get("uptime_seconds").asLong();
-    assertTrue(uptime <= uptimeNow
-        // Read at registration, floored: at most the time since the test began, plus the
-        // floor of each side (1 s each), behind the uptime read now.
-        && uptime >= uptimeNow - Duration.between(before, Instant.now()).toMillis() / 1000.0 - 2,
+    assertTrue(
+        uptime <= uptimeNow
+            // Read at registration, floored: at most the time since the test began, plus the
+            // floor of each side (1 s each), behind the uptime read now.
+            && uptime
+                >= uptimeNow - Duration.between(before, Instant.now()).toMillis() / 1000.0 - 2,
         uptime + " vs " + uptimeNow);
     assertEquals(3, info.get("load_avg").size());
     info.get("load_avg").forEach(n -> assertTrue(n.isNumber() && n.asDouble() >= 0));
     assertEquals(9102, info.get("metrics_port").asInt());
     assertTrue(info.get("cpu_cores").isIntegralNumber() && info.get("ram_mb").isIntegralNumber());
 
-    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-      assertEquals(Optional.of(vps.id()), status.vpsId());
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertEquals(Optional.of(vps.id()), status.vpsId());
+              return null;
+            });
   }
 
   /**
    * --host-proc with a FIFO cpuinfo, meminfo linked to /dev/zero, a 50 MB loadavg and a 3 GiB
    * fib_trie: the agent registers and heartbeats with the facts it can read (uptime, IPv6
-   * addresses, disk) and zeros for the rest. Without the checks the FIFO blocks the read for
-   * ever and nothing is ever registered.
+   * addresses, disk) and zeros for the rest. Without the checks the FIFO blocks the read for ever
+   * and nothing is ever registered.
    */
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -223,73 +253,108 @@ class RegistrationIT {
       throws Exception {
     Path proc = HostileProcRoot.create(dir.resolve("proc"));
     String hostname = hostname();
-    HostFacts host = new ProcHostFacts(hostname,
-        new HostAddressDiscovery(proc, AddressFilter.DEFAULT_IGNORED),
-        new SystemFactsReader(proc, Path.of("/")));
-    testKit.spawn(RegistrationActor.create(settings(Duration.ofMillis(400)), recording(http()), host,
-        status, new SplittableRandom(1)));
+    HostFacts host =
+        new ProcHostFacts(
+            hostname,
+            new HostAddressDiscovery(proc, AddressFilter.DEFAULT_IGNORED),
+            new SystemFactsReader(proc, Path.of("/")));
+    testKit.spawn(
+        RegistrationActor.create(
+            settings(Duration.ofMillis(400)),
+            recording(http()),
+            host,
+            status,
+            new SplittableRandom(1)));
     DevVps vps = awaitVps(hostname);
-    assertEquals(List.of(new IpAddress("2001:db8::7", ""), new IpAddress("fd00::2", "internal")),
+    assertEquals(
+        List.of(new IpAddress("2001:db8::7", ""), new IpAddress("fd00::2", "internal")),
         vps.ipAddresses());
     JsonNode info = vps.systemInfo();
     assertEquals(0, info.get("cpu_cores").asInt(), "cpuinfo is a FIFO");
     assertEquals(0, info.get("ram_mb").asLong(), "meminfo is /dev/zero");
     assertEquals("[0.0,0.0,0.0]", info.get("load_avg").toString(), "loadavg is 50 MB");
     assertEquals(86400, info.get("uptime_seconds").asLong(), "uptime is fine");
-    assertEquals(Files.getFileStore(Path.of("/")).getTotalSpace() >> 30, info.get("disk_gb").asLong());
+    assertEquals(
+        Files.getFileStore(Path.of("/")).getTotalSpace() >> 30, info.get("disk_gb").asLong());
     assertEquals(9102, info.get("metrics_port").asInt());
     awaitHeartbeats(2);
     assertEquals(0, status.heartbeatFailures());
   }
 
-  /** Production wiring: host facts are read on Pekko's blocking-IO dispatcher, never the actor's. */
+  /**
+   * Production wiring: host facts are read on Pekko's blocking-IO dispatcher, never the actor's.
+   */
   @Test
   void hostFactsAreReadOnTheBlockingDispatcher() {
     StallingHostFacts host = new StallingHostFacts(hostname());
     host.release(); // no stall: just record the threads
-    testKit.spawn(RegistrationActor.create(settings(Duration.ofMillis(400)), recording(http()), host,
-        status, new SplittableRandom(1)));
+    testKit.spawn(
+        RegistrationActor.create(
+            settings(Duration.ofMillis(400)),
+            recording(http()),
+            host,
+            status,
+            new SplittableRandom(1)));
     awaitHeartbeats(1);
     assertFalse(host.readingThreads.isEmpty());
-    assertTrue(host.readingThreads.stream().allMatch(t -> t.contains("default-blocking-io-dispatcher")),
+    assertTrue(
+        host.readingThreads.stream().allMatch(t -> t.contains("default-blocking-io-dispatcher")),
         host.readingThreads.toString());
   }
 
   /**
    * A host read that hangs (an NFS-like stall under --host-proc) does not stop registration or
-   * heartbeats: they go out without the facts (no addresses, zeroed system_info keeping the
-   * metrics port), one warning is logged, and no second read piles up behind the stalled one.
-   * When the read comes back, the next heartbeat carries the facts.
+   * heartbeats: they go out without the facts (no addresses, zeroed system_info keeping the metrics
+   * port), one warning is logged, and no second read piles up behind the stalled one. When the read
+   * comes back, the next heartbeat carries the facts.
    */
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aStalledHostReadDoesNotStopRegistrationOrHeartbeats() {
     StallingHostFacts host = new StallingHostFacts(hostname());
-    RegistrationActor.HostReads reads = new RegistrationActor.HostReads(
-        testKit.system().dispatchers().lookup(DispatcherSelector.blocking()), Duration.ofMillis(200));
+    RegistrationActor.HostReads reads =
+        new RegistrationActor.HostReads(
+            testKit.system().dispatchers().lookup(DispatcherSelector.blocking()),
+            Duration.ofMillis(200));
     try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
-      testKit.spawn(RegistrationActor.create(settings(Duration.ofMillis(400)), recording(http()),
-          host, status, new SplittableRandom(1), reads));
+      testKit.spawn(
+          RegistrationActor.create(
+              settings(Duration.ofMillis(400)),
+              recording(http()),
+              host,
+              status,
+              new SplittableRandom(1),
+              reads));
       DevVps registered = awaitVps(host.hostname());
       assertEquals(List.of(), registered.ipAddresses());
       assertEquals(0, registered.systemInfo().get("cpu_cores").asInt());
       assertEquals(9102, registered.systemInfo().get("metrics_port").asInt());
       awaitHeartbeats(3);
       assertEquals(1, host.reads.get(), "no second read while the first is stalled");
-      List<String> warnings = logs.messages(Level.WARN).stream()
-          .filter(m -> m.startsWith("Reading the host facts")).toList();
-      assertEquals(List.of("Reading the host facts (IP addresses, system_info) took longer than 200 ms"
-          + " (a stalled file system under --host-proc?); sending no IP addresses and a zeroed"
-          + " system_info (with metrics_port and public_ip) instead, and reading again for the next"
-          + " request"), warnings, "one warning for the whole stall");
+      List<String> warnings =
+          logs.messages(Level.WARN).stream()
+              .filter(m -> m.startsWith("Reading the host facts"))
+              .toList();
+      assertEquals(
+          List.of(
+              "Reading the host facts (IP addresses, system_info) took longer than 200 ms"
+                  + " (a stalled file system under --host-proc?); sending no IP addresses and a zeroed"
+                  + " system_info (with metrics_port and public_ip) instead, and reading again for the next"
+                  + " request"),
+          warnings,
+          "one warning for the whole stall");
 
       host.release();
-      testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-        DevVps vps = devApi.store().vpsByHostname(host.hostname()).orElseThrow();
-        assertEquals(StallingHostFacts.ADDRESSES, vps.ipAddresses());
-        assertEquals(2, vps.systemInfo().get("cpu_cores").asInt());
-        return null;
-      });
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              AWAIT,
+              () -> {
+                DevVps vps = devApi.store().vpsByHostname(host.hostname()).orElseThrow();
+                assertEquals(StallingHostFacts.ADDRESSES, vps.ipAddresses());
+                assertEquals(2, vps.systemInfo().get("cpu_cores").asInt());
+                return null;
+              });
       assertEquals(0, status.heartbeatFailures());
     } finally {
       host.release(); // never leave a pool thread blocked, also when an assertion failed
@@ -331,7 +396,8 @@ class RegistrationIT {
 
     @Override
     public SystemInfo systemInfo(Integer metricsPort, String publicIp) {
-      return new SystemFacts(2, 512, 10, 1, 100, List.of(0.5, 0.25, 0.125)).toSystemInfo(metricsPort, publicIp);
+      return new SystemFacts(2, 512, 10, 1, 100, List.of(0.5, 0.25, 0.125))
+          .toSystemInfo(metricsPort, publicIp);
     }
   }
 
@@ -343,7 +409,8 @@ class RegistrationIT {
     for (int i = 1; i < sent.size(); i++) {
       Duration gap = Duration.between(sent.get(i - 1), sent.get(i));
       // -10% jitter is the least the agent may wait between two heartbeats.
-      assertTrue(gap.toMillis() >= INTERVAL.toMillis() * 9 / 10 - 5,
+      assertTrue(
+          gap.toMillis() >= INTERVAL.toMillis() * 9 / 10 - 5,
           "heartbeat " + i + " came after only " + gap.toMillis() + " ms");
     }
     assertEquals(0, status.heartbeatFailures());
@@ -356,7 +423,8 @@ class RegistrationIT {
     spawnAgent(hostname(), KEY, Duration.ofMillis(400), new HighestDraw());
     awaitHeartbeats(1);
     long gap = Duration.between(registrationsAnswered.get(0), heartbeatsSent.get(0)).toMillis();
-    assertTrue(gap >= INTERVAL.toMillis() * 3 / 2 - 10,
+    assertTrue(
+        gap >= INTERVAL.toMillis() * 3 / 2 - 10,
         "first heartbeat " + gap + " ms after the registration");
     assertEquals(1, registrationsSent.size());
   }
@@ -391,50 +459,83 @@ class RegistrationIT {
   }
 
   /**
-   * A healthy agent is not silent after registering: its first accepted heartbeat is logged,
-   * then a summary per period (hourly in production, 1 s here), and the first success after a
-   * streak of failures says how long it lasted.
+   * A healthy agent is not silent after registering: its first accepted heartbeat is logged, then a
+   * summary per period (hourly in production, 1 s here), and the first success after a streak of
+   * failures says how long it lasted.
    */
   @Test
   void successfulHeartbeatsAreVisibleInTheLog() {
     String hostname = hostname();
     try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
-      testKit.spawn(RegistrationActor.create(settings(Duration.ofMillis(400)), recording(http()),
-          new ProcHostFacts(hostname, new HostAddressDiscovery(Path.of("/proc"),
-              List.of(Cidr.parse("127.0.0.0/8"))), new SystemFactsReader(Path.of("/proc"), Path.of("/"))),
-          status, new SplittableRandom(1), new RegistrationActor.HostReads(
-              testKit.system().dispatchers().lookup(DispatcherSelector.blocking()), Duration.ofSeconds(5)),
-          Duration.ofSeconds(1)));
+      testKit.spawn(
+          RegistrationActor.create(
+              settings(Duration.ofMillis(400)),
+              recording(http()),
+              new ProcHostFacts(
+                  hostname,
+                  new HostAddressDiscovery(Path.of("/proc"), List.of(Cidr.parse("127.0.0.0/8"))),
+                  new SystemFactsReader(Path.of("/proc"), Path.of("/"))),
+              status,
+              new SplittableRandom(1),
+              new RegistrationActor.HostReads(
+                  testKit.system().dispatchers().lookup(DispatcherSelector.blocking()),
+                  Duration.ofSeconds(5)),
+              Duration.ofSeconds(1)));
       String id = awaitVps(hostname).id();
       TestProbe<Object> probe = testKit.createTestProbe();
-      probe.awaitAssert(AWAIT, () -> {
-        assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.matches(
-            "Last 1 s: [1-9]\\d* heartbeats sent, [1-9]\\d* accepted, 0 failed; last accepted "
-                + "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ")), logs.messages(Level.INFO).toString());
-        return null;
-      });
+      probe.awaitAssert(
+          AWAIT,
+          () -> {
+            assertTrue(
+                logs.messages(Level.INFO).stream()
+                    .anyMatch(
+                        m ->
+                            m.matches(
+                                "Last 1 s: [1-9]\\d* heartbeats sent, [1-9]\\d* accepted, 0 failed; last accepted "
+                                    + "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ")),
+                logs.messages(Level.INFO).toString());
+            return null;
+          });
       awaitHeartbeats(4);
-      assertEquals(List.of("Heartbeat accepted by sigma-api (VPS " + id + "); next in ~300 ms; "
-              + "further successes are summarised every 1 s"),
-          logs.messages(Level.INFO).stream().filter(m -> m.startsWith("Heartbeat accepted")).toList(),
+      assertEquals(
+          List.of(
+              "Heartbeat accepted by sigma-api (VPS "
+                  + id
+                  + "); next in ~300 ms; "
+                  + "further successes are summarised every 1 s"),
+          logs.messages(Level.INFO).stream()
+              .filter(m -> m.startsWith("Heartbeat accepted"))
+              .toList(),
           "only the first success after registering is logged by itself");
 
       devApi.faults().failAlways(EndpointKind.HEARTBEAT, Fault.status(503));
       long failuresBefore = status.heartbeatFailures();
-      probe.awaitAssert(AWAIT, () -> {
-        assertTrue(status.heartbeatFailures() >= failuresBefore + 2);
-        return null;
-      });
+      probe.awaitAssert(
+          AWAIT,
+          () -> {
+            assertTrue(status.heartbeatFailures() >= failuresBefore + 2);
+            return null;
+          });
       devApi.faults().clear();
-      probe.awaitAssert(AWAIT, () -> {
-        assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.matches(
-            "Heartbeats succeed again after [2-9]\\d* failure\\(s\\) over \\d+ s")),
-            logs.messages(Level.INFO).toString());
-        assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.matches(
-            "Last 1 s: \\d+ heartbeats sent, \\d+ accepted, [1-9]\\d* failed; last accepted .*Z")),
-            logs.messages(Level.INFO).toString());
-        return null;
-      });
+      probe.awaitAssert(
+          AWAIT,
+          () -> {
+            assertTrue(
+                logs.messages(Level.INFO).stream()
+                    .anyMatch(
+                        m ->
+                            m.matches(
+                                "Heartbeats succeed again after [2-9]\\d* failure\\(s\\) over \\d+ s")),
+                logs.messages(Level.INFO).toString());
+            assertTrue(
+                logs.messages(Level.INFO).stream()
+                    .anyMatch(
+                        m ->
+                            m.matches(
+                                "Last 1 s: \\d+ heartbeats sent, \\d+ accepted, [1-9]\\d* failed; last accepted .*Z")),
+                logs.messages(Level.INFO).toString());
+            return null;
+          });
     }
   }
 
@@ -444,10 +545,14 @@ class RegistrationIT {
     awaitHeartbeats(2);
     devApi.down().toCompletableFuture().get(10, TimeUnit.SECONDS);
     long failuresBefore = status.heartbeatFailures();
-    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-      assertTrue(status.heartbeatFailures() >= failuresBefore + 2);
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertTrue(status.heartbeatFailures() >= failuresBefore + 2);
+              return null;
+            });
     assertTrue(status.isRegistered(), "an outage does not forget the registration");
     devApi.up().toCompletableFuture().get(10, TimeUnit.SECONDS);
     long successes = status.heartbeatSuccesses();
@@ -464,11 +569,17 @@ class RegistrationIT {
     devApi.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.missingFields());
     long failures = status.heartbeatFailures();
     long successes = status.heartbeatSuccesses();
-    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-      assertTrue(status.heartbeatFailures() >= failures + 3, "failures " + status.heartbeatFailures());
-      assertTrue(status.heartbeatSuccesses() > successes, "and it recovered");
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertTrue(
+                  status.heartbeatFailures() >= failures + 3,
+                  "failures " + status.heartbeatFailures());
+              assertTrue(status.heartbeatSuccesses() > successes, "and it recovered");
+              return null;
+            });
   }
 
   @Test
@@ -486,10 +597,14 @@ class RegistrationIT {
     Duration cap = Duration.ofMillis(600);
     String hostname = hostname();
     spawnAgent(hostname, "wrong-key", cap);
-    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-      assertTrue(status.registrationFailures() >= 3);
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertTrue(status.registrationFailures() >= 3);
+              return null;
+            });
     assertFalse(status.isRegistered());
     assertTrue(status.lastError().orElseThrow().contains("401"), status.lastError().orElseThrow());
     assertTrue(devApi.store().vpsByHostname(hostname).isEmpty());

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A register answer whose VPS id is not a UUID is a bad answer: it never reaches the agent's
- * state or its subscribers (the id goes into URLs and logs), and registration is retried.
+ * A register answer whose VPS id is not a UUID is a bad answer: it never reaches the agent's state
+ * or its subscribers (the id goes into URLs and logs), and registration is retried.
  */
 class VpsIdValidationIT {
   private static final Duration AWAIT = Duration.ofSeconds(20);
@@ -51,27 +51,53 @@ class VpsIdValidationIT {
     DevSigmaApi devApi = new DevSigmaApi(0, "k");
     String url = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
-      devApi.faults().failNext(EndpointKind.REGISTER, 2, new Fault.Answer(200, Fault.JSON,
-          "{\"id\":\"../../envoy-nodes?x=\",\"hostname\":\"h\",\"status\":\"active\"}"));
+      devApi
+          .faults()
+          .failNext(
+              EndpointKind.REGISTER,
+              2,
+              new Fault.Answer(
+                  200,
+                  Fault.JSON,
+                  "{\"id\":\"../../envoy-nodes?x=\",\"hostname\":\"h\",\"status\":\"active\"}"));
       FleetStatus status = new FleetStatus(Clock.systemUTC());
       String hostname = "vps-id-it-" + ProcessHandle.current().pid();
-      HostFacts host = new ProcHostFacts(hostname,
-          new HostAddressDiscovery(Path.of("/proc"), List.of(Cidr.parse("127.0.0.0/8"))),
-          new SystemFactsReader(Path.of("/proc"), Path.of("/")));
-      var api = new HttpSigmaApi(testKit.system(), URI.create(url), Optional.of(new ApiKey("k")),
-          Duration.ofSeconds(2));
+      HostFacts host =
+          new ProcHostFacts(
+              hostname,
+              new HostAddressDiscovery(Path.of("/proc"), List.of(Cidr.parse("127.0.0.0/8"))),
+              new SystemFactsReader(Path.of("/proc"), Path.of("/")));
+      var api =
+          new HttpSigmaApi(
+              testKit.system(),
+              URI.create(url),
+              Optional.of(new ApiKey("k")),
+              Duration.ofSeconds(2));
       TestProbe<RegistrationActor.Registered> subscriber = testKit.createTestProbe();
-      var actor = testKit.spawn(RegistrationActor.create(new RegistrationActor.Settings(Optional.empty(), 22,
-          null, Duration.ofSeconds(30), new Backoff(Duration.ofMillis(50), Duration.ofMillis(200))), api, host,
-          status, new SplittableRandom(3)));
+      var actor =
+          testKit.spawn(
+              RegistrationActor.create(
+                  new RegistrationActor.Settings(
+                      Optional.empty(),
+                      22,
+                      null,
+                      Duration.ofSeconds(30),
+                      new Backoff(Duration.ofMillis(50), Duration.ofMillis(200))),
+                  api,
+                  host,
+                  status,
+                  new SplittableRandom(3)));
       actor.tell(new RegistrationActor.Subscribe(subscriber.ref()));
 
       RegistrationActor.Registered registered = subscriber.receiveMessage(AWAIT);
-      assertTrue(VpsIds.isCanonicalUuid(registered.vpsId()), "subscribers were told " + registered.vpsId());
+      assertTrue(
+          VpsIds.isCanonicalUuid(registered.vpsId()),
+          "subscribers were told " + registered.vpsId());
       String realId = devApi.store().vpsByHostname(hostname).orElseThrow().id();
       assertEquals(realId, registered.vpsId(), "the first id subscribers hear is the real one");
       assertEquals(Optional.of(realId), status.vpsId());
-      assertEquals(2, status.registrationFailures(), "both bad answers counted as failed registrations");
+      assertEquals(
+          2, status.registrationFailures(), "both bad answers counted as failed registrations");
       assertEquals(3, devApi.stats().total(EndpointKind.REGISTER));
       assertTrue(status.lastError().isEmpty() || !status.lastError().get().contains("\n"));
       assertFalse(status.vpsId().orElseThrow().contains(".."));

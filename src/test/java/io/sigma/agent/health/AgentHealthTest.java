@@ -1,6 +1,5 @@
 package io.sigma.agent.health;
 
-import io.sigma.agent.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -8,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.fleet.FleetStatus;
-import java.time.Clock;
+import io.sigma.agent.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterEach;
@@ -30,14 +27,20 @@ class AgentHealthTest {
   @Test
   void stallLimitIsTwiceTheLongestLegitimateGapBetweenAnswers() {
     // defaults: interval 60 s, backoff cap 300 s, request timeout 10 s
-    assertEquals(Duration.ofSeconds(620), AgentHealth.stallLimit(Duration.ofSeconds(60),
-        Duration.ofSeconds(300), Duration.ofSeconds(10)));
+    assertEquals(
+        Duration.ofSeconds(620),
+        AgentHealth.stallLimit(
+            Duration.ofSeconds(60), Duration.ofSeconds(300), Duration.ofSeconds(10)));
     // a long interval dominates a short backoff cap (the first heartbeat after a registration
     // may come 1.5 intervals later)
-    assertEquals(Duration.ofSeconds(200), AgentHealth.stallLimit(Duration.ofSeconds(60),
-        Duration.ofSeconds(1), Duration.ofSeconds(10)));
-    assertEquals(Duration.ofMillis(3200), AgentHealth.stallLimit(Duration.ofSeconds(1),
-        Duration.ofSeconds(1), Duration.ofMillis(100)));
+    assertEquals(
+        Duration.ofSeconds(200),
+        AgentHealth.stallLimit(
+            Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(10)));
+    assertEquals(
+        Duration.ofMillis(3200),
+        AgentHealth.stallLimit(
+            Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(100)));
   }
 
   @Test
@@ -49,7 +52,8 @@ class AgentHealthTest {
     clock.advance(Duration.ofSeconds(100));
     assertEquals(Optional.empty(), health.livenessProblem());
     clock.advance(Duration.ofSeconds(1));
-    assertEquals(Optional.of("the registration/heartbeat loop got no answer within 100s"),
+    assertEquals(
+        Optional.of("the registration/heartbeat loop got no answer within 100s"),
         health.livenessProblem());
   }
 
@@ -60,8 +64,10 @@ class AgentHealthTest {
     health.watchFleet(new FleetStatus(clock), Duration.ofSeconds(100));
     health.expectEndpoint("metrics server");
     health.expectEndpoint("xDS server");
-    assertEquals(Optional.of("not registered with sigma-api; not bound yet: metrics server, "
-        + "xDS server"), health.readinessProblem());
+    assertEquals(
+        Optional.of(
+            "not registered with sigma-api; not bound yet: metrics server, " + "xDS server"),
+        health.readinessProblem());
     health.endpointBound("metrics server");
     health.endpointBound("xDS server");
     assertEquals(Optional.of("not registered with sigma-api"), health.readinessProblem());
@@ -72,8 +78,11 @@ class AgentHealthTest {
     AgentHealth health = AgentHealth.get(testKit.system());
     health.watchFleet(new FleetStatus(clock), Duration.ofSeconds(1));
     clock.advance(Duration.ofSeconds(2));
-    assertTrue(health.readinessProblem().orElseThrow().startsWith(
-        "the registration/heartbeat loop got no answer within 1s"),
+    assertTrue(
+        health
+            .readinessProblem()
+            .orElseThrow()
+            .startsWith("the registration/heartbeat loop got no answer within 1s"),
         health.readinessProblem()::toString);
   }
 
@@ -93,7 +102,8 @@ class AgentHealthTest {
       assertSame(AgentHealth.get(testKit.system()), AgentHealth.get(testKit.system()));
       assertNotSame(AgentHealth.get(testKit.system()), AgentHealth.get(other.system()));
       AgentHealth.get(other.system()).expectEndpoint("metrics server");
-      assertEquals(Optional.of("the agent is still starting"),
+      assertEquals(
+          Optional.of("the agent is still starting"),
           AgentHealth.get(testKit.system()).readinessProblem());
     } finally {
       other.shutdownTestKit();

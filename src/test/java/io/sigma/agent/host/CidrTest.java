@@ -18,14 +18,15 @@ class CidrTest {
 
   @ParameterizedTest
   @CsvSource({
-      "10.0.0.0/8,       10.0.0.0,    8",
-      "172.16.0.0/12,    172.16.0.0,  12",
-      "0.0.0.0/0,        0.0.0.0,     0",
-      "203.0.113.7,      203.0.113.7, 32",
-      " 192.168.0.0/16 , 192.168.0.0, 16",
-      "fc00::/7,         fc00::,      7",
-      "::1/128,          ::1,         128",
-      "2001:db8::,       2001:db8::,  128"})
+    "10.0.0.0/8,       10.0.0.0,    8",
+    "172.16.0.0/12,    172.16.0.0,  12",
+    "0.0.0.0/0,        0.0.0.0,     0",
+    "203.0.113.7,      203.0.113.7, 32",
+    " 192.168.0.0/16 , 192.168.0.0, 16",
+    "fc00::/7,         fc00::,      7",
+    "::1/128,          ::1,         128",
+    "2001:db8::,       2001:db8::,  128"
+  })
   void parsesRangesAndBareAddresses(String text, String network, int prefix) {
     Cidr cidr = Cidr.parse(text);
     assertEquals(ip(network), cidr.network());
@@ -35,21 +36,22 @@ class CidrTest {
 
   @ParameterizedTest
   @CsvSource({
-      "172.16.0.0/12, 172.16.0.0,      true",
-      "172.16.0.0/12, 172.31.255.255,  true",
-      "172.16.0.0/12, 172.32.0.0,      false",
-      "172.16.0.0/12, 172.15.255.255,  false",
-      "100.64.0.0/10, 100.127.1.1,     true",
-      "100.64.0.0/10, 100.128.0.1,     false",
-      "0.0.0.0/0,     203.0.113.7,     true",
-      "0.0.0.0/0,     2001:db8::1,     false",
-      "10.0.0.5/32,   10.0.0.5,        true",
-      "10.0.0.5/32,   10.0.0.6,        false",
-      "fc00::/7,      fd12:3456::1,    true",
-      "fc00::/7,      fe00::1,         false",
-      "::1/128,       ::1,             true",
-      "::1/128,       127.0.0.1,       false",
-      "::/0,          2001:db8::1,     true"})
+    "172.16.0.0/12, 172.16.0.0,      true",
+    "172.16.0.0/12, 172.31.255.255,  true",
+    "172.16.0.0/12, 172.32.0.0,      false",
+    "172.16.0.0/12, 172.15.255.255,  false",
+    "100.64.0.0/10, 100.127.1.1,     true",
+    "100.64.0.0/10, 100.128.0.1,     false",
+    "0.0.0.0/0,     203.0.113.7,     true",
+    "0.0.0.0/0,     2001:db8::1,     false",
+    "10.0.0.5/32,   10.0.0.5,        true",
+    "10.0.0.5/32,   10.0.0.6,        false",
+    "fc00::/7,      fd12:3456::1,    true",
+    "fc00::/7,      fe00::1,         false",
+    "::1/128,       ::1,             true",
+    "::1/128,       127.0.0.1,       false",
+    "::/0,          2001:db8::1,     true"
+  })
   void containsExactlyTheAddressesOfTheRange(String range, String address, boolean expected) {
     assertEquals(expected, Cidr.parse(range).contains(ip(address)));
   }
@@ -72,7 +74,8 @@ class CidrTest {
   }
 
   private static void assertMessage(String text, String fragment) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Cidr.parse(text));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Cidr.parse(text));
     assertTrue(e.getMessage().contains(fragment), e.getMessage());
   }
 

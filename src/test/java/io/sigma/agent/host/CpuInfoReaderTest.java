@@ -24,8 +24,10 @@ class CpuInfoReaderTest {
 
   @Test
   void noProcessorLineIsMalformed() {
-    ProcFormatException e = assertThrows(ProcFormatException.class,
-        () -> CpuInfoReader.read(Fixtures.procRoot("malformed").resolve("cpuinfo")));
+    ProcFormatException e =
+        assertThrows(
+            ProcFormatException.class,
+            () -> CpuInfoReader.read(Fixtures.procRoot("malformed").resolve("cpuinfo")));
     assertEquals("no 'processor' line", e.problem());
     assertThrows(ProcFormatException.class, () -> CpuInfoReader.parse(""));
   }

@@ -32,8 +32,8 @@ class DiskSpaceReaderTest {
   }
 
   /**
-   * The root file system against java.io.File's statvfs view. Used space moves while other
-   * builds run, so it is compared within 1 GiB; the total does not move.
+   * The root file system against java.io.File's statvfs view. Used space moves while other builds
+   * run, so it is compared within 1 GiB; the total does not move.
    */
   @Test
   void realRootFileSystem() throws Exception {
@@ -45,7 +45,9 @@ class DiskSpaceReaderTest {
     assertEquals(total / GIB, read.totalGb());
     long low = Math.min(usedBefore, usedAfter) / GIB - 1;
     long high = Math.max(usedBefore, usedAfter) / GIB + 1;
-    assertTrue(read.usedGb() >= low && read.usedGb() <= high, low + " <= " + read.usedGb() + " <= " + high);
+    assertTrue(
+        read.usedGb() >= low && read.usedGb() <= high,
+        low + " <= " + read.usedGb() + " <= " + high);
     assertTrue(read.totalGb() > 0);
   }
 }

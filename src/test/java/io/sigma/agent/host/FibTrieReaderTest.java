@@ -22,7 +22,8 @@ class FibTrieReaderTest {
     ProcAddresses parsed = FibTrieReader.read(Fixtures.procRoot("typical").resolve("net/fib_trie"));
     // 127.0.0.0 is "/8 host LOCAL" (not /32), broadcast and link entries are not addresses;
     // Main and Local list the same addresses.
-    assertEquals(ips("10.0.0.5", "127.0.0.1", "172.17.0.1", "192.168.1.20", "203.0.113.7"),
+    assertEquals(
+        ips("10.0.0.5", "127.0.0.1", "172.17.0.1", "192.168.1.20", "203.0.113.7"),
         parsed.addresses());
     assertEquals(List.of(), parsed.malformedLines());
   }
@@ -36,21 +37,24 @@ class FibTrieReaderTest {
 
   @Test
   void unreadableAddressesAreSkippedAndReportedTheRestIsKept() throws Exception {
-    ProcAddresses parsed = FibTrieReader.read(Fixtures.procRoot("malformed").resolve("net/fib_trie"));
+    ProcAddresses parsed =
+        FibTrieReader.read(Fixtures.procRoot("malformed").resolve("net/fib_trie"));
     assertEquals(ips("198.51.100.1"), parsed.addresses());
     assertEquals(List.of("|-- 10.0.0.999"), parsed.malformedLines());
   }
 
   @Test
   void aLocalEntryWithoutAnAddressLineIsMalformed() {
-    ProcAddresses parsed = FibTrieReader.parse("Local:\n  +-- 10.0.0.0/8 2 0 2\n     /32 host LOCAL\n");
+    ProcAddresses parsed =
+        FibTrieReader.parse("Local:\n  +-- 10.0.0.0/8 2 0 2\n     /32 host LOCAL\n");
     assertEquals(List.of(), parsed.addresses());
     assertEquals(1, parsed.malformedLines().size());
   }
 
   @Test
   void anIpv6LookingLeafIsNotAnIpv4Address() {
-    ProcAddresses parsed = FibTrieReader.parse("Local:\n     |-- fd00::1\n        /32 host LOCAL\n");
+    ProcAddresses parsed =
+        FibTrieReader.parse("Local:\n     |-- fd00::1\n        /32 host LOCAL\n");
     assertEquals(List.of(), parsed.addresses());
     assertEquals(List.of("|-- fd00::1"), parsed.malformedLines());
   }
@@ -58,7 +62,9 @@ class FibTrieReaderTest {
   @Test
   void emptyOrForeignTextGivesNothing() {
     assertEquals(new ProcAddresses(List.of(), List.of()), FibTrieReader.parse(""));
-    assertEquals(new ProcAddresses(List.of(), List.of()), FibTrieReader.parse("<html><body>nope</body></html>"));
+    assertEquals(
+        new ProcAddresses(List.of(), List.of()),
+        FibTrieReader.parse("<html><body>nope</body></html>"));
   }
 
   @Test

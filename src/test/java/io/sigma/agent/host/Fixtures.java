@@ -12,7 +12,8 @@ final class Fixtures {
   static Path procRoot(String name) {
     URL url = Fixtures.class.getResource("/proc-fixtures/" + name);
     if (url == null) {
-      throw new IllegalStateException("no fixture proc-fixtures/" + name + " on the test class path");
+      throw new IllegalStateException(
+          "no fixture proc-fixtures/" + name + " on the test class path");
     }
     try {
       return Path.of(url.toURI());

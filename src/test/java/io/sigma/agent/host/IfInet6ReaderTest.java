@@ -33,29 +33,33 @@ class IfInet6ReaderTest {
 
   @Test
   void malformedLinesAreSkippedAndReported() throws Exception {
-    ProcAddresses parsed = IfInet6Reader.read(Fixtures.procRoot("malformed").resolve("net/if_inet6"));
+    ProcAddresses parsed =
+        IfInet6Reader.read(Fixtures.procRoot("malformed").resolve("net/if_inet6"));
     assertEquals(ips("2001:db8::9"), parsed.addresses());
     assertEquals(2, parsed.malformedLines().size());
   }
 
   @Test
   void aGlobalScopeLoopbackOrLinkLocalAddressIsStillLeftOut() {
-    ProcAddresses parsed = IfInet6Reader.parse(
-        "00000000000000000000000000000001 01 80 00 80 lo\nfe800000000000000000000000000001 02 40 00 80 eth0\n");
+    ProcAddresses parsed =
+        IfInet6Reader.parse(
+            "00000000000000000000000000000001 01 80 00 80 lo\nfe800000000000000000000000000001 02 40 00 80 eth0\n");
     assertEquals(List.of(), parsed.addresses());
   }
 
   @Test
   void siteLocalScopeIsNotGlobal() {
-    ProcAddresses parsed = IfInet6Reader.parse("fec00000000000000000000000000001 02 40 40 80 eth0\n");
+    ProcAddresses parsed =
+        IfInet6Reader.parse("fec00000000000000000000000000001 02 40 40 80 eth0\n");
     assertEquals(List.of(), parsed.addresses());
     assertEquals(List.of(), parsed.malformedLines());
   }
 
   @Test
   void duplicatesAcrossInterfacesAreReportedOnce() {
-    ProcAddresses parsed = IfInet6Reader.parse(
-        "20010db8000000000000000000000007 02 40 00 80 eth0\n20010db8000000000000000000000007 03 40 00 80 eth1\n");
+    ProcAddresses parsed =
+        IfInet6Reader.parse(
+            "20010db8000000000000000000000007 02 40 00 80 eth0\n20010db8000000000000000000000007 03 40 00 80 eth1\n");
     assertEquals(ips("2001:db8::7"), parsed.addresses());
   }
 

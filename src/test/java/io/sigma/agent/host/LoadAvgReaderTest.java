@@ -17,8 +17,11 @@ class LoadAvgReaderTest {
 
   @Test
   void fixtures() throws Exception {
-    assertEquals(List.of(0.12, 0.08, 0.01), LoadAvgReader.read(Fixtures.procRoot("typical").resolve("loadavg")));
-    assertEquals(List.of(1.5, 0.75, 0.25), LoadAvgReader.read(Fixtures.procRoot("odd").resolve("loadavg")));
+    assertEquals(
+        List.of(0.12, 0.08, 0.01),
+        LoadAvgReader.read(Fixtures.procRoot("typical").resolve("loadavg")));
+    assertEquals(
+        List.of(1.5, 0.75, 0.25), LoadAvgReader.read(Fixtures.procRoot("odd").resolve("loadavg")));
   }
 
   @Test
@@ -27,15 +30,26 @@ class LoadAvgReaderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "0.5 0.4", "0.50 abc 0.10 1/2 3", "-1 0 0", "NaN 0 0", "1e3 0 0", "Infinity 1 1"})
+  @ValueSource(
+      strings = {
+        "",
+        "0.5 0.4",
+        "0.50 abc 0.10 1/2 3",
+        "-1 0 0",
+        "NaN 0 0",
+        "1e3 0 0",
+        "Infinity 1 1"
+      })
   void malformed(String content) {
-    ProcFormatException e = assertThrows(ProcFormatException.class, () -> LoadAvgReader.parse(content));
+    ProcFormatException e =
+        assertThrows(ProcFormatException.class, () -> LoadAvgReader.parse(content));
     assertEquals("does not start with three load averages", e.problem());
   }
 
   @Test
   void malformedFixtureAndMissingFile(@TempDir Path dir) {
-    assertThrows(ProcFormatException.class,
+    assertThrows(
+        ProcFormatException.class,
         () -> LoadAvgReader.read(Fixtures.procRoot("malformed").resolve("loadavg")));
     assertThrows(NoSuchFileException.class, () -> LoadAvgReader.read(dir.resolve("loadavg")));
   }
@@ -51,7 +65,8 @@ class LoadAvgReaderTest {
       String before = Files.readString(file);
       List<Double> read = LoadAvgReader.read(file);
       if (before.equals(Files.readString(file))) {
-        List<Double> expected = Stream.of(before.trim().split(" ")).limit(3).map(Double::valueOf).toList();
+        List<Double> expected =
+            Stream.of(before.trim().split(" ")).limit(3).map(Double::valueOf).toList();
         assertEquals(expected, read);
         return;
       }

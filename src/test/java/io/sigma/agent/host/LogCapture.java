@@ -7,7 +7,9 @@ import ch.qos.logback.core.read.ListAppender;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 
-/** Collects what a class logs (debug and up) through the real logback, for asserting on warnings. */
+/**
+ * Collects what a class logs (debug and up) through the real logback, for asserting on warnings.
+ */
 public final class LogCapture implements AutoCloseable {
   private final Logger logger;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();

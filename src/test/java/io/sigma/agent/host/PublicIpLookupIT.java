@@ -29,12 +29,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * PublicIpLookup against real HTTP services on 127.0.0.1 (com.sun.net.httpserver), through the
- * real Pekko HTTP client: garbage, HTML, a hang past the deadline, private and error answers,
- * an oversized body, a closed port, and a good answer.
+ * PublicIpLookup against real HTTP services on 127.0.0.1 (com.sun.net.httpserver), through the real
+ * Pekko HTTP client: garbage, HTML, a hang past the deadline, private and error answers, an
+ * oversized body, a closed port, and a good answer.
  */
 class PublicIpLookupIT {
   private static final Duration SHORT = Duration.ofMillis(1500);
+
   /** Awaiting a result; far longer than any deadline used here. */
   private static final long AWAIT_SECONDS = 30;
 
@@ -51,31 +52,39 @@ class PublicIpLookupIT {
     serverThreads = Executors.newCachedThreadPool();
     server.setExecutor(serverThreads);
     answer("/garbage", 200, "text/plain", "\u0000\u0001%%garbage%%");
-    answer("/html", 200, "text/html", "<!DOCTYPE html><html><body><h1>Your IP</h1>203.0.113.7</body></html>");
+    answer(
+        "/html",
+        200,
+        "text/html",
+        "<!DOCTYPE html><html><body><h1>Your IP</h1>203.0.113.7</body></html>");
     answer("/ip", 200, "text/plain", "203.0.113.7\n");
     answer("/second-ip", 200, "text/plain", "198.51.100.4\n");
     answer("/private", 200, "text/plain", "10.1.2.3\n");
     answer("/error", 503, "text/plain", "203.0.113.9");
     answer("/ipv6", 200, "text/plain", "2001:db8::1\n");
     answer("/big", 200, "text/plain", "203.0.113.8" + " ".repeat(10_000));
-    server.createContext("/big-chunked", exchange -> {
-      count(exchange);
-      exchange.sendResponseHeaders(200, 0); // chunked: no length known up front
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(("198.51.100.9" + " ".repeat(10_000)).getBytes(StandardCharsets.US_ASCII));
-      } catch (IOException e) {
-        // the client hangs up once it has seen too much: expected
-      }
-    });
-    server.createContext("/hang", exchange -> {
-      count(exchange);
-      try {
-        releaseHangs.await(); // never answers while the tests run
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      exchange.close();
-    });
+    server.createContext(
+        "/big-chunked",
+        exchange -> {
+          count(exchange);
+          exchange.sendResponseHeaders(200, 0); // chunked: no length known up front
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(("198.51.100.9" + " ".repeat(10_000)).getBytes(StandardCharsets.US_ASCII));
+          } catch (IOException e) {
+            // the client hangs up once it has seen too much: expected
+          }
+        });
+    server.createContext(
+        "/hang",
+        exchange -> {
+          count(exchange);
+          try {
+            releaseHangs.await(); // never answers while the tests run
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          exchange.close();
+        });
     server.start();
   }
 
@@ -88,19 +97,22 @@ class PublicIpLookupIT {
   }
 
   private static void answer(String path, int status, String contentType, String body) {
-    server.createContext(path, exchange -> {
-      count(exchange);
-      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", contentType);
-      exchange.sendResponseHeaders(status, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    });
+    server.createContext(
+        path,
+        exchange -> {
+          count(exchange);
+          byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().set("Content-Type", contentType);
+          exchange.sendResponseHeaders(status, bytes.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+          }
+        });
   }
 
   private static void count(HttpExchange exchange) {
-    hits.computeIfAbsent(exchange.getRequestURI().getPath(), p -> new AtomicInteger()).incrementAndGet();
+    hits.computeIfAbsent(exchange.getRequestURI().getPath(), p -> new AtomicInteger())
+        .incrementAndGet();
   }
 
   private static int hitsOf(String path) {
@@ -113,15 +125,23 @@ class PublicIpLookupIT {
 
   private static Optional<String> lookUp(List<URI> services, Duration timeout) throws Exception {
     return new PublicIpLookup(testKit.system(), services, timeout)
-        .lookup().toCompletableFuture().get(AWAIT_SECONDS, TimeUnit.SECONDS);
+        .lookup()
+        .toCompletableFuture()
+        .get(AWAIT_SECONDS, TimeUnit.SECONDS);
   }
 
   @Test
   void garbageHtmlAndAHangAreSkippedAndTheFirstPublicAnswerWins() throws Exception {
     int hangsBefore = hitsOf("/hang");
-    Optional<String> ip = lookUp(
-        List.of(service("/garbage"), service("/html"), service("/hang"), service("/ip"), service("/second-ip")),
-        SHORT);
+    Optional<String> ip =
+        lookUp(
+            List.of(
+                service("/garbage"),
+                service("/html"),
+                service("/hang"),
+                service("/ip"),
+                service("/second-ip")),
+            SHORT);
     assertEquals(Optional.of("203.0.113.7"), ip);
     assertEquals(hangsBefore + 1, hitsOf("/hang"), "the hanging service was asked");
     assertEquals(0, hitsOf("/second-ip"), "no service is asked after a good answer");
@@ -130,8 +150,16 @@ class PublicIpLookupIT {
   @Test
   void whenEveryServiceFailsTheResultIsEmptyWithOneInfoLineAndNoWarning() throws Exception {
     try (LogCapture logs = new LogCapture(PublicIpLookup.class)) {
-      List<URI> services = List.of(service("/garbage"), service("/html"), service("/private"), service("/error"),
-          service("/ipv6"), service("/big"), service("/big-chunked"), service("/hang"));
+      List<URI> services =
+          List.of(
+              service("/garbage"),
+              service("/html"),
+              service("/private"),
+              service("/error"),
+              service("/ipv6"),
+              service("/big"),
+              service("/big-chunked"),
+              service("/hang"));
       assertEquals(Optional.empty(), lookUp(services, SHORT));
       List<String> info = logs.messages(Level.INFO);
       assertEquals(1, info.size(), info.toString());
@@ -146,8 +174,8 @@ class PublicIpLookupIT {
   }
 
   /**
-   * A closed port is refused at once: the look-up moves on without waiting for its (here very
-   * long) deadline, which the await bound would otherwise exceed.
+   * A closed port is refused at once: the look-up moves on without waiting for its (here very long)
+   * deadline, which the await bound would otherwise exceed.
    */
   @Test
   void anUnreachableServiceFailsFast() throws Exception {
@@ -157,12 +185,15 @@ class PublicIpLookupIT {
     }
     URI unreachable = URI.create("http://127.0.0.1:" + closedPort + "/");
     Duration longDeadline = Duration.ofSeconds(AWAIT_SECONDS * 4);
-    assertEquals(Optional.of("203.0.113.7"), lookUp(List.of(unreachable, service("/ip")), longDeadline));
+    assertEquals(
+        Optional.of("203.0.113.7"), lookUp(List.of(unreachable, service("/ip")), longDeadline));
     try (LogCapture logs = new LogCapture(PublicIpLookup.class)) {
       assertEquals(Optional.empty(), lookUp(List.of(unreachable), longDeadline));
       List<String> info = logs.messages(Level.INFO);
       assertEquals(1, info.size(), info.toString());
-      assertTrue(info.get(0).contains(unreachable + ": java.net.ConnectException: Connection refused"), info.get(0));
+      assertTrue(
+          info.get(0).contains(unreachable + ": java.net.ConnectException: Connection refused"),
+          info.get(0));
     }
   }
 
@@ -173,19 +204,26 @@ class PublicIpLookupIT {
 
   @Test
   void badSettingsAreRejected() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new PublicIpLookup(testKit.system(), List.of(URI.create("ftp://example.com/ip")), SHORT));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new PublicIpLookup(
+                testKit.system(), List.of(URI.create("ftp://example.com/ip")), SHORT));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new PublicIpLookup(testKit.system(), List.of(URI.create("/relative")), SHORT));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new PublicIpLookup(testKit.system(), List.of(service("/ip")), Duration.ZERO));
   }
 
   @Test
   void theDefaultsAreTheThreeHttpsServicesWithFiveSeconds() {
-    assertEquals(List.of("api.ipify.org", "ifconfig.me", "icanhazip.com"),
+    assertEquals(
+        List.of("api.ipify.org", "ifconfig.me", "icanhazip.com"),
         PublicIpLookup.DEFAULT_SERVICES.stream().map(URI::getHost).toList());
-    assertTrue(PublicIpLookup.DEFAULT_SERVICES.stream().allMatch(u -> u.getScheme().equals("https")));
+    assertTrue(
+        PublicIpLookup.DEFAULT_SERVICES.stream().allMatch(u -> u.getScheme().equals("https")));
     assertEquals(Duration.ofSeconds(5), PublicIpLookup.DEFAULT_TIMEOUT);
   }
 }

@@ -22,20 +22,33 @@ class UptimeReaderTest {
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {"0.99 1.00|0", "59.999999 1|59", "  7  |7", "3600.5|3600"})
+  @CsvSource(
+      delimiter = '|',
+      value = {"0.99 1.00|0", "59.999999 1|59", "  7  |7", "3600.5|3600"})
   void roundsTheFirstNumberDown(String content, long expected) throws Exception {
     assertEquals(expected, UptimeReader.parseSeconds(content));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "up 3 days", "-5 2", "1e5 2", "NaN 1", "12,5 1", "0x10 1", "1234567890123456789012 1"})
+  @ValueSource(
+      strings = {
+        "",
+        "up 3 days",
+        "-5 2",
+        "1e5 2",
+        "NaN 1",
+        "12,5 1",
+        "0x10 1",
+        "1234567890123456789012 1"
+      })
   void malformed(String content) {
     assertThrows(ProcFormatException.class, () -> UptimeReader.parseSeconds(content));
   }
 
   @Test
   void malformedFixtureAndMissingFile(@TempDir Path dir) {
-    assertThrows(ProcFormatException.class,
+    assertThrows(
+        ProcFormatException.class,
         () -> UptimeReader.readSeconds(Fixtures.procRoot("malformed").resolve("uptime")));
     assertThrows(NoSuchFileException.class, () -> UptimeReader.readSeconds(dir.resolve("uptime")));
   }

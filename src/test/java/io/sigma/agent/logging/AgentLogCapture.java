@@ -12,8 +12,8 @@ import java.util.Map;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts the process's logging under the agent's own configuration ({@link AgentLogConfigurator},
- * not logback-test.xml) for the length of a test, writing into memory, so a test can read what an
+ * Puts the process's logging under the agent's own configuration ({@link AgentLogConfigurator}, not
+ * logback-test.xml) for the length of a test, writing into memory, so a test can read what an
  * operator would see. {@link #close()} restores the test configuration.
  */
 public final class AgentLogCapture implements AutoCloseable {

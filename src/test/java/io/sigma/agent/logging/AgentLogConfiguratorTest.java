@@ -9,8 +9,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import ch.qos.logback.core.OutputStreamAppender;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 class AgentLogConfiguratorTest {
   private static final String FORGED = "2026-01-01T00:00:00.000Z INFO  [Forged] evil";
+
   /** What starts a line of the agent's log: its timestamp. */
   private static final Pattern EVENT_START = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}T.*");
 
@@ -36,8 +37,8 @@ class AgentLogConfiguratorTest {
 
   @Test
   void levelsComeFromTheEnvironment() {
-    AgentLogConfigurator.configure(context,
-        Map.of("AGENT_LOG_LEVEL", "debug", "PEKKO_LOG_LEVEL", "INFO"));
+    AgentLogConfigurator.configure(
+        context, Map.of("AGENT_LOG_LEVEL", "debug", "PEKKO_LOG_LEVEL", "INFO"));
     assertEquals(Level.DEBUG, context.getLogger(Logger.ROOT_LOGGER_NAME).getLevel());
     assertEquals(Level.INFO, context.getLogger("org.apache.pekko").getLevel());
   }
@@ -53,11 +54,14 @@ class AgentLogConfiguratorTest {
   void pekkosBindFailureStackTraceIsDroppedButItsOtherErrorsPass() {
     Logger log = configured().getLogger("org.apache.pekko.io.TcpListener");
 
-    log.error("Bind failed for TCP channel on endpoint [/127.0.0.1:9102]",
+    log.error(
+        "Bind failed for TCP channel on endpoint [/127.0.0.1:9102]",
         new java.net.BindException("[/127.0.0.1:9102] Address already in use"));
     assertEquals("", text());
 
-    log.error("Accept error: could not accept new connection", new java.io.IOException("Too many open files"));
+    log.error(
+        "Accept error: could not accept new connection",
+        new java.io.IOException("Too many open files"));
     assertTrue(text().contains("Accept error") && text().contains("Too many open files"), text());
   }
 
@@ -69,9 +73,13 @@ class AgentLogConfiguratorTest {
 
     List<String> lines = lines();
     assertEquals(1, lines.size(), text());
-    assertTrue(lines.get(0).matches(
-            "\\S+ INFO  \\[AdsService] xDS stream 7 opened for node node\\\\n2026-01-01T00:00:00.000Z INFO  "
-                + "\\[Forged] evil"), lines.get(0));
+    assertTrue(
+        lines
+            .get(0)
+            .matches(
+                "\\S+ INFO  \\[AdsService] xDS stream 7 opened for node node\\\\n2026-01-01T00:00:00.000Z INFO  "
+                    + "\\[Forged] evil"),
+        lines.get(0));
   }
 
   @Test
@@ -81,9 +89,11 @@ class AgentLogConfiguratorTest {
     log.warn("values {}", "a\rb\tc\u001b[31mred\u009b2J\u007f\u0000\u2028end");
 
     String line = lines().get(0);
-    assertTrue(line.endsWith("values a\\rb\\tc\\u001B[31mred\\u009B2J\\u007F\\u0000\\u2028end"), line);
+    assertTrue(
+        line.endsWith("values a\\rb\\tc\\u001B[31mred\\u009B2J\\u007F\\u0000\\u2028end"), line);
     assertEquals(1, lines().size(), text());
-    assertFalse(text().chars().anyMatch(c -> c < 0x20 && c != '\n'), "no raw control but the line end");
+    assertFalse(
+        text().chars().anyMatch(c -> c < 0x20 && c != '\n'), "no raw control but the line end");
   }
 
   @Test
@@ -96,9 +106,13 @@ class AgentLogConfiguratorTest {
     List<String> lines = lines();
     assertTrue(lines.size() > 2, "the stack trace is printed: " + text());
     assertEquals(1, lines.stream().filter(l -> EVENT_START.matcher(l).matches()).count(), text());
-    assertTrue(lines.get(1).equals("java.lang.RuntimeException: outer\\r\\n" + FORGED), lines.get(1));
-    assertTrue(lines.stream().anyMatch(l -> l.equals("Caused by: java.lang.IllegalStateException: answer\\n"
-        + FORGED)), text());
+    assertTrue(
+        lines.get(1).equals("java.lang.RuntimeException: outer\\r\\n" + FORGED), lines.get(1));
+    assertTrue(
+        lines.stream()
+            .anyMatch(
+                l -> l.equals("Caused by: java.lang.IllegalStateException: answer\\n" + FORGED)),
+        text());
   }
 
   @Test

@@ -30,8 +30,8 @@ class LogFormatTest {
     context.setMDCAdapter(new LogbackMDCAdapter());
     OutputStreamAppender<ILoggingEvent> appender = new OutputStreamAppender<>();
     appender.setOutputStream(out);
-    AgentLogConfigurator.configure(context, Map.of("AGENT_LOG_LEVEL", "error"), level, format,
-        appender);
+    AgentLogConfigurator.configure(
+        context, Map.of("AGENT_LOG_LEVEL", "error"), level, format, appender);
     return context;
   }
 
@@ -41,7 +41,8 @@ class LogFormatTest {
 
   @Test
   void jsonIsOneObjectPerLineWithTimestampLevelLoggerMessageAndException() throws Exception {
-    Logger log = configured(LogLevel.INFO, LogFormat.JSON).getLogger("io.sigma.agent.xds.AdsService");
+    Logger log =
+        configured(LogLevel.INFO, LogFormat.JSON).getLogger("io.sigma.agent.xds.AdsService");
 
     log.info("xDS stream {} opened for node {}", 7, "node-a");
     log.warn("request failed", new IllegalStateException("connection refused"));
@@ -55,23 +56,34 @@ class LogFormatTest {
     assertEquals("xDS stream 7 opened for node node-a", info.get("formattedMessage").asText());
     assertFalse(info.has("mdc") || info.has("context") || info.has("arguments"), lines.get(0));
     JsonNode warn = json.readTree(lines.get(1));
-    assertEquals("java.lang.IllegalStateException", warn.get("throwable").get("className").asText());
+    assertEquals(
+        "java.lang.IllegalStateException", warn.get("throwable").get("className").asText());
     assertEquals("connection refused", warn.get("throwable").get("message").asText());
   }
 
   @Test
   void jsonKeepsOneEventOnOneLineAndEscapesEveryControlCharacter() throws Exception {
     Logger log = configured(LogLevel.INFO, LogFormat.JSON).getLogger("test");
-    String hostile = "node\n2026-01-01T00:00:00.000Z INFO [Forged] evil\u001B[31m\u009B2J\u007F\u2028end";
+    String hostile =
+        "node\n2026-01-01T00:00:00.000Z INFO [Forged] evil\u001B[31m\u009B2J\u007F\u2028end";
 
     log.info("node {}", hostile, new RuntimeException("outer\r\n" + hostile));
 
     List<String> lines = lines();
     assertEquals(1, lines.size(), String.join("\n", lines));
     String line = lines.get(0);
-    assertTrue(line.chars().allMatch(c -> c >= 0x20 && c != 0x7F && !(c >= 0x80 && c <= 0x9F)
-        && c != 0x2028 && c != 0x2029), "raw control character in " + line);
-    assertTrue(line.contains("\\u009B") && line.contains("\\u007F") && line.contains("\\u2028"), line);
+    assertTrue(
+        line.chars()
+            .allMatch(
+                c ->
+                    c >= 0x20
+                        && c != 0x7F
+                        && !(c >= 0x80 && c <= 0x9F)
+                        && c != 0x2028
+                        && c != 0x2029),
+        "raw control character in " + line);
+    assertTrue(
+        line.contains("\\u009B") && line.contains("\\u007F") && line.contains("\\u2028"), line);
     JsonNode event = json.readTree(line);
     assertEquals("node " + hostile, event.get("formattedMessage").asText(), "same value, escaped");
     assertEquals("outer\r\n" + hostile, event.get("throwable").get("message").asText());
@@ -81,8 +93,8 @@ class LogFormatTest {
   void textStaysTheDefaultFormat() {
     Logger log = configured(LogLevel.INFO, LogFormat.TEXT).getLogger("io.sigma.agent.Main");
     log.info("hello");
-    assertTrue(lines().get(0).matches("\\d{4}-\\d{2}-\\d{2}T\\S+ INFO  \\[Main] hello"),
-        lines().get(0));
+    assertTrue(
+        lines().get(0).matches("\\d{4}-\\d{2}-\\d{2}T\\S+ INFO  \\[Main] hello"), lines().get(0));
   }
 
   @Test

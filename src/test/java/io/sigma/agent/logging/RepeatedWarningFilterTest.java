@@ -27,7 +27,8 @@ class RepeatedWarningFilterTest {
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
   private final Logger log = context.getLogger("io.sigma.agent.xds.AdsService");
 
-  private RepeatedWarningFilter filter = new RepeatedWarningFilter(5, Duration.ofMinutes(1), 4, nanos::get, null);
+  private RepeatedWarningFilter filter =
+      new RepeatedWarningFilter(5, Duration.ofMinutes(1), 4, nanos::get, null);
 
   private void start() {
     context.setMDCAdapter(new LogbackMDCAdapter());
@@ -85,7 +86,9 @@ class RepeatedWarningFilterTest {
     burst(100, "xDS stream {}: bad request {}");
     burst(100, "xDS stream {}: unknown type {}");
     for (int i = 0; i < 100; i++) {
-      context.getLogger("io.sigma.agent.ports.AllocateRoute").warn("xDS stream {}: bad request {}", i, "x");
+      context
+          .getLogger("io.sigma.agent.ports.AllocateRoute")
+          .warn("xDS stream {}: bad request {}", i, "x");
     }
 
     assertEquals(15, messages().size(), messages().toString());
@@ -112,7 +115,8 @@ class RepeatedWarningFilterTest {
     filter.flush();
 
     assertEquals(6, messages().size(), messages().toString());
-    assertEquals("suppressed 15 more ERROR lines like this within 60 s (the first 5 passed): cannot save {}",
+    assertEquals(
+        "suppressed 15 more ERROR lines like this within 60 s (the first 5 passed): cannot save {}",
         messages().get(5));
     assertEquals(Level.ERROR, appender.list.get(5).getLevel());
   }
@@ -127,7 +131,8 @@ class RepeatedWarningFilterTest {
     assertEquals(4 + 5, messages().size(), messages().toString());
     nanos.addAndGet(Duration.ofMinutes(1).toNanos());
     filter.flush();
-    assertEquals("suppressed 91 more WARN lines like this within 60 s (the first 5 passed): concatenated message 4",
+    assertEquals(
+        "suppressed 91 more WARN lines like this within 60 s (the first 5 passed): concatenated message 4",
         messages().get(9));
   }
 
@@ -145,7 +150,8 @@ class RepeatedWarningFilterTest {
 
   @Test
   void thePeriodicFlushSummarisesABurstThatStopped() {
-    filter = new RepeatedWarningFilter(5, Duration.ofMinutes(1), 4, nanos::get, Duration.ofMillis(5));
+    filter =
+        new RepeatedWarningFilter(5, Duration.ofMinutes(1), 4, nanos::get, Duration.ofMillis(5));
     start();
     burst(10, "xDS stream {}: bad request {}");
     nanos.addAndGet(Duration.ofMinutes(1).toNanos());

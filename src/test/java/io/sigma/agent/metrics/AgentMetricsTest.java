@@ -60,7 +60,8 @@ class AgentMetricsTest {
     for (String sample : samples) {
       assertTrue(sample.contains("hostname=\"vps-1\""), sample);
     }
-    assertTrue(samples.contains("sigma_xds_connected_streams{hostname=\"vps-1\",node=\"edge\"} 1.0"),
+    assertTrue(
+        samples.contains("sigma_xds_connected_streams{hostname=\"vps-1\",node=\"edge\"} 1.0"),
         samples.toString());
   }
 
@@ -68,8 +69,15 @@ class AgentMetricsTest {
   void buildInfoIsOneWithTheVersionAndRevision() throws IOException {
     String text = scrape(new AgentMetrics("vps-1", false));
     assertTrue(text.contains("# TYPE sigma_agent_build_info gauge\n"), text);
-    assertTrue(sigmaSamples(text).contains("sigma_agent_build_info{revision=\"" + Version.revision()
-        + "\",version=\"" + Version.current() + "\"} 1"), text);
+    assertTrue(
+        sigmaSamples(text)
+            .contains(
+                "sigma_agent_build_info{revision=\""
+                    + Version.revision()
+                    + "\",version=\""
+                    + Version.current()
+                    + "\"} 1"),
+        text);
   }
 
   @Test
@@ -78,12 +86,15 @@ class AgentMetricsTest {
     FleetStatus fleet = new FleetStatus(Clock.fixed(at, ZoneOffset.UTC));
     AgentMetrics metrics = new AgentMetrics("vps-1", false);
     FleetMetrics.register(metrics, fleet);
-    assertFalse(scrape(metrics).contains("\nsigma_agent_last_heartbeat_timestamp_seconds "),
+    assertFalse(
+        scrape(metrics).contains("\nsigma_agent_last_heartbeat_timestamp_seconds "),
         "absent before the first successful heartbeat");
     FleetStatusEvents.heartbeatSucceeded(fleet);
     List<String> samples = sigmaSamples(scrape(metrics));
-    assertTrue(samples.contains("sigma_agent_last_heartbeat_timestamp_seconds "
-        + (at.toEpochMilli() / 1000.0)), samples.toString());
+    assertTrue(
+        samples.contains(
+            "sigma_agent_last_heartbeat_timestamp_seconds " + (at.toEpochMilli() / 1000.0)),
+        samples.toString());
     assertEquals(List.of(), samples.stream().filter(s -> s.contains("seconds_since")).toList());
   }
 }

@@ -29,13 +29,16 @@ import java.util.Set;
 /**
  * The metrics an agent with every feature on exports, as the Prometheus text format of a scrape
  * shows them. The registry is built as {@code AgentGuardian} builds it (JVM metrics, fleet, port
- * scan, xDS), then every feature is driven once so that each metric family has samples, hence
- * its label names in the exposition (a family without samples shows neither HELP nor labels).
+ * scan, xDS), then every feature is driven once so that each metric family has samples, hence its
+ * label names in the exposition (a family without samples shows neither HELP nor labels).
  */
 final class ExportedMetrics {
   private ExportedMetrics() {}
 
-  /** One metric family as Prometheus sees it: exposed name (with _total for counters), type, label names, help. */
+  /**
+   * One metric family as Prometheus sees it: exposed name (with _total for counters), type, label
+   * names, help.
+   */
   record Family(String name, String type, List<String> labels, String help) {}
 
   /** The registry of an agent with every feature on, each feature driven once. */
@@ -52,9 +55,13 @@ final class ExportedMetrics {
     PortRange range = new PortRange(10000, 10009);
     BitSet occupied = new BitSet();
     occupied.set(10000);
-    latest.set(new PortScan(range, occupied,
-        new ListenerAttribution(Map.of(ListenerSource.OTHER, 1), Map.of("redis-server", 1)),
-        Instant.now(), Duration.ofMillis(20)));
+    latest.set(
+        new PortScan(
+            range,
+            occupied,
+            new ListenerAttribution(Map.of(ListenerSource.OTHER, 1), Map.of("redis-server", 1)),
+            Instant.now(),
+            Duration.ofMillis(20)));
 
     XdsMetrics xds = new XdsMetrics(metrics);
     xds.onStreamOpened(1, "edge");
@@ -77,8 +84,11 @@ final class ExportedMetrics {
    */
   private static void awaitGarbageCollectionSeen(AgentMetrics metrics) {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (metrics.registry().scrape(name -> name.equals("jvm_memory_pool_allocated_bytes"))
-        .stream().allMatch(snapshot -> snapshot.getDataPoints().isEmpty())) {
+    while (metrics
+        .registry()
+        .scrape(name -> name.equals("jvm_memory_pool_allocated_bytes"))
+        .stream()
+        .allMatch(snapshot -> snapshot.getDataPoints().isEmpty())) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("no garbage collection notification within 10 s");
       }
@@ -125,11 +135,12 @@ final class ExportedMetrics {
       }
     }
     List<Family> families = new ArrayList<>();
-    types.forEach((name, type) -> {
-      List<String> names = new ArrayList<>(labels.get(name));
-      names.remove(type.equals("histogram") ? "le" : type.equals("summary") ? "quantile" : "");
-      families.add(new Family(name, type, List.copyOf(names), help.getOrDefault(name, "")));
-    });
+    types.forEach(
+        (name, type) -> {
+          List<String> names = new ArrayList<>(labels.get(name));
+          names.remove(type.equals("histogram") ? "le" : type.equals("summary") ? "quantile" : "");
+          families.add(new Family(name, type, List.copyOf(names), help.getOrDefault(name, "")));
+        });
     return families;
   }
 

@@ -23,12 +23,13 @@ import org.junit.jupiter.api.Test;
 /**
  * docs/metrics.md lists exactly the metrics an agent with every feature on exports, with their
  * type, labels and help as a scrape shows them. On a difference the failure names what is missing
- * or stale and prints the table to paste; or regenerate the table in place with
- * {@code mvn -o -B -q test -Dtest=MetricsDocTest -Dmetrics.doc.update=true}.
+ * or stale and prints the table to paste; or regenerate the table in place with {@code mvn -o -B -q
+ * test -Dtest=MetricsDocTest -Dmetrics.doc.update=true}.
  */
 class MetricsDocTest {
   static final Path DOC = Path.of("docs", "metrics.md");
-  static final String BEGIN = "<!-- BEGIN metrics table: generated from the registry by MetricsDocTest -->";
+  static final String BEGIN =
+      "<!-- BEGIN metrics table: generated from the registry by MetricsDocTest -->";
   static final String END = "<!-- END metrics table -->";
 
   /** The feature each metric belongs to, by name prefix (first match wins). */
@@ -49,9 +50,9 @@ class MetricsDocTest {
   private final List<Family> exported = ExportedMetrics.families(ExportedMetrics.scrape(metrics));
 
   /**
-   * Every registered metric shows in the exposition once its feature ran; otherwise its label
-   * names (and its line in the doc) would go unseen. A new metric fails here until
-   * {@link ExportedMetrics#agentWithEveryFeature} drives it.
+   * Every registered metric shows in the exposition once its feature ran; otherwise its label names
+   * (and its line in the doc) would go unseen. A new metric fails here until {@link
+   * ExportedMetrics#agentWithEveryFeature} drives it.
    */
   @Test
   void everyRegisteredMetricHasSamplesOnceItsFeatureRan() {
@@ -63,8 +64,11 @@ class MetricsDocTest {
     exported.forEach(family -> scraped.add(family.name()));
     TreeSet<String> silent = new TreeSet<>(registered);
     silent.removeAll(scraped);
-    assertEquals(new TreeSet<>(), silent, "registered metrics without samples after "
-        + "ExportedMetrics.agentWithEveryFeature(): drive them there so the doc test sees their labels");
+    assertEquals(
+        new TreeSet<>(),
+        silent,
+        "registered metrics without samples after "
+            + "ExportedMetrics.agentWithEveryFeature(): drive them there so the doc test sees their labels");
     assertEquals(registered, scraped);
   }
 
@@ -74,31 +78,47 @@ class MetricsDocTest {
     String doc = Files.readString(DOC, StandardCharsets.UTF_8);
     int begin = doc.indexOf(BEGIN);
     int end = doc.indexOf(END);
-    assertTrue(begin >= 0 && end > begin, DOC + " must hold the table between the lines\n"
-        + BEGIN + "\n" + END);
+    assertTrue(
+        begin >= 0 && end > begin,
+        DOC + " must hold the table between the lines\n" + BEGIN + "\n" + END);
     String table = String.join("\n", expected);
     if (Boolean.getBoolean("metrics.doc.update")) {
-      String updated = doc.substring(0, begin + BEGIN.length()) + "\n" + table + "\n" + doc.substring(end);
+      String updated =
+          doc.substring(0, begin + BEGIN.length()) + "\n" + table + "\n" + doc.substring(end);
       Files.writeString(DOC, updated, StandardCharsets.UTF_8);
       doc = updated;
       end = doc.indexOf(END);
     }
-    List<String> documented = doc.substring(begin + BEGIN.length(), end).lines()
-        .filter(line -> !line.isBlank()).toList();
+    List<String> documented =
+        doc.substring(begin + BEGIN.length(), end).lines().filter(line -> !line.isBlank()).toList();
     if (!documented.equals(expected)) {
-      fail(difference(documented, expected) + "\n\nThe table " + DOC + " should hold (or run "
-          + "mvn -o -B -q test -Dtest=MetricsDocTest -Dmetrics.doc.update=true):\n" + table);
+      fail(
+          difference(documented, expected)
+              + "\n\nThe table "
+              + DOC
+              + " should hold (or run "
+              + "mvn -o -B -q test -Dtest=MetricsDocTest -Dmetrics.doc.update=true):\n"
+              + table);
     }
   }
 
   @Test
   void theTableNamesEveryLabelOfAMetric() {
-    Family heartbeats = exported.stream()
-        .filter(family -> family.name().equals("sigma_agent_heartbeats_total")).findFirst().orElseThrow();
-    assertEquals(new Family("sigma_agent_heartbeats_total", "counter", List.of("result"),
-        "Heartbeats sent to sigma-api, by result"), heartbeats);
-    assertEquals("| `sigma_agent_heartbeats_total` | counter | `result` "
-        + "| Heartbeats sent to sigma-api, by result | registration and heartbeats (always on) |",
+    Family heartbeats =
+        exported.stream()
+            .filter(family -> family.name().equals("sigma_agent_heartbeats_total"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(
+        new Family(
+            "sigma_agent_heartbeats_total",
+            "counter",
+            List.of("result"),
+            "Heartbeats sent to sigma-api, by result"),
+        heartbeats);
+    assertEquals(
+        "| `sigma_agent_heartbeats_total` | counter | `result` "
+            + "| Heartbeats sent to sigma-api, by result | registration and heartbeats (always on) |",
         row(heartbeats));
   }
 
@@ -118,25 +138,43 @@ class MetricsDocTest {
     rows.add("| metric | type | labels | help | feature |");
     rows.add("|---|---|---|---|---|");
     families.stream()
-        .sorted(Comparator.comparing((Family family) -> featureOrder.indexOf(feature(family.name())))
-            .thenComparing(Family::name))
+        .sorted(
+            Comparator.comparing((Family family) -> featureOrder.indexOf(feature(family.name())))
+                .thenComparing(Family::name))
         .forEach(family -> rows.add(row(family)));
     return rows;
   }
 
   static String row(Family family) {
-    String labels = family.labels().isEmpty() ? ""
-        : String.join(", ", family.labels().stream().map(label -> "`" + label + "`").toList());
+    String labels =
+        family.labels().isEmpty()
+            ? ""
+            : String.join(", ", family.labels().stream().map(label -> "`" + label + "`").toList());
     String help = family.help().replace("|", "\\|").replace("\n", " ");
-    return "| `" + family.name() + "` | " + family.type() + " | " + labels + " | " + help + " | "
-        + feature(family.name()) + " |";
+    return "| `"
+        + family.name()
+        + "` | "
+        + family.type()
+        + " | "
+        + labels
+        + " | "
+        + help
+        + " | "
+        + feature(family.name())
+        + " |";
   }
 
   private static String feature(String metric) {
-    return FEATURES.entrySet().stream().filter(entry -> metric.startsWith(entry.getKey()))
-        .map(Map.Entry::getValue).findFirst()
-        .orElseThrow(() -> new AssertionError("no feature for metric " + metric
-            + ": add its name prefix to MetricsDocTest.FEATURES"));
+    return FEATURES.entrySet().stream()
+        .filter(entry -> metric.startsWith(entry.getKey()))
+        .map(Map.Entry::getValue)
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new AssertionError(
+                    "no feature for metric "
+                        + metric
+                        + ": add its name prefix to MetricsDocTest.FEATURES"));
   }
 
   /** Which metrics the doc misses, which it lists but the agent does not export, which differ. */
@@ -144,14 +182,17 @@ class MetricsDocTest {
     Map<String, String> doc = byMetric(documented);
     Map<String, String> real = byMetric(expected);
     List<String> lines = new ArrayList<>();
-    real.forEach((name, row) -> {
-      if (!doc.containsKey(name)) {
-        lines.add("missing from " + DOC + ": " + name);
-      } else if (!doc.get(name).equals(row)) {
-        lines.add("differs for " + name + ":\n  doc:      " + doc.get(name) + "\n  exported: " + row);
-      }
-    });
-    doc.keySet().stream().filter(name -> !real.containsKey(name))
+    real.forEach(
+        (name, row) -> {
+          if (!doc.containsKey(name)) {
+            lines.add("missing from " + DOC + ": " + name);
+          } else if (!doc.get(name).equals(row)) {
+            lines.add(
+                "differs for " + name + ":\n  doc:      " + doc.get(name) + "\n  exported: " + row);
+          }
+        });
+    doc.keySet().stream()
+        .filter(name -> !real.containsKey(name))
         .forEach(name -> lines.add("documented but not exported: " + name));
     if (lines.isEmpty()) {
       lines.add("same metrics, but the table's header or order differs");

@@ -10,8 +10,8 @@ import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
-import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.BindProbe;
+import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.FreePorts;
 import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.PortAllocator;
@@ -45,9 +45,11 @@ import org.junit.jupiter.api.Test;
  */
 class MetricsServerSlowClientsIT {
   private static final Duration AWAIT = Duration.ofSeconds(15);
+
   /** Short deadlines, so a test sees them pass in about a second. */
-  private static final HttpGuard SHORT = new HttpGuard(Duration.ofSeconds(1), Duration.ofSeconds(1),
-      256, 16);
+  private static final HttpGuard SHORT =
+      new HttpGuard(Duration.ofSeconds(1), Duration.ofSeconds(1), 256, 16);
+
   private static final InetAddress HONEST = address("127.0.0.1");
 
   private static ActorTestKit testKit;
@@ -83,14 +85,31 @@ class MetricsServerSlowClientsIT {
 
   /** The agent's metrics server with its real routes on 127.0.0.1:0, guarded by {@code guard}. */
   private InetSocketAddress serve(HttpGuard guard) throws Exception {
-    PortAllocator allocator = new PortAllocator(FreePorts.range(64), new LatestPortScan(),
-        new BindProbe(), Duration.ofSeconds(30), Clock.systemUTC());
-    ServerBinding binding = MetricsServer.bind(testKit.system(), "0.0.0.0", 0, List.of(
-            new MetricsRoutes(new AgentMetrics("slow-clients-it", false).registry()).route(),
-            new AllocationRoutes(Optional.of(allocator), Optional.empty(),
-                new AllocationCallers(List.of(), Optional.empty()), CallerRateLimiter.standard(), blocking).route()),
-            guard)
-        .toCompletableFuture().get(AWAIT.toSeconds(), TimeUnit.SECONDS);
+    PortAllocator allocator =
+        new PortAllocator(
+            FreePorts.range(64),
+            new LatestPortScan(),
+            new BindProbe(),
+            Duration.ofSeconds(30),
+            Clock.systemUTC());
+    ServerBinding binding =
+        MetricsServer.bind(
+                testKit.system(),
+                "0.0.0.0",
+                0,
+                List.of(
+                    new MetricsRoutes(new AgentMetrics("slow-clients-it", false).registry())
+                        .route(),
+                    new AllocationRoutes(
+                            Optional.of(allocator),
+                            Optional.empty(),
+                            new AllocationCallers(List.of(), Optional.empty()),
+                            CallerRateLimiter.standard(),
+                            blocking)
+                        .route()),
+                guard)
+            .toCompletableFuture()
+            .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);
     return new InetSocketAddress("127.0.0.1", binding.localAddress().getPort());
   }
@@ -104,20 +123,26 @@ class MetricsServerSlowClientsIT {
     assumeTrue(freeFds > 2 * 1024 + 256, "needs ~2,300 free fds (ulimit -n), has " + freeFds);
     InetSocketAddress server = serve(HttpGuard.METRICS);
     URI base = URI.create("http://127.0.0.1:" + server.getPort());
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(AWAIT).build();
-    try (Slowloris attack = Slowloris.attack(address("127.0.0.2"), server, 1024,
-        Duration.ofSeconds(1))) {
-      HttpResponse<String> scrape = http.send(HttpRequest.newBuilder(base.resolve("/metrics"))
-          .timeout(AWAIT).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpClient http =
+        HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(AWAIT).build();
+    try (Slowloris attack =
+        Slowloris.attack(address("127.0.0.2"), server, 1024, Duration.ofSeconds(1))) {
+      HttpResponse<String> scrape =
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/metrics")).timeout(AWAIT).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(200, scrape.statusCode());
-      assertTrue(scrape.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
+      assertTrue(
+          scrape.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
 
-      HttpResponse<String> allocate = http.send(HttpRequest.newBuilder(
-              base.resolve("/ports/allocate")).timeout(AWAIT)
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"count\": 2}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> allocate =
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/ports/allocate"))
+                  .timeout(AWAIT)
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"count\": 2}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(200, allocate.statusCode(), allocate.body());
       assertTrue(allocate.body().startsWith("{\"ports\":["), allocate.body());
     }
@@ -147,8 +172,9 @@ class MetricsServerSlowClientsIT {
   void aConnectionTricklingItsBodyIsClosedAfterTheBodyTimeout() throws Exception {
     InetSocketAddress server = serve(SHORT);
     try (RawHttp slow = RawHttp.connect(address("127.0.0.3"), server)) {
-      slow.send("POST /ports/allocate HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\n"
-          + "Content-Length: 100\r\n\r\n{\"count\": 1");
+      slow.send(
+          "POST /ports/allocate HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\n"
+              + "Content-Length: 100\r\n\r\n{\"count\": 1");
       boolean closed = false;
       // the whole body would take 20 s at this pace
       for (int i = 0; i < 50 && !closed; i++) {
@@ -184,8 +210,8 @@ class MetricsServerSlowClientsIT {
   @Test
   void atALimitTheLongestIdleConnectionMakesRoomOfTheSameClientOrAtTheTotalOfAnyone()
       throws Exception {
-    InetSocketAddress server = serve(new HttpGuard(Duration.ofSeconds(30), Duration.ofSeconds(30),
-        6, 3));
+    InetSocketAddress server =
+        serve(new HttpGuard(Duration.ofSeconds(30), Duration.ofSeconds(30), 6, 3));
     List<RawHttp> held = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {

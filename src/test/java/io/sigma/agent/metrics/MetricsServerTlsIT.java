@@ -50,13 +50,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MetricsServerTlsIT {
   private static final Duration AWAIT = Duration.ofSeconds(15);
+
   /** A short head deadline, so a test sees it pass in about a second. */
-  private static final HttpGuard SHORT = new HttpGuard(Duration.ofSeconds(1), Duration.ofSeconds(1),
-      256, 16);
+  private static final HttpGuard SHORT =
+      new HttpGuard(Duration.ofSeconds(1), Duration.ofSeconds(1), 256, 16);
+
   private static final String PASSWORD = "scrape-me";
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   private static ActorTestKit testKit;
   private static ExecutorService blocking;
   private static ServerBinding binding;
@@ -68,25 +69,50 @@ class MetricsServerTlsIT {
     testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
     blocking = Executors.newFixedThreadPool(2);
     String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, PASSWORD.toCharArray());
-    WebConfig web = WebConfig.read(WebFixtures.webConfig(dir, """
+    WebConfig web =
+        WebConfig.read(
+            WebFixtures.webConfig(
+                dir,
+                """
         tls_server_config:
           cert_file: server.crt
           key_file: server.key
         basic_auth_users:
           prometheus: %s
-        """.formatted(hash)));
-    PortAllocator allocator = new PortAllocator(FreePorts.range(64), new LatestPortScan(),
-        new BindProbe(), Duration.ofSeconds(30), Clock.systemUTC());
-    binding = MetricsServer.bind(testKit.system(), "127.0.0.1", 0, List.of(
-            new MetricsRoutes(new AgentMetrics("tls-it", false).registry()).route(),
-            new AllocationRoutes(Optional.of(allocator), Optional.empty(),
-                new AllocationCallers(List.of(), Optional.empty()), CallerRateLimiter.standard(),
-                blocking).route()),
-            SHORT, Optional.of(web))
-        .toCompletableFuture().get(AWAIT.toSeconds(), TimeUnit.SECONDS);
+        """
+                    .formatted(hash)));
+    PortAllocator allocator =
+        new PortAllocator(
+            FreePorts.range(64),
+            new LatestPortScan(),
+            new BindProbe(),
+            Duration.ofSeconds(30),
+            Clock.systemUTC());
+    binding =
+        MetricsServer.bind(
+                testKit.system(),
+                "127.0.0.1",
+                0,
+                List.of(
+                    new MetricsRoutes(new AgentMetrics("tls-it", false).registry()).route(),
+                    new AllocationRoutes(
+                            Optional.of(allocator),
+                            Optional.empty(),
+                            new AllocationCallers(List.of(), Optional.empty()),
+                            CallerRateLimiter.standard(),
+                            blocking)
+                        .route()),
+                SHORT,
+                Optional.of(web))
+            .toCompletableFuture()
+            .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     port = binding.localAddress().getPort();
-    https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .sslContext(WebFixtures.clientTrustingTestCa()).connectTimeout(AWAIT).build();
+    https =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .sslContext(WebFixtures.clientTrustingTestCa())
+            .connectTimeout(AWAIT)
+            .build();
   }
 
   @AfterAll
@@ -98,10 +124,15 @@ class MetricsServerTlsIT {
 
   private static HttpResponse<String> get(String path, Optional<String> userAndPassword)
       throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(
-        URI.create("https://127.0.0.1:" + port + path)).timeout(AWAIT).GET();
-    userAndPassword.ifPresent(credentials -> request.header("Authorization", "Basic "
-        + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8))));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).timeout(AWAIT).GET();
+    userAndPassword.ifPresent(
+        credentials ->
+            request.header(
+                "Authorization",
+                "Basic "
+                    + Base64.getEncoder()
+                        .encodeToString(credentials.getBytes(StandardCharsets.UTF_8))));
     return https.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
@@ -114,28 +145,41 @@ class MetricsServerTlsIT {
 
   @Test
   void missingOrWrongCredentialsGet401WithABasicChallengeOnEveryRoute() throws Exception {
-    for (Optional<String> credentials : List.of(Optional.<String>empty(),
-        Optional.of("prometheus:" + PASSWORD + "x"), Optional.of("grafana:" + PASSWORD))) {
+    for (Optional<String> credentials :
+        List.of(
+            Optional.<String>empty(),
+            Optional.of("prometheus:" + PASSWORD + "x"),
+            Optional.of("grafana:" + PASSWORD))) {
       HttpResponse<String> scrape = get("/metrics", credentials);
       assertEquals(401, scrape.statusCode(), credentials.toString());
-      assertEquals("Basic realm=\"sigma-agent\",charset=UTF-8",
+      assertEquals(
+          "Basic realm=\"sigma-agent\",charset=UTF-8",
           scrape.headers().firstValue("WWW-Authenticate").orElseThrow());
     }
-    HttpResponse<String> allocate = https.send(HttpRequest.newBuilder(
-            URI.create("https://127.0.0.1:" + port + "/ports/allocate")).timeout(AWAIT)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"count\": 1}")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> allocate =
+        https.send(
+            HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/ports/allocate"))
+                .timeout(AWAIT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"count\": 1}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertEquals(401, allocate.statusCode());
   }
 
   @Test
   void plainHttpToTheTlsPortGetsNoHttpResponse() throws Exception {
-    HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(AWAIT).build();
-    assertThrows(IOException.class, () -> plain.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(AWAIT).GET().build(),
-        HttpResponse.BodyHandlers.ofString()));
+    HttpClient plain =
+        HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(AWAIT).build();
+    assertThrows(
+        IOException.class,
+        () ->
+            plain.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .timeout(AWAIT)
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString()));
   }
 
   @Test
@@ -152,8 +196,9 @@ class MetricsServerTlsIT {
 
   @Test
   void aClientThatHandshakesButSendsNoRequestIsClosedByTheHeadDeadline() throws Exception {
-    try (SSLSocket socket = (SSLSocket) WebFixtures.clientTrustingTestCa().getSocketFactory()
-        .createSocket("127.0.0.1", port)) {
+    try (SSLSocket socket =
+        (SSLSocket)
+            WebFixtures.clientTrustingTestCa().getSocketFactory().createSocket("127.0.0.1", port)) {
       socket.setSoTimeout((int) AWAIT.toMillis());
       socket.startHandshake();
       assertClosedByServer(socket.getInputStream());

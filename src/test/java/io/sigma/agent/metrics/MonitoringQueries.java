@@ -16,8 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The PromQL of monitoring/: every query of the Grafana dashboard (panels and template
- * variables) and every expression of the alert rules, and what they refer to.
+ * The PromQL of monitoring/: every query of the Grafana dashboard (panels and template variables)
+ * and every expression of the alert rules, and what they refer to.
  */
 final class MonitoringQueries {
   static final Path DASHBOARD = Path.of("monitoring", "grafana", "sigma-agent-dashboard.json");
@@ -63,16 +63,19 @@ final class MonitoringQueries {
     collectPanels(list, panels);
     for (JsonNode panel : panels) {
       for (JsonNode target : panel.path("targets")) {
-        out.add(new Query("panel '" + panel.path("title").asText() + "' "
-            + target.path("refId").asText(), target.path("expr").asText()));
+        out.add(
+            new Query(
+                "panel '" + panel.path("title").asText() + "' " + target.path("refId").asText(),
+                target.path("expr").asText()));
       }
     }
   }
 
-  private static final Pattern LABEL_VALUES = Pattern.compile(
-      "^\\s*label_values\\((.*),\\s*[a-zA-Z_][a-zA-Z0-9_]*\\s*\\)\\s*$", Pattern.DOTALL);
-  private static final Pattern QUERY_RESULT = Pattern.compile(
-      "^\\s*query_result\\((.*)\\)\\s*$", Pattern.DOTALL);
+  private static final Pattern LABEL_VALUES =
+      Pattern.compile(
+          "^\\s*label_values\\((.*),\\s*[a-zA-Z_][a-zA-Z0-9_]*\\s*\\)\\s*$", Pattern.DOTALL);
+  private static final Pattern QUERY_RESULT =
+      Pattern.compile("^\\s*query_result\\((.*)\\)\\s*$", Pattern.DOTALL);
 
   /** The PromQL inside Grafana's label_values(selector, label) / query_result(expr). */
   static String variableSelector(String variableQuery) {
@@ -91,8 +94,8 @@ final class MonitoringQueries {
   private static final Pattern EXPR = Pattern.compile("^(\\s*)expr:\\s*(.*?)\\s*$");
 
   /**
-   * Every {@code expr} of a rules file, by alert name. A line reader rather than a YAML parser
-   * (the build has none): it knows plain, quoted and block ({@code >-}, {@code |}) scalars.
+   * Every {@code expr} of a rules file, by alert name. A line reader rather than a YAML parser (the
+   * build has none): it knows plain, quoted and block ({@code >-}, {@code |}) scalars.
    */
   static List<Query> ruleExpressions(List<String> lines) {
     List<Query> queries = new ArrayList<>();
@@ -110,8 +113,9 @@ final class MonitoringQueries {
       if (value.matches("[>|][-+]?")) {
         int indent = expr.group(1).length();
         StringBuilder block = new StringBuilder();
-        while (i + 1 < lines.size() && (lines.get(i + 1).isBlank()
-            || lines.get(i + 1).length() - lines.get(i + 1).stripLeading().length() > indent)) {
+        while (i + 1 < lines.size()
+            && (lines.get(i + 1).isBlank()
+                || lines.get(i + 1).length() - lines.get(i + 1).stripLeading().length() > indent)) {
           block.append(lines.get(++i).strip()).append('\n');
         }
         value = block.toString().strip();
@@ -135,23 +139,26 @@ final class MonitoringQueries {
 
   // ------------------------------------------------------------------ Grafana variables
 
-  private static final Pattern VARIABLE = Pattern.compile(
-      "\\$\\{([a-zA-Z0-9_]+)(?::[a-zA-Z0-9_]+)?}|\\$([a-zA-Z0-9_]+)|\\[\\[([a-zA-Z0-9_]+)]]");
-  private static final Map<String, String> TIME_VARIABLES = Map.of(
-      "__rate_interval", "5m", "__interval", "1m", "__range", "6h");
+  private static final Pattern VARIABLE =
+      Pattern.compile(
+          "\\$\\{([a-zA-Z0-9_]+)(?::[a-zA-Z0-9_]+)?}|\\$([a-zA-Z0-9_]+)|\\[\\[([a-zA-Z0-9_]+)]]");
+  private static final Map<String, String> TIME_VARIABLES =
+      Map.of("__rate_interval", "5m", "__interval", "1m", "__range", "6h");
 
   /**
-   * The query as Prometheus would get it: Grafana's interval variables become durations, any
-   * other variable a plain value (they only ever stand inside label matcher strings here).
+   * The query as Prometheus would get it: Grafana's interval variables become durations, any other
+   * variable a plain value (they only ever stand inside label matcher strings here).
    */
   static String substituteVariables(String expr) {
     Matcher matcher = VARIABLE.matcher(expr);
     StringBuilder out = new StringBuilder();
     while (matcher.find()) {
-      String name = matcher.group(1) != null ? matcher.group(1)
-          : matcher.group(2) != null ? matcher.group(2) : matcher.group(3);
-      matcher.appendReplacement(out, Matcher.quoteReplacement(
-          TIME_VARIABLES.getOrDefault(name, "value-of-" + name)));
+      String name =
+          matcher.group(1) != null
+              ? matcher.group(1)
+              : matcher.group(2) != null ? matcher.group(2) : matcher.group(3);
+      matcher.appendReplacement(
+          out, Matcher.quoteReplacement(TIME_VARIABLES.getOrDefault(name, "value-of-" + name)));
     }
     matcher.appendTail(out);
     return out.toString();
@@ -159,30 +166,57 @@ final class MonitoringQueries {
 
   // ------------------------------------------------------------------ PromQL names
 
-  private static final Pattern STRING = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`");
-  private static final Pattern SELECTOR = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)?\\s*\\{([^}]*)}");
-  private static final Pattern MATCHER = Pattern.compile("\\s*([a-zA-Z_][a-zA-Z0-9_]*)\\s*(?:=~|!~|!=|=)\\s*S\\s*,?");
-  private static final Pattern GROUPING = Pattern.compile(
-      "\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)");
+  private static final Pattern STRING =
+      Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`");
+  private static final Pattern SELECTOR =
+      Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)?\\s*\\{([^}]*)}");
+  private static final Pattern MATCHER =
+      Pattern.compile("\\s*([a-zA-Z_][a-zA-Z0-9_]*)\\s*(?:=~|!~|!=|=)\\s*S\\s*,?");
+  private static final Pattern GROUPING =
+      Pattern.compile("\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)");
   private static final Pattern IDENTIFIER = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*(\\s*\\()?");
-  private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "by",
-      "without", "on", "ignoring", "group_left", "group_right", "inf", "nan", "atan2", "start", "end");
+  private static final Set<String> KEYWORDS =
+      Set.of(
+          "and",
+          "or",
+          "unless",
+          "bool",
+          "offset",
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "group_left",
+          "group_right",
+          "inf",
+          "nan",
+          "atan2",
+          "start",
+          "end");
 
   /** The metric names a PromQL expression selects (not functions, keywords, labels or numbers). */
   static Set<String> metricNames(String expr) {
     String text = STRING.matcher(expr).replaceAll("S");
-    text = SELECTOR.matcher(text).replaceAll(match ->
-        match.group(1) == null ? " " : Matcher.quoteReplacement(match.group(1)) + " ");
+    text =
+        SELECTOR
+            .matcher(text)
+            .replaceAll(
+                match ->
+                    match.group(1) == null ? " " : Matcher.quoteReplacement(match.group(1)) + " ");
     text = text.replaceAll("\\[[^]]*]", " ");
     text = GROUPING.matcher(text).replaceAll(" ");
     Set<String> names = new LinkedHashSet<>();
     Matcher identifier = IDENTIFIER.matcher(text);
     while (identifier.find()) {
       boolean call = identifier.group(1) != null;
-      boolean partOfNumber = identifier.start() > 0
-          && (Character.isDigit(text.charAt(identifier.start() - 1)) || text.charAt(identifier.start() - 1) == '.');
-      String token = call ? identifier.group().substring(0, identifier.group().indexOf('(')).strip()
-          : identifier.group();
+      boolean partOfNumber =
+          identifier.start() > 0
+              && (Character.isDigit(text.charAt(identifier.start() - 1))
+                  || text.charAt(identifier.start() - 1) == '.');
+      String token =
+          call
+              ? identifier.group().substring(0, identifier.group().indexOf('(')).strip()
+              : identifier.group();
       if (!call && !partOfNumber && !KEYWORDS.contains(token.toLowerCase())) {
         names.add(token);
       }
@@ -190,7 +224,9 @@ final class MonitoringQueries {
     return names;
   }
 
-  /** For each selector {@code name{label="..."}} of an expression: the label names it matches on. */
+  /**
+   * For each selector {@code name{label="..."}} of an expression: the label names it matches on.
+   */
   static Map<String, Set<String>> matchedLabels(String expr) {
     String text = STRING.matcher(expr).replaceAll("S");
     Map<String, Set<String>> labels = new LinkedHashMap<>();

@@ -26,19 +26,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Grafana dashboard and the alert rules of monitoring/ query only what the agent exports,
- * and every dashboard query parses (promtool, Debian package 'prometheus', as a recording rule).
- * The alert rules themselves are checked and unit-tested by promtool in CI (.ci/run).
+ * The Grafana dashboard and the alert rules of monitoring/ query only what the agent exports, and
+ * every dashboard query parses (promtool, Debian package 'prometheus', as a recording rule). The
+ * alert rules themselves are checked and unit-tested by promtool in CI (.ci/run).
  */
 class MonitoringQueriesTest {
   /** Series Prometheus itself adds for every target. */
-  private static final Set<String> SCRAPE_SERIES = Set.of("up", "scrape_duration_seconds",
-      "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added");
+  private static final Set<String> SCRAPE_SERIES =
+      Set.of(
+          "up",
+          "scrape_duration_seconds",
+          "scrape_samples_scraped",
+          "scrape_samples_post_metric_relabeling",
+          "scrape_series_added");
+
   /** Labels Prometheus adds to every series of a target. */
   private static final Set<String> TARGET_LABELS = Set.of("instance", "job");
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   /** Built once: an immutable view of what the agent exports. */
   private static final Map<String, Family> EXPORTED = Map.copyOf(exportedSeries());
@@ -48,18 +53,20 @@ class MonitoringQueriesTest {
     Map<String, Family> series = new HashMap<>();
     AgentMetrics metrics = ExportedMetrics.agentWithEveryFeature();
     for (Family family : ExportedMetrics.families(ExportedMetrics.scrape(metrics))) {
-      List<String> suffixes = switch (family.type()) {
-        case "histogram" -> List.of("_bucket", "_sum", "_count");
-        case "summary" -> List.of("", "_sum", "_count");
-        default -> List.of("");
-      };
+      List<String> suffixes =
+          switch (family.type()) {
+            case "histogram" -> List.of("_bucket", "_sum", "_count");
+            case "summary" -> List.of("", "_sum", "_count");
+            default -> List.of("");
+          };
       suffixes.forEach(suffix -> series.put(family.name() + suffix, family));
     }
     return series;
   }
 
   private static List<Query> allQueries() throws IOException {
-    List<Query> queries = new ArrayList<>(MonitoringQueries.dashboardQueries(MonitoringQueries.dashboard()));
+    List<Query> queries =
+        new ArrayList<>(MonitoringQueries.dashboardQueries(MonitoringQueries.dashboard()));
     queries.addAll(MonitoringQueries.alertQueries());
     return queries;
   }
@@ -75,18 +82,30 @@ class MonitoringQueriesTest {
           problems.add(query.where() + ": metric " + name + " is not exported (docs/metrics.md)");
         }
       }
-      MonitoringQueries.matchedLabels(query.expr()).forEach((name, labels) -> {
-        Family family = EXPORTED.get(name);
-        for (String label : labels) {
-          boolean known = TARGET_LABELS.contains(label)
-              || (family != null && family.labels().contains(label))
-              || (family != null && family.type().equals("histogram") && label.equals("le"));
-          if (family != null && !known) {
-            problems.add(query.where() + ": " + name + " has no label " + label + " (it has "
-                + family.labels() + " and instance, job)");
-          }
-        }
-      });
+      MonitoringQueries.matchedLabels(query.expr())
+          .forEach(
+              (name, labels) -> {
+                Family family = EXPORTED.get(name);
+                for (String label : labels) {
+                  boolean known =
+                      TARGET_LABELS.contains(label)
+                          || (family != null && family.labels().contains(label))
+                          || (family != null
+                              && family.type().equals("histogram")
+                              && label.equals("le"));
+                  if (family != null && !known) {
+                    problems.add(
+                        query.where()
+                            + ": "
+                            + name
+                            + " has no label "
+                            + label
+                            + " (it has "
+                            + family.labels()
+                            + " and instance, job)");
+                  }
+                }
+              });
     }
     assertEquals(List.of(), problems);
   }
@@ -96,20 +115,30 @@ class MonitoringQueriesTest {
     assumeTrue(onPath("promtool"), "promtool is not installed (Debian package 'prometheus')");
     List<Query> queries = MonitoringQueries.dashboardQueries(MonitoringQueries.dashboard());
     PromtoolResult result = checkAsRules(queries);
-    assertEquals(0, result.exitCode(), "promtool check rules on the dashboard's queries "
-        + "(with Grafana variables substituted):\n" + result.output());
-    assertTrue(result.output().contains("SUCCESS: " + queries.size() + " rules found"), result.output());
+    assertEquals(
+        0,
+        result.exitCode(),
+        "promtool check rules on the dashboard's queries "
+            + "(with Grafana variables substituted):\n"
+            + result.output());
+    assertTrue(
+        result.output().contains("SUCCESS: " + queries.size() + " rules found"), result.output());
   }
 
   /** The parse check bites: a query Prometheus would reject makes promtool fail, naming it. */
   @Test
   void aQueryThatDoesNotParseFailsTheCheck() throws Exception {
     assumeTrue(onPath("promtool"), "promtool is not installed (Debian package 'prometheus')");
-    PromtoolResult result = checkAsRules(List.of(
-        new Query("panel 'fine' A", "sum(rate(sigma_xds_polls_total{instance=~\"$instance\"}[$__rate_interval]))"),
-        new Query("panel 'broken' A", "sum by (instance (up)")));
+    PromtoolResult result =
+        checkAsRules(
+            List.of(
+                new Query(
+                    "panel 'fine' A",
+                    "sum(rate(sigma_xds_polls_total{instance=~\"$instance\"}[$__rate_interval]))"),
+                new Query("panel 'broken' A", "sum by (instance (up)")));
     assertNotEquals(0, result.exitCode(), result.output());
-    assertTrue(result.output().contains("rule 2 is panel 'broken' A: sum by (instance (up)"),
+    assertTrue(
+        result.output().contains("rule 2 is panel 'broken' A: sum by (instance (up)"),
         result.output());
   }
 
@@ -122,7 +151,8 @@ class MonitoringQueriesTest {
     List<String> problems = new ArrayList<>();
     for (JsonNode panel : MonitoringQueries.panels(dashboard)) {
       for (JsonNode target : panel.path("targets")) {
-        String where = "panel '" + panel.path("title").asText() + "' " + target.path("refId").asText();
+        String where =
+            "panel '" + panel.path("title").asText() + "' " + target.path("refId").asText();
         if (!target.path("datasource").path("uid").asText().equals("${datasource}")) {
           problems.add(where + ": data source is not ${datasource}");
         }
@@ -171,31 +201,51 @@ class MonitoringQueriesTest {
 
   @Test
   void metricNamesAndLabelsAreReadFromPromql() {
-    String expr = "60 * sum by (instance, result) (rate(sigma_agent_heartbeats_total{job=~\"a|b\","
-        + "result=\"x{y}\"}[5m] offset 1h)) / on(instance) group_left(node) sigma_xds_other_nodes "
-        + "> bool 1e3 and histogram_quantile(0.9, rate(h_bucket[$__rate_interval])) unless up == 0";
-    assertEquals(Set.of("sigma_agent_heartbeats_total", "sigma_xds_other_nodes", "h_bucket", "up"),
+    String expr =
+        "60 * sum by (instance, result) (rate(sigma_agent_heartbeats_total{job=~\"a|b\","
+            + "result=\"x{y}\"}[5m] offset 1h)) / on(instance) group_left(node) sigma_xds_other_nodes "
+            + "> bool 1e3 and histogram_quantile(0.9, rate(h_bucket[$__rate_interval])) unless up == 0";
+    assertEquals(
+        Set.of("sigma_agent_heartbeats_total", "sigma_xds_other_nodes", "h_bucket", "up"),
         MonitoringQueries.metricNames(expr));
-    assertEquals(Map.of("sigma_agent_heartbeats_total", Set.of("job", "result")),
+    assertEquals(
+        Map.of("sigma_agent_heartbeats_total", Set.of("job", "result")),
         MonitoringQueries.matchedLabels(expr));
-    assertEquals("rate(x{instance=~\"value-of-instance\"}[5m]) [1m] [6h] value-of-node",
+    assertEquals(
+        "rate(x{instance=~\"value-of-instance\"}[5m]) [1m] [6h] value-of-node",
         MonitoringQueries.substituteVariables(
             "rate(x{instance=~\"$instance\"}[$__rate_interval]) [$__interval] [$__range] ${node:regex}"));
-    assertEquals("up{job=~\"$job\"}",
+    assertEquals(
+        "up{job=~\"$job\"}",
         MonitoringQueries.variableSelector("label_values(up{job=~\"$job\"}, instance)"));
   }
 
   @Test
   void ruleExpressionsAreReadFromPlainQuotedAndBlockScalars() {
-    List<Query> queries = MonitoringQueries.ruleExpressions(List.of(
-        "groups:", "  - name: g", "    rules:",
-        "      - alert: Plain", "        expr: up == 0", "        for: 5m",
-        "      - alert: Quoted", "        expr: 'up{job=\"a\"} == 0'",
-        "      - alert: Block", "        expr: >-", "          up", "", "            == 0",
-        "        labels:", "          severity: warning"));
-    assertEquals(List.of(new Query("alert Plain", "up == 0"),
-        new Query("alert Quoted", "up{job=\"a\"} == 0"),
-        new Query("alert Block", "up\n\n== 0")), queries);
+    List<Query> queries =
+        MonitoringQueries.ruleExpressions(
+            List.of(
+                "groups:",
+                "  - name: g",
+                "    rules:",
+                "      - alert: Plain",
+                "        expr: up == 0",
+                "        for: 5m",
+                "      - alert: Quoted",
+                "        expr: 'up{job=\"a\"} == 0'",
+                "      - alert: Block",
+                "        expr: >-",
+                "          up",
+                "",
+                "            == 0",
+                "        labels:",
+                "          severity: warning"));
+    assertEquals(
+        List.of(
+            new Query("alert Plain", "up == 0"),
+            new Query("alert Quoted", "up{job=\"a\"} == 0"),
+            new Query("alert Block", "up\n\n== 0")),
+        queries);
   }
 
   // ------------------------------------------------------------------ promtool
@@ -208,16 +258,23 @@ class MonitoringQueriesTest {
     StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
     int n = 0;
     for (Query query : queries) {
-      rules.append("      # ").append(query.where().replace('\n', ' ')).append('\n')
-          .append("      - record: dashboard_query_").append(++n).append('\n')
+      rules
+          .append("      # ")
+          .append(query.where().replace('\n', ' '))
+          .append('\n')
+          .append("      - record: dashboard_query_")
+          .append(++n)
+          .append('\n')
           .append("        expr: ")
           .append(json.writeValueAsString(MonitoringQueries.substituteVariables(query.expr())))
           .append('\n');
     }
     Path file = tmp.resolve("dashboard-queries.yml");
     Files.writeString(file, rules, StandardCharsets.UTF_8);
-    Process promtool = new ProcessBuilder("promtool", "check", "rules", file.toString())
-        .redirectErrorStream(true).start();
+    Process promtool =
+        new ProcessBuilder("promtool", "check", "rules", file.toString())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(promtool.waitFor(30, TimeUnit.SECONDS), "promtool did not finish");
     return new PromtoolResult(promtool.exitValue(), output + whichQueries(output, queries));
@@ -225,14 +282,21 @@ class MonitoringQueriesTest {
 
   private static final Pattern RULE_NUMBER = Pattern.compile("rule (\\d+),");
 
-  /** promtool names a bad rule by its number ("group \"dashboard\", rule 3, ..."): say which query. */
+  /**
+   * promtool names a bad rule by its number ("group \"dashboard\", rule 3, ..."): say which query.
+   */
   private static String whichQueries(String output, List<Query> queries) {
     StringBuilder which = new StringBuilder();
     var matcher = RULE_NUMBER.matcher(output);
     while (matcher.find()) {
       Query query = queries.get(Integer.parseInt(matcher.group(1)) - 1);
-      which.append("\nrule ").append(matcher.group(1)).append(" is ").append(query.where())
-          .append(": ").append(query.expr());
+      which
+          .append("\nrule ")
+          .append(matcher.group(1))
+          .append(" is ")
+          .append(query.where())
+          .append(": ")
+          .append(query.expr());
     }
     return which.toString();
   }

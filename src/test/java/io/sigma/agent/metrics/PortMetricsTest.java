@@ -31,12 +31,12 @@ class PortMetricsTest {
     PortMetrics.register(metrics, latest);
   }
 
-  private static PortScan scan(int inUse, Map<ListenerSource, Integer> counts,
-      Map<String, Integer> other, Duration took) {
+  private static PortScan scan(
+      int inUse, Map<ListenerSource, Integer> counts, Map<String, Integer> other, Duration took) {
     BitSet occupied = new BitSet();
     occupied.set(RANGE.first(), RANGE.first() + inUse);
-    return new PortScan(RANGE, occupied, new ListenerAttribution(counts, other), Instant.EPOCH,
-        took);
+    return new PortScan(
+        RANGE, occupied, new ListenerAttribution(counts, other), Instant.EPOCH, took);
   }
 
   private String scrape(String accept) {
@@ -46,33 +46,42 @@ class PortMetricsTest {
   }
 
   private static List<String> samples(String exposition, String name) {
-    return exposition.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+    return exposition
+        .lines()
+        .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
         .toList();
   }
 
   @Test
   void beforeTheFirstScanThereAreNoSamples() {
     String text = scrape(null);
-    for (String name : List.of("sigma_ports_total", "sigma_ports_available",
-        "sigma_ports_in_use", "sigma_ports_used", "sigma_ports_other_detail",
-        "sigma_port_scan_duration_seconds")) {
+    for (String name :
+        List.of(
+            "sigma_ports_total",
+            "sigma_ports_available",
+            "sigma_ports_in_use",
+            "sigma_ports_used",
+            "sigma_ports_other_detail",
+            "sigma_port_scan_duration_seconds")) {
       assertEquals(List.of(), samples(text, name), name);
     }
   }
 
   @Test
   void textFormatCarriesTheOriginalNames() {
-    latest.set(scan(3, Map.of(ListenerSource.ENVOY, 4, ListenerSource.SSHD, 1,
-        ListenerSource.OTHER, 3), Map.of("redis-server", 2, "java", 1), Duration.ofMillis(250)));
+    latest.set(
+        scan(
+            3,
+            Map.of(ListenerSource.ENVOY, 4, ListenerSource.SSHD, 1, ListenerSource.OTHER, 3),
+            Map.of("redis-server", 2, "java", 1),
+            Duration.ofMillis(250)));
     String text = scrape(null);
     assertTrue(text.contains("# TYPE sigma_ports_total counter\n"), text);
-    assertEquals(List.of("sigma_ports_total 10.0"),
-        samples(text, "sigma_ports_total"));
-    assertEquals(List.of("sigma_ports_available 7.0"),
-        samples(text, "sigma_ports_available"));
-    assertEquals(List.of("sigma_ports_in_use 3.0"),
-        samples(text, "sigma_ports_in_use"));
-    assertEquals(List.of(
+    assertEquals(List.of("sigma_ports_total 10.0"), samples(text, "sigma_ports_total"));
+    assertEquals(List.of("sigma_ports_available 7.0"), samples(text, "sigma_ports_available"));
+    assertEquals(List.of("sigma_ports_in_use 3.0"), samples(text, "sigma_ports_in_use"));
+    assertEquals(
+        List.of(
             "sigma_ports_used{source=\"envoy\"} 4.0",
             "sigma_ports_used{source=\"nginx\"} 0.0",
             "sigma_ports_used{source=\"node_exporter\"} 0.0",
@@ -81,11 +90,13 @@ class PortMetricsTest {
             "sigma_ports_used{source=\"unknown\"} 0.0",
             "sigma_ports_used{source=\"xray\"} 0.0"),
         samples(text, "sigma_ports_used"));
-    assertEquals(List.of(
+    assertEquals(
+        List.of(
             "sigma_ports_other_detail{process=\"java\"} 1.0",
             "sigma_ports_other_detail{process=\"redis-server\"} 2.0"),
         samples(text, "sigma_ports_other_detail"));
-    assertEquals(List.of("sigma_port_scan_duration_seconds 0.25"),
+    assertEquals(
+        List.of("sigma_port_scan_duration_seconds 0.25"),
         samples(text, "sigma_port_scan_duration_seconds"));
     assertTrue(text.contains("# TYPE sigma_ports_used gauge\n"), text);
   }
@@ -96,8 +107,9 @@ class PortMetricsTest {
     List<String> used = samples(scrape(null), "sigma_ports_used");
     assertEquals(ListenerSource.values().length, used.size());
     for (ListenerSource source : ListenerSource.values()) {
-      assertTrue(used.contains("sigma_ports_used{source=\"" + source.label()
-          + "\"} 0.0"), used.toString());
+      assertTrue(
+          used.contains("sigma_ports_used{source=\"" + source.label() + "\"} 0.0"),
+          used.toString());
     }
     assertEquals(List.of(), samples(scrape(null), "sigma_ports_other_detail"));
   }
@@ -106,15 +118,15 @@ class PortMetricsTest {
   void openMetricsByContentNegotiation() {
     latest.set(scan(2, Map.of(ListenerSource.XRAY, 2), Map.of(), Duration.ofMillis(5)));
     HttpResponse response = routes.scrape(OPEN_METRICS);
-    assertTrue(response.entity().getContentType().toString()
-        .startsWith("application/openmetrics-text"), response.entity().getContentType()::toString);
+    assertTrue(
+        response.entity().getContentType().toString().startsWith("application/openmetrics-text"),
+        response.entity().getContentType()::toString);
     String om = scrape(OPEN_METRICS);
     assertTrue(om.contains("# TYPE sigma_ports counter\n"), om);
-    assertEquals(List.of("sigma_ports_total 10.0"),
-        samples(om, "sigma_ports_total"));
+    assertEquals(List.of("sigma_ports_total 10.0"), samples(om, "sigma_ports_total"));
     assertTrue(om.contains("# UNIT sigma_port_scan_duration_seconds seconds\n"), om);
-    assertTrue(samples(om, "sigma_ports_used").contains(
-        "sigma_ports_used{source=\"xray\"} 2.0"), om);
+    assertTrue(
+        samples(om, "sigma_ports_used").contains("sigma_ports_used{source=\"xray\"} 2.0"), om);
     assertTrue(om.endsWith("# EOF\n"), "OpenMetrics ends with # EOF");
     assertFalse(scrape(null).contains("# EOF"), "the text format has no # EOF");
   }
@@ -122,17 +134,15 @@ class PortMetricsTest {
   @Test
   void eachScrapeReadsTheLatestScan() {
     latest.set(scan(1, Map.of(), Map.of(), Duration.ZERO));
-    assertEquals(List.of("sigma_ports_in_use 1.0"),
-        samples(scrape(null), "sigma_ports_in_use"));
+    assertEquals(List.of("sigma_ports_in_use 1.0"), samples(scrape(null), "sigma_ports_in_use"));
     latest.set(scan(6, Map.of(), Map.of(), Duration.ZERO));
-    assertEquals(List.of("sigma_ports_in_use 6.0"),
-        samples(scrape(null), "sigma_ports_in_use"));
+    assertEquals(List.of("sigma_ports_in_use 6.0"), samples(scrape(null), "sigma_ports_in_use"));
   }
 
   @Test
   void oddProcessNamesAreEscapedNotBroken() {
-    latest.set(scan(0, Map.of(ListenerSource.OTHER, 1), Map.of("we\"ird\\na\nme", 1),
-        Duration.ZERO));
+    latest.set(
+        scan(0, Map.of(ListenerSource.OTHER, 1), Map.of("we\"ird\\na\nme", 1), Duration.ZERO));
     assertEquals(
         List.of("sigma_ports_other_detail{process=\"we\\\"ird\\\\na\\nme\"} 1.0"),
         samples(scrape(null), "sigma_ports_other_detail"));

@@ -46,13 +46,15 @@ class XdsMetricsTest {
     assertLine(text, "sigma_xds_responses_sent_total{node=\"edge\",type=\"Listener\"} 1.0");
     assertLine(text, "sigma_xds_acks_total{node=\"edge\",type=\"Cluster\"} 1.0");
     assertLine(text, "sigma_xds_nacks_total{node=\"edge\",type=\"Cluster\"} 1.0");
-    assertTrue(text.contains("sigma_xds_last_nack_timestamp_seconds{node=\"edge\",type=\"Cluster\"} 1."),
+    assertTrue(
+        text.contains("sigma_xds_last_nack_timestamp_seconds{node=\"edge\",type=\"Cluster\"} 1."),
         text);
   }
 
   @Test
   void snapshotGaugesFollowTheServedVersionAndGoWithTheNode() throws Exception {
-    metrics.onSnapshotServed("edge", 7, 12, Map.of(Reason.PLACEHOLDER, 2, Reason.DUPLICATE_LISTEN_PORT, 1));
+    metrics.onSnapshotServed(
+        "edge", 7, 12, Map.of(Reason.PLACEHOLDER, 2, Reason.DUPLICATE_LISTEN_PORT, 1));
     metrics.onSnapshotServed("other", 1, 0, Map.of());
     metrics.onSnapshotServed("edge", 8, 13, Map.of(Reason.PLACEHOLDER, 1));
 
@@ -60,7 +62,8 @@ class XdsMetricsTest {
     assertLine(text, "sigma_xds_snapshot_version{node=\"edge\"} 8.0");
     assertLine(text, "sigma_xds_snapshot_routes{node=\"edge\"} 13.0");
     assertLine(text, "sigma_xds_rejected_routes{node=\"edge\",reason=\"PLACEHOLDER\"} 1.0");
-    assertFalse(text.contains("DUPLICATE_LISTEN_PORT"), "reasons of the old version are gone:\n" + text);
+    assertFalse(
+        text.contains("DUPLICATE_LISTEN_PORT"), "reasons of the old version are gone:\n" + text);
 
     metrics.onNodeRemoved("edge");
 
@@ -210,12 +213,15 @@ class XdsMetricsTest {
   private static Set<String> nodeLabelValues(String text) {
     Set<String> values = new TreeSet<>();
     Pattern node = Pattern.compile("node=\"([^\"]*)\"");
-    text.lines().filter(line -> !line.startsWith("#")).forEach(line -> {
-      Matcher matcher = node.matcher(line);
-      if (matcher.find()) {
-        values.add(matcher.group(1));
-      }
-    });
+    text.lines()
+        .filter(line -> !line.startsWith("#"))
+        .forEach(
+            line -> {
+              Matcher matcher = node.matcher(line);
+              if (matcher.find()) {
+                values.add(matcher.group(1));
+              }
+            });
     return values;
   }
 

@@ -30,7 +30,8 @@ class ConnectionLimitsTest {
     assertTrue(third.lease().isPresent());
     assertEquals(Optional.of(first), third.evicted());
     assertEquals(Optional.of(ConnectionLimits.Limit.PER_CLIENT), third.limit());
-    assertEquals(List.of("first"), evicted, "only the client's own oldest, not the older honest one");
+    assertEquals(
+        List.of("first"), evicted, "only the client's own oldest, not the older honest one");
     assertEquals(2, limits.openFrom(ip("127.0.0.2")));
     assertEquals(3, limits.open());
   }
@@ -98,7 +99,8 @@ class ConnectionLimitsTest {
     ConnectionLimits limits = new ConnectionLimits(10, 2);
     limits.admit(ip("2001:db8:1:2::1")).lease().orElseThrow().inRequest();
     limits.admit(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")).lease().orElseThrow().inRequest();
-    assertEquals(Optional.of(ConnectionLimits.Limit.PER_CLIENT),
+    assertEquals(
+        Optional.of(ConnectionLimits.Limit.PER_CLIENT),
         limits.admit(ip("2001:db8:1:2::abcd")).limit());
     assertTrue(limits.admit(ip("2001:db8:1:3::1")).lease().isPresent(), "another /64");
     assertEquals(2, limits.openFrom(ip("2001:db8:1:2::77")));

@@ -32,8 +32,10 @@ class GuardLogTest {
   }
 
   private List<String> warnings() {
-    return appender.list.stream().filter(e -> e.getLevel() == Level.WARN)
-        .map(ILoggingEvent::getFormattedMessage).toList();
+    return appender.list.stream()
+        .filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage)
+        .toList();
   }
 
   @Test
@@ -44,18 +46,31 @@ class GuardLogTest {
     log.closed("no complete request head within 10 s", "127.0.0.2");
     for (int i = 0; i < 500; i++) {
       clock.advance(Duration.ofMillis(100));
-      log.closed(i % 2 == 0 ? "over 16 open connections from one client address"
-          : "no complete request head within 10 s", "127.0.0.2");
+      log.closed(
+          i % 2 == 0
+              ? "over 16 open connections from one client address"
+              : "no complete request head within 10 s",
+          "127.0.0.2");
     }
     assertEquals(1, warnings().size(), "50 s of closures: only the first line");
-    assertTrue(warnings().get(0).startsWith("metrics server on 0.0.0.0:9102: closed 1 connection(s): "
-        + "no complete request head within 10 s; latest from 127.0.0.2"), warnings().get(0));
+    assertTrue(
+        warnings()
+            .get(0)
+            .startsWith(
+                "metrics server on 0.0.0.0:9102: closed 1 connection(s): "
+                    + "no complete request head within 10 s; latest from 127.0.0.2"),
+        warnings().get(0));
 
     clock.advance(Duration.ofSeconds(10));
     log.closed("no complete request head within 10 s", "127.0.0.3");
     assertEquals(2, warnings().size());
-    assertTrue(warnings().get(1).contains("closed 251 connection(s): no complete request head within 10 s, "
-        + "250 connection(s): over 16 open connections from one client address since "
-        + "2026-12-01T04:00:00Z; latest from 127.0.0.3"), warnings().get(1));
+    assertTrue(
+        warnings()
+            .get(1)
+            .contains(
+                "closed 251 connection(s): no complete request head within 10 s, "
+                    + "250 connection(s): over 16 open connections from one client address since "
+                    + "2026-12-01T04:00:00Z; latest from 127.0.0.3"),
+        warnings().get(1));
   }
 }

@@ -67,7 +67,8 @@ class AllocationRequestTest {
   void rejectsWithAMessageSayingWhy(String body, String expected) {
     AllocationRequest.Invalid invalid =
         assertThrows(AllocationRequest.Invalid.class, () -> AllocationRequest.parse(body));
-    assertTrue(invalid.getMessage().contains(expected),
+    assertTrue(
+        invalid.getMessage().contains(expected),
         "'" + invalid.getMessage() + "' should contain '" + expected + "'");
   }
 

@@ -42,8 +42,8 @@ import org.junit.jupiter.api.Test;
 /**
  * POST /ports/allocate over real HTTP on loopback, with the real allocator and bind probe on a
  * block of free ports: answers, every bad input, the token, many concurrent callers, and who may
- * call at all. Other 127.0.0.0/8 addresses play the other hosts: 127.0.0.2 (and .4, .5) a
- * stranger or a host of an allowed range, 127.0.0.3 sigma-api (a client socket bound to them).
+ * call at all. Other 127.0.0.0/8 addresses play the other hosts: 127.0.0.2 (and .4, .5) a stranger
+ * or a host of an allowed range, 127.0.0.3 sigma-api (a client socket bound to them).
  */
 class AllocationRoutesIT {
   private static final Duration AWAIT = Duration.ofSeconds(20);
@@ -78,12 +78,24 @@ class AllocationRoutesIT {
   void theTokenIsReadForEveryRequestSoSighupCanSetChangeAndRemoveIt() throws Exception {
     java.util.concurrent.atomic.AtomicReference<Optional<AllocationToken>> token =
         new java.util.concurrent.atomic.AtomicReference<>(Optional.empty());
-    ServerBinding binding = MetricsServer.bind(testKit.system(), "127.0.0.1", 0,
-            List.of(new AllocationRoutes(Optional.empty(), token::get,
-                new AllocationCallers(List.of(), Optional.empty()), CallerRateLimiter.standard(), blocking).route()))
-        .toCompletableFuture().get(AWAIT.toSeconds(), TimeUnit.SECONDS);
+    ServerBinding binding =
+        MetricsServer.bind(
+                testKit.system(),
+                "127.0.0.1",
+                0,
+                List.of(
+                    new AllocationRoutes(
+                            Optional.empty(),
+                            token::get,
+                            new AllocationCallers(List.of(), Optional.empty()),
+                            CallerRateLimiter.standard(),
+                            blocking)
+                        .route()))
+            .toCompletableFuture()
+            .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);
-    URI uri = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/ports/allocate");
+    URI uri =
+        URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/ports/allocate");
     error(post(uri, "{\"count\": 1}"), 503);
     token.set(Optional.of(new AllocationToken(TOKEN)));
     error(post(uri, "{\"count\": 1}"), 401);
@@ -95,20 +107,34 @@ class AllocationRoutesIT {
   }
 
   /**
-   * Serves the routes, open to loopback only, on the agent's HTTP server on 127.0.0.1:0;
-   * returns the allocate URL.
+   * Serves the routes, open to loopback only, on the agent's HTTP server on 127.0.0.1:0; returns
+   * the allocate URL.
    */
   private URI serve(Optional<PortAllocator> allocator, Optional<AllocationToken> token)
       throws Exception {
-    return serve("127.0.0.1", allocator, token, new AllocationCallers(List.of(), Optional.empty()),
+    return serve(
+        "127.0.0.1",
+        allocator,
+        token,
+        new AllocationCallers(List.of(), Optional.empty()),
         CallerRateLimiter.standard());
   }
 
-  private URI serve(String bind, Optional<PortAllocator> allocator, Optional<AllocationToken> token,
-      AllocationCallers callers, CallerRateLimiter limiter) throws Exception {
-    ServerBinding binding = MetricsServer.bind(testKit.system(), bind, 0,
-            List.of(new AllocationRoutes(allocator, token, callers, limiter, blocking).route()))
-        .toCompletableFuture().get(AWAIT.toSeconds(), TimeUnit.SECONDS);
+  private URI serve(
+      String bind,
+      Optional<PortAllocator> allocator,
+      Optional<AllocationToken> token,
+      AllocationCallers callers,
+      CallerRateLimiter limiter)
+      throws Exception {
+    ServerBinding binding =
+        MetricsServer.bind(
+                testKit.system(),
+                bind,
+                0,
+                List.of(new AllocationRoutes(allocator, token, callers, limiter, blocking).route()))
+            .toCompletableFuture()
+            .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);
     return URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/ports/allocate");
   }
@@ -132,14 +158,23 @@ class AllocationRoutesIT {
       socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), (int) AWAIT.toMillis());
       socket.setSoTimeout((int) AWAIT.toMillis());
       byte[] content = body.getBytes(StandardCharsets.UTF_8);
-      StringBuilder request = new StringBuilder("POST " + uri.getPath() + " HTTP/1.1\r\n"
-          + "Host: " + uri.getHost() + "\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + content.length + "\r\nConnection: close\r\n");
+      StringBuilder request =
+          new StringBuilder(
+              "POST "
+                  + uri.getPath()
+                  + " HTTP/1.1\r\n"
+                  + "Host: "
+                  + uri.getHost()
+                  + "\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + content.length
+                  + "\r\nConnection: close\r\n");
       for (int i = 0; i < headers.length; i += 2) {
         request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
       }
-      socket.getOutputStream().write(request.append("\r\n").toString()
-          .getBytes(StandardCharsets.US_ASCII));
+      socket
+          .getOutputStream()
+          .write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
       socket.getOutputStream().write(content);
       String raw = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       int end = raw.indexOf("\r\n\r\n");
@@ -147,7 +182,9 @@ class AllocationRoutesIT {
       Map<String, String> fields = new HashMap<>();
       for (int i = 1; i < head.length; i++) {
         int colon = head[i].indexOf(':');
-        fields.put(head[i].substring(0, colon).toLowerCase(Locale.ROOT), head[i].substring(colon + 1).trim());
+        fields.put(
+            head[i].substring(0, colon).toLowerCase(Locale.ROOT),
+            head[i].substring(colon + 1).trim());
       }
       return new Answer(Integer.parseInt(head[0].split(" ")[1]), fields, raw.substring(end + 4));
     }
@@ -167,14 +204,16 @@ class AllocationRoutesIT {
   }
 
   private static PortAllocator allocator(PortRange range) {
-    return new PortAllocator(range, new LatestPortScan(), new BindProbe(),
-        Duration.ofSeconds(30), Clock.systemUTC());
+    return new PortAllocator(
+        range, new LatestPortScan(), new BindProbe(), Duration.ofSeconds(30), Clock.systemUTC());
   }
 
   private HttpResponse<String> post(URI uri, String body, String... headers) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(AWAIT)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri)
+            .timeout(AWAIT)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     for (int i = 0; i < headers.length; i += 2) {
       request.header(headers[i], headers[i + 1]);
     }
@@ -256,11 +295,12 @@ class AllocationRoutesIT {
 
   @Test
   void withATokenOnlyCallersCarryingItGetAnAnswer() throws Exception {
-    URI uri = serve(Optional.of(allocator(FreePorts.range(8))),
-        Optional.of(new AllocationToken(TOKEN)));
+    URI uri =
+        serve(Optional.of(allocator(FreePorts.range(8))), Optional.of(new AllocationToken(TOKEN)));
     HttpResponse<String> none = post(uri, "{\"count\": 1}");
     error(none, 401);
-    assertEquals("Bearer realm=\"sigma-agent\"",
+    assertEquals(
+        "Bearer realm=\"sigma-agent\"",
         none.headers().firstValue("WWW-Authenticate").orElseThrow());
     error(post(uri, "{\"count\": 1}", "X-Api-Key", "wrong"), 401);
     error(post(uri, "{\"count\": 1}", "Authorization", "Bearer wrong"), 401);
@@ -286,15 +326,22 @@ class AllocationRoutesIT {
     // length alone (and no unread body can turn the server's close into a reset).
     try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
       socket.setSoTimeout((int) AWAIT.toMillis());
-      socket.getOutputStream().write(("POST /ports/allocate HTTP/1.1\r\nHost: localhost\r\n"
-          + "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(),
-          StandardCharsets.US_ASCII)).readLine();
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /ports/allocate HTTP/1.1\r\nHost: localhost\r\n"
+                      + "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String statusLine =
+          new BufferedReader(
+                  new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+              .readLine();
       assertTrue(statusLine.startsWith("HTTP/1.1 413 "), statusLine);
     }
-    HttpResponse<String> get = http.send(HttpRequest.newBuilder(uri).timeout(AWAIT).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> get =
+        http.send(
+            HttpRequest.newBuilder(uri).timeout(AWAIT).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
     assertEquals(405, get.statusCode());
   }
 
@@ -308,20 +355,23 @@ class AllocationRoutesIT {
     try {
       List<CompletableFuture<List<Integer>>> results = new ArrayList<>();
       for (int c = 0; c < callers; c++) {
-        results.add(CompletableFuture.supplyAsync(() -> {
-          List<Integer> mine = new ArrayList<>();
-          try {
-            for (int i = 0; i < requestsEach; i++) {
-              int count = 1 + ThreadLocalRandom.current().nextInt(7);
-              List<Integer> got = ports(post(uri, "{\"count\": " + count + "}"));
-              assertEquals(count, got.size());
-              mine.addAll(got);
-            }
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-          return mine;
-        }, pool));
+        results.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  List<Integer> mine = new ArrayList<>();
+                  try {
+                    for (int i = 0; i < requestsEach; i++) {
+                      int count = 1 + ThreadLocalRandom.current().nextInt(7);
+                      List<Integer> got = ports(post(uri, "{\"count\": " + count + "}"));
+                      assertEquals(count, got.size());
+                      mine.addAll(got);
+                    }
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  return mine;
+                },
+                pool));
       }
       Map<Integer, Integer> times = new HashMap<>();
       for (CompletableFuture<List<Integer>> result : results) {
@@ -342,28 +392,50 @@ class AllocationRoutesIT {
   @Test
   void aStrangerGets403ThatTellsTheOperatorWhatToSetAndReservesNothing() throws Exception {
     PortRange range = FreePorts.range(8);
-    URI uri = serve("127.0.0.1", Optional.of(allocator(range)), Optional.empty(),
-        new AllocationCallers(List.of(), Optional.of(sigmaApiAt127003())), CallerRateLimiter.standard());
+    URI uri =
+        serve(
+            "127.0.0.1",
+            Optional.of(allocator(range)),
+            Optional.empty(),
+            new AllocationCallers(List.of(), Optional.of(sigmaApiAt127003())),
+            CallerRateLimiter.standard());
     for (int i = 0; i < 20; i++) {
       String message = error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 403);
-      assertTrue(message.contains("127.0.0.2") && message.contains("--allocate-allow-from")
-          && message.contains("AGENT_ALLOCATE_ALLOW_FROM"), message);
+      assertTrue(
+          message.contains("127.0.0.2")
+              && message.contains("--allocate-allow-from")
+              && message.contains("AGENT_ALLOCATE_ALLOW_FROM"),
+          message);
     }
     // a forwarded-for header naming loopback or sigma-api changes nothing: the TCP peer counts
     error(postFrom("127.0.0.2", uri, "{\"count\": 1}", "X-Forwarded-For", "127.0.0.1"), 403);
-    error(postFrom("127.0.0.2", uri, "{\"count\": 1}", "X-Real-Ip", "127.0.0.3",
-        "Forwarded", "for=127.0.0.3"), 403);
+    error(
+        postFrom(
+            "127.0.0.2",
+            uri,
+            "{\"count\": 1}",
+            "X-Real-Ip",
+            "127.0.0.3",
+            "Forwarded",
+            "for=127.0.0.3"),
+        403);
     // and it learns nothing else: not the token's existence, not a bad body
     error(postFrom("127.0.0.2", uri, "not json"), 403);
-    assertEquals(range.size(), ports(postFrom("127.0.0.1", uri, "{\"count\": " + range.size() + "}")).size(),
+    assertEquals(
+        range.size(),
+        ports(postFrom("127.0.0.1", uri, "{\"count\": " + range.size() + "}")).size(),
         "the stranger reserved nothing");
   }
 
   @Test
   void aStrangerGets403EvenBeforeTheTokenCheck() throws Exception {
-    URI uri = serve("127.0.0.1", Optional.of(allocator(FreePorts.range(4))),
-        Optional.of(new AllocationToken(TOKEN)), new AllocationCallers(List.of(), Optional.empty()),
-        CallerRateLimiter.standard());
+    URI uri =
+        serve(
+            "127.0.0.1",
+            Optional.of(allocator(FreePorts.range(4))),
+            Optional.of(new AllocationToken(TOKEN)),
+            new AllocationCallers(List.of(), Optional.empty()),
+            CallerRateLimiter.standard());
     error(postFrom("127.0.0.2", uri, "{\"count\": 1}", "X-Api-Key", TOKEN), 403);
     error(postFrom("127.0.0.1", uri, "{\"count\": 1}"), 401);
     assertEquals(1, ports(postFrom("127.0.0.1", uri, "{\"count\": 1}", "X-Api-Key", TOKEN)).size());
@@ -371,16 +443,25 @@ class AllocationRoutesIT {
 
   @Test
   void sigmaApiFromTheApiUrlHostGets200() throws Exception {
-    URI uri = serve("127.0.0.1", Optional.of(allocator(FreePorts.range(8))), Optional.empty(),
-        new AllocationCallers(List.of(), Optional.of(sigmaApiAt127003())), CallerRateLimiter.standard());
+    URI uri =
+        serve(
+            "127.0.0.1",
+            Optional.of(allocator(FreePorts.range(8))),
+            Optional.empty(),
+            new AllocationCallers(List.of(), Optional.of(sigmaApiAt127003())),
+            CallerRateLimiter.standard());
     assertEquals(3, ports(postFrom("127.0.0.3", uri, "{\"count\": 3}")).size());
   }
 
   @Test
   void aRangeOfAllocateAllowFromLetsItsHostsIn() throws Exception {
-    URI uri = serve("127.0.0.1", Optional.of(allocator(FreePorts.range(8))), Optional.empty(),
-        new AllocationCallers(List.of(Cidr.parse("127.0.0.4/31")), Optional.empty()),
-        CallerRateLimiter.standard());
+    URI uri =
+        serve(
+            "127.0.0.1",
+            Optional.of(allocator(FreePorts.range(8))),
+            Optional.empty(),
+            new AllocationCallers(List.of(Cidr.parse("127.0.0.4/31")), Optional.empty()),
+            CallerRateLimiter.standard());
     assertEquals(1, ports(postFrom("127.0.0.4", uri, "{\"count\": 1}")).size());
     assertEquals(1, ports(postFrom("127.0.0.5", uri, "{\"count\": 1}")).size());
     error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 403);
@@ -389,9 +470,13 @@ class AllocationRoutesIT {
 
   @Test
   void onADualStackSocketIpv4PeersMatchIpv4RangesAndIpv6LoopbackIsLoopback() throws Exception {
-    URI uri = serve("::", Optional.of(allocator(FreePorts.range(8))), Optional.empty(),
-        new AllocationCallers(List.of(Cidr.parse("127.0.0.4/32")), Optional.empty()),
-        CallerRateLimiter.standard());
+    URI uri =
+        serve(
+            "::",
+            Optional.of(allocator(FreePorts.range(8))),
+            Optional.empty(),
+            new AllocationCallers(List.of(Cidr.parse("127.0.0.4/32")), Optional.empty()),
+            CallerRateLimiter.standard());
     assertEquals(1, ports(postFrom("127.0.0.4", uri, "{\"count\": 1}")).size());
     error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 403);
     URI v6 = URI.create("http://[::1]:" + uri.getPort() + uri.getPath());
@@ -402,9 +487,14 @@ class AllocationRoutesIT {
   void anAllowedRangeIsRateLimitedWith429AndRetryAfterAndRecovers() throws Exception {
     AtomicLong nanos = new AtomicLong();
     CallerRateLimiter limiter = new CallerRateLimiter(3, Duration.ofSeconds(1), 16, nanos::get);
-    URI uri = serve("127.0.0.1", Optional.of(allocator(FreePorts.range(64))), Optional.empty(),
-        new AllocationCallers(List.of(Cidr.parse("127.0.0.0/8")), Optional.of(sigmaApiAt127003())),
-        limiter);
+    URI uri =
+        serve(
+            "127.0.0.1",
+            Optional.of(allocator(FreePorts.range(64))),
+            Optional.empty(),
+            new AllocationCallers(
+                List.of(Cidr.parse("127.0.0.0/8")), Optional.of(sigmaApiAt127003())),
+            limiter);
     for (int i = 0; i < 3; i++) {
       ports(postFrom("127.0.0.2", uri, "{\"count\": 1}"));
     }
@@ -417,7 +507,8 @@ class AllocationRoutesIT {
       ports(postFrom("127.0.0.3", uri, "{\"count\": 1}"));
       ports(postFrom("127.0.0.1", uri, "{\"count\": 1}"));
     }
-    nanos.addAndGet(Duration.ofSeconds(Long.parseLong(limited.headers().get("retry-after"))).toNanos());
+    nanos.addAndGet(
+        Duration.ofSeconds(Long.parseLong(limited.headers().get("retry-after"))).toNanos());
     assertEquals(1, ports(postFrom("127.0.0.2", uri, "{\"count\": 1}")).size(), "recovered");
     error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 429);
   }

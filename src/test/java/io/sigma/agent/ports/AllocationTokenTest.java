@@ -18,8 +18,13 @@ class AllocationTokenTest {
 
   @Test
   void acceptsTheTokenAsBearerWhateverTheSchemeCase() {
-    for (String header : new String[] {"Bearer s3cret-token", "bearer s3cret-token",
-        "BEARER s3cret-token", "  Bearer   s3cret-token  "}) {
+    for (String header :
+        new String[] {
+          "Bearer s3cret-token",
+          "bearer s3cret-token",
+          "BEARER s3cret-token",
+          "  Bearer   s3cret-token  "
+        }) {
       assertTrue(token.acceptsHeaders(Optional.empty(), Optional.of(header)), header);
     }
   }
@@ -37,7 +42,8 @@ class AllocationTokenTest {
     assertFalse(token.acceptsHeaders(Optional.of("s3cret-toke"), Optional.empty()));
     assertFalse(token.acceptsHeaders(Optional.of("s3cret-token2"), Optional.empty()));
     assertFalse(token.acceptsHeaders(Optional.of("S3CRET-TOKEN"), Optional.empty()));
-    assertFalse(token.acceptsHeaders(Optional.empty(), Optional.of("s3cret-token")),
+    assertFalse(
+        token.acceptsHeaders(Optional.empty(), Optional.of("s3cret-token")),
         "the token without the Bearer scheme");
     assertFalse(token.acceptsHeaders(Optional.empty(), Optional.of("Basic s3cret-token")));
     assertFalse(token.acceptsHeaders(Optional.empty(), Optional.of("Bearer")));

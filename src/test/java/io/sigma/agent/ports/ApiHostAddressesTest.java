@@ -31,20 +31,21 @@ class ApiHostAddressesTest {
   private final Queue<Object> answers = new ArrayDeque<>(); // List<InetAddress> or an exception
   private int lookUps;
 
-  private final ApiHostAddresses.Resolver resolver = host -> {
-    assertEquals("sigma-api.example", host);
-    lookUps++;
-    Object answer = answers.remove();
-    if (answer instanceof UnknownHostException e) {
-      throw e;
-    }
-    @SuppressWarnings("unchecked")
-    List<InetAddress> addresses = (List<InetAddress>) answer;
-    return addresses;
-  };
+  private final ApiHostAddresses.Resolver resolver =
+      host -> {
+        assertEquals("sigma-api.example", host);
+        lookUps++;
+        Object answer = answers.remove();
+        if (answer instanceof UnknownHostException e) {
+          throw e;
+        }
+        @SuppressWarnings("unchecked")
+        List<InetAddress> addresses = (List<InetAddress>) answer;
+        return addresses;
+      };
 
-  private final ApiHostAddresses api = new ApiHostAddresses("sigma-api.example", resolver,
-      blocking, now::get, MAX_AGE, RECHECK);
+  private final ApiHostAddresses api =
+      new ApiHostAddresses("sigma-api.example", resolver, blocking, now::get, MAX_AGE, RECHECK);
 
   private static InetAddress ip(String text) {
     return IpLiterals.parse(text).orElseThrow();
@@ -105,7 +106,8 @@ class ApiHostAddressesTest {
     advance(RECHECK);
     answers.add(List.of(ip("198.51.100.99"))); // sigma-api moved
     assertTrue(afterLookUp(api.contains(ip("198.51.100.99"))));
-    assertFalse(immediate(api.contains(ip("198.51.100.7"))), "the old address is no longer sigma-api");
+    assertFalse(
+        immediate(api.contains(ip("198.51.100.7"))), "the old address is no longer sigma-api");
   }
 
   @Test
@@ -149,9 +151,16 @@ class ApiHostAddressesTest {
   @Test
   void anIpLiteralIsNeverLookedUp() {
     for (String host : List.of("198.51.100.7", "[2001:db8::7]")) {
-      ApiHostAddresses literal = new ApiHostAddresses(host, name -> {
-        throw new AssertionError("looked up " + name);
-      }, blocking, now::get, MAX_AGE, RECHECK);
+      ApiHostAddresses literal =
+          new ApiHostAddresses(
+              host,
+              name -> {
+                throw new AssertionError("looked up " + name);
+              },
+              blocking,
+              now::get,
+              MAX_AGE,
+              RECHECK);
       InetAddress address = ip(host.replace("[", "").replace("]", ""));
       assertTrue(immediate(literal.contains(address)));
       advance(MAX_AGE.multipliedBy(2));

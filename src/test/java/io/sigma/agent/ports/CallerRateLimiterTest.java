@@ -69,7 +69,8 @@ class CallerRateLimiterTest {
     mapped[10] = (byte) 0xff;
     mapped[11] = (byte) 0xff;
     System.arraycopy(ip("10.0.0.9").getAddress(), 0, mapped, 12, 4);
-    assertTrue(limiter.tryAcquire(Inet6Address.getByAddress(null, mapped, -1)).isPresent(),
+    assertTrue(
+        limiter.tryAcquire(Inet6Address.getByAddress(null, mapped, -1)).isPresent(),
         "::ffff:10.0.0.9 is 10.0.0.9");
   }
 

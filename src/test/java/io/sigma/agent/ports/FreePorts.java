@@ -14,8 +14,8 @@ public final class FreePorts {
   private FreePorts() {}
 
   /**
-   * A random block of {@code size} ports in 20000..31999 (below the usual ephemeral range, so
-   * other processes' outbound connections do not wander in) that binds completely now.
+   * A random block of {@code size} ports in 20000..31999 (below the usual ephemeral range, so other
+   * processes' outbound connections do not wander in) that binds completely now.
    */
   public static PortRange range(int size) {
     for (int attempt = 0; attempt < 50; attempt++) {
@@ -29,9 +29,9 @@ public final class FreePorts {
   }
 
   /**
-   * A port the kernel just handed out for 127.0.0.1:0, released again: for servers whose port
-   * must be known before they bind (the agent registers its metrics port with sigma-api before
-   * its server is up, so its config cannot say 0).
+   * A port the kernel just handed out for 127.0.0.1:0, released again: for servers whose port must
+   * be known before they bind (the agent registers its metrics port with sigma-api before its
+   * server is up, so its config cannot say 0).
    */
   public static int ephemeral() {
     try (ServerSocketChannel channel = ServerSocketChannel.open()) {

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Holds real sockets of every kind inside a small range of free ports and checks that the fast
- * scan of /proc equals the bind-test ground truth over that range, port for port.
+ * Holds real sockets of every kind inside a small range of free ports and checks that the fast scan
+ * of /proc equals the bind-test ground truth over that range, port for port.
  */
 class KernelPortScannerIT {
   private static final Path PROC = Path.of("/proc");
@@ -56,8 +56,7 @@ class KernelPortScannerIT {
   }
 
   @Test
-  void fastScanEqualsBindTestWithIpv4ListenersTimeWaitAndAnOutboundConnection()
-      throws Exception {
+  void fastScanEqualsBindTestWithIpv4ListenersTimeWaitAndAnOutboundConnection() throws Exception {
     PortRange range = freeRange();
     int anyListener = range.first();
     int loopbackListener = range.first() + 1;
@@ -107,12 +106,20 @@ class KernelPortScannerIT {
     BitSet truth = probe.occupied(range);
 
     assertEquals(truth, fast.occupied(), "fast scan vs bind test over " + range);
-    assertEquals(ports(ipv4Listener, dualStackAny, mappedLoopback, dualStackTimeWait,
-        loopbackListener, ipv4TimeWait, ipv4Outbound), truth);
+    assertEquals(
+        ports(
+            ipv4Listener,
+            dualStackAny,
+            mappedLoopback,
+            dualStackTimeWait,
+            loopbackListener,
+            ipv4TimeWait,
+            ipv4Outbound),
+        truth);
     // every held IPv6 port is in the tables; the v6-only ones leave 0.0.0.0 free to bind
     BitSet inTables = portsInTables(range);
-    for (int port : new int[] {dualStackAny, v6Loopback, mappedLoopback, dualStackTimeWait,
-        v6OnlyConnection}) {
+    for (int port :
+        new int[] {dualStackAny, v6Loopback, mappedLoopback, dualStackTimeWait, v6OnlyConnection}) {
       assertTrue(inTables.get(port), "port " + port + " is in /proc/net/tcp6");
     }
     if (v6OnlyHeld) {
@@ -132,7 +139,8 @@ class KernelPortScannerIT {
     channel.bind(new InetSocketAddress("127.0.0.1", idle));
 
     assertEquals(BindProbe.Outcome.REFUSED, probe.probe(idle));
-    assertFalse(scanner.scan(range).isOccupied(idle),
+    assertFalse(
+        scanner.scan(range).isOccupied(idle),
         "if the kernel ever lists bound-only sockets, update KernelPortScanner's javadoc");
   }
 
@@ -145,8 +153,9 @@ class KernelPortScannerIT {
   }
 
   /** An established connection whose local side is {@code localAddress:localPort}. */
-  private void connectFrom(ProtocolFamily family, String localAddress, int localPort,
-      String serverAddress) throws IOException {
+  private void connectFrom(
+      ProtocolFamily family, String localAddress, int localPort, String serverAddress)
+      throws IOException {
     var server = ServerSocketChannel.open(family);
     held.push(server);
     server.bind(new InetSocketAddress(InetAddress.getByName(serverAddress), 0));
@@ -161,8 +170,9 @@ class KernelPortScannerIT {
    * Connects from {@code localAddress:localPort} and closes the client first (the active closer
    * keeps the TIME_WAIT), then waits until the kernel lists the TIME_WAIT row.
    */
-  private void leaveTimeWait(ProtocolFamily family, String localAddress, int localPort,
-      String serverAddress) throws IOException, InterruptedException {
+  private void leaveTimeWait(
+      ProtocolFamily family, String localAddress, int localPort, String serverAddress)
+      throws IOException, InterruptedException {
     try (var server = ServerSocketChannel.open(family)) {
       server.bind(new InetSocketAddress(InetAddress.getByName(serverAddress), 0));
       SocketAddress serverSide = server.getLocalAddress();
@@ -178,42 +188,51 @@ class KernelPortScannerIT {
   }
 
   /**
-   * A {@code [::]} listener with IPV6_V6ONLY set, which Java cannot set: a Perl one-liner holds
-   * it until its stdin closes. Returns false (and the test still checks everything else) when
-   * Perl is missing.
+   * A {@code [::]} listener with IPV6_V6ONLY set, which Java cannot set: a Perl one-liner holds it
+   * until its stdin closes. Returns false (and the test still checks everything else) when Perl is
+   * missing.
    */
   private boolean listenV6OnlyInAnotherProcess(int port) throws Exception {
-    String script = "use Socket qw(:all); socket(my $s, AF_INET6, SOCK_STREAM, 0) or die $!;"
-        + " setsockopt($s, IPPROTO_IPV6, IPV6_V6ONLY, 1) or die $!;"
-        + " bind($s, pack_sockaddr_in6(" + port + ", IN6ADDR_ANY)) or die $!;"
-        + " listen($s, 8) or die $!; $| = 1; print \"listening\\n\"; <STDIN>;";
+    String script =
+        "use Socket qw(:all); socket(my $s, AF_INET6, SOCK_STREAM, 0) or die $!;"
+            + " setsockopt($s, IPPROTO_IPV6, IPV6_V6ONLY, 1) or die $!;"
+            + " bind($s, pack_sockaddr_in6("
+            + port
+            + ", IN6ADDR_ANY)) or die $!;"
+            + " listen($s, 8) or die $!; $| = 1; print \"listening\\n\"; <STDIN>;";
     Process perl;
     try {
-      perl = new ProcessBuilder("perl", "-e", script)
-          .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      perl =
+          new ProcessBuilder("perl", "-e", script)
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
     } catch (IOException e) {
       return false;
     }
-    held.push(() -> {
-      perl.getOutputStream().close();
-      try {
-        if (!perl.waitFor(5, TimeUnit.SECONDS)) {
-          perl.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        perl.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
-    });
-    BufferedReader out = new BufferedReader(
-        new InputStreamReader(perl.getInputStream(), StandardCharsets.UTF_8));
-    String line = CompletableFuture.supplyAsync(() -> {
-      try {
-        return out.readLine();
-      } catch (IOException e) {
-        return null;
-      }
-    }).get(STATE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    held.push(
+        () -> {
+          perl.getOutputStream().close();
+          try {
+            if (!perl.waitFor(5, TimeUnit.SECONDS)) {
+              perl.destroyForcibly();
+            }
+          } catch (InterruptedException e) {
+            perl.destroyForcibly();
+            Thread.currentThread().interrupt();
+          }
+        });
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(perl.getInputStream(), StandardCharsets.UTF_8));
+    String line =
+        CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return out.readLine();
+                  } catch (IOException e) {
+                    return null;
+                  }
+                })
+            .get(STATE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
     assertEquals("listening", line, "perl v6-only listener on [::]:" + port);
     return true;
   }
@@ -238,8 +257,8 @@ class KernelPortScannerIT {
       Path file = PROC.resolve("net").resolve(table);
       if (Files.exists(file)) {
         byte[] data = Files.readAllBytes(file);
-        ProcNetTcpParser.parse(data, data.length, (address, p, s, inode) ->
-            found[0] |= p == port && s == state);
+        ProcNetTcpParser.parse(
+            data, data.length, (address, p, s, inode) -> found[0] |= p == port && s == state);
       }
     }
     return found[0];
@@ -249,18 +268,21 @@ class KernelPortScannerIT {
     BitSet ports = new BitSet();
     for (String table : new String[] {"tcp", "tcp6"}) {
       byte[] data = Files.readAllBytes(PROC.resolve("net").resolve(table));
-      ProcNetTcpParser.parse(data, data.length, (address, p, s, inode) -> {
-        if (range.contains(p)) {
-          ports.set(p);
-        }
-      });
+      ProcNetTcpParser.parse(
+          data,
+          data.length,
+          (address, p, s, inode) -> {
+            if (range.contains(p)) {
+              ports.set(p);
+            }
+          });
     }
     return ports;
   }
 
   /**
-   * A random block of {@value #RANGE_SIZE} ports in 20000..31999 (below the usual ephemeral
-   * range, so other processes' outbound connections do not wander in) that binds completely now.
+   * A random block of {@value #RANGE_SIZE} ports in 20000..31999 (below the usual ephemeral range,
+   * so other processes' outbound connections do not wander in) that binds completely now.
    */
   private PortRange freeRange() {
     for (int attempt = 0; attempt < 50; attempt++) {

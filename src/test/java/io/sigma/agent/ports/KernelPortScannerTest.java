@@ -66,8 +66,9 @@ class KernelPortScannerTest {
 
     PortOccupancy occupancy = scanner.scan(new PortRange(20100, 20400));
 
-    assertEquals(ports(20109, 20111, 20112, 20200, 20201, 20202, 20203, 20207, 20300, 20301,
-        20302, 20303), occupancy.occupied());
+    assertEquals(
+        ports(20109, 20111, 20112, 20200, 20201, 20202, 20203, 20207, 20300, 20301, 20302, 20303),
+        occupancy.occupied());
     // 20200 and 20303 have IPv4 rows too, 20204/20209 are v6 listeners on ::1: none is probed
     assertEquals(List.of(20110, 20111, 20112, 20203), check.asked);
     assertEquals(4, occupancy.probedPorts());
@@ -107,8 +108,8 @@ class KernelPortScannerTest {
     PortOccupancy occupancy =
         new KernelPortScanner(procRoot, check).scan(new PortRange(20000, 20400));
     assertEquals(PortOccupancy.Method.SOCKET_TABLES, occupancy.method());
-    assertEquals(ports(20109, 20200, 20201, 20202, 20207, 20300, 20301, 20302),
-        occupancy.occupied());
+    assertEquals(
+        ports(20109, 20200, 20201, 20202, 20207, 20300, 20301, 20302), occupancy.occupied());
     assertEquals(List.of(), check.asked);
   }
 
@@ -155,7 +156,8 @@ class KernelPortScannerTest {
     Files.delete(procRoot.resolve("net/tcp"));
     copyFixture("proc-captured/net/tcp", "tcp");
     Files.createSymbolicLink(procRoot.resolve("net/tcp6"), Path.of("/dev/zero"));
-    assertEquals(PortOccupancy.Method.BIND_TEST,
+    assertEquals(
+        PortOccupancy.Method.BIND_TEST,
         new KernelPortScanner(procRoot, check).scan(new PortRange(20199, 20201)).method());
   }
 
@@ -163,8 +165,9 @@ class KernelPortScannerTest {
   void aTableOverTheCapFallsBackToTheBindTest() throws Exception {
     Files.createDirectories(procRoot.resolve("net"));
     HostileProcRoot.sparse(procRoot.resolve("net/tcp"), HostFileReader.SOCKET_TABLE_CAP + 1L);
-    PortOccupancy occupancy = new KernelPortScanner(procRoot, new CannedBindCheck(Set.of()))
-        .scan(new PortRange(20199, 20201));
+    PortOccupancy occupancy =
+        new KernelPortScanner(procRoot, new CannedBindCheck(Set.of()))
+            .scan(new PortRange(20199, 20201));
     assertEquals(PortOccupancy.Method.BIND_TEST, occupancy.method());
   }
 
@@ -185,13 +188,17 @@ class KernelPortScannerTest {
     Files.createDirectories(procRoot.resolve("net"));
     StringBuilder table = new StringBuilder("  sl  local_address rem_address   st tx_queue\n");
     for (int i = 0; i < 3000; i++) { // ~450 KB, several times the initial 64 KB buffer
-      table.append(String.format("%4d: 0100007F:%04X 0100007F:0050 01 00000000:00000000"
-          + " 00:00000000 00000000     0        0 %d 1 0000000000000000 20 4 30 10 -1"
-          + "                   %n", i, 20000 + 2 * i, 100000 + i));
+      table.append(
+          String.format(
+              "%4d: 0100007F:%04X 0100007F:0050 01 00000000:00000000"
+                  + " 00:00000000 00000000     0        0 %d 1 0000000000000000 20 4 30 10 -1"
+                  + "                   %n",
+              i, 20000 + 2 * i, 100000 + i));
     }
     Files.writeString(procRoot.resolve("net/tcp"), table);
-    PortOccupancy occupancy = new KernelPortScanner(procRoot, new CannedBindCheck(Set.of()))
-        .scan(new PortRange(20000, 30000));
+    PortOccupancy occupancy =
+        new KernelPortScanner(procRoot, new CannedBindCheck(Set.of()))
+            .scan(new PortRange(20000, 30000));
     assertEquals(3000, occupancy.socketRows());
     assertEquals(3000, occupancy.inUse());
     assertTrue(occupancy.isOccupied(20000 + 2 * 2999));
@@ -201,8 +208,8 @@ class KernelPortScannerTest {
   @Test
   void occupancyCopiesItsBitSet() {
     BitSet occupied = ports(10);
-    PortOccupancy occupancy = new PortOccupancy(new PortRange(1, 20), occupied, 1, 0,
-        PortOccupancy.Method.SOCKET_TABLES);
+    PortOccupancy occupancy =
+        new PortOccupancy(new PortRange(1, 20), occupied, 1, 0, PortOccupancy.Method.SOCKET_TABLES);
     occupied.set(11);
     occupancy.occupied().set(12);
     assertEquals(ports(10), occupancy.occupied());
@@ -210,11 +217,15 @@ class KernelPortScannerTest {
 
   @Test
   void occupancyRejectsPortsOutsideItsRange() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new PortOccupancy(new PortRange(5, 20), ports(4), 1, 0,
-            PortOccupancy.Method.SOCKET_TABLES));
-    assertThrows(IllegalArgumentException.class,
-        () -> new PortOccupancy(new PortRange(5, 20), ports(21), 1, 0,
-            PortOccupancy.Method.SOCKET_TABLES));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new PortOccupancy(
+                new PortRange(5, 20), ports(4), 1, 0, PortOccupancy.Method.SOCKET_TABLES));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new PortOccupancy(
+                new PortRange(5, 20), ports(21), 1, 0, PortOccupancy.Method.SOCKET_TABLES));
   }
 }

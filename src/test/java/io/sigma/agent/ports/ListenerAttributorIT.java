@@ -31,8 +31,10 @@ class ListenerAttributorIT {
       ListenerAttribution attribution = ListenerAttribution.of(owners);
 
       Set<SocketUser> users = owners.usersByPort().get(port);
-      assertTrue(users != null && users.stream()
-          .anyMatch(u -> u.name().equals("java") && u.pid() == PID && u.fd() >= 0),
+      assertTrue(
+          users != null
+              && users.stream()
+                  .anyMatch(u -> u.name().equals("java") && u.pid() == PID && u.fd() >= 0),
           "port " + port + " held by java pid " + PID + ": " + users);
       assertTrue(attribution.otherByProcess().getOrDefault("java", 0) >= 1);
       assertTrue(attribution.count(ListenerSource.OTHER) >= 1);
@@ -44,16 +46,16 @@ class ListenerAttributorIT {
     try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.INET6)) {
       listener.bind(new InetSocketAddress(0));
       int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
-      CommandRunner nothingInstalled = command -> {
-        throw new IOException("Cannot run program \"" + command.get(0) + "\": error=2");
-      };
+      CommandRunner nothingInstalled =
+          command -> {
+            throw new IOException("Cannot run program \"" + command.get(0) + "\": error=2");
+          };
 
-      ListenerOwners owners =
-          new ListenerAttributor(nothingInstalled, Path.of("/proc")).owners();
+      ListenerOwners owners = new ListenerAttributor(nothingInstalled, Path.of("/proc")).owners();
 
       Set<SocketUser> users = owners.usersByPort().get(port);
-      assertTrue(users != null && users.stream()
-          .anyMatch(u -> u.name().equals("java") && u.pid() == PID),
+      assertTrue(
+          users != null && users.stream().anyMatch(u -> u.name().equals("java") && u.pid() == PID),
           "port " + port + " found by the fd walk: " + users);
     }
   }

@@ -25,12 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * Attribution on a fixture /proc (the captured tables, plus fd links made here) with canned ss
- * and nsenter answers. The real ss and /proc are in ListenerAttributorIT.
+ * Attribution on a fixture /proc (the captured tables, plus fd links made here) with canned ss and
+ * nsenter answers. The real ss and /proc are in ListenerAttributorIT.
  */
 class ListenerAttributorTest {
-  private static final String NSENTER_DENIED = "nsenter: cannot open /proc/1/ns/mnt:"
-      + " Permission denied";
+  private static final String NSENTER_DENIED =
+      "nsenter: cannot open /proc/1/ns/mnt:" + " Permission denied";
 
   @TempDir Path procRoot;
   private final ListAppender<ILoggingEvent> log = new ListAppender<>();
@@ -50,8 +50,8 @@ class ListenerAttributorTest {
       calls.add(command);
       CommandResult answer = answers.get(command);
       if (answer == null) {
-        throw new IOException("Cannot run program \"" + command.get(0)
-            + "\": error=2, No such file or directory");
+        throw new IOException(
+            "Cannot run program \"" + command.get(0) + "\": error=2, No such file or directory");
       }
       return answer;
     }
@@ -82,8 +82,8 @@ class ListenerAttributorTest {
     Path fdDir = Files.createDirectories(procRoot.resolve(Long.toString(pid)).resolve("fd"));
     Files.writeString(procRoot.resolve(Long.toString(pid)).resolve("comm"), comm + "\n");
     for (Map.Entry<Integer, Long> fd : socketByFd.entrySet()) {
-      Files.createSymbolicLink(fdDir.resolve(fd.getKey().toString()),
-          Path.of("socket:[" + fd.getValue() + "]"));
+      Files.createSymbolicLink(
+          fdDir.resolve(fd.getKey().toString()), Path.of("socket:[" + fd.getValue() + "]"));
     }
   }
 
@@ -98,24 +98,47 @@ class ListenerAttributorTest {
   @Test
   void capturedSnapshotCountsNginxJavaAndOneUnnamedPort() throws IOException {
     copyCapturedTables();
-    CannedRunner runner = new CannedRunner(Map.of(
-        ListenerAttributor.SS, CommandResult.ok(ss("captured-tulnp-with-java.txt")),
-        ListenerAttributor.HOST_SS, new CommandResult(1, "", NSENTER_DENIED + "\n", false)));
+    CannedRunner runner =
+        new CannedRunner(
+            Map.of(
+                ListenerAttributor.SS,
+                CommandResult.ok(ss("captured-tulnp-with-java.txt")),
+                ListenerAttributor.HOST_SS,
+                new CommandResult(1, "", NSENTER_DENIED + "\n", false)));
     ListenerAttributor attributor = new ListenerAttributor(runner, procRoot);
 
     ListenerOwners owners = attributor.owners();
     ListenerAttribution attribution = ListenerAttribution.of(owners);
 
-    assertEquals(Set.of(2024, 20200, 20201, 20202, 20203, 20204, 20207, 20209, 20300, 20303),
+    assertEquals(
+        Set.of(2024, 20200, 20201, 20202, 20203, 20204, 20207, 20209, 20300, 20303),
         owners.usersByPort().keySet());
     assertEquals(Set.of(new SocketUser("java", 5953, 4)), owners.usersByPort().get(20300));
-    assertEquals(Set.of(new SocketUser("nginx", 5952, 3), new SocketUser("nginx", 5950, 3),
-        new SocketUser("nginx", 5952, 4), new SocketUser("nginx", 5950, 4)),
+    assertEquals(
+        Set.of(
+            new SocketUser("nginx", 5952, 3),
+            new SocketUser("nginx", 5950, 3),
+            new SocketUser("nginx", 5952, 4),
+            new SocketUser("nginx", 5950, 4)),
         owners.usersByPort().get(20200));
     assertEquals(Set.of(2024), owners.unnamedPorts());
-    assertEquals(Map.of(ListenerSource.ENVOY, 0, ListenerSource.SSHD, 0, ListenerSource.NGINX, 7,
-        ListenerSource.NODE_EXPORTER, 0, ListenerSource.XRAY, 0, ListenerSource.OTHER, 2,
-        ListenerSource.UNKNOWN, 1), attribution.countsBySource());
+    assertEquals(
+        Map.of(
+            ListenerSource.ENVOY,
+            0,
+            ListenerSource.SSHD,
+            0,
+            ListenerSource.NGINX,
+            7,
+            ListenerSource.NODE_EXPORTER,
+            0,
+            ListenerSource.XRAY,
+            0,
+            ListenerSource.OTHER,
+            2,
+            ListenerSource.UNKNOWN,
+            1),
+        attribution.countsBySource());
     assertEquals(Map.of("java", 2), attribution.otherByProcess());
     // port 2024 had no name: the host's ss was tried, then the (empty) fd walk
     assertEquals(List.of(ListenerAttributor.SS, ListenerAttributor.HOST_SS), runner.calls);
@@ -128,21 +151,29 @@ class ListenerAttributorTest {
   @Test
   void whenSsNamesEveryPortNoFallbackRunsAndNothingIsLogged() throws IOException {
     Files.createDirectories(procRoot.resolve("net"));
-    Files.writeString(procRoot.resolve("net/tcp"), String.join("\n",
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid",
-        "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0"
-            + "        0 501 1 0000000000000000 100 0 0 10 0",
-        "   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0"
-            + "        0 502 1 0000000000000000 100 0 0 10 0",
-        "   2: 0100007F:0050 0100007F:D000 01 00000000:00000000 00:00000000 00000000     0"
-            + "        0 503 1 0000000000000000 20 0 0 10 -1", ""));
-    CannedRunner runner = new CannedRunner(Map.of(ListenerAttributor.SS, CommandResult.ok(
-        "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
-            + "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=612,fd=3))\n"
-            + "tcp LISTEN 0 128 [::]:22 [::]:* users:((\"sshd\",pid=612,fd=4))\n"
-            + "tcp LISTEN 0 511 0.0.0.0:80 0.0.0.0:* users:((\"nginx\",pid=9,fd=6))\n"
-            + "tcp LISTEN 0 511 *:10000 *:* users:((\"envoy\",pid=7,fd=40))\n"
-            + "udp UNCONN 0 0 0.0.0.0:68 0.0.0.0:* users:((\"dhclient\",pid=5,fd=6))\n")));
+    Files.writeString(
+        procRoot.resolve("net/tcp"),
+        String.join(
+            "\n",
+            "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid",
+            "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0"
+                + "        0 501 1 0000000000000000 100 0 0 10 0",
+            "   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0"
+                + "        0 502 1 0000000000000000 100 0 0 10 0",
+            "   2: 0100007F:0050 0100007F:D000 01 00000000:00000000 00:00000000 00000000     0"
+                + "        0 503 1 0000000000000000 20 0 0 10 -1",
+            ""));
+    CannedRunner runner =
+        new CannedRunner(
+            Map.of(
+                ListenerAttributor.SS,
+                CommandResult.ok(
+                    "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+                        + "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=612,fd=3))\n"
+                        + "tcp LISTEN 0 128 [::]:22 [::]:* users:((\"sshd\",pid=612,fd=4))\n"
+                        + "tcp LISTEN 0 511 0.0.0.0:80 0.0.0.0:* users:((\"nginx\",pid=9,fd=6))\n"
+                        + "tcp LISTEN 0 511 *:10000 *:* users:((\"envoy\",pid=7,fd=40))\n"
+                        + "udp UNCONN 0 0 0.0.0.0:68 0.0.0.0:* users:((\"dhclient\",pid=5,fd=6))\n")));
     ListenerAttribution attribution = new ListenerAttributor(runner, procRoot).attribute();
 
     // 10000 is not in the fixture table (ss raced it): still counted; UDP 68 is not
@@ -170,7 +201,8 @@ class ListenerAttributorTest {
 
     assertEquals(Set.of(new SocketUser("java", 5953, 4)), owners.usersByPort().get(20300));
     assertEquals(Set.of(new SocketUser("java", 5953, 8)), owners.usersByPort().get(20303));
-    assertEquals(Set.of(new SocketUser("nginx", 5952, 3), new SocketUser("nginx", 5952, 4)),
+    assertEquals(
+        Set.of(new SocketUser("nginx", 5952, 3), new SocketUser("nginx", 5952, 4)),
         owners.usersByPort().get(20200));
     assertEquals(Set.of(2024, 20201, 20202, 20203, 20204, 20209), owners.unnamedPorts());
     ListenerAttribution attribution = ListenerAttribution.of(owners);
@@ -186,9 +218,11 @@ class ListenerAttributorTest {
   @Test
   void theHostSsFillsInNamesTheLocalSsCouldNotSee() throws IOException {
     copyCapturedTables();
-    CannedRunner runner = new CannedRunner(Map.of(
-        ListenerAttributor.SS, CommandResult.ok(ss("captured-tuln-without-p.txt")),
-        ListenerAttributor.HOST_SS, CommandResult.ok(ss("captured-tulnp-with-java.txt"))));
+    CannedRunner runner =
+        new CannedRunner(
+            Map.of(
+                ListenerAttributor.SS, CommandResult.ok(ss("captured-tuln-without-p.txt")),
+                ListenerAttributor.HOST_SS, CommandResult.ok(ss("captured-tulnp-with-java.txt"))));
     ListenerOwners owners = new ListenerAttributor(runner, procRoot).owners();
     assertEquals(Set.of("nginx"), owners.namesOf(20209));
     assertEquals(Set.of("java"), owners.namesOf(20303));
@@ -198,9 +232,13 @@ class ListenerAttributorTest {
   @Test
   void aFailingSsAndOddLinesDegradeToUnknownWithOneWarningPerAttributor() throws IOException {
     copyCapturedTables();
-    CannedRunner failing = new CannedRunner(Map.of(
-        ListenerAttributor.SS, new CommandResult(1, "", "Cannot open netlink socket\n", false),
-        ListenerAttributor.HOST_SS, CommandResult.ok("complete garbage\n")));
+    CannedRunner failing =
+        new CannedRunner(
+            Map.of(
+                ListenerAttributor.SS,
+                new CommandResult(1, "", "Cannot open netlink socket\n", false),
+                ListenerAttributor.HOST_SS,
+                CommandResult.ok("complete garbage\n")));
     ListenerAttributor first = new ListenerAttributor(failing, procRoot);
 
     ListenerAttribution attribution = first.attribute();
@@ -211,20 +249,35 @@ class ListenerAttributorTest {
     assertEquals(1, warnings().size(), "one warning for three runs of one attributor");
     String warning = warnings().get(0).getFormattedMessage();
     assertTrue(warning.contains("ss -tulnp exited with 1 (Cannot open netlink socket)"), warning);
-    assertTrue(warning.contains("1 line(s) it could not parse (first: 'complete garbage')"),
-        warning);
+    assertTrue(
+        warning.contains("1 line(s) it could not parse (first: 'complete garbage')"), warning);
     new ListenerAttributor(failing, procRoot).attribute();
     assertEquals(2, warnings().size(), "a second attributor warns once too: no static state");
   }
 
   @Test
   void withoutTablesTheListenersComeFromSs() throws IOException {
-    CannedRunner runner = new CannedRunner(Map.of(
-        ListenerAttributor.SS, CommandResult.ok(ss("handmade-tulnp-edge-cases.txt"))));
+    CannedRunner runner =
+        new CannedRunner(
+            Map.of(ListenerAttributor.SS, CommandResult.ok(ss("handmade-tulnp-edge-cases.txt"))));
     ListenerAttribution attribution = new ListenerAttributor(runner, procRoot).attribute();
-    assertEquals(Map.of(ListenerSource.ENVOY, 1, ListenerSource.SSHD, 1, ListenerSource.NGINX, 1,
-        ListenerSource.NODE_EXPORTER, 1, ListenerSource.XRAY, 1, ListenerSource.OTHER, 2,
-        ListenerSource.UNKNOWN, 1), attribution.countsBySource());
+    assertEquals(
+        Map.of(
+            ListenerSource.ENVOY,
+            1,
+            ListenerSource.SSHD,
+            1,
+            ListenerSource.NGINX,
+            1,
+            ListenerSource.NODE_EXPORTER,
+            1,
+            ListenerSource.XRAY,
+            1,
+            ListenerSource.OTHER,
+            2,
+            ListenerSource.UNKNOWN,
+            1),
+        attribution.countsBySource());
     assertEquals(Map.of("my (app) x", 1, "postgres", 1), attribution.otherByProcess());
     String warning = warnings().get(0).getFormattedMessage();
     assertTrue(warning.contains("net/tcp (missing)"), warning);
@@ -232,8 +285,8 @@ class ListenerAttributorTest {
   }
 
   /**
-   * A FIFO tcp, a tcp6 linked to /dev/zero and a FIFO comm: refused without blocking, named in
-   * the warning; ss still names the listeners.
+   * A FIFO tcp, a tcp6 linked to /dev/zero and a FIFO comm: refused without blocking, named in the
+   * warning; ss still names the listeners.
    */
   @Test
   @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -241,15 +294,22 @@ class ListenerAttributorTest {
     Files.createDirectories(procRoot.resolve("net"));
     HostileProcRoot.mkfifo(procRoot.resolve("net/tcp"));
     Files.createSymbolicLink(procRoot.resolve("net/tcp6"), Path.of("/dev/zero"));
-    CannedRunner runner = new CannedRunner(Map.of(
-        ListenerAttributor.SS, CommandResult.ok(ss("handmade-tulnp-edge-cases.txt"))));
+    CannedRunner runner =
+        new CannedRunner(
+            Map.of(ListenerAttributor.SS, CommandResult.ok(ss("handmade-tulnp-edge-cases.txt"))));
     ListenerAttribution attribution = new ListenerAttributor(runner, procRoot).attribute();
     assertEquals(1, attribution.count(ListenerSource.ENVOY), "ss still names the listeners");
     String warning = warnings().get(0).getFormattedMessage();
-    assertTrue(warning.contains("cannot read " + procRoot.resolve("net/tcp")
-        + " (it is a FIFO, not a regular file)"), warning);
-    assertTrue(warning.contains("cannot read " + procRoot.resolve("net/tcp6")
-        + " (it is a character device, not a regular file)"), warning);
+    assertTrue(
+        warning.contains(
+            "cannot read " + procRoot.resolve("net/tcp") + " (it is a FIFO, not a regular file)"),
+        warning);
+    assertTrue(
+        warning.contains(
+            "cannot read "
+                + procRoot.resolve("net/tcp6")
+                + " (it is a character device, not a regular file)"),
+        warning);
 
     // the fd walk: a process whose comm is a FIFO is skipped as unreadable
     Files.delete(procRoot.resolve("net/tcp"));
@@ -266,9 +326,10 @@ class ListenerAttributorTest {
 
   @Test
   void nothingWorkingGivesAllZeroCountsNotAnException() {
-    CommandRunner broken = command -> {
-      throw new IllegalStateException("runner bug");
-    };
+    CommandRunner broken =
+        command -> {
+          throw new IllegalStateException("runner bug");
+        };
     ListenerAttribution attribution = new ListenerAttributor(broken, procRoot).attribute();
     assertEquals(ListenerAttribution.none(), attribution);
     assertEquals(7, attribution.countsBySource().size());

@@ -1,6 +1,5 @@
 package io.sigma.agent.ports;
 
-import io.sigma.agent.testing.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sigma.agent.ports.PortAllocator.Allocation;
+import io.sigma.agent.testing.MutableClock;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -32,8 +32,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The allocator's rules with a bind check the test controls (which ports "are taken" right
- * now, and which ports were bind-tested), plus one run with the real {@link BindProbe}.
+ * The allocator's rules with a bind check the test controls (which ports "are taken" right now, and
+ * which ports were bind-tested), plus one run with the real {@link BindProbe}.
  */
 class PortAllocatorTest {
   private static final PortRange RANGE = new PortRange(20000, 20009);
@@ -41,14 +41,18 @@ class PortAllocatorTest {
 
   private final MutableClock clock = new MutableClock(Instant.parse("2026-11-26T10:00:00Z"));
   private final LatestPortScan latest = new LatestPortScan();
+
   /** Ports a bind would fail on now. */
   private final Set<Integer> taken = ConcurrentHashMap.newKeySet();
+
   /** Every port bind-tested, in order. */
   private final List<Integer> probed = new CopyOnWriteArrayList<>();
-  private final PortBindCheck bindCheck = port -> {
-    probed.add(port);
-    return !taken.contains(port);
-  };
+
+  private final PortBindCheck bindCheck =
+      port -> {
+        probed.add(port);
+        return !taken.contains(port);
+      };
 
   private PortAllocator allocator(Duration reservation) {
     return new PortAllocator(RANGE, latest, bindCheck, reservation, clock);
@@ -137,7 +141,8 @@ class PortAllocatorTest {
   void searchResumesAfterTheLastPortHandedOutAndWraps() {
     latest.set(scan(RANGE));
     PortAllocator allocator = allocator(Duration.ZERO);
-    assertEquals(List.of(20000, 20001, 20002, 20003, 20004, 20005, 20006, 20007),
+    assertEquals(
+        List.of(20000, 20001, 20002, 20003, 20004, 20005, 20006, 20007),
         granted(allocator.allocate(8)));
     assertEquals(List.of(20008, 20009, 20000), granted(allocator.allocate(3)));
   }
@@ -170,18 +175,19 @@ class PortAllocatorTest {
 
   @Test
   void countOutsideOneToAThousandIsRejected() {
-    PortAllocator allocator = new PortAllocator(new PortRange(1024, 65535), latest, bindCheck,
-        WINDOW, clock);
+    PortAllocator allocator =
+        new PortAllocator(new PortRange(1024, 65535), latest, bindCheck, WINDOW, clock);
     for (int count : new int[] {0, -1, 1001, Integer.MAX_VALUE, Integer.MIN_VALUE}) {
-      assertThrows(IllegalArgumentException.class, () -> allocator.allocate(count),
-          "count " + count);
+      assertThrows(
+          IllegalArgumentException.class, () -> allocator.allocate(count), "count " + count);
     }
     assertEquals(1000, granted(allocator.allocate(1000)).size());
   }
 
   @Test
   void negativeReservationIsRejected() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new PortAllocator(RANGE, latest, bindCheck, Duration.ofSeconds(-1), clock));
   }
 
@@ -195,14 +201,17 @@ class PortAllocatorTest {
     List<Future<List<Integer>>> results = new ArrayList<>();
     try {
       for (int t = 0; t < threads; t++) {
-        results.add(pool.submit(() -> {
-          start.await();
-          List<Integer> mine = new ArrayList<>();
-          for (int i = 0; i < 25; i++) {
-            mine.addAll(granted(allocator.allocate(1 + ThreadLocalRandom.current().nextInt(9))));
-          }
-          return mine;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  List<Integer> mine = new ArrayList<>();
+                  for (int i = 0; i < 25; i++) {
+                    mine.addAll(
+                        granted(allocator.allocate(1 + ThreadLocalRandom.current().nextInt(9))));
+                  }
+                  return mine;
+                }));
       }
       start.countDown();
       Map<Integer, Integer> times = new java.util.HashMap<>();
@@ -225,12 +234,11 @@ class PortAllocatorTest {
     int heldPort = range.first() + 3;
     try (ServerSocketChannel held = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
       held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), heldPort));
-      PortAllocator allocator = new PortAllocator(range, new LatestPortScan(), probe, WINDOW,
-          clock);
+      PortAllocator allocator =
+          new PortAllocator(range, new LatestPortScan(), probe, WINDOW, clock);
       List<Integer> ports = granted(allocator.allocate(7));
       assertFalse(ports.contains(heldPort), ports.toString());
       assertEquals(new Allocation.Insufficient(1, 0), allocator.allocate(1));
     }
   }
-
 }

@@ -20,10 +20,10 @@ class PortRangeTest {
 
   @ParameterizedTest
   @CsvSource({
-      "10000-30000, 10000, 30000",
-      "' 1 - 65535 ', 1, 65535",
-      "8080, 8080, 8080",
-      "22-22, 22, 22",
+    "10000-30000, 10000, 30000",
+    "' 1 - 65535 ', 1, 65535",
+    "8080, 8080, 8080",
+    "22-22, 22, 22",
   })
   void parsesRanges(String text, int first, int last) {
     PortRange range = PortRange.parse(text);
@@ -48,13 +48,28 @@ class PortRangeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "  ", "abc", "10000-", "-30000", "10000-30000-40000", "10000:30000",
-      "1e4-2e4", "+10-20", "10000 30000", "١٠-٢٠", "123456-123457"})
+  @ValueSource(
+      strings = {
+        "",
+        "  ",
+        "abc",
+        "10000-",
+        "-30000",
+        "10000-30000-40000",
+        "10000:30000",
+        "1e4-2e4",
+        "+10-20",
+        "10000 30000",
+        "١٠-٢٠",
+        "123456-123457"
+      })
   void rejectsTextThatIsNotARange(String text) {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> PortRange.parse(text));
-    assertTrue(e.getMessage().contains("expected FIRST-LAST")
-        || e.getMessage().contains("is not FIRST-LAST"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("expected FIRST-LAST")
+            || e.getMessage().contains("is not FIRST-LAST"),
+        e.getMessage());
   }
 
   @Test
@@ -77,7 +92,8 @@ class PortRangeTest {
   void rejectsReversedRange() {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> PortRange.parse("30000-10000"));
-    assertEquals("port range '30000-10000': first port 30000 is greater than last port 10000",
+    assertEquals(
+        "port range '30000-10000': first port 30000 is greater than last port 10000",
         e.getMessage());
   }
 }

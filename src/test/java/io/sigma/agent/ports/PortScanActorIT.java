@@ -46,24 +46,29 @@ class PortScanActorIT {
     TestProbe<Object> waiter = testKit.createTestProbe();
     try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
       listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-      testKit.spawn(PortScanActor.create(PortScanner.onProc(Path.of("/proc")), range,
-          Duration.ofMillis(200), latest));
-      waiter.awaitAssert(AWAIT, () -> {
-        PortScan scan = latest.get().orElseThrow();
-        assertTrue(scan.isOccupied(port), "listener on " + port + " in " + scan.occupied());
-        return null;
-      });
+      testKit.spawn(
+          PortScanActor.create(
+              PortScanner.onProc(Path.of("/proc")), range, Duration.ofMillis(200), latest));
+      waiter.awaitAssert(
+          AWAIT,
+          () -> {
+            PortScan scan = latest.get().orElseThrow();
+            assertTrue(scan.isOccupied(port), "listener on " + port + " in " + scan.occupied());
+            return null;
+          });
       PortScan scan = latest.get().orElseThrow();
       assertEquals(range, scan.range());
       assertEquals(8, scan.total());
       assertFalse(scan.at().isBefore(started.minusSeconds(1)));
-      assertTrue(scan.listeners().countsBySource().values().stream().mapToInt(i -> i).sum() >= 1,
+      assertTrue(
+          scan.listeners().countsBySource().values().stream().mapToInt(i -> i).sum() >= 1,
           "the machine's listeners are attributed: " + scan.listeners());
     }
-    waiter.awaitAssert(AWAIT, () -> {
-      assertFalse(latest.get().orElseThrow().isOccupied(port), "closed listener still seen");
-      return null;
-    });
+    waiter.awaitAssert(
+        AWAIT,
+        () -> {
+          assertFalse(latest.get().orElseThrow().isOccupied(port), "closed listener still seen");
+          return null;
+        });
   }
-
 }

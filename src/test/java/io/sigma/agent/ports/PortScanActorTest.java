@@ -51,48 +51,58 @@ class PortScanActorTest {
   private static PortScan scanNumber(int n) {
     BitSet occupied = new BitSet();
     occupied.set(RANGE.first(), RANGE.first() + n);
-    return new PortScan(RANGE, occupied, ListenerAttribution.none(), Instant.EPOCH,
-        Duration.ofMillis(n));
+    return new PortScan(
+        RANGE, occupied, ListenerAttribution.none(), Instant.EPOCH, Duration.ofMillis(n));
   }
 
   @Test
   void publishesTheFirstScanAtOnceThenRescansEveryInterval() {
     AtomicInteger calls = new AtomicInteger();
-    testKit.spawn(PortScanActor.create(() -> scanNumber(calls.incrementAndGet() % 10),
-        INTERVAL, latest, executor));
+    testKit.spawn(
+        PortScanActor.create(
+            () -> scanNumber(calls.incrementAndGet() % 10), INTERVAL, latest, executor));
     TestProbe<Object> probe = testKit.createTestProbe();
-    probe.awaitAssert(AWAIT, () -> {
-      assertTrue(latest.get().isPresent());
-      return null;
-    });
-    probe.awaitAssert(AWAIT, () -> {
-      assertTrue(calls.get() >= 3, "scans so far: " + calls.get());
-      return null;
-    });
+    probe.awaitAssert(
+        AWAIT,
+        () -> {
+          assertTrue(latest.get().isPresent());
+          return null;
+        });
+    probe.awaitAssert(
+        AWAIT,
+        () -> {
+          assertTrue(calls.get() >= 3, "scans so far: " + calls.get());
+          return null;
+        });
   }
 
   @Test
   void aFailingScanKeepsThePreviousResultAndTheLoopGoesOn() throws Exception {
     AtomicInteger calls = new AtomicInteger();
     CompletableFuture<Optional<PortScan>> seenByThirdScan = new CompletableFuture<>();
-    Supplier<PortScan> scans = () -> switch (calls.incrementAndGet()) {
-      case 1 -> scanNumber(1);
-      case 2 -> throw new IllegalStateException("ss went away");
-      case 3 -> {
-        seenByThirdScan.complete(latest.get());
-        yield scanNumber(3);
-      }
-      default -> scanNumber(4);
-    };
+    Supplier<PortScan> scans =
+        () ->
+            switch (calls.incrementAndGet()) {
+              case 1 -> scanNumber(1);
+              case 2 -> throw new IllegalStateException("ss went away");
+              case 3 -> {
+                seenByThirdScan.complete(latest.get());
+                yield scanNumber(3);
+              }
+              default -> scanNumber(4);
+            };
     testKit.spawn(PortScanActor.create(scans, INTERVAL, latest, executor));
-    assertEquals(Optional.of(scanNumber(1)).map(PortScan::inUse),
+    assertEquals(
+        Optional.of(scanNumber(1)).map(PortScan::inUse),
         seenByThirdScan.get(AWAIT.toSeconds(), TimeUnit.SECONDS).map(PortScan::inUse),
         "after the failed second scan the first result is still published");
     TestProbe<Object> probe = testKit.createTestProbe();
-    probe.awaitAssert(AWAIT, () -> {
-      assertTrue(latest.get().orElseThrow().inUse() >= 3);
-      return null;
-    });
+    probe.awaitAssert(
+        AWAIT,
+        () -> {
+          assertTrue(latest.get().orElseThrow().inUse() >= 3);
+          return null;
+        });
   }
 
   @Test
@@ -101,17 +111,22 @@ class PortScanActorTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger running = new AtomicInteger();
     AtomicInteger mostAtOnce = new AtomicInteger();
-    testKit.spawn(PortScanActor.create(() -> {
-      mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
-      started.getRef().tell("started");
-      try {
-        release.await(AWAIT.toSeconds(), TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      running.decrementAndGet();
-      return scanNumber(1);
-    }, INTERVAL, latest, executor));
+    testKit.spawn(
+        PortScanActor.create(
+            () -> {
+              mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+              started.getRef().tell("started");
+              try {
+                release.await(AWAIT.toSeconds(), TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              running.decrementAndGet();
+              return scanNumber(1);
+            },
+            INTERVAL,
+            latest,
+            executor));
     started.expectMessage(AWAIT, "started");
     // Ten intervals pass while the first scan hangs: no second scan may start.
     started.expectNoMessage(INTERVAL.multipliedBy(10));

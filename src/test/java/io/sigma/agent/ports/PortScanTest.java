@@ -57,14 +57,22 @@ class PortScanTest {
   void copiesItsBitSetAndRejectsBadInput() {
     BitSet occupied = new BitSet();
     occupied.set(100);
-    PortScan scan = new PortScan(new PortRange(100, 200), occupied, ListenerAttribution.none(),
-        AT, Duration.ZERO);
+    PortScan scan =
+        new PortScan(
+            new PortRange(100, 200), occupied, ListenerAttribution.none(), AT, Duration.ZERO);
     occupied.set(101);
     scan.occupied().set(102);
     assertEquals(1, scan.inUse());
     assertThrows(IllegalArgumentException.class, () -> scan(new PortRange(100, 200), 99));
-    assertThrows(IllegalArgumentException.class, () -> new PortScan(new PortRange(1, 2),
-        new BitSet(), ListenerAttribution.none(), AT, Duration.ofMillis(-1)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new PortScan(
+                new PortRange(1, 2),
+                new BitSet(),
+                ListenerAttribution.none(),
+                AT,
+                Duration.ofMillis(-1)));
   }
 
   @Test
@@ -74,11 +82,14 @@ class PortScanTest {
     assertEquals(2, attribution.count(ListenerSource.SSHD));
     assertEquals(0, attribution.count(ListenerSource.ENVOY));
     assertEquals(Set.of(ListenerSource.values()), attribution.countsBySource().keySet());
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new ListenerAttribution(Map.of(ListenerSource.XRAY, -1), Map.of()));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new ListenerAttribution(Map.of(), Map.of("java", -1)));
-    assertThrows(UnsupportedOperationException.class,
+    assertThrows(
+        UnsupportedOperationException.class,
         () -> attribution.countsBySource().put(ListenerSource.ENVOY, 1));
   }
 
@@ -91,13 +102,17 @@ class PortScanTest {
       }
     }
     String ss = SsOutputParserTest.fixture("captured-tulnp-with-java.txt");
-    CommandRunner runner = command -> command.equals(ListenerAttributor.SS)
-        ? CommandResult.ok(ss) : new CommandResult(1, "", "denied", false);
+    CommandRunner runner =
+        command ->
+            command.equals(ListenerAttributor.SS)
+                ? CommandResult.ok(ss)
+                : new CommandResult(1, "", "denied", false);
     Set<Integer> refused = Set.of(20203, 20111, 20112);
-    PortScanner scanner = new PortScanner(
-        new KernelPortScanner(procRoot, port -> !refused.contains(port)),
-        new ListenerAttributor(runner, procRoot),
-        Clock.fixed(AT, ZoneOffset.UTC));
+    PortScanner scanner =
+        new PortScanner(
+            new KernelPortScanner(procRoot, port -> !refused.contains(port)),
+            new ListenerAttributor(runner, procRoot),
+            Clock.fixed(AT, ZoneOffset.UTC));
 
     PortScan scan = scanner.scan(new PortRange(20100, 20399));
 

@@ -16,22 +16,24 @@ class ProcessCommandRunnerTest {
 
   @Test
   void capturesExitCodeStdoutAndStderrSeparately() throws IOException {
-    CommandResult result = new ProcessCommandRunner().run(
-        List.of("sh", "-c", "echo out line; echo err line >&2; exit 3"));
+    CommandResult result =
+        new ProcessCommandRunner()
+            .run(List.of("sh", "-c", "echo out line; echo err line >&2; exit 3"));
     assertEquals(new CommandResult(3, "out line\n", "err line\n", false), result);
   }
 
   @Test
   void stdinIsClosedSoReadersDoNotHang() throws IOException {
-    CommandResult result = new ProcessCommandRunner(Duration.ofSeconds(5), 1024)
-        .run(List.of("cat"));
+    CommandResult result =
+        new ProcessCommandRunner(Duration.ofSeconds(5), 1024).run(List.of("cat"));
     assertEquals(CommandResult.ok(""), result);
   }
 
   @Test
   void keepsOnlyTheFirstBytesOfALargeOutput() throws IOException {
-    CommandResult result = new ProcessCommandRunner(Duration.ofSeconds(10), 1000)
-        .run(List.of("sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"));
+    CommandResult result =
+        new ProcessCommandRunner(Duration.ofSeconds(10), 1000)
+            .run(List.of("sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"));
     assertEquals(0, result.exitCode(), "the writer was drained, not blocked");
     assertEquals("x".repeat(1000), result.stdout());
     assertTrue(result.truncated());
@@ -52,17 +54,18 @@ class ProcessCommandRunnerTest {
 
   @Test
   void aMissingProgramIsAnIoException() {
-    IOException e = assertThrows(IOException.class,
-        () -> new ProcessCommandRunner().run(List.of("no-such-program-sigma-agent")));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () -> new ProcessCommandRunner().run(List.of("no-such-program-sigma-agent")));
     assertTrue(e.getMessage().contains("no-such-program-sigma-agent"), e.getMessage());
   }
 
   @Test
   void rejectsBadSettingsAndEmptyCommands() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new ProcessCommandRunner(Duration.ZERO, 10));
-    assertThrows(IllegalArgumentException.class,
-        () -> new ProcessCommandRunner(Duration.ofSeconds(1), 0));
+    assertThrows(IllegalArgumentException.class, () -> new ProcessCommandRunner(Duration.ZERO, 10));
+    assertThrows(
+        IllegalArgumentException.class, () -> new ProcessCommandRunner(Duration.ofSeconds(1), 0));
     assertThrows(IllegalArgumentException.class, () -> new ProcessCommandRunner().run(List.of()));
     assertFalse(CommandResult.ok("x").truncated());
   }

@@ -31,19 +31,21 @@ class SsOutputParserTest {
   @Test
   void parsesCapturedTulnpWithNetidColumnAndSharedSockets() throws IOException {
     SsOutput output = SsOutputParser.parse(fixture("captured-tulnp.txt"));
-    assertEquals(List.of(
-        new SsListener("udp", "UNCONN", "127.0.0.53", "lo", 20205, nginx(11)),
-        new SsListener("udp", "UNCONN", "0.0.0.0", "", 20206, nginx(12)),
-        new SsListener("udp", "UNCONN", "::", "", 20206, nginx(13)),
-        new SsListener("tcp", "LISTEN", "127.0.0.53", "lo", 20202, nginx(6)),
-        new SsListener("tcp", "LISTEN", "127.0.0.1", "", 20201, nginx(5)),
-        new SsListener("tcp", "LISTEN", "0.0.0.0", "", 20200, nginx(3)),
-        new SsListener("tcp", "LISTEN", "0.0.0.0", "", 20207, nginx(14)),
-        new SsListener("tcp", "LISTEN", "0.0.0.0", "", 2024, List.of()),
-        new SsListener("tcp", "LISTEN", "::", "", 20200, nginx(4)),
-        new SsListener("tcp", "LISTEN", "*", "", 20203, nginx(7)),
-        new SsListener("tcp", "LISTEN", "::1", "", 20204, nginx(8)),
-        new SsListener("tcp", "LISTEN", "::1", "lo", 20209, nginx(9))), output.sockets());
+    assertEquals(
+        List.of(
+            new SsListener("udp", "UNCONN", "127.0.0.53", "lo", 20205, nginx(11)),
+            new SsListener("udp", "UNCONN", "0.0.0.0", "", 20206, nginx(12)),
+            new SsListener("udp", "UNCONN", "::", "", 20206, nginx(13)),
+            new SsListener("tcp", "LISTEN", "127.0.0.53", "lo", 20202, nginx(6)),
+            new SsListener("tcp", "LISTEN", "127.0.0.1", "", 20201, nginx(5)),
+            new SsListener("tcp", "LISTEN", "0.0.0.0", "", 20200, nginx(3)),
+            new SsListener("tcp", "LISTEN", "0.0.0.0", "", 20207, nginx(14)),
+            new SsListener("tcp", "LISTEN", "0.0.0.0", "", 2024, List.of()),
+            new SsListener("tcp", "LISTEN", "::", "", 20200, nginx(4)),
+            new SsListener("tcp", "LISTEN", "*", "", 20203, nginx(7)),
+            new SsListener("tcp", "LISTEN", "::1", "", 20204, nginx(8)),
+            new SsListener("tcp", "LISTEN", "::1", "lo", 20209, nginx(9))),
+        output.sockets());
     assertEquals(0, output.oddLines());
     assertNull(output.firstOddLine());
   }
@@ -54,10 +56,10 @@ class SsOutputParserTest {
     assertEquals(9, output.sockets().size());
     assertTrue(output.sockets().stream().allMatch(SsListener::isTcpListener));
     assertTrue(output.sockets().stream().allMatch(s -> s.netid().isEmpty()));
-    assertEquals(new SsListener("", "LISTEN", "127.0.0.53", "lo", 20202, nginx(6)),
-        output.sockets().get(0));
-    assertEquals(new SsListener("", "LISTEN", "0.0.0.0", "", 2024, List.of()),
-        output.sockets().get(4));
+    assertEquals(
+        new SsListener("", "LISTEN", "127.0.0.53", "lo", 20202, nginx(6)), output.sockets().get(0));
+    assertEquals(
+        new SsListener("", "LISTEN", "0.0.0.0", "", 2024, List.of()), output.sockets().get(4));
     assertEquals(0, output.oddLines());
   }
 
@@ -79,26 +81,62 @@ class SsOutputParserTest {
   @Test
   void parsesHandMadeEdgeCasesAndCountsOddLines() throws IOException {
     SsOutput output = SsOutputParser.parse(fixture("handmade-tulnp-edge-cases.txt"));
-    assertEquals(List.of(
-        new SsListener("tcp", "LISTEN", "0.0.0.0", "", 22, List.of(new SocketUser("sshd", 612, 3))),
-        new SsListener("tcp", "LISTEN", "::", "", 22, List.of(new SocketUser("sshd", 612, 4))),
-        new SsListener("tcp", "LISTEN", "*", "", 10000, List.of(new SocketUser("Envoy", 900, 41),
-            new SocketUser("envoy", 900, 42))),
-        new SsListener("tcp", "LISTEN", "*", "", 9100,
-            List.of(new SocketUser("prometheus-node", 700, 3))),
-        new SsListener("tcp", "LISTEN", "127.0.0.1", "", 10085,
-            List.of(new SocketUser("xray", 801, 7))),
-        new SsListener("tcp", "LISTEN", "0.0.0.0", "", 80, List.of(new SocketUser("nginx", 1000, 6),
-            new SocketUser("nginx", 1001, 6), new SocketUser("nginx", 1002, 6))),
-        new SsListener("tcp", "LISTEN", "::ffff:127.0.0.1", "", 8080,
-            List.of(new SocketUser("my (app) x", 77, 3))),
-        new SsListener("tcp", "LISTEN", "0.0.0.0", "", 2024, List.of()),
-        new SsListener("tcp", "LISTEN", "127.0.0.1", "lo", 5432,
-            List.of(new SocketUser("postgres", 55, 5))),
-        new SsListener("udp", "UNCONN", "fe80::1", "eth0", 546,
-            List.of(new SocketUser("dhclient", 400, 6))),
-        new SsListener("udp", "UNCONN", "127.0.0.53", "lo", 53,
-            List.of(new SocketUser("systemd-resolve", 390, 13)))), output.sockets());
+    assertEquals(
+        List.of(
+            new SsListener(
+                "tcp", "LISTEN", "0.0.0.0", "", 22, List.of(new SocketUser("sshd", 612, 3))),
+            new SsListener("tcp", "LISTEN", "::", "", 22, List.of(new SocketUser("sshd", 612, 4))),
+            new SsListener(
+                "tcp",
+                "LISTEN",
+                "*",
+                "",
+                10000,
+                List.of(new SocketUser("Envoy", 900, 41), new SocketUser("envoy", 900, 42))),
+            new SsListener(
+                "tcp", "LISTEN", "*", "", 9100, List.of(new SocketUser("prometheus-node", 700, 3))),
+            new SsListener(
+                "tcp", "LISTEN", "127.0.0.1", "", 10085, List.of(new SocketUser("xray", 801, 7))),
+            new SsListener(
+                "tcp",
+                "LISTEN",
+                "0.0.0.0",
+                "",
+                80,
+                List.of(
+                    new SocketUser("nginx", 1000, 6),
+                    new SocketUser("nginx", 1001, 6),
+                    new SocketUser("nginx", 1002, 6))),
+            new SsListener(
+                "tcp",
+                "LISTEN",
+                "::ffff:127.0.0.1",
+                "",
+                8080,
+                List.of(new SocketUser("my (app) x", 77, 3))),
+            new SsListener("tcp", "LISTEN", "0.0.0.0", "", 2024, List.of()),
+            new SsListener(
+                "tcp",
+                "LISTEN",
+                "127.0.0.1",
+                "lo",
+                5432,
+                List.of(new SocketUser("postgres", 55, 5))),
+            new SsListener(
+                "udp",
+                "UNCONN",
+                "fe80::1",
+                "eth0",
+                546,
+                List.of(new SocketUser("dhclient", 400, 6))),
+            new SsListener(
+                "udp",
+                "UNCONN",
+                "127.0.0.53",
+                "lo",
+                53,
+                List.of(new SocketUser("systemd-resolve", 390, 13)))),
+        output.sockets());
     // free text, port '*', port 'ssh', a cut line, no pid, a cut users list, port 99999,
     // a non-numeric queue
     assertEquals(8, output.oddLines());
@@ -106,19 +144,20 @@ class SsOutputParserTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "",
-      "Cannot open netlink socket: Permission denied",
-      "tcp LISTEN 0 128 0.0.0.0:22",
-      "tcp LISTEN 0 128 [::1:22 [::]:*",
-      "tcp LISTEN 0 128 :22 0.0.0.0:*",
-      "tcp LISTEN 0 128 0.0.0.0%:22 0.0.0.0:*",
-      "tcp LISTEN 0 128 0.0.0.0:-1 0.0.0.0:*",
-      "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(nginx,pid=1,fd=2)",
-      "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"nginx\",pid=x,fd=2))",
-      "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"nginx\",pid=1,fd=2)x",
-      "tcp WAITING 0 128 0.0.0.0:22 0.0.0.0:*",
-  })
+  @ValueSource(
+      strings = {
+        "",
+        "Cannot open netlink socket: Permission denied",
+        "tcp LISTEN 0 128 0.0.0.0:22",
+        "tcp LISTEN 0 128 [::1:22 [::]:*",
+        "tcp LISTEN 0 128 :22 0.0.0.0:*",
+        "tcp LISTEN 0 128 0.0.0.0%:22 0.0.0.0:*",
+        "tcp LISTEN 0 128 0.0.0.0:-1 0.0.0.0:*",
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(nginx,pid=1,fd=2)",
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"nginx\",pid=x,fd=2))",
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"nginx\",pid=1,fd=2)x",
+        "tcp WAITING 0 128 0.0.0.0:22 0.0.0.0:*",
+      })
   void oddLinesAreNotSockets(String line) {
     assertNull(SsOutputParser.parseLine(line), line);
     if (!line.isEmpty()) {
@@ -139,11 +178,14 @@ class SsOutputParserTest {
 
   @Test
   void windowsLineEndingsAndEmptyOutputAreFine() {
-    SsOutput output = SsOutputParser.parse(
-        "State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\r\n"
-            + "LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=1,fd=3))\r\n");
-    assertEquals(List.of(new SsListener("", "LISTEN", "0.0.0.0", "", 22,
-        List.of(new SocketUser("sshd", 1, 3)))), output.sockets());
+    SsOutput output =
+        SsOutputParser.parse(
+            "State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\r\n"
+                + "LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=1,fd=3))\r\n");
+    assertEquals(
+        List.of(
+            new SsListener("", "LISTEN", "0.0.0.0", "", 22, List.of(new SocketUser("sshd", 1, 3)))),
+        output.sockets());
     assertEquals(new SsOutput(List.of(), 0, null), SsOutputParser.parse(""));
   }
 }

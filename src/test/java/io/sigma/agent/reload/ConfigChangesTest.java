@@ -18,8 +18,10 @@ import org.junit.jupiter.api.Test;
 
 class ConfigChangesTest {
   static AgentConfig config(String... args) {
-    return assertInstanceOf(ConfigLoader.Outcome.Run.class, ConfigLoader.load(args, Map.of(),
-        "test", Path.of("/nonexistent/agent.conf"))).config();
+    return assertInstanceOf(
+            ConfigLoader.Outcome.Run.class,
+            ConfigLoader.load(args, Map.of(), "test", Path.of("/nonexistent/agent.conf")))
+        .config();
   }
 
   @Test
@@ -33,37 +35,76 @@ class ConfigChangesTest {
       throws Exception {
     Path file = java.nio.file.Files.writeString(dir.resolve("web.yml"), "basic_auth_users: {}\n");
     AgentConfig started = config("--web-config-file", file.toString());
-    assertTrue(ConfigChanges.between(started, started,
-        config("--web-config-file", file.toString())).isEmpty());
-    java.nio.file.Files.writeString(file, "basic_auth_users:\n  p: "
-        + "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a\n");
-    assertEquals(List.of("--web-config-file"), ConfigChanges.between(started, started,
-        config("--web-config-file", file.toString())).restart());
+    assertTrue(
+        ConfigChanges.between(started, started, config("--web-config-file", file.toString()))
+            .isEmpty());
+    java.nio.file.Files.writeString(
+        file,
+        "basic_auth_users:\n  p: "
+            + "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a\n");
+    assertEquals(
+        List.of("--web-config-file"),
+        ConfigChanges.between(started, started, config("--web-config-file", file.toString()))
+            .restart());
   }
 
   @Test
   void liveSettingsShowOldAndNewValuesSecretsOnlyWhatHappened() {
     AgentConfig started = config("--allocate-token", "a");
-    AgentConfig loaded = config("--interval", "30", "--xds-poll-interval", "1500ms",
-        "--log-level", "debug", "--allocate-token", "b");
+    AgentConfig loaded =
+        config(
+            "--interval",
+            "30",
+            "--xds-poll-interval",
+            "1500ms",
+            "--log-level",
+            "debug",
+            "--allocate-token",
+            "b");
     ConfigChanges changes = ConfigChanges.between(started, started, loaded);
-    assertEquals(List.of("--interval 60s -> 30s", "--allocate-token changed",
-        "--xds-poll-interval 10s -> 1500ms", "--log-level info -> debug"), changes.live());
+    assertEquals(
+        List.of(
+            "--interval 60s -> 30s",
+            "--allocate-token changed",
+            "--xds-poll-interval 10s -> 1500ms",
+            "--log-level info -> debug"),
+        changes.live());
     assertEquals(List.of(), changes.restart());
-    assertEquals(List.of("--allocate-token removed"),
+    assertEquals(
+        List.of("--allocate-token removed"),
         ConfigChanges.between(started, started, config()).live());
-    assertEquals(List.of("--allocate-token set"),
-        ConfigChanges.between(config(), config(), started).live());
+    assertEquals(
+        List.of("--allocate-token set"), ConfigChanges.between(config(), config(), started).live());
   }
 
   @Test
   void everythingElseNeedsARestartAndIsNamedByItsFlag() {
     AgentConfig started = config();
-    ConfigChanges changes = ConfigChanges.between(started, started, config("--metrics-port", "9",
-        "--api-url", "https://x:pw@h/api", "--xds-enabled", "--ignore-ip-ranges", "10.0.0.0/8",
-        "--api-key", "k", "--log-format", "json"));
-    assertEquals(List.of("--api-url", "--api-key", "--metrics-port", "--xds-enabled",
-        "--ignore-ip-ranges", "--log-format"), changes.restart());
+    ConfigChanges changes =
+        ConfigChanges.between(
+            started,
+            started,
+            config(
+                "--metrics-port",
+                "9",
+                "--api-url",
+                "https://x:pw@h/api",
+                "--xds-enabled",
+                "--ignore-ip-ranges",
+                "10.0.0.0/8",
+                "--api-key",
+                "k",
+                "--log-format",
+                "json"));
+    assertEquals(
+        List.of(
+            "--api-url",
+            "--api-key",
+            "--metrics-port",
+            "--xds-enabled",
+            "--ignore-ip-ranges",
+            "--log-format"),
+        changes.restart());
     assertEquals(List.of(), changes.live());
   }
 
@@ -79,11 +120,13 @@ class ConfigChangesTest {
 
   @Test
   void everyComponentNamesASetting() {
-    Set<String> flags = Arrays.stream(Setting.values()).map(Setting::flag).collect(Collectors.toSet());
+    Set<String> flags =
+        Arrays.stream(Setting.values()).map(Setting::flag).collect(Collectors.toSet());
     for (RecordComponent c : AgentConfig.class.getRecordComponents()) {
       if (!c.getName().equals("configFile")) {
-        assertTrue(flags.contains(ConfigChanges.flag(c.getName())), c.getName() + " -> "
-            + ConfigChanges.flag(c.getName()) + " is no flag");
+        assertTrue(
+            flags.contains(ConfigChanges.flag(c.getName())),
+            c.getName() + " -> " + ConfigChanges.flag(c.getName()) + " is no flag");
       }
     }
   }

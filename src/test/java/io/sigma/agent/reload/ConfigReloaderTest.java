@@ -37,40 +37,68 @@ class ConfigReloaderTest {
   }
 
   private ActorRef<ConfigReloader.Command> reloader(AgentConfig started) {
-    return KIT.spawn(ConfigReloader.create(started, new ConfigReloader.Targets(registration.ref(),
-        Optional.of(poller.ref()), token, levels::add, heartbeatIntervals::add)));
+    return KIT.spawn(
+        ConfigReloader.create(
+            started,
+            new ConfigReloader.Targets(
+                registration.ref(),
+                Optional.of(poller.ref()),
+                token,
+                levels::add,
+                heartbeatIntervals::add)));
   }
 
   private static ConfigReloader.Reload reload(String... args) {
-    return new ConfigReloader.Reload(ConfigLoader.load(args, java.util.Map.of(), "test",
-        java.nio.file.Path.of("/nonexistent/agent.conf")));
+    return new ConfigReloader.Reload(
+        ConfigLoader.load(
+            args, java.util.Map.of(), "test", java.nio.file.Path.of("/nonexistent/agent.conf")));
   }
 
   @Test
   void liveSettingsReachTheirOwners() {
     ActorRef<ConfigReloader.Command> reloader = reloader(ConfigChangesTest.config());
-    reloader.tell(reload("--interval", "5", "--xds-poll-interval", "2", "--log-level", "trace",
-        "--allocate-token", "t0k"));
-    assertEquals(new RegistrationActor.IntervalChanged(Duration.ofSeconds(5)),
+    reloader.tell(
+        reload(
+            "--interval",
+            "5",
+            "--xds-poll-interval",
+            "2",
+            "--log-level",
+            "trace",
+            "--allocate-token",
+            "t0k"));
+    assertEquals(
+        new RegistrationActor.IntervalChanged(Duration.ofSeconds(5)),
         registration.expectMessageClass(RegistrationActor.IntervalChanged.class));
-    assertEquals(new ConfigPoller.IntervalChanged(Duration.ofSeconds(2)),
+    assertEquals(
+        new ConfigPoller.IntervalChanged(Duration.ofSeconds(2)),
         poller.expectMessageClass(ConfigPoller.IntervalChanged.class));
-    registration.awaitAssert(() -> {
-      assertEquals(List.of(LogLevel.TRACE), levels);
-      assertEquals(List.of(Duration.ofSeconds(5)), heartbeatIntervals);
-      assertTrue(token.get().orElseThrow().matches("t0k"));
-      return null;
-    });
+    registration.awaitAssert(
+        () -> {
+          assertEquals(List.of(LogLevel.TRACE), levels);
+          assertEquals(List.of(Duration.ofSeconds(5)), heartbeatIntervals);
+          assertTrue(token.get().orElseThrow().matches("t0k"));
+          return null;
+        });
 
     // The same again changes nothing; a bad config keeps the running one.
-    reloader.tell(reload("--interval", "5", "--xds-poll-interval", "2", "--log-level", "trace",
-        "--allocate-token", "t0k"));
+    reloader.tell(
+        reload(
+            "--interval",
+            "5",
+            "--xds-poll-interval",
+            "2",
+            "--log-level",
+            "trace",
+            "--allocate-token",
+            "t0k"));
     reloader.tell(reload("--interval", "0"));
     reloader.tell(reload("--interval", "5", "--xds-poll-interval", "2", "--log-level", "trace"));
-    registration.awaitAssert(() -> {
-      assertEquals(Optional.empty(), token.get(), "removed by the last reload");
-      return null;
-    });
+    registration.awaitAssert(
+        () -> {
+          assertEquals(Optional.empty(), token.get(), "removed by the last reload");
+          return null;
+        });
     registration.expectNoMessage(Duration.ofMillis(100));
     poller.expectNoMessage(Duration.ZERO);
     assertEquals(1, levels.size());

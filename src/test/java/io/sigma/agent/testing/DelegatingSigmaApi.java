@@ -36,7 +36,8 @@ public class DelegatingSigmaApi implements SigmaApi {
   }
 
   @Override
-  public CompletionStage<Page<EnvoyRoute>> envoyRoutes(String envoyNodeUuid, int page, int perPage) {
+  public CompletionStage<Page<EnvoyRoute>> envoyRoutes(
+      String envoyNodeUuid, int page, int perPage) {
     return api.envoyRoutes(envoyNodeUuid, page, perPage);
   }
 

@@ -26,7 +26,10 @@ public final class RawHttp implements AutoCloseable {
     return connect(from, target, Duration.ofSeconds(20));
   }
 
-  /** As {@link #connect(InetAddress, InetSocketAddress)}; connecting and each read wait {@code timeout}. */
+  /**
+   * As {@link #connect(InetAddress, InetSocketAddress)}; connecting and each read wait {@code
+   * timeout}.
+   */
   public static RawHttp connect(InetAddress from, InetSocketAddress target, Duration timeout)
       throws IOException {
     Socket socket = new Socket();
@@ -71,19 +74,24 @@ public final class RawHttp implements AutoCloseable {
       head.write(b);
       byte[] bytes = head.toByteArray();
       int n = bytes.length;
-      if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n' && bytes[n - 2] == '\r'
+      if (n >= 4
+          && bytes[n - 4] == '\r'
+          && bytes[n - 3] == '\n'
+          && bytes[n - 2] == '\r'
           && bytes[n - 1] == '\n') {
         return head.toString(StandardCharsets.US_ASCII);
       }
     }
-    throw new IOException("connection closed before a response head ("
-        + head.toString(StandardCharsets.US_ASCII) + ")");
+    throw new IOException(
+        "connection closed before a response head ("
+            + head.toString(StandardCharsets.US_ASCII)
+            + ")");
   }
 
   /**
-   * Whether the server has closed this connection, waiting at most {@code wait} for it: true on
-   * end of stream or reset, false if the connection is still open when {@code wait} is up. Bytes
-   * the server sends meanwhile (e.g. an error response) are skipped.
+   * Whether the server has closed this connection, waiting at most {@code wait} for it: true on end
+   * of stream or reset, false if the connection is still open when {@code wait} is up. Bytes the
+   * server sends meanwhile (e.g. an error response) are skipped.
    */
   public boolean closedWithin(Duration wait) throws IOException {
     long deadline = System.nanoTime() + wait.toNanos();

@@ -20,18 +20,20 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Slowloris implements AutoCloseable {
   /** A request head that is never finished: a header value growing by one byte per tick. */
-  public static final byte[] HEAD_START = ("GET /metrics HTTP/1.1\r\nHost: agent\r\n"
-      + "User-Agent: slowloris\r\nX-Slow: ").getBytes(StandardCharsets.US_ASCII);
+  public static final byte[] HEAD_START =
+      ("GET /metrics HTTP/1.1\r\nHost: agent\r\n" + "User-Agent: slowloris\r\nX-Slow: ")
+          .getBytes(StandardCharsets.US_ASCII);
 
   private final List<Socket> sockets = new ArrayList<>();
-  private final ScheduledExecutorService trickler = Executors.newSingleThreadScheduledExecutor(
-      r -> new Thread(r, "slowloris"));
+  private final ScheduledExecutorService trickler =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "slowloris"));
 
   private Slowloris() {}
 
   /** Opens {@code connections} connections from {@code from} to {@code target}, then trickles. */
-  public static Slowloris attack(InetAddress from, InetSocketAddress target, int connections,
-      Duration every) throws IOException {
+  public static Slowloris attack(
+      InetAddress from, InetSocketAddress target, int connections, Duration every)
+      throws IOException {
     Slowloris attack = new Slowloris();
     try {
       for (int i = 0; i < connections; i++) {
@@ -45,8 +47,8 @@ public final class Slowloris implements AutoCloseable {
       attack.close();
       throw e;
     }
-    attack.trickler.scheduleWithFixedDelay(attack::trickle, every.toMillis(), every.toMillis(),
-        TimeUnit.MILLISECONDS);
+    attack.trickler.scheduleWithFixedDelay(
+        attack::trickle, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
     return attack;
   }
 

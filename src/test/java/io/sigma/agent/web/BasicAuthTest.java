@@ -79,6 +79,7 @@ class BasicAuthTest {
     auth.check("user0", "pw");
     assertEquals(runs + 1, auth.bcryptRuns());
   }
+
   @Test
   void aFloodOfWrongPasswordsRunsBcryptOnlyAtTheBudgetsRate() {
     String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
@@ -87,8 +88,12 @@ class BasicAuthTest {
     for (int i = 0; i < 20; i++) {
       burst.add(auth.check("prometheus", "guess" + i));
     }
-    assertEquals(4, burst.stream().filter(o -> o == BasicAuth.Outcome.WRONG_PASSWORD).count(), burst.toString());
-    assertEquals(16, burst.stream().filter(o -> o == BasicAuth.Outcome.THROTTLED).count(), burst.toString());
+    assertEquals(
+        4,
+        burst.stream().filter(o -> o == BasicAuth.Outcome.WRONG_PASSWORD).count(),
+        burst.toString());
+    assertEquals(
+        16, burst.stream().filter(o -> o == BasicAuth.Outcome.THROTTLED).count(), burst.toString());
     assertEquals(4, auth.bcryptRuns());
 
     clock.now = clock.now.plusSeconds(1);
@@ -113,6 +118,7 @@ class BasicAuthTest {
     String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
     BasicAuth auth = new BasicAuth(Map.of("prometheus", hash), clock);
     assertEquals(BasicAuth.Outcome.UNKNOWN_USER, auth.check("admin", "s3cret"));
-    assertEquals(1, auth.bcryptRuns(), "checked against a configured hash, for equal response times");
+    assertEquals(
+        1, auth.bcryptRuns(), "checked against a configured hash, for equal response times");
   }
 }

@@ -19,6 +19,7 @@ public final class WebFixtures {
   /** A bcrypt hash of "rasmuslerdorf" as PHP's password_hash writes it ($2y$, cost 10). */
   public static final String PHP_HASH =
       "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a";
+
   public static final String PHP_PASSWORD = "rasmuslerdorf";
 
   private WebFixtures() {}
@@ -39,8 +40,15 @@ public final class WebFixtures {
 
   /** Copies every fixture into {@code dir} and writes {@code yaml} there as web.yml. */
   public static Path webConfig(Path dir, String yaml) {
-    for (String name : new String[] {"ca.crt", "server.crt", "server.key", "server-ec.crt",
-        "server-ec.key", "server-ec-sec1.key"}) {
+    for (String name :
+        new String[] {
+          "ca.crt",
+          "server.crt",
+          "server.key",
+          "server-ec.crt",
+          "server-ec.key",
+          "server-ec-sec1.key"
+        }) {
       copy(name, dir);
     }
     try {
@@ -55,9 +63,11 @@ public final class WebFixtures {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     try (InputStream in = WebFixtures.class.getResourceAsStream("/web/ca.crt")) {
-      trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+      trust.setCertificateEntry(
+          "ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
     }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, tmf.getTrustManagers(), null);

@@ -41,7 +41,8 @@ import org.junit.jupiter.api.Test;
 /** The ADS service over real gRPC on 127.0.0.1, driven by an Envoy-like grpc-java client. */
 class AdsServiceIT {
 
-  private static final String ROUTES_TYPE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+  private static final String ROUTES_TYPE =
+      "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
 
   private static ActorTestKit testKit;
   private static ActorRef<SnapshotRegistry.Command> registry;
@@ -54,10 +55,14 @@ class AdsServiceIT {
     testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.enable-http2 = on"));
     registry = testKit.spawn(SnapshotRegistry.create(), "xds-registry");
     AdsService service = new AdsService(registry, XdsEvents.NO_OP, Clock.systemUTC());
-    server = XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
-        .build();
+    server =
+        XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", server.port(), InsecureChannelCredentials.create())
+            .build();
   }
 
   @AfterAll
@@ -70,11 +75,14 @@ class AdsServiceIT {
   @Test
   void fullHandshakeServesDecodedResourcesForSeveralRoutes() throws Exception {
     String node = "handshake";
-    setSnapshot(node, 5, List.of(
-        route("db", 10001, "10.0.0.7", 5432, "static", 3, 0),
-        route("web", 10002, "web.example", 443, "strict_dns", 4, 1),
-        route("mail", 10003, "mail.example", 25, "logical_dns", null, 2),
-        route("todo", 10004, null, null)));
+    setSnapshot(
+        node,
+        5,
+        List.of(
+            route("db", 10001, "10.0.0.7", 5432, "static", 3, 0),
+            route("web", 10002, "web.example", 443, "strict_dns", 4, 1),
+            route("mail", 10003, "mail.example", 25, "logical_dns", null, 2),
+            route("todo", 10004, null, null)));
 
     try (AdsTestClient envoy = AdsTestClient.connect(channel, node)) {
       envoy.subscribe(TypeUrls.CLUSTER);
@@ -82,30 +90,80 @@ class AdsServiceIT {
       assertEquals("5", clusters.getVersionInfo());
       assertFalse(clusters.getNonce().isEmpty());
       List<Cluster> decoded = unpack(clusters, Cluster.class);
-      assertEquals(List.of("cluster-db", "cluster-web", "cluster-mail"), decoded.stream().map(Cluster::getName).toList());
-      assertEquals(List.of(Cluster.DiscoveryType.STATIC, Cluster.DiscoveryType.STRICT_DNS, Cluster.DiscoveryType.LOGICAL_DNS),
+      assertEquals(
+          List.of("cluster-db", "cluster-web", "cluster-mail"),
+          decoded.stream().map(Cluster::getName).toList());
+      assertEquals(
+          List.of(
+              Cluster.DiscoveryType.STATIC,
+              Cluster.DiscoveryType.STRICT_DNS,
+              Cluster.DiscoveryType.LOGICAL_DNS),
           decoded.stream().map(Cluster::getType).toList());
-      assertEquals(List.of(3L, 4L, 5L), decoded.stream().map(c -> c.getConnectTimeout().getSeconds()).toList());
-      assertEquals("10.0.0.7", decoded.get(0).getLoadAssignment().getEndpoints(0).getLbEndpoints(0)
-          .getEndpoint().getAddress().getSocketAddress().getAddress());
-      assertEquals(5432, decoded.get(0).getLoadAssignment().getEndpoints(0).getLbEndpoints(0)
-          .getEndpoint().getAddress().getSocketAddress().getPortValue());
+      assertEquals(
+          List.of(3L, 4L, 5L),
+          decoded.stream().map(c -> c.getConnectTimeout().getSeconds()).toList());
+      assertEquals(
+          "10.0.0.7",
+          decoded
+              .get(0)
+              .getLoadAssignment()
+              .getEndpoints(0)
+              .getLbEndpoints(0)
+              .getEndpoint()
+              .getAddress()
+              .getSocketAddress()
+              .getAddress());
+      assertEquals(
+          5432,
+          decoded
+              .get(0)
+              .getLoadAssignment()
+              .getEndpoints(0)
+              .getLbEndpoints(0)
+              .getEndpoint()
+              .getAddress()
+              .getSocketAddress()
+              .getPortValue());
       assertFalse(decoded.get(0).hasTransportSocket());
-      assertEquals(ProxyProtocolConfig.Version.V1, decoded.get(1).getTransportSocket().getTypedConfig()
-          .unpack(ProxyProtocolUpstreamTransport.class).getConfig().getVersion());
-      assertEquals(ProxyProtocolConfig.Version.V2, decoded.get(2).getTransportSocket().getTypedConfig()
-          .unpack(ProxyProtocolUpstreamTransport.class).getConfig().getVersion());
+      assertEquals(
+          ProxyProtocolConfig.Version.V1,
+          decoded
+              .get(1)
+              .getTransportSocket()
+              .getTypedConfig()
+              .unpack(ProxyProtocolUpstreamTransport.class)
+              .getConfig()
+              .getVersion());
+      assertEquals(
+          ProxyProtocolConfig.Version.V2,
+          decoded
+              .get(2)
+              .getTransportSocket()
+              .getTypedConfig()
+              .unpack(ProxyProtocolUpstreamTransport.class)
+              .getConfig()
+              .getVersion());
       envoy.ack(clusters);
 
       envoy.subscribe(TypeUrls.LISTENER);
       DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
       assertEquals("5", listeners.getVersionInfo());
       List<Listener> decodedListeners = unpack(listeners, Listener.class);
-      assertEquals(List.of("listener-db", "listener-web", "listener-mail"),
+      assertEquals(
+          List.of("listener-db", "listener-web", "listener-mail"),
           decodedListeners.stream().map(Listener::getName).toList());
-      assertEquals(List.of(10001, 10002, 10003),
-          decodedListeners.stream().map(l -> l.getAddress().getSocketAddress().getPortValue()).toList());
-      TcpProxy web = decodedListeners.get(1).getFilterChains(0).getFilters(0).getTypedConfig().unpack(TcpProxy.class);
+      assertEquals(
+          List.of(10001, 10002, 10003),
+          decodedListeners.stream()
+              .map(l -> l.getAddress().getSocketAddress().getPortValue())
+              .toList());
+      TcpProxy web =
+          decodedListeners
+              .get(1)
+              .getFilterChains(0)
+              .getFilters(0)
+              .getTypedConfig()
+              .unpack(TcpProxy.class);
       assertEquals("tcp-web", web.getStatPrefix());
       assertEquals("cluster-web", web.getCluster());
       envoy.ack(listeners);
@@ -126,20 +184,25 @@ class AdsServiceIT {
     try (AdsTestClient envoy = AdsTestClient.connect(channel, node)) {
       handshake(envoy, "1");
 
-      setSnapshot(node, 2, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 81)));
+      setSnapshot(
+          node, 2, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 81)));
 
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
       assertEquals("2", clusters.getVersionInfo());
-      assertEquals(List.of("cluster-a", "cluster-b"),
+      assertEquals(
+          List.of("cluster-a", "cluster-b"),
           unpack(clusters, Cluster.class).stream().map(Cluster::getName).toList());
       envoy.ack(clusters);
       DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
       assertEquals("2", listeners.getVersionInfo());
-      assertEquals(List.of("listener-a", "listener-b"),
+      assertEquals(
+          List.of("listener-a", "listener-b"),
           unpack(listeners, Listener.class).stream().map(Listener::getName).toList());
       envoy.ack(listeners);
 
-      awaitStream(node, s -> "2".equals(acked(s, TypeUrls.CLUSTER)) && "2".equals(acked(s, TypeUrls.LISTENER)));
+      awaitStream(
+          node,
+          s -> "2".equals(acked(s, TypeUrls.CLUSTER)) && "2".equals(acked(s, TypeUrls.LISTENER)));
     }
   }
 
@@ -152,13 +215,18 @@ class AdsServiceIT {
       setSnapshot(node, 2, List.of(route("b", 10002, "b.example", 80)));
       DiscoveryResponse clusters2 = envoy.next(TypeUrls.CLUSTER);
       DiscoveryResponse listeners2 = envoy.next(TypeUrls.LISTENER);
-      assertTrue(clusters2.getVersionInfo().startsWith("2+"), "cluster-a kept for listener-a: " + clusters2.getVersionInfo());
+      assertTrue(
+          clusters2.getVersionInfo().startsWith("2+"),
+          "cluster-a kept for listener-a: " + clusters2.getVersionInfo());
       assertEquals(List.of("cluster-b", "cluster-a"), clusterNames(clusters2));
 
       envoy.nack(clusters2, "1", "cluster-b: no healthy upstream resolver");
       envoy.ack(listeners2);
-      StreamStatus stream = awaitStream(node, s -> s.type(TypeUrls.CLUSTER).nacks() == 1
-          && "2".equals(acked(s, TypeUrls.LISTENER)));
+      StreamStatus stream =
+          awaitStream(
+              node,
+              s ->
+                  s.type(TypeUrls.CLUSTER).nacks() == 1 && "2".equals(acked(s, TypeUrls.LISTENER)));
       ResourceTypeStatus clusterStatus = stream.type(TypeUrls.CLUSTER);
       assertEquals("1", clusterStatus.ackedVersion());
       assertEquals(clusters2.getVersionInfo(), clusterStatus.lastNackVersion());
@@ -174,7 +242,10 @@ class AdsServiceIT {
       setSnapshot(node, 3, List.of(route("c", 10003, "c.example", 80)));
       DiscoveryResponse next = envoy.next(TypeUrls.CLUSTER);
       assertTrue(next.getVersionInfo().startsWith("3+"), next.getVersionInfo());
-      assertEquals(List.of("cluster-c", "cluster-b"), clusterNames(next), "listener-b (ACKed) still uses cluster-b");
+      assertEquals(
+          List.of("cluster-c", "cluster-b"),
+          clusterNames(next),
+          "listener-b (ACKed) still uses cluster-b");
       envoy.ack(next);
       assertEquals("3", envoy.next(TypeUrls.LISTENER).getVersionInfo());
     }
@@ -186,7 +257,8 @@ class AdsServiceIT {
     setSnapshot(node, 1, List.of(route("a", 10001, "a.example", 80)));
     try (AdsTestClient envoy = AdsTestClient.connect(channel, node)) {
       DiscoveryResponse[] first = handshake(envoy, "1");
-      setSnapshot(node, 2, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80)));
+      setSnapshot(
+          node, 2, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80)));
       DiscoveryResponse clusters2 = envoy.next(TypeUrls.CLUSTER);
       DiscoveryResponse listeners2 = envoy.next(TypeUrls.LISTENER);
 
@@ -195,13 +267,22 @@ class AdsServiceIT {
       envoy.ack(clusters2);
       envoy.ack(listeners2);
 
-      StreamStatus stream = awaitStream(node, s -> "2".equals(acked(s, TypeUrls.CLUSTER))
-          && "2".equals(acked(s, TypeUrls.LISTENER)));
+      StreamStatus stream =
+          awaitStream(
+              node,
+              s ->
+                  "2".equals(acked(s, TypeUrls.CLUSTER))
+                      && "2".equals(acked(s, TypeUrls.LISTENER)));
       assertEquals(0, stream.type(TypeUrls.CLUSTER).nacks());
       assertEquals(2, stream.type(TypeUrls.CLUSTER).acks());
       assertEquals(2, stream.type(TypeUrls.CLUSTER).responses());
-      setSnapshot(node, 3, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80),
-          route("c", 10003, "c.example", 80)));
+      setSnapshot(
+          node,
+          3,
+          List.of(
+              route("a", 10001, "a.example", 80),
+              route("b", 10002, "b.example", 80),
+              route("c", 10003, "c.example", 80)));
       assertEquals("3", envoy.next(TypeUrls.CLUSTER).getVersionInfo());
     }
   }
@@ -221,7 +302,10 @@ class AdsServiceIT {
   @Test
   void twoNodesAtOnceEachGetTheirOwnConfig() throws Exception {
     setSnapshot("node-x", 1, List.of(route("x", 11001, "x.example", 80)));
-    setSnapshot("node-y", 7, List.of(route("y1", 12001, "y.example", 80), route("y2", 12002, "y.example", 81)));
+    setSnapshot(
+        "node-y",
+        7,
+        List.of(route("y1", 12001, "y.example", 80), route("y2", 12002, "y.example", 81)));
     try (AdsTestClient x = AdsTestClient.connect(channel, "node-x");
         AdsTestClient y = AdsTestClient.connect(channel, "node-y")) {
       x.subscribe(TypeUrls.CLUSTER);
@@ -262,7 +346,8 @@ class AdsServiceIT {
       assertFalse(routes.getNonce().isEmpty());
       envoy.ack(routes);
 
-      setSnapshot(node, 2, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80)));
+      setSnapshot(
+          node, 2, List.of(route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80)));
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
       assertEquals("2", clusters.getVersionInfo());
       envoy.ack(clusters);
@@ -278,8 +363,15 @@ class AdsServiceIT {
         AdsTestClient fast = AdsTestClient.connect(channel, node)) {
       handshake(slow, "1");
       handshake(fast, "1");
-      awaitNode(node, n -> n.streams().size() == 2 && n.streams().stream()
-          .allMatch(s -> "1".equals(acked(s, TypeUrls.CLUSTER)) && "1".equals(acked(s, TypeUrls.LISTENER))));
+      awaitNode(
+          node,
+          n ->
+              n.streams().size() == 2
+                  && n.streams().stream()
+                      .allMatch(
+                          s ->
+                              "1".equals(acked(s, TypeUrls.CLUSTER))
+                                  && "1".equals(acked(s, TypeUrls.LISTENER))));
 
       int last = 30;
       for (int version = 2; version <= last; version++) {
@@ -288,13 +380,17 @@ class AdsServiceIT {
       }
 
       NodeStatus whileSlowSleeps = awaitNode(node, n -> n.streams().size() == 2);
-      long slowAcks = whileSlowSleeps.streams().stream()
-          .filter(s -> "1".equals(acked(s, TypeUrls.CLUSTER))).count();
-      assertEquals(1, slowAcks, "the slow stream is still at version 1 while the fast one moved on");
+      long slowAcks =
+          whileSlowSleeps.streams().stream()
+              .filter(s -> "1".equals(acked(s, TypeUrls.CLUSTER)))
+              .count();
+      assertEquals(
+          1, slowAcks, "the slow stream is still at version 1 while the fast one moved on");
 
       List<String> clusterVersions = new ArrayList<>();
       List<String> listenerVersions = new ArrayList<>();
-      while (!(clusterVersions.contains(String.valueOf(last)) && listenerVersions.contains(String.valueOf(last)))) {
+      while (!(clusterVersions.contains(String.valueOf(last))
+          && listenerVersions.contains(String.valueOf(last)))) {
         DiscoveryResponse response = slow.next();
         (TypeUrls.CLUSTER.equals(response.getTypeUrl()) ? clusterVersions : listenerVersions)
             .add(response.getVersionInfo());
@@ -302,7 +398,9 @@ class AdsServiceIT {
       }
       // Each version's Cluster push may come in steps (old Clusters retained until the Listeners
       // that use them are replaced): "2+…", "30+…", "30".
-      assertEquals(List.of("2", "30"), clusterVersions.stream().map(v -> v.split("\\+")[0]).distinct().toList(),
+      assertEquals(
+          List.of("2", "30"),
+          clusterVersions.stream().map(v -> v.split("\\+")[0]).distinct().toList(),
           "versions 3..29 are skipped, not queued: " + clusterVersions);
       assertEquals(String.valueOf(last), clusterVersions.get(clusterVersions.size() - 1));
       assertEquals(List.of("2", "30"), listenerVersions);
@@ -350,7 +448,10 @@ class AdsServiceIT {
       setSnapshot(node, 9, List.of(route("a", 10001, "a.example", 80)));
 
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
-      assertEquals("9", clusters.getVersionInfo(), "the first response is the first snapshot, not an empty config");
+      assertEquals(
+          "9",
+          clusters.getVersionInfo(),
+          "the first response is the first snapshot, not an empty config");
       assertEquals(1, clusters.getResourcesCount());
     }
   }
@@ -369,7 +470,8 @@ class AdsServiceIT {
       assertEquals(0, listeners.getResourcesCount());
       envoy.ack(listeners);
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
-      assertEquals("7", clusters.getVersionInfo(), "Clusters go only after the Listeners using them");
+      assertEquals(
+          "7", clusters.getVersionInfo(), "Clusters go only after the Listeners using them");
       assertEquals(0, clusters.getResourcesCount());
     }
   }
@@ -391,29 +493,33 @@ class AdsServiceIT {
   @Test
   void deltaAdsIsUnimplemented() throws Exception {
     CompletableFuture<Status> closed = new CompletableFuture<>();
-    StreamObserver<DeltaDiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
-        .deltaAggregatedResources(new StreamObserver<>() {
-          @Override
-          public void onNext(DeltaDiscoveryResponse value) {
-            closed.completeExceptionally(new AssertionError("unexpected delta response " + value));
-          }
+    StreamObserver<DeltaDiscoveryRequest> requests =
+        AggregatedDiscoveryServiceGrpc.newStub(channel)
+            .deltaAggregatedResources(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(DeltaDiscoveryResponse value) {
+                    closed.completeExceptionally(
+                        new AssertionError("unexpected delta response " + value));
+                  }
 
-          @Override
-          public void onError(Throwable t) {
-            closed.complete(Status.fromThrowable(t));
-          }
+                  @Override
+                  public void onError(Throwable t) {
+                    closed.complete(Status.fromThrowable(t));
+                  }
 
-          @Override
-          public void onCompleted() {
-            closed.complete(Status.OK);
-          }
-        });
+                  @Override
+                  public void onCompleted() {
+                    closed.complete(Status.OK);
+                  }
+                });
     requests.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(TypeUrls.CLUSTER).build());
 
     Status status = closed.get(AdsTestClient.TIMEOUT_SECONDS, TimeUnit.SECONDS);
 
     assertEquals(Status.Code.UNIMPLEMENTED, status.getCode());
-    assertTrue(status.getDescription().contains("StreamAggregatedResources"), status.getDescription());
+    assertTrue(
+        status.getDescription().contains("StreamAggregatedResources"), status.getDescription());
   }
 
   @Test
@@ -438,7 +544,9 @@ class AdsServiceIT {
       assertEquals("2", onlyNew.getVersionInfo());
       envoy.ack(onlyNew);
 
-      awaitStream(node, s -> "2".equals(acked(s, TypeUrls.CLUSTER)) && "2".equals(acked(s, TypeUrls.LISTENER)));
+      awaitStream(
+          node,
+          s -> "2".equals(acked(s, TypeUrls.CLUSTER)) && "2".equals(acked(s, TypeUrls.LISTENER)));
     }
   }
 
@@ -454,7 +562,8 @@ class AdsServiceIT {
 
       assertEquals("4", clusters.getVersionInfo());
       assertEquals(List.of("cluster-a"), clusterNames(clusters));
-      assertEquals(Status.Code.OK, client.awaitClosed().getCode(), "then the stream ends: no ACK can come");
+      assertEquals(
+          Status.Code.OK, client.awaitClosed().getCode(), "then the stream ends: no ACK can come");
       awaitNode(node, n -> n.streams().isEmpty());
     }
   }
@@ -476,7 +585,8 @@ class AdsServiceIT {
 
   @Test
   void overlongNodeIdIsRefusedWithInvalidArgument() throws Exception {
-    try (AdsTestClient envoy = AdsTestClient.connect(channel, "n".repeat(AdsService.MAX_NODE_ID_CHARS + 1))) {
+    try (AdsTestClient envoy =
+        AdsTestClient.connect(channel, "n".repeat(AdsService.MAX_NODE_ID_CHARS + 1))) {
       envoy.subscribe(TypeUrls.CLUSTER);
 
       Status status = envoy.awaitClosed();
@@ -484,8 +594,10 @@ class AdsServiceIT {
       assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
       assertTrue(status.getDescription().contains("node.id"), status.getDescription());
     }
-    try (AdsTestClient longest = AdsTestClient.connect(channel, "n".repeat(AdsService.MAX_NODE_ID_CHARS))) {
-      setSnapshot("n".repeat(AdsService.MAX_NODE_ID_CHARS), 1, List.of(route("a", 10001, "a.example", 80)));
+    try (AdsTestClient longest =
+        AdsTestClient.connect(channel, "n".repeat(AdsService.MAX_NODE_ID_CHARS))) {
+      setSnapshot(
+          "n".repeat(AdsService.MAX_NODE_ID_CHARS), 1, List.of(route("a", 10001, "a.example", 80)));
       longest.subscribe(TypeUrls.CLUSTER);
       assertEquals("1", longest.next(TypeUrls.CLUSTER).getVersionInfo(), "256 characters are fine");
     }
@@ -554,7 +666,8 @@ class AdsServiceIT {
   }
 
   /** Envoy's start-up on one stream (Clusters then Listeners, each ACKed) at {@code version}. */
-  private static DiscoveryResponse[] handshake(AdsTestClient envoy, String version) throws Exception {
+  private static DiscoveryResponse[] handshake(AdsTestClient envoy, String version)
+      throws Exception {
     DiscoveryResponse[] responses = envoy.handshake();
     assertEquals(version, responses[0].getVersionInfo());
     assertEquals(version, responses[1].getVersionInfo());
@@ -564,7 +677,8 @@ class AdsServiceIT {
   private static List<EnvoyRoute> manyRoutes(int version, int count) {
     List<EnvoyRoute> routes = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      routes.add(route("v" + version + "-r" + i, 20000 + i, "backend-" + i + ".example", 30000 + version));
+      routes.add(
+          route("v" + version + "-r" + i, 20000 + i, "backend-" + i + ".example", 30000 + version));
     }
     return routes;
   }
@@ -585,17 +699,21 @@ class AdsServiceIT {
   /** Polls the registry until {@code node} satisfies {@code condition}; returns that status. */
   private static NodeStatus awaitNode(String node, Predicate<NodeStatus> condition) {
     TestProbe<XdsStatus> probe = testKit.createTestProbe();
-    return probe.awaitAssert(Duration.ofSeconds(AdsTestClient.TIMEOUT_SECONDS), () -> {
-      registry.tell(new SnapshotRegistry.GetStatus(probe.ref()));
-      NodeStatus status = probe.receiveMessage().node(node);
-      assertTrue(status != null && condition.test(status), "node " + node + " status: " + status);
-      return status;
-    });
+    return probe.awaitAssert(
+        Duration.ofSeconds(AdsTestClient.TIMEOUT_SECONDS),
+        () -> {
+          registry.tell(new SnapshotRegistry.GetStatus(probe.ref()));
+          NodeStatus status = probe.receiveMessage().node(node);
+          assertTrue(
+              status != null && condition.test(status), "node " + node + " status: " + status);
+          return status;
+        });
   }
 
   /** Polls the registry until the node's only stream satisfies {@code condition}. */
   private static StreamStatus awaitStream(String node, Predicate<StreamStatus> condition) {
     return awaitNode(node, n -> n.streams().size() == 1 && condition.test(n.streams().get(0)))
-        .streams().get(0);
+        .streams()
+        .get(0);
   }
 }

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
 class AdsStreamStateTest {
 
   private static final String NODE = "layer4-01";
-  private static final String ROUTES_TYPE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+  private static final String ROUTES_TYPE =
+      "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
   private static final Instant NOW = Instant.parse("2026-11-26T10:00:00Z");
 
   private final RecordingEvents events = new RecordingEvents();
@@ -81,7 +82,8 @@ class AdsStreamStateTest {
     assertEquals(NODE, status.nodeId());
     assertEquals(NOW, status.openedAt());
     assertEquals("1", status.snapshotVersion());
-    assertEquals(List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER),
+    assertEquals(
+        List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER),
         status.types().stream().map(ResourceTypeStatus::typeUrl).toList());
     for (ResourceTypeStatus type : status.types()) {
       assertEquals("1", type.sentVersion());
@@ -91,7 +93,9 @@ class AdsStreamStateTest {
       assertEquals(1, type.acks());
       assertEquals(0, type.nacks());
     }
-    assertEquals(List.of("sent Cluster 1 2", "ack Cluster 1", "sent Listener 1 2", "ack Listener 1"), events.log);
+    assertEquals(
+        List.of("sent Cluster 1 2", "ack Cluster 1", "sent Listener 1 2", "ack Listener 1"),
+        events.log);
   }
 
   @Test
@@ -111,7 +115,8 @@ class AdsStreamStateTest {
 
     assertEquals(List.of(), state.onSnapshot(snapshot(2, "a")));
 
-    XdsSnapshot listenerMoved = mapper.map(List.of(route("a", 20001, "a.example", 80))).toSnapshot(NODE, 3);
+    XdsSnapshot listenerMoved =
+        mapper.map(List.of(route("a", 20001, "a.example", 80))).toSnapshot(NODE, 3);
     List<DiscoveryResponse> out = state.onSnapshot(listenerMoved);
     assertEquals(List.of(TypeUrls.LISTENER), types(out));
     assertEquals("3", out.get(0).getVersionInfo());
@@ -256,7 +261,8 @@ class AdsStreamStateTest {
     List<DiscoveryResponse> out = state.onRequest(ack(v2.get(0)));
     assertEquals(List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER), types(out));
     assertEquals(List.of("3", "3"), baseVersions(out));
-    assertEquals(List.of("cluster-c", "cluster-b"), clusterNames(out.get(0)), "listener-b is still held");
+    assertEquals(
+        List.of("cluster-c", "cluster-b"), clusterNames(out.get(0)), "listener-b is still held");
     assertEquals("1", first[1].getVersionInfo());
   }
 
@@ -308,8 +314,10 @@ class AdsStreamStateTest {
   @Test
   void laterRequestNamingAnotherNodeDoesNotMoveTheStream() {
     state.onSnapshot(snapshot(1, "a"));
-    DiscoveryRequest other = subscribe(TypeUrls.CLUSTER).toBuilder()
-        .setNode(Node.newBuilder().setId("someone-else")).build();
+    DiscoveryRequest other =
+        subscribe(TypeUrls.CLUSTER).toBuilder()
+            .setNode(Node.newBuilder().setId("someone-else"))
+            .build();
 
     DiscoveryResponse clusters = only(state.onRequest(other));
 
@@ -332,7 +340,8 @@ class AdsStreamStateTest {
 
     List<DiscoveryResponse> out = state.onSnapshot(XdsSnapshot.empty(NODE, 2));
 
-    assertEquals(List.of(TypeUrls.LISTENER), types(out), "Clusters stay until the Listeners are gone");
+    assertEquals(
+        List.of(TypeUrls.LISTENER), types(out), "Clusters stay until the Listeners are gone");
     assertEquals(0, out.get(0).getResourcesCount());
     assertEquals("2", out.get(0).getVersionInfo());
     DiscoveryResponse clusters = only(state.onRequest(ack(out.get(0))));
@@ -383,7 +392,8 @@ class AdsStreamStateTest {
 
     List<DiscoveryResponse> out = state.onSnapshot(snapshot(2, "a"));
 
-    assertEquals(List.of(TypeUrls.LISTENER), types(out), "Listeners go first; Clusters {a, b} stay");
+    assertEquals(
+        List.of(TypeUrls.LISTENER), types(out), "Listeners go first; Clusters {a, b} stay");
     assertEquals(List.of("listener-a"), listenerNames(out.get(0)));
     assertEquals(Set.of("cluster-b"), state.retainedClusters());
     assertEquals(List.of("cluster-b"), state.status().retainedClusters(), "shown on /xds/status");
@@ -407,7 +417,8 @@ class AdsStreamStateTest {
     assertEquals(List.of("listener-s"), listenerNames(out.get(1)));
     assertEquals("2", out.get(1).getVersionInfo());
 
-    assertEquals(List.of(), state.onRequest(ack(out.get(0))), "the old listener may still be in Envoy");
+    assertEquals(
+        List.of(), state.onRequest(ack(out.get(0))), "the old listener may still be in Envoy");
     DiscoveryResponse clusters = only(state.onRequest(ack(out.get(1))));
     assertEquals(List.of("cluster-s"), clusterNames(clusters));
     assertEquals("2", clusters.getVersionInfo());
@@ -418,7 +429,8 @@ class AdsStreamStateTest {
     handshake(snapshot(1, "r"));
     List<DiscoveryResponse> out = state.onSnapshot(snapshot(2, "s"));
 
-    assertEquals(List.of(), state.onRequest(ack(out.get(1))), "one unanswered Cluster response at a time");
+    assertEquals(
+        List.of(), state.onRequest(ack(out.get(1))), "one unanswered Cluster response at a time");
     DiscoveryResponse clusters = only(state.onRequest(ack(out.get(0))));
 
     assertEquals(List.of("cluster-s"), clusterNames(clusters));
@@ -457,13 +469,19 @@ class AdsStreamStateTest {
     XdsSnapshot two = snapshot(2, "a", "b");
     XdsSnapshot oneOfThem = snapshot(2, "a");
 
-    assertEquals(digest(two.clusters()),
-        digest(List.of(two.clusters().get(1), two.clusters().get(0))), "order does not matter");
+    assertEquals(
+        digest(two.clusters()),
+        digest(List.of(two.clusters().get(1), two.clusters().get(0))),
+        "order does not matter");
     assertNotEquals(digest(two.clusters()), digest(oneOfThem.clusters()));
-    XdsSnapshot otherBackend = mapper.map(List.of(route("a", 10001, "elsewhere.example", 80),
-        route("b", 10002, "b.example", 80))).toSnapshot(NODE, 2);
-    assertNotEquals(digest(two.clusters()), digest(otherBackend.clusters()),
-        "same names, other bytes");
+    XdsSnapshot otherBackend =
+        mapper
+            .map(
+                List.of(
+                    route("a", 10001, "elsewhere.example", 80), route("b", 10002, "b.example", 80)))
+            .toSnapshot(NODE, 2);
+    assertNotEquals(
+        digest(two.clusters()), digest(otherBackend.clusters()), "same names, other bytes");
   }
 
   @Test
@@ -483,17 +501,18 @@ class AdsStreamStateTest {
   }
 
   /**
-   * Random snapshots against an Envoy model that applies each response when it reads it, reads
-   * and replies at random moments, and on a Listener NACK keeps any mix of its old and the
-   * rejected Listeners (Envoy applies the valid ones). After every response it applies, each
-   * Listener it holds must have its Cluster; every version_info must name one resource set; once
-   * quiet, Envoy holds exactly the last snapshot.
+   * Random snapshots against an Envoy model that applies each response when it reads it, reads and
+   * replies at random moments, and on a Listener NACK keeps any mix of its old and the rejected
+   * Listeners (Envoy applies the valid ones). After every response it applies, each Listener it
+   * holds must have its Cluster; every version_info must name one resource set; once quiet, Envoy
+   * holds exactly the last snapshot.
    */
   @Test
   void envoyNeverHoldsAListenerWithoutItsClusterUnderRandomSnapshots() {
     SplittableRandom random = new SplittableRandom(8);
     for (int run = 0; run < 40; run++) {
-      AdsStreamState stream = new AdsStreamState(run, NODE, XdsEvents.NO_OP, Clock.fixed(NOW, ZoneOffset.UTC));
+      AdsStreamState stream =
+          new AdsStreamState(run, NODE, XdsEvents.NO_OP, Clock.fixed(NOW, ZoneOffset.UTC));
       EnvoyModel envoy = new EnvoyModel(random);
       long version = 1;
       XdsSnapshot last = randomSnapshot(random, version);
@@ -514,14 +533,18 @@ class AdsStreamStateTest {
       }
       // After a Listener NACK the union of old and rejected Listeners' Clusters is kept until a
       // Listener response is ACKed: a last snapshot with a new route (so new Listeners), ACKed.
-      List<io.sigma.agent.api.EnvoyRoute> lastRoutes = new ArrayList<>(List.of(route("z", 10009, "z.example", 80)));
+      List<io.sigma.agent.api.EnvoyRoute> lastRoutes =
+          new ArrayList<>(List.of(route("z", 10009, "z.example", 80)));
       last = mapper.map(lastRoutes).toSnapshot(NODE, ++version);
       envoy.receive(stream.onSnapshot(last));
       while (!envoy.inbox.isEmpty()) {
         envoy.receive(stream.onRequest(envoy.applyNext()));
       }
       assertEquals(Set.of(), stream.retainedClusters());
-      assertEquals(names(last.clusters(), Cluster.class), envoy.clusters, "run " + run + ": no Cluster left over");
+      assertEquals(
+          names(last.clusters(), Cluster.class),
+          envoy.clusters,
+          "run " + run + ": no Cluster left over");
     }
   }
 
@@ -533,17 +556,22 @@ class AdsStreamStateTest {
     List<io.sigma.agent.api.EnvoyRoute> routes = new ArrayList<>();
     for (String name : List.of("a", "b", "c", "d", "e")) {
       if (random.nextBoolean()) {
-        routes.add(route(name, 10000 + random.nextInt(3), name + random.nextInt(2) + ".example", 80));
+        routes.add(
+            route(name, 10000 + random.nextInt(3), name + random.nextInt(2) + ".example", 80));
       }
     }
     return mapper.map(routes).toSnapshot(NODE, version);
   }
 
-  private static Set<String> names(List<com.google.protobuf.Any> resources, Class<? extends Message> type) {
+  private static Set<String> names(
+      List<com.google.protobuf.Any> resources, Class<? extends Message> type) {
     Set<String> names = new TreeSet<>();
     for (com.google.protobuf.Any any : resources) {
       try {
-        names.add(type == Cluster.class ? any.unpack(Cluster.class).getName() : any.unpack(Listener.class).getName());
+        names.add(
+            type == Cluster.class
+                ? any.unpack(Cluster.class).getName()
+                : any.unpack(Listener.class).getName());
       } catch (InvalidProtocolBufferException e) {
         throw new AssertionError(e);
       }
@@ -557,8 +585,10 @@ class AdsStreamStateTest {
     final Deque<DiscoveryResponse> inbox = new ArrayDeque<>();
     final Map<String, Set<String>> setByVersion = new HashMap<>();
     Set<String> clusters = new TreeSet<>();
+
     /** Listener name to the Clusters it uses. */
     Map<String, Set<String>> listeners = new HashMap<>();
+
     boolean nackListeners = true;
 
     EnvoyModel(SplittableRandom random) {
@@ -573,9 +603,15 @@ class AdsStreamStateTest {
     DiscoveryRequest applyNext() {
       DiscoveryResponse response = inbox.removeFirst();
       Set<String> content = new TreeSet<>();
-      response.getResourcesList().forEach(any -> content.add(any.getTypeUrl() + any.getValue().toStringUtf8()));
-      Set<String> earlier = setByVersion.putIfAbsent(response.getTypeUrl() + " " + response.getVersionInfo(), content);
-      assertTrue(earlier == null || earlier.equals(content), "version " + response.getVersionInfo() + " names two sets");
+      response
+          .getResourcesList()
+          .forEach(any -> content.add(any.getTypeUrl() + any.getValue().toStringUtf8()));
+      Set<String> earlier =
+          setByVersion.putIfAbsent(
+              response.getTypeUrl() + " " + response.getVersionInfo(), content);
+      assertTrue(
+          earlier == null || earlier.equals(content),
+          "version " + response.getVersionInfo() + " names two sets");
       if (TypeUrls.CLUSTER.equals(response.getTypeUrl())) {
         clusters = names(response.getResourcesList(), Cluster.class);
         checkEveryListenerHasItsCluster();
@@ -583,12 +619,20 @@ class AdsStreamStateTest {
       }
       Map<String, Set<String>> sent = new HashMap<>();
       for (com.google.protobuf.Any any : response.getResourcesList()) {
-        sent.put(names(List.of(any), Listener.class).iterator().next(), ClusterReferences.usedBy(List.of(any)));
+        sent.put(
+            names(List.of(any), Listener.class).iterator().next(),
+            ClusterReferences.usedBy(List.of(any)));
       }
       if (nackListeners && random.nextInt(4) == 0) {
         Map<String, Set<String>> mix = new HashMap<>();
-        listeners.forEach((name, used) -> { if (random.nextBoolean()) mix.put(name, used); });
-        sent.forEach((name, used) -> { if (random.nextBoolean()) mix.put(name, used); });
+        listeners.forEach(
+            (name, used) -> {
+              if (random.nextBoolean()) mix.put(name, used);
+            });
+        sent.forEach(
+            (name, used) -> {
+              if (random.nextBoolean()) mix.put(name, used);
+            });
         listeners = mix;
         checkEveryListenerHasItsCluster();
         return nack(response, "", "some listener rejected");
@@ -599,8 +643,11 @@ class AdsStreamStateTest {
     }
 
     void checkEveryListenerHasItsCluster() {
-      listeners.forEach((name, used) -> assertTrue(clusters.containsAll(used),
-          name + " uses " + used + " but Envoy has only " + clusters));
+      listeners.forEach(
+          (name, used) ->
+              assertTrue(
+                  clusters.containsAll(used),
+                  name + " uses " + used + " but Envoy has only " + clusters));
     }
   }
 
@@ -634,18 +681,28 @@ class AdsStreamStateTest {
       assertEquals(1, state.onRequest(subscribe("type.googleapis.com/test.T" + i)).size());
     }
 
-    AdsStreamState.Refused refused = assertThrows(AdsStreamState.Refused.class,
-        () -> state.onRequest(subscribe("type.googleapis.com/test.T16")));
+    AdsStreamState.Refused refused =
+        assertThrows(
+            AdsStreamState.Refused.class,
+            () -> state.onRequest(subscribe("type.googleapis.com/test.T16")));
 
     assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, refused.status().getCode());
     assertEquals(AdsStreamState.MAX_TYPE_URLS, state.status().types().size());
-    assertEquals(1, state.onRequest(subscribe("type.googleapis.com/test.T3")).size(), "known types still work");
+    assertEquals(
+        1,
+        state.onRequest(subscribe("type.googleapis.com/test.T3")).size(),
+        "known types still work");
   }
 
   @Test
   void overlongTypeUrlIsRefused() {
-    AdsStreamState.Refused refused = assertThrows(AdsStreamState.Refused.class,
-        () -> state.onRequest(subscribe("type.googleapis.com/" + "x".repeat(AdsStreamState.MAX_TYPE_URL_CHARS))));
+    AdsStreamState.Refused refused =
+        assertThrows(
+            AdsStreamState.Refused.class,
+            () ->
+                state.onRequest(
+                    subscribe(
+                        "type.googleapis.com/" + "x".repeat(AdsStreamState.MAX_TYPE_URL_CHARS))));
 
     assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, refused.status().getCode());
     assertEquals(List.of(), state.status().types());
@@ -668,7 +725,9 @@ class AdsStreamStateTest {
     state.onRequestsEnded();
     assertFalse(state.finished(), "a new snapshot can still be pushed");
 
-    assertEquals(List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER), types(state.onSnapshot(snapshot(2, "a", "b"))));
+    assertEquals(
+        List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER),
+        types(state.onSnapshot(snapshot(2, "a", "b"))));
 
     assertTrue(state.finished());
   }
@@ -719,7 +778,8 @@ class AdsStreamStateTest {
     return request(response.getTypeUrl(), response.getVersionInfo(), response.getNonce());
   }
 
-  private static DiscoveryRequest nack(DiscoveryResponse response, String previousVersion, String message) {
+  private static DiscoveryRequest nack(
+      DiscoveryResponse response, String previousVersion, String message) {
     return request(response.getTypeUrl(), previousVersion, response.getNonce()).toBuilder()
         .setErrorDetail(Status.newBuilder().setCode(3).setMessage(message))
         .build();

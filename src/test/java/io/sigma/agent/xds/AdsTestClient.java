@@ -8,8 +8,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A grpc-java ADS client that behaves like Envoy: it subscribes per type and ACKs or NACKs each
- * response with its nonce. It reads a response only when a test calls {@link #next()} (manual
- * flow control), so a test that does not call it plays a stuck Envoy.
+ * response with its nonce. It reads a response only when a test calls {@link #next()} (manual flow
+ * control), so a test that does not call it plays a stuck Envoy.
  */
 final class AdsTestClient implements AutoCloseable {
 
@@ -45,7 +45,8 @@ final class AdsTestClient implements AutoCloseable {
   /** Opens an ADS stream; {@code nodeId} "" sends requests without a node. */
   static AdsTestClient connect(ManagedChannel channel, String nodeId) {
     AdsTestClient client = new AdsTestClient(nodeId);
-    AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(client.new Observer());
+    AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .streamAggregatedResources(client.new Observer());
     assertNotNull(client.call);
     return client;
   }
@@ -70,16 +71,21 @@ final class AdsTestClient implements AutoCloseable {
   }
 
   void nack(DiscoveryResponse response, String previousVersion, String message) {
-    send(request(response.getTypeUrl(), previousVersion, response.getNonce()).toBuilder()
-        .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(Code.INVALID_ARGUMENT_VALUE).setMessage(message))
-        .build());
+    send(
+        request(response.getTypeUrl(), previousVersion, response.getNonce()).toBuilder()
+            .setErrorDetail(
+                com.google.rpc.Status.newBuilder()
+                    .setCode(Code.INVALID_ARGUMENT_VALUE)
+                    .setMessage(message))
+            .build());
   }
 
   DiscoveryRequest request(String typeUrl, String versionInfo, String nonce) {
-    DiscoveryRequest.Builder request = DiscoveryRequest.newBuilder()
-        .setTypeUrl(typeUrl)
-        .setVersionInfo(versionInfo)
-        .setResponseNonce(nonce);
+    DiscoveryRequest.Builder request =
+        DiscoveryRequest.newBuilder()
+            .setTypeUrl(typeUrl)
+            .setVersionInfo(versionInfo)
+            .setResponseNonce(nonce);
     if (!nodeId.isEmpty()) {
       request.setNode(Node.newBuilder().setId(nodeId).setCluster("test"));
     }
@@ -91,8 +97,12 @@ final class AdsTestClient implements AutoCloseable {
     call.request(1);
     DiscoveryResponse response = responses.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     if (response == null) {
-      throw new AssertionError("no DiscoveryResponse within " + TIMEOUT_SECONDS + " s for node " + nodeId
-          + (closed.isDone() ? " (stream closed: " + closed.getNow(null) + ")" : ""));
+      throw new AssertionError(
+          "no DiscoveryResponse within "
+              + TIMEOUT_SECONDS
+              + " s for node "
+              + nodeId
+              + (closed.isDone() ? " (stream closed: " + closed.getNow(null) + ")" : ""));
     }
     return response;
   }
@@ -105,8 +115,8 @@ final class AdsTestClient implements AutoCloseable {
   }
 
   /**
-   * Envoy's start-up on this stream: subscribes to Clusters, ACKs them, subscribes to Listeners
-   * and ACKs them; returns {Clusters response, Listeners response}.
+   * Envoy's start-up on this stream: subscribes to Clusters, ACKs them, subscribes to Listeners and
+   * ACKs them; returns {Clusters response, Listeners response}.
    */
   DiscoveryResponse[] handshake() throws InterruptedException {
     subscribe(TypeUrls.CLUSTER);
@@ -143,7 +153,8 @@ final class AdsTestClient implements AutoCloseable {
       try {
         out.add(any.unpack(type));
       } catch (InvalidProtocolBufferException e) {
-        throw new AssertionError("resource is not a " + type.getSimpleName() + ": " + any.getTypeUrl(), e);
+        throw new AssertionError(
+            "resource is not a " + type.getSimpleName() + ": " + any.getTypeUrl(), e);
       }
     }
     return out;
@@ -170,7 +181,9 @@ final class AdsTestClient implements AutoCloseable {
     return closed.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** Half-closes the request side (gRPC onCompleted): the client sends nothing more but still reads. */
+  /**
+   * Half-closes the request side (gRPC onCompleted): the client sends nothing more but still reads.
+   */
   void halfClose() {
     synchronized (this) {
       call.onCompleted();
@@ -179,7 +192,9 @@ final class AdsTestClient implements AutoCloseable {
 
   /** A request that names {@code otherNodeId} instead of this client's node. */
   DiscoveryRequest requestAs(String otherNodeId, String typeUrl) {
-    return request(typeUrl, "", "").toBuilder().setNode(Node.newBuilder().setId(otherNodeId)).build();
+    return request(typeUrl, "", "").toBuilder()
+        .setNode(Node.newBuilder().setId(otherNodeId))
+        .build();
   }
 
   /** Ends the stream from the client side, as an Envoy that goes away. */
@@ -190,7 +205,8 @@ final class AdsTestClient implements AutoCloseable {
     }
   }
 
-  private final class Observer implements ClientResponseObserver<DiscoveryRequest, DiscoveryResponse> {
+  private final class Observer
+      implements ClientResponseObserver<DiscoveryRequest, DiscoveryResponse> {
     @Override
     public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> requestStream) {
       requestStream.disableAutoRequestWithInitial(0);

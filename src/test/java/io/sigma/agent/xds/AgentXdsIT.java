@@ -13,13 +13,13 @@ import io.grpc.ManagedChannel;
 import io.sigma.agent.AgentGuardian;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.StartupFailure;
+import io.sigma.agent.api.EnvoyNode;
+import io.sigma.agent.api.EnvoyRoute;
 import io.sigma.agent.config.AgentConfig;
 import io.sigma.agent.config.ConfigLoader;
 import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.RouteSpec;
-import io.sigma.agent.api.EnvoyNode;
-import io.sigma.agent.api.EnvoyRoute;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -41,10 +41,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole agent with {@code --xds-enabled}, as {@code Main} starts it, against the dev
- * sigma-api: registration gives the poller its VPS, Envoy gets the seed's config over gRPC, and
- * the management port (loopback) serves {@code /xds/status}, the metrics port the xDS metrics
- * and not {@code /xds/status} (it names the VPS, its nodes and sigma-api).
+ * The whole agent with {@code --xds-enabled}, as {@code Main} starts it, against the dev sigma-api:
+ * registration gives the poller its VPS, Envoy gets the seed's config over gRPC, and the management
+ * port (loopback) serves {@code /xds/status}, the metrics port the xDS metrics and not {@code
+ * /xds/status} (it names the VPS, its nodes and sigma-api).
  */
 class AgentXdsIT {
 
@@ -57,8 +57,7 @@ class AgentXdsIT {
   private static String apiUrl;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
 
   @BeforeAll
   static void startApi() throws Exception {
@@ -80,42 +79,58 @@ class AgentXdsIT {
     int xdsPort = freePort();
     int managementPort = freePort();
     AgentConfig config = config(metricsPort, xdsPort, managementPort);
-    ActorSystem<AgentGuardian.Command> agent = ActorSystem.create(
-        AgentGuardian.create(config), "agent-xds-it", AgentRuntime.pekkoConfig(config));
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", xdsPort,
-        InsecureChannelCredentials.create()).build();
+    ActorSystem<AgentGuardian.Command> agent =
+        ActorSystem.create(
+            AgentGuardian.create(config), "agent-xds-it", AgentRuntime.pekkoConfig(config));
+    ManagedChannel channel =
+        Grpc.newChannelBuilderForAddress("127.0.0.1", xdsPort, InsecureChannelCredentials.create())
+            .build();
     try {
       String statusUrl = "http://127.0.0.1:" + managementPort + "/xds/status";
-      JsonNode served = await(() -> {
-        JsonNode status = getJson(statusUrl);
-        assertEquals("success", status.path("config_source").path("last_result").asText(), status.toString());
-        return status;
-      });
+      JsonNode served =
+          await(
+              () -> {
+                JsonNode status = getJson(statusUrl);
+                assertEquals(
+                    "success",
+                    status.path("config_source").path("last_result").asText(),
+                    status.toString());
+                return status;
+              });
       String vpsId = devApi.store().vpsByHostname(HOSTNAME).orElseThrow().id();
       assertEquals(vpsId, served.path("config_source").path("vps_id").asText());
       EnvoyNode node = devApi.store().nodes(vpsId).get(0);
 
       try (AdsTestClient envoy = AdsTestClient.connect(channel, DevSeed.DEFAULT_NODE_ID)) {
         DiscoveryResponse[] handshake = envoy.handshake();
-        assertEquals(List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
+        assertEquals(
+            List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
             clusterNames(handshake[0]));
         String version = handshake[0].getVersionInfo();
         assertEquals(version, handshake[1].getVersionInfo(), "one resource set, one version_info");
-        assertEquals(version, getJson(statusUrl).path("nodes").path(0).path("version_info").asText());
+        assertEquals(
+            version, getJson(statusUrl).path("nodes").path(0).path("version_info").asText());
 
         EnvoyRoute first = devApi.store().routes(node.id()).get(0);
-        devApi.store().updateRoute(first.id(), RouteSpec.active("dev-logical-dns", 10001, "localhost", 9999));
+        devApi
+            .store()
+            .updateRoute(first.id(), RouteSpec.active("dev-logical-dns", 10001, "localhost", 9999));
         DiscoveryResponse pushed = envoy.next(TypeUrls.CLUSTER);
         String newVersion = pushed.getVersionInfo();
-        assertTrue(Long.parseLong(newVersion) > Long.parseLong(version), version + " then " + newVersion);
+        assertTrue(
+            Long.parseLong(newVersion) > Long.parseLong(version), version + " then " + newVersion);
         envoy.nack(pushed, version, "cluster-dev-logical-dns: test rejection");
 
-        JsonNode status = await(() -> {
-          JsonNode s = getJson(statusUrl);
-          assertEquals("cluster-dev-logical-dns: test rejection",
-              s.path("nodes").path(0).path("last_nack").path("message").asText(), s.toString());
-          return s;
-        });
+        JsonNode status =
+            await(
+                () -> {
+                  JsonNode s = getJson(statusUrl);
+                  assertEquals(
+                      "cluster-dev-logical-dns: test rejection",
+                      s.path("nodes").path(0).path("last_nack").path("message").asText(),
+                      s.toString());
+                  return s;
+                });
         JsonNode devEnvoy = status.path("nodes").path(0);
         assertEquals(DevSeed.DEFAULT_NODE_ID, devEnvoy.path("node_id").asText());
         assertEquals(node.id(), devEnvoy.path("envoy_node_uuid").asText());
@@ -125,7 +140,10 @@ class AgentXdsIT {
         assertEquals(3, devEnvoy.path("route_count").asInt());
         assertEquals(1, devEnvoy.path("connected_streams").asInt());
         JsonNode types = devEnvoy.path("streams").path(0).path("types");
-        assertEquals(version, types.path("Cluster").path("acked_version").asText(), "the NACK kept the old one");
+        assertEquals(
+            version,
+            types.path("Cluster").path("acked_version").asText(),
+            "the NACK kept the old one");
         assertEquals(1, types.path("Cluster").path("nacks").asInt());
         assertEquals(newVersion, types.path("Cluster").path("last_nack").path("version").asText());
         assertEquals(version, types.path("Listener").path("acked_version").asText());
@@ -135,17 +153,18 @@ class AgentXdsIT {
         assertEquals(404, get("http://127.0.0.1:" + metricsPort + "/xds/status").statusCode());
         String metrics = get("http://127.0.0.1:" + metricsPort + "/metrics").body();
         String labels = "node=\"dev-envoy\"";
-        for (String line : List.of(
-            "sigma_xds_connected_streams{" + labels + "} 1.0",
-            "sigma_xds_snapshot_version{" + labels + "} " + (node.configVersion() + 1) + ".0",
-            "sigma_xds_snapshot_routes{" + labels + "} 3.0",
-            "sigma_xds_rejected_routes{" + labels + ",reason=\"PLACEHOLDER\"} 1.0",
-            "sigma_xds_responses_sent_total{" + labels + ",type=\"Cluster\"} 2.0",
-            "sigma_xds_acks_total{" + labels + ",type=\"Listener\"} 1.0",
-            "sigma_xds_nacks_total{" + labels + ",type=\"Cluster\"} 1.0",
-            "sigma_xds_last_nack_timestamp_seconds{" + labels + ",type=\"Cluster\"}",
-            "sigma_xds_polls_total{result=\"success\"}",
-            "\nsigma_xds_poll_duration_seconds_count ")) {
+        for (String line :
+            List.of(
+                "sigma_xds_connected_streams{" + labels + "} 1.0",
+                "sigma_xds_snapshot_version{" + labels + "} " + (node.configVersion() + 1) + ".0",
+                "sigma_xds_snapshot_routes{" + labels + "} 3.0",
+                "sigma_xds_rejected_routes{" + labels + ",reason=\"PLACEHOLDER\"} 1.0",
+                "sigma_xds_responses_sent_total{" + labels + ",type=\"Cluster\"} 2.0",
+                "sigma_xds_acks_total{" + labels + ",type=\"Listener\"} 1.0",
+                "sigma_xds_nacks_total{" + labels + ",type=\"Cluster\"} 1.0",
+                "sigma_xds_last_nack_timestamp_seconds{" + labels + ",type=\"Cluster\"}",
+                "sigma_xds_polls_total{result=\"success\"}",
+                "\nsigma_xds_poll_duration_seconds_count ")) {
           assertTrue(metrics.contains(line), line + " in\n" + metrics);
         }
       }
@@ -159,25 +178,37 @@ class AgentXdsIT {
   @Test
   void aBusyXdsPortStopsTheAgentLikeABusyMetricsPort() throws Exception {
     try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      ActorSystem<AgentGuardian.Command> agent = ActorSystem.create(
-          AgentGuardian.create(config(freePort(), busy.getLocalPort(), 0)), "agent-xds-busy",
-          AgentRuntime.pekkoConfig());
+      ActorSystem<AgentGuardian.Command> agent =
+          ActorSystem.create(
+              AgentGuardian.create(config(freePort(), busy.getLocalPort(), 0)),
+              "agent-xds-busy",
+              AgentRuntime.pekkoConfig());
 
       agent.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
 
-      assertEquals(java.util.Optional.of(StartupFailure.INSTANCE),
+      assertEquals(
+          java.util.Optional.of(StartupFailure.INSTANCE),
           CoordinatedShutdown.get(agent).getShutdownReason());
     }
   }
 
   private AgentConfig config(int metricsPort, int xdsPort, int managementPort) {
     String[] args = {
-        "--api-url=" + apiUrl, "--hostname=" + HOSTNAME, "--interval=5s",
-        "--metrics-port=" + metricsPort, "--metrics-bind=127.0.0.1",
-        "--xds-enabled", "--xds-port=" + xdsPort, "--xds-poll-interval=1s",
-        "--state-dir=" + stateDir, "--public-ip-lookup=false",
-        "--management-port=" + managementPort, "--management-bind=127.0.0.1",
-        "--backoff-initial=100ms", "--backoff-max=1s"};
+      "--api-url=" + apiUrl,
+      "--hostname=" + HOSTNAME,
+      "--interval=5s",
+      "--metrics-port=" + metricsPort,
+      "--metrics-bind=127.0.0.1",
+      "--xds-enabled",
+      "--xds-port=" + xdsPort,
+      "--xds-poll-interval=1s",
+      "--state-dir=" + stateDir,
+      "--public-ip-lookup=false",
+      "--management-port=" + managementPort,
+      "--management-bind=127.0.0.1",
+      "--backoff-initial=100ms",
+      "--backoff-max=1s"
+    };
     ConfigLoader.Outcome outcome = ConfigLoader.load(args, Map.of(), "test");
     return ((ConfigLoader.Outcome.Run) outcome).config();
   }
@@ -194,7 +225,8 @@ class AgentXdsIT {
   }
 
   private HttpResponse<String> get(String url) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

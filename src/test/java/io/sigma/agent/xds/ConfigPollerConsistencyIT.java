@@ -42,19 +42,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What Envoy is served stays consistent while sigma-api changes under the agent, across node
- * re-creations, restarts and a failing state dir: the dev sigma-api over real HTTP, the poller,
- * the registry and the ADS server over real gRPC, real files.
+ * re-creations, restarts and a failing state dir: the dev sigma-api over real HTTP, the poller, the
+ * registry and the ADS server over real gRPC, real files.
  */
 class ConfigPollerConsistencyIT {
 
   /** Polls only when a test asks ({@link PolledControlPlane#pollNow}). */
   private static final Duration NO_TIMED_POLLS = Duration.ofHours(1);
+
   private static final Duration POLL = Duration.ofMillis(200);
 
   private static ActorTestKit testKit;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private DevApiWithVps fixture;
   private DevSigmaApi devApi;
@@ -93,11 +93,12 @@ class ConfigPollerConsistencyIT {
     long listed = configVersion(node);
     // The first read's second page comes after a route of its first page is deleted: that page
     // then starts one row later (r101), and a read that trusts it loses r100, which never changed.
-    EditsBeforeSecondPage api = new EditsBeforeSecondPage(http, 1,
-        edit -> devApi.store().deleteRoute(routes.get(10).id()));
+    EditsBeforeSecondPage api =
+        new EditsBeforeSecondPage(http, 1, edit -> devApi.store().deleteRoute(routes.get(10).id()));
     Path stateDir = tmp.resolve("xds");
     try (LogCapture logs = new LogCapture(ConfigPoller.class);
-        PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
+        PolledControlPlane agent =
+            PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
         AdsTestClient envoy = agent.connect("big")) {
       agent.identify(vpsId);
       DiscoveryResponse[] handshake = envoy.handshake();
@@ -114,8 +115,10 @@ class ConfigPollerConsistencyIT {
       assertEquals(listed + 1, poll.node("big").servedVersion(), "labelled with the version read");
       assertEquals(listed + 1, agent.status().node("big").snapshotVersion());
       assertTrue(devApi.stats().total(EndpointKind.ENVOY_ROUTES) >= 4, "two reads of two pages");
-      List<String> served = logs.messages(Level.INFO).stream().filter(m -> m.contains("now at config_version"))
-          .toList();
+      List<String> served =
+          logs.messages(Level.INFO).stream()
+              .filter(m -> m.contains("now at config_version"))
+              .toList();
       assertEquals(1, served.size(), "one snapshot, the consistent one: " + served);
       assertTrue(served.get(0).contains("149 route(s)"), served.get(0));
 
@@ -130,10 +133,13 @@ class ConfigPollerConsistencyIT {
     EnvoyNode busy = devApi.store().addNode(vpsId, "busy");
     List<EnvoyRoute> routes = addRoutes(busy, 120);
     EnvoyNode calm = devApi.store().addNode(vpsId, "calm");
-    EnvoyRoute calmRoute = devApi.store().addRoute(calm.id(), RouteSpec.active("c1", 10001, "c.example", 80));
-    EditsBeforeSecondPage api = new EditsBeforeSecondPage(http, 0,
-        edit -> devApi.store().deleteRoute(routes.get(edit).id()));
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, tmp.resolve("xds"), NO_TIMED_POLLS);
+    EnvoyRoute calmRoute =
+        devApi.store().addRoute(calm.id(), RouteSpec.active("c1", 10001, "c.example", 80));
+    EditsBeforeSecondPage api =
+        new EditsBeforeSecondPage(
+            http, 0, edit -> devApi.store().deleteRoute(routes.get(edit).id()));
+    try (PolledControlPlane agent =
+            PolledControlPlane.start(testKit, api, tmp.resolve("xds"), NO_TIMED_POLLS);
         AdsTestClient envoy = agent.connect("busy")) {
       agent.identify(vpsId);
       long before = configVersion(busy);
@@ -148,9 +154,12 @@ class ConfigPollerConsistencyIT {
       PollerStatus partial = agent.awaitPoller(s -> s.lastResult() == PollResult.PARTIAL);
       String error = partial.node("busy").lastFetchError();
       assertNotNull(error);
-      assertTrue(error.contains("changed while being read, " + ConfigPoller.MAX_READ_ATTEMPTS + " reads"), error);
+      assertTrue(
+          error.contains("changed while being read, " + ConfigPoller.MAX_READ_ATTEMPTS + " reads"),
+          error);
       assertEquals(before, partial.node("busy").servedVersion(), "it keeps its last snapshot");
-      assertEquals(configVersion(calm), partial.node("calm").servedVersion(), "the other node moved on");
+      assertEquals(
+          configVersion(calm), partial.node("calm").servedVersion(), "the other node moved on");
       assertNull(partial.node("calm").lastFetchError());
       assertEquals(ConfigPoller.MAX_READ_ATTEMPTS, api.edits(), "bounded: one edit per read");
       NodeStatus kept = agent.status().node("busy");
@@ -160,7 +169,11 @@ class ConfigPollerConsistencyIT {
       String now = agent.awaitVersionInfo("busy", configVersion(busy));
       DiscoveryResponse[] retried = envoy.readAndAckUntil(now);
       assertEquals(120 - ConfigPoller.MAX_READ_ATTEMPTS, retried[1].getResourcesCount());
-      assertNull(agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS).node("busy").lastFetchError());
+      assertNull(
+          agent
+              .awaitPoller(s -> s.lastResult() == PollResult.SUCCESS)
+              .node("busy")
+              .lastFetchError());
     }
   }
 
@@ -170,26 +183,33 @@ class ConfigPollerConsistencyIT {
     addRoutes(node, 150);
     // A server that counts a row inserted before the page boundary (total 151, page 2 starts one
     // row earlier) but does not bump config_version: the last row of page 1 comes again.
-    SigmaApi echoing = new DelegatingSigmaApi(http) {
-      @Override
-      public CompletionStage<Page<EnvoyRoute>> envoyRoutes(String envoyNodeUuid, int page, int perPage) {
-        CompletionStage<Page<EnvoyRoute>> first = super.envoyRoutes(envoyNodeUuid, 1, perPage);
-        if (page == 1) {
-          return first.thenApply(p -> new Page<>(p.data(), p.total() + 1, 1, p.perPage()));
-        }
-        return first.thenCombine(super.envoyRoutes(envoyNodeUuid, page, perPage), (p1, p2) -> {
-          List<EnvoyRoute> shifted = new ArrayList<>(p2.data());
-          shifted.add(0, p1.data().get(p1.data().size() - 1));
-          return new Page<>(shifted, p2.total() + 1, page, p2.perPage());
-        });
-      }
-    };
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, echoing, tmp.resolve("xds"), NO_TIMED_POLLS)) {
+    SigmaApi echoing =
+        new DelegatingSigmaApi(http) {
+          @Override
+          public CompletionStage<Page<EnvoyRoute>> envoyRoutes(
+              String envoyNodeUuid, int page, int perPage) {
+            CompletionStage<Page<EnvoyRoute>> first = super.envoyRoutes(envoyNodeUuid, 1, perPage);
+            if (page == 1) {
+              return first.thenApply(p -> new Page<>(p.data(), p.total() + 1, 1, p.perPage()));
+            }
+            return first.thenCombine(
+                super.envoyRoutes(envoyNodeUuid, page, perPage),
+                (p1, p2) -> {
+                  List<EnvoyRoute> shifted = new ArrayList<>(p2.data());
+                  shifted.add(0, p1.data().get(p1.data().size() - 1));
+                  return new Page<>(shifted, p2.total() + 1, page, p2.perPage());
+                });
+          }
+        };
+    try (PolledControlPlane agent =
+        PolledControlPlane.start(testKit, echoing, tmp.resolve("xds"), NO_TIMED_POLLS)) {
       agent.identify(vpsId);
 
       PollerStatus status = agent.awaitPoller(s -> s.lastResult() != null);
       assertEquals(PollResult.PARTIAL, status.lastResult());
-      assertTrue(status.node("echo").lastFetchError().contains("appears twice"), status.node("echo").lastFetchError());
+      assertTrue(
+          status.node("echo").lastFetchError().contains("appears twice"),
+          status.node("echo").lastFetchError());
       assertNull(status.node("echo").servedVersion());
       assertNull(agent.status().node("echo"), "nothing served");
       assertFalse(Files.exists(tmp.resolve("xds").resolve("echo.json")), "nothing saved");
@@ -202,7 +222,8 @@ class ConfigPollerConsistencyIT {
   void aDeletedAndReCreatedNodeNeverReusesAVersionInfo() throws Exception {
     EnvoyNode first = devApi.store().addNode(vpsId, "phoenix");
     devApi.store().addRoute(first.id(), RouteSpec.active("old", 10001, "old.example", 80));
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, http, tmp.resolve("xds"), POLL);
+    try (PolledControlPlane agent =
+            PolledControlPlane.start(testKit, http, tmp.resolve("xds"), POLL);
         AdsTestClient envoy = agent.connect("phoenix")) {
       agent.identify(vpsId);
       DiscoveryResponse[] served = envoy.handshake();
@@ -217,21 +238,32 @@ class ConfigPollerConsistencyIT {
       envoy.ack(emptied);
       DiscoveryResponse emptiedClusters = envoy.next(TypeUrls.CLUSTER);
       assertEquals(0, emptiedClusters.getResourcesCount());
-      assertEquals(emptied.getVersionInfo(), emptiedClusters.getVersionInfo(), "one empty set: one version_info");
+      assertEquals(
+          emptied.getVersionInfo(),
+          emptiedClusters.getVersionInfo(),
+          "one empty set: one version_info");
       envoy.ack(emptiedClusters);
 
       EnvoyNode second = devApi.store().addNode(vpsId, "phoenix");
       devApi.store().addRoute(second.id(), RouteSpec.active("new", 10002, "new.example", 80));
-      assertEquals(firstVersion, configVersion(second), "config_version restarted: the same number again");
+      assertEquals(
+          firstVersion, configVersion(second), "config_version restarted: the same number again");
       DiscoveryResponse[] reborn = envoy.readAndAckUntil(agent.awaitVersionInfo("phoenix", 2));
       assertEquals(List.of("cluster-new"), clusterNames(reborn[0]));
 
       long one = Long.parseLong(served[0].getVersionInfo());
       long two = Long.parseLong(emptied.getVersionInfo());
       long three = Long.parseLong(reborn[0].getVersionInfo());
-      assertTrue(one < two && two < three, "three resource sets, three increasing version_infos: "
-          + one + ", " + two + ", " + three);
-      assertEquals(served[0].getVersionInfo(), served[1].getVersionInfo(), "one set: one version_info");
+      assertTrue(
+          one < two && two < three,
+          "three resource sets, three increasing version_infos: "
+              + one
+              + ", "
+              + two
+              + ", "
+              + three);
+      assertEquals(
+          served[0].getVersionInfo(), served[1].getVersionInfo(), "one set: one version_info");
     }
   }
 
@@ -242,21 +274,31 @@ class ConfigPollerConsistencyIT {
     Path stateDir = tmp.resolve("xds");
     // As if an earlier run served serial `ahead` and the clock then stepped back by an hour.
     long ahead = System.currentTimeMillis() + Duration.ofHours(1).toMillis();
-    new NodeConfigStore(stateDir, Clock.systemUTC()).save(
-        new NodeConfig(devApi.store().node(node.id()).orElseThrow(), devApi.store().routes(node.id())), ahead);
+    new NodeConfigStore(stateDir, Clock.systemUTC())
+        .save(
+            new NodeConfig(
+                devApi.store().node(node.id()).orElseThrow(), devApi.store().routes(node.id())),
+            ahead);
     devApi.down().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, http, stateDir, NO_TIMED_POLLS);
+    try (PolledControlPlane agent =
+            PolledControlPlane.start(testKit, http, stateDir, NO_TIMED_POLLS);
         AdsTestClient envoy = agent.connect("saved")) {
       DiscoveryResponse[] handshake = envoy.handshake();
 
       assertEquals(String.valueOf(ahead + 1), handshake[0].getVersionInfo());
       assertEquals(List.of("cluster-s"), clusterNames(handshake[0]));
-      testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-        assertEquals(ahead + 1, new NodeConfigStore(stateDir, Clock.systemUTC()).loadAll().get(0).serial(),
-            "the new serial is saved, so the next start numbers above it");
-        return null;
-      });
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              AWAIT,
+              () -> {
+                assertEquals(
+                    ahead + 1,
+                    new NodeConfigStore(stateDir, Clock.systemUTC()).loadAll().get(0).serial(),
+                    "the new serial is saved, so the next start numbers above it");
+                return null;
+              });
     }
   }
 
@@ -265,13 +307,15 @@ class ConfigPollerConsistencyIT {
   @Test
   void aSaveThatFailedIsRetriedUntilTheNewestConfigIsOnDiskAndARestartServesIt() throws Exception {
     EnvoyNode node = devApi.store().addNode(vpsId, "keep");
-    EnvoyRoute route = devApi.store().addRoute(node.id(), RouteSpec.active("k", 10001, "v1.example", 80));
+    EnvoyRoute route =
+        devApi.store().addRoute(node.id(), RouteSpec.active("k", 10001, "v1.example", 80));
     // The state dir is a symbolic link, so it can break and be fixed in one atomic rename each
     // (a fix in two steps would race with the retries).
     Path realDir = Files.createDirectories(tmp.resolve("real-xds"));
     Path stateDir = Files.createSymbolicLink(tmp.resolve("xds"), realDir);
     Path notADir = Files.writeString(tmp.resolve("not-a-dir"), "a regular file");
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, http, stateDir, NO_TIMED_POLLS)) {
+    try (PolledControlPlane agent =
+        PolledControlPlane.start(testKit, http, stateDir, NO_TIMED_POLLS)) {
       agent.identify(vpsId);
       long v1 = configVersion(node);
       awaitSaved(stateDir, "keep", v1);
@@ -282,7 +326,8 @@ class ConfigPollerConsistencyIT {
       long v2 = configVersion(node);
       agent.pollNow();
       agent.awaitVersion("keep", v2);
-      PollerStatus failing = agent.awaitPoller(s -> s.unsavedNodes().contains("keep") && s.lastSaveError() != null);
+      PollerStatus failing =
+          agent.awaitPoller(s -> s.unsavedNodes().contains("keep") && s.lastSaveError() != null);
       assertTrue(failing.lastSaveError().contains("xds"), failing.lastSaveError());
 
       // Fixed, with the v1 file back: no poll runs (none is due, none is asked for), yet v2 lands.
@@ -295,12 +340,21 @@ class ConfigPollerConsistencyIT {
     }
 
     devApi.down().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    try (PolledControlPlane restarted = PolledControlPlane.start(testKit, http, stateDir, NO_TIMED_POLLS);
+    try (PolledControlPlane restarted =
+            PolledControlPlane.start(testKit, http, stateDir, NO_TIMED_POLLS);
         AdsTestClient envoy = restarted.connect("keep")) {
       DiscoveryResponse clusters = envoy.handshake()[0];
-      assertEquals("v2.example", AdsTestClient.unpack(clusters, io.envoyproxy.envoy.config.cluster.v3.Cluster.class)
-          .get(0).getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
-          .getSocketAddress().getAddress());
+      assertEquals(
+          "v2.example",
+          AdsTestClient.unpack(clusters, io.envoyproxy.envoy.config.cluster.v3.Cluster.class)
+              .get(0)
+              .getLoadAssignment()
+              .getEndpoints(0)
+              .getLbEndpoints(0)
+              .getEndpoint()
+              .getAddress()
+              .getSocketAddress()
+              .getAddress());
     }
   }
 
@@ -330,7 +384,8 @@ class ConfigPollerConsistencyIT {
     }
 
     @Override
-    public CompletionStage<Page<EnvoyRoute>> envoyRoutes(String envoyNodeUuid, int page, int perPage) {
+    public CompletionStage<Page<EnvoyRoute>> envoyRoutes(
+        String envoyNodeUuid, int page, int perPage) {
       if (page == 2 && armed.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         edit.accept(edits.getAndIncrement());
       }
@@ -348,7 +403,10 @@ class ConfigPollerConsistencyIT {
   private List<EnvoyRoute> addRoutes(EnvoyNode node, int n) {
     List<EnvoyRoute> routes = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      routes.add(devApi.store().addRoute(node.id(), RouteSpec.active("r" + i, 20000 + i, "b" + i + ".example", 80)));
+      routes.add(
+          devApi
+              .store()
+              .addRoute(node.id(), RouteSpec.active("r" + i, 20000 + i, "b" + i + ".example", 80)));
     }
     return routes;
   }
@@ -358,13 +416,25 @@ class ConfigPollerConsistencyIT {
   }
 
   private static NodeConfig awaitSaved(Path stateDir, String nodeId, long version) {
-    return testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-      List<NodeConfigStore.Saved> saved = Files.isDirectory(stateDir)
-          ? new NodeConfigStore(stateDir, Clock.systemUTC()).loadAll() : List.of();
-      NodeConfig config = saved.stream().map(NodeConfigStore.Saved::config)
-          .filter(c -> c.nodeId().equals(nodeId)).findFirst().orElse(null);
-      assertTrue(config != null && config.configVersion() == version, nodeId + " saved at " + version + ": " + config);
-      return config;
-    });
+    return testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              List<NodeConfigStore.Saved> saved =
+                  Files.isDirectory(stateDir)
+                      ? new NodeConfigStore(stateDir, Clock.systemUTC()).loadAll()
+                      : List.of();
+              NodeConfig config =
+                  saved.stream()
+                      .map(NodeConfigStore.Saved::config)
+                      .filter(c -> c.nodeId().equals(nodeId))
+                      .findFirst()
+                      .orElse(null);
+              assertTrue(
+                  config != null && config.configVersion() == version,
+                  nodeId + " saved at " + version + ": " + config);
+              return config;
+            });
   }
 }

@@ -1,7 +1,5 @@
 package io.sigma.agent.xds;
 
-import io.sigma.agent.testing.DelegatingSigmaApi;
-import io.sigma.agent.testing.HighestDraw;
 import static io.sigma.agent.xds.AdsTestClient.clusterNames;
 import static io.sigma.agent.xds.AdsTestClient.listenerNames;
 import static io.sigma.agent.xds.AdsTestClient.unpack;
@@ -31,6 +29,8 @@ import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
 import io.sigma.agent.devapi.RouteSpec;
 import io.sigma.agent.host.LogCapture;
+import io.sigma.agent.testing.DelegatingSigmaApi;
+import io.sigma.agent.testing.HighestDraw;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,13 +55,13 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigPollerIT {
 
   private static final Duration POLL = Duration.ofMillis(200);
+
   /** For tests that trigger polls themselves ({@link PolledControlPlane#pollNow}). */
   private static final Duration NO_TIMED_POLLS = Duration.ofHours(1);
 
   private static ActorTestKit testKit;
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
 
   private DevApiWithVps fixture;
   private DevSigmaApi devApi;
@@ -104,31 +104,52 @@ class ConfigPollerIT {
       assertEquals(version, handshake[1].getVersionInfo());
       assertTrue(Long.parseLong(version) >= startedAt, "a serial at least the clock: " + version);
       List<Cluster> clusters = unpack(handshake[0], Cluster.class);
-      assertEquals(List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
+      assertEquals(
+          List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
           clusters.stream().map(Cluster::getName).toList(),
           "placeholders and the source=static route make no resources");
-      assertEquals(List.of(Cluster.DiscoveryType.LOGICAL_DNS, Cluster.DiscoveryType.STATIC,
-          Cluster.DiscoveryType.STRICT_DNS), clusters.stream().map(Cluster::getType).toList());
-      assertEquals(List.of(5L, 5L, 3L), clusters.stream().map(c -> c.getConnectTimeout().getSeconds()).toList());
+      assertEquals(
+          List.of(
+              Cluster.DiscoveryType.LOGICAL_DNS,
+              Cluster.DiscoveryType.STATIC,
+              Cluster.DiscoveryType.STRICT_DNS),
+          clusters.stream().map(Cluster::getType).toList());
+      assertEquals(
+          List.of(5L, 5L, 3L),
+          clusters.stream().map(c -> c.getConnectTimeout().getSeconds()).toList());
       assertFalse(clusters.get(0).hasTransportSocket(), "proxy_protocol 0: no transport socket");
       assertEquals(ProxyProtocolConfig.Version.V1, proxyProtocol(clusters.get(1)));
       assertEquals(ProxyProtocolConfig.Version.V2, proxyProtocol(clusters.get(2)));
-      var endpoint = clusters.get(1).getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint()
-          .getAddress().getSocketAddress();
+      var endpoint =
+          clusters
+              .get(1)
+              .getLoadAssignment()
+              .getEndpoints(0)
+              .getLbEndpoints(0)
+              .getEndpoint()
+              .getAddress()
+              .getSocketAddress();
       assertEquals("127.0.0.1", endpoint.getAddress());
       assertEquals(8082, endpoint.getPortValue());
 
       List<Listener> listeners = unpack(handshake[1], Listener.class);
-      assertEquals(List.of("listener-dev-logical-dns", "listener-dev-static", "listener-dev-strict-dns"),
+      assertEquals(
+          List.of("listener-dev-logical-dns", "listener-dev-static", "listener-dev-strict-dns"),
           listeners.stream().map(Listener::getName).toList());
-      assertEquals(List.of(10001, 10002, 10003),
+      assertEquals(
+          List.of(10001, 10002, 10003),
           listeners.stream().map(l -> l.getAddress().getSocketAddress().getPortValue()).toList());
-      TcpProxy proxy = listeners.get(2).getFilterChains(0).getFilters(0).getTypedConfig().unpack(TcpProxy.class);
+      TcpProxy proxy =
+          listeners.get(2).getFilterChains(0).getFilters(0).getTypedConfig().unpack(TcpProxy.class);
       assertEquals("cluster-dev-strict-dns", proxy.getCluster());
       assertEquals("tcp-dev-strict-dns", proxy.getStatPrefix());
 
-      NodeStatus node = agent.awaitNode(DevSeed.DEFAULT_NODE_ID,
-          n -> n.streams().size() == 1 && version.equals(type(n, TypeUrls.LISTENER).ackedVersion()));
+      NodeStatus node =
+          agent.awaitNode(
+              DevSeed.DEFAULT_NODE_ID,
+              n ->
+                  n.streams().size() == 1
+                      && version.equals(type(n, TypeUrls.LISTENER).ackedVersion()));
       assertEquals(3, node.routeCount());
       assertEquals(version, type(node, TypeUrls.CLUSTER).ackedVersion());
     }
@@ -138,7 +159,10 @@ class ConfigPollerIT {
   void moreThanOneHundredRoutesOfANodeAreAllServed() throws Exception {
     EnvoyNode node = devApi.store().addNode(vpsId, "big");
     for (int i = 0; i < 150; i++) {
-      devApi.store().addRoute(node.id(), RouteSpec.active("r" + i, 20000 + i, "backend-" + i + ".example", 8000));
+      devApi
+          .store()
+          .addRoute(
+              node.id(), RouteSpec.active("r" + i, 20000 + i, "backend-" + i + ".example", 8000));
     }
     long version = devApi.store().node(node.id()).orElseThrow().configVersion();
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
@@ -150,7 +174,8 @@ class ConfigPollerIT {
       assertEquals(150, handshake[1].getResourcesCount());
       assertTrue(clusterNames(handshake[0]).contains("cluster-r149"), "a route of the second page");
       assertTrue(listenerNames(handshake[1]).contains("listener-r100"));
-      assertTrue(devApi.stats().total(EndpointKind.ENVOY_ROUTES) >= 2, "the routes came in two pages");
+      assertTrue(
+          devApi.stats().total(EndpointKind.ENVOY_ROUTES) >= 2, "the routes came in two pages");
     }
   }
 
@@ -174,7 +199,8 @@ class ConfigPollerIT {
   void aChangeReachesTheChangedNodesStreamsOnlyAndTwoNodesEachGetTheirOwnConfig() throws Exception {
     EnvoyNode a = devApi.store().addNode(vpsId, "node-a");
     EnvoyNode b = devApi.store().addNode(vpsId, "node-b");
-    EnvoyRoute aRoute = devApi.store().addRoute(a.id(), RouteSpec.active("a1", 10001, "a.example", 80));
+    EnvoyRoute aRoute =
+        devApi.store().addRoute(a.id(), RouteSpec.active("a1", 10001, "a.example", 80));
     devApi.store().addRoute(b.id(), RouteSpec.active("b1", 11001, "b.example", 80));
     devApi.store().addRoute(b.id(), RouteSpec.active("b2", 11002, "b.example", 81));
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
@@ -187,28 +213,47 @@ class ConfigPollerIT {
       assertEquals(List.of("cluster-b1", "cluster-b2"), clusterNames(bHandshake[0]));
       assertEquals(List.of("listener-b1", "listener-b2"), listenerNames(bHandshake[1]));
       String bVersion = bHandshake[0].getVersionInfo();
-      String aBefore = agent.awaitVersionInfo("node-a", devApi.store().node(a.id()).orElseThrow().configVersion());
+      String aBefore =
+          agent.awaitVersionInfo(
+              "node-a", devApi.store().node(a.id()).orElseThrow().configVersion());
 
       devApi.store().updateRoute(aRoute.id(), RouteSpec.active("a1", 10011, "a-new.example", 8080));
-      String aVersion = agent.awaitVersionInfo("node-a",
-          devApi.store().node(a.id()).orElseThrow().configVersion());
+      String aVersion =
+          agent.awaitVersionInfo(
+              "node-a", devApi.store().node(a.id()).orElseThrow().configVersion());
       assertTrue(Long.parseLong(aVersion) > Long.parseLong(aBefore), aBefore + " then " + aVersion);
 
       for (AdsTestClient envoy : List.of(envoyA, envoyA2)) {
         DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
         assertEquals(aVersion, clusters.getVersionInfo(), "Clusters first");
-        assertEquals("a-new.example", unpack(clusters, Cluster.class).get(0).getLoadAssignment()
-            .getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress().getSocketAddress().getAddress());
+        assertEquals(
+            "a-new.example",
+            unpack(clusters, Cluster.class)
+                .get(0)
+                .getLoadAssignment()
+                .getEndpoints(0)
+                .getLbEndpoints(0)
+                .getEndpoint()
+                .getAddress()
+                .getSocketAddress()
+                .getAddress());
         envoy.ack(clusters);
         DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
         assertEquals(aVersion, listeners.getVersionInfo());
-        assertEquals(10011, unpack(listeners, Listener.class).get(0).getAddress().getSocketAddress().getPortValue());
+        assertEquals(
+            10011,
+            unpack(listeners, Listener.class)
+                .get(0)
+                .getAddress()
+                .getSocketAddress()
+                .getPortValue());
         envoy.ack(listeners);
       }
 
       agent.awaitNextPoll();
       NodeStatus nodeB = agent.awaitNode("node-b", n -> n.streams().size() == 1);
-      assertEquals(devApi.store().node(b.id()).orElseThrow().configVersion(), nodeB.snapshotVersion());
+      assertEquals(
+          devApi.store().node(b.id()).orElseThrow().configVersion(), nodeB.snapshotVersion());
       assertEquals(bVersion, nodeB.versionInfo());
       assertEquals(1, type(nodeB, TypeUrls.CLUSTER).responses(), "node-b's stream got nothing new");
       assertEquals(1, type(nodeB, TypeUrls.LISTENER).responses());
@@ -220,11 +265,14 @@ class ConfigPollerIT {
   void aFailedRoutesFetchKeepsThatNodesSnapshotWhileTheOtherNodeUpdates() throws Exception {
     EnvoyNode a = devApi.store().addNode(vpsId, "node-a");
     EnvoyNode b = devApi.store().addNode(vpsId, "node-b");
-    EnvoyRoute aRoute = devApi.store().addRoute(a.id(), RouteSpec.active("a1", 10001, "a.example", 80));
-    EnvoyRoute bRoute = devApi.store().addRoute(b.id(), RouteSpec.active("b1", 11001, "b.example", 80));
+    EnvoyRoute aRoute =
+        devApi.store().addRoute(a.id(), RouteSpec.active("a1", 10001, "a.example", 80));
+    EnvoyRoute bRoute =
+        devApi.store().addRoute(b.id(), RouteSpec.active("b1", 11001, "b.example", 80));
     long aBefore = devApi.store().node(a.id()).orElseThrow().configVersion();
     long bBefore = devApi.store().node(b.id()).orElseThrow().configVersion();
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
+    try (PolledControlPlane agent =
+            PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
         AdsTestClient envoyA = start(agent).connect("node-a");
         AdsTestClient envoyB = agent.connect("node-b")) {
       envoyA.handshake();
@@ -238,36 +286,47 @@ class ConfigPollerIT {
       agent.pollNow();
 
       PollerStatus partial = agent.awaitPoller(s -> s.lastResult() == PollResult.PARTIAL);
-      PollerStatus.Node failedNode = partial.node("node-a").lastFetchError() != null
-          ? partial.node("node-a") : partial.node("node-b");
-      PollerStatus.Node updatedNode = failedNode.nodeId().equals("node-a") ? partial.node("node-b") : partial.node("node-a");
+      PollerStatus.Node failedNode =
+          partial.node("node-a").lastFetchError() != null
+              ? partial.node("node-a")
+              : partial.node("node-b");
+      PollerStatus.Node updatedNode =
+          failedNode.nodeId().equals("node-a") ? partial.node("node-b") : partial.node("node-a");
       assertTrue(failedNode.lastFetchError().contains("500"), failedNode.lastFetchError());
       assertNull(updatedNode.lastFetchError());
       long failedBefore = failedNode.nodeId().equals("node-a") ? aBefore : bBefore;
       assertEquals(failedBefore, failedNode.servedVersion(), "the failed node keeps its snapshot");
       assertEquals(failedBefore + 1, failedNode.apiConfigVersion());
-      assertEquals(updatedNode.apiConfigVersion(), updatedNode.servedVersion(), "the other node moved on");
+      assertEquals(
+          updatedNode.apiConfigVersion(), updatedNode.servedVersion(), "the other node moved on");
 
       AdsTestClient updatedEnvoy = updatedNode.nodeId().equals("node-a") ? envoyA : envoyB;
       AdsTestClient failedEnvoy = updatedEnvoy == envoyA ? envoyB : envoyA;
-      updatedEnvoy.readAndAckUntil(agent.awaitVersionInfo(updatedNode.nodeId(), updatedNode.servedVersion()));
+      updatedEnvoy.readAndAckUntil(
+          agent.awaitVersionInfo(updatedNode.nodeId(), updatedNode.servedVersion()));
       NodeStatus kept = agent.status().node(failedNode.nodeId());
       assertEquals(failedBefore, kept.snapshotVersion());
-      assertEquals(1, type(kept, TypeUrls.CLUSTER).responses(), "no push to the failed node's Envoy");
+      assertEquals(
+          1, type(kept, TypeUrls.CLUSTER).responses(), "no push to the failed node's Envoy");
 
       agent.pollNow();
-      DiscoveryResponse[] retried = failedEnvoy.readAndAckUntil(
-          agent.awaitVersionInfo(failedNode.nodeId(), failedBefore + 1));
+      DiscoveryResponse[] retried =
+          failedEnvoy.readAndAckUntil(
+              agent.awaitVersionInfo(failedNode.nodeId(), failedBefore + 1));
       assertEquals(1, retried[0].getResourcesCount());
-      assertNull(agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS).node(failedNode.nodeId())
-          .lastFetchError());
+      assertNull(
+          agent
+              .awaitPoller(s -> s.lastResult() == PollResult.SUCCESS)
+              .node(failedNode.nodeId())
+              .lastFetchError());
     }
   }
 
   @Test
   void apiDownPushesNothingAndStreamsKeepTheirConfigUntilItIsBack() throws Exception {
     EnvoyNode node = devApi.store().addNode(vpsId, "steady");
-    EnvoyRoute route = devApi.store().addRoute(node.id(), RouteSpec.active("s1", 10001, "s.example", 80));
+    EnvoyRoute route =
+        devApi.store().addRoute(node.id(), RouteSpec.active("s1", 10001, "s.example", 80));
     String before = String.valueOf(devApi.store().node(node.id()).orElseThrow().configVersion());
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect("steady")) {
@@ -282,14 +341,20 @@ class ConfigPollerIT {
       NodeStatus status = agent.awaitNode("steady", n -> n.streams().size() == 1);
       assertEquals(Long.valueOf(before), status.snapshotVersion(), "still served");
       assertEquals(1, status.routeCount());
-      assertEquals(1, type(status, TypeUrls.CLUSTER).responses(), "nothing was pushed while the API was down");
+      assertEquals(
+          1,
+          type(status, TypeUrls.CLUSTER).responses(),
+          "nothing was pushed while the API was down");
       assertEquals(1, type(status, TypeUrls.LISTENER).responses());
 
       devApi.up().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      String after = agent.awaitVersionInfo("steady", devApi.store().node(node.id()).orElseThrow().configVersion());
+      String after =
+          agent.awaitVersionInfo(
+              "steady", devApi.store().node(node.id()).orElseThrow().configVersion());
       DiscoveryResponse[] updated = envoy.readAndAckUntil(after);
       assertEquals(List.of("cluster-s1"), clusterNames(updated[0]));
-      assertEquals(0, agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS).consecutiveFailures());
+      assertEquals(
+          0, agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS).consecutiveFailures());
     }
   }
 
@@ -311,13 +376,18 @@ class ConfigPollerIT {
       restarted.identify(vpsId);
       DiscoveryResponse[] handshake = envoy.handshake();
 
-      assertTrue(Long.parseLong(handshake[0].getVersionInfo()) > Long.parseLong(firstVersionInfo),
-          "a restart numbers above what the first agent served: " + firstVersionInfo + " then "
+      assertTrue(
+          Long.parseLong(handshake[0].getVersionInfo()) > Long.parseLong(firstVersionInfo),
+          "a restart numbers above what the first agent served: "
+              + firstVersionInfo
+              + " then "
               + handshake[0].getVersionInfo());
       assertEquals(handshake[0].getVersionInfo(), handshake[1].getVersionInfo());
-      assertEquals(List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
+      assertEquals(
+          List.of("cluster-dev-logical-dns", "cluster-dev-static", "cluster-dev-strict-dns"),
           clusterNames(handshake[0]));
-      assertEquals(List.of("listener-dev-logical-dns", "listener-dev-static", "listener-dev-strict-dns"),
+      assertEquals(
+          List.of("listener-dev-logical-dns", "listener-dev-static", "listener-dev-strict-dns"),
           listenerNames(handshake[1]));
       PollerStatus failing = restarted.awaitPoller(s -> s.consecutiveFailures() >= 2);
       assertEquals(Long.valueOf(version), failing.node(DevSeed.DEFAULT_NODE_ID).servedVersion());
@@ -352,7 +422,9 @@ class ConfigPollerIT {
         AdsTestClient envoy = start(agent).connect("corrupt")) {
       assertEquals(List.of("cluster-c"), clusterNames(envoy.handshake()[0]));
     }
-    assertTrue(Files.readString(stateDir.resolve("corrupt.json")).contains("\"routes\""), "rewritten whole");
+    assertTrue(
+        Files.readString(stateDir.resolve("corrupt.json")).contains("\"routes\""),
+        "rewritten whole");
   }
 
   @Test
@@ -366,7 +438,8 @@ class ConfigPollerIT {
       assertNull(created.adminPort());
       assertEquals("active", created.status());
       DiscoveryResponse first = envoy.next(TypeUrls.CLUSTER);
-      assertEquals(agent.awaitVersionInfo("newcomer", created.configVersion()), first.getVersionInfo());
+      assertEquals(
+          agent.awaitVersionInfo("newcomer", created.configVersion()), first.getVersionInfo());
       assertEquals(0, first.getResourcesCount(), "a new node has no routes yet");
       envoy.ack(first);
 
@@ -396,7 +469,10 @@ class ConfigPollerIT {
       agent.awaitNextPoll();
       agent.awaitNextPoll();
 
-      assertEquals(1, devApi.stats().total(EndpointKind.CREATE_NODE), "one attempt, answered 409, not retried");
+      assertEquals(
+          1,
+          devApi.stats().total(EndpointKind.CREATE_NODE),
+          "one attempt, answered 409, not retried");
       assertNull(status.node("disabled-node"), "not listed, not served");
       assertNull(agent.status().node("disabled-node").snapshotVersion(), "its Envoy keeps waiting");
     }
@@ -418,24 +494,35 @@ class ConfigPollerIT {
       // Make before break: the Listeners go first, their Clusters once that is ACKed; the empty
       // config gets a new version_info.
       DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
-      assertTrue(Long.parseLong(listeners.getVersionInfo()) > Long.parseLong(served),
-          "the empty config gets a new version_info: " + served + " then " + listeners.getVersionInfo());
+      assertTrue(
+          Long.parseLong(listeners.getVersionInfo()) > Long.parseLong(served),
+          "the empty config gets a new version_info: "
+              + served
+              + " then "
+              + listeners.getVersionInfo());
       assertEquals(0, listeners.getResourcesCount());
       envoy.ack(listeners);
       assertEquals(0, envoy.next(TypeUrls.CLUSTER).getResourcesCount());
       awaitFile(stateDir.resolve("doomed.json"), false);
       agent.awaitNextPoll();
-      assertEquals(0, devApi.stats().total(EndpointKind.CREATE_NODE), "a deleted node is not re-registered");
+      assertEquals(
+          0, devApi.stats().total(EndpointKind.CREATE_NODE), "a deleted node is not re-registered");
     }
   }
 
   @Test
   void aNewVpsIdIsFollowed() throws Exception {
-    devApi.store().addRoute(devApi.store().addNode(vpsId, "old-node").id(),
-        RouteSpec.active("o", 10001, "o.example", 80));
+    devApi
+        .store()
+        .addRoute(
+            devApi.store().addNode(vpsId, "old-node").id(),
+            RouteSpec.active("o", 10001, "o.example", 80));
     String otherVps = registerVps();
-    devApi.store().addRoute(devApi.store().addNode(otherVps, "new-node").id(),
-        RouteSpec.active("n", 10002, "n.example", 80));
+    devApi
+        .store()
+        .addRoute(
+            devApi.store().addNode(otherVps, "new-node").id(),
+            RouteSpec.active("n", 10002, "n.example", 80));
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL)) {
       start(agent);
       agent.awaitNode("old-node", n -> n.snapshotVersion() != null);
@@ -453,21 +540,26 @@ class ConfigPollerIT {
   void theSecondPollMayFallAnywhereInAWholeIntervalAndLaterOnesKeepTheInterval() throws Exception {
     List<Instant> listingsSent = new CopyOnWriteArrayList<>();
     List<Instant> listingsAnswered = new CopyOnWriteArrayList<>();
-    SigmaApi timed = new DelegatingSigmaApi(api) {
-      @Override
-      public CompletionStage<Page<EnvoyNode>> envoyNodes(String vps, int page, int perPage) {
-        listingsSent.add(Instant.now());
-        return super.envoyNodes(vps, page, perPage)
-            .whenComplete((p, e) -> listingsAnswered.add(Instant.now()));
-      }
-    };
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, timed, stateDir, POLL,
-        new HighestDraw())) {
+    SigmaApi timed =
+        new DelegatingSigmaApi(api) {
+          @Override
+          public CompletionStage<Page<EnvoyNode>> envoyNodes(String vps, int page, int perPage) {
+            listingsSent.add(Instant.now());
+            return super.envoyNodes(vps, page, perPage)
+                .whenComplete((p, e) -> listingsAnswered.add(Instant.now()));
+          }
+        };
+    try (PolledControlPlane agent =
+        PolledControlPlane.start(testKit, timed, stateDir, POLL, new HighestDraw())) {
       start(agent);
-      testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-        assertTrue(listingsSent.size() >= 4, "listings so far: " + listingsSent.size());
-        return null;
-      });
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              AWAIT,
+              () -> {
+                assertTrue(listingsSent.size() >= 4, "listings so far: " + listingsSent.size());
+                return null;
+              });
     }
     // The highest draw puts the second poll 1.5 intervals after the first one ended (beyond a
     // regular poll's +10%), so polls of agents that registered together spread over an interval.
@@ -481,7 +573,8 @@ class ConfigPollerIT {
 
   @Test
   void aNewIntervalFromSighupReplacesThePendingPoll() throws Exception {
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS)) {
+    try (PolledControlPlane agent =
+        PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS)) {
       start(agent);
       agent.awaitPoller(s -> !s.pollInFlight() && s.lastResult() != null);
       long listings = devApi.stats().total(EndpointKind.ENVOY_NODES);
@@ -489,11 +582,16 @@ class ConfigPollerIT {
       // The next poll was an hour away; the new interval re-arms it.
       agent.poller.tell(new ConfigPoller.IntervalChanged(POLL));
 
-      testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-        assertTrue(devApi.stats().total(EndpointKind.ENVOY_NODES) >= listings + 2,
-            "listings: " + devApi.stats().total(EndpointKind.ENVOY_NODES));
-        return null;
-      });
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              AWAIT,
+              () -> {
+                assertTrue(
+                    devApi.stats().total(EndpointKind.ENVOY_NODES) >= listings + 2,
+                    "listings: " + devApi.stats().total(EndpointKind.ENVOY_NODES));
+                return null;
+              });
       assertEquals(POLL, agent.pollerStatus().pollInterval(), "the status shows the new interval");
     }
   }
@@ -502,7 +600,8 @@ class ConfigPollerIT {
   void onePollAtATimeAndPollNowRequestsDuringItCoalesce() throws Exception {
     devApi.store().addNode(vpsId, "slow");
     devApi.faults().failNext(EndpointKind.ENVOY_NODES, 1, Fault.delay(Duration.ofMillis(1500)));
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS)) {
+    try (PolledControlPlane agent =
+        PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS)) {
       start(agent);
       agent.awaitPoller(PollerStatus::pollInFlight);
       for (int i = 0; i < 5; i++) {
@@ -513,7 +612,9 @@ class ConfigPollerIT {
       // is seen idle only once every asked-for poll is done.
       agent.awaitPoller(s -> !s.pollInFlight() && s.lastResult() != null);
 
-      assertEquals(3, devApi.stats().total(EndpointKind.ENVOY_NODES),
+      assertEquals(
+          3,
+          devApi.stats().total(EndpointKind.ENVOY_NODES),
           "the slow listing and the re-check of node slow's config_version after reading its routes, then "
               + "one more listing for the five requests made while it ran");
     }
@@ -523,12 +624,23 @@ class ConfigPollerIT {
   void rejectedRoutesAreLoggedOncePerNodeVersionAndCounted() throws Exception {
     EnvoyNode node = devApi.store().addNode(vpsId, "picky");
     devApi.store().addRoute(node.id(), RouteSpec.active("ok", 10001, "ok.example", 80));
-    devApi.store().addRoute(node.id(), RouteSpec.active("bad-static", 10002, "not-an-ip.example", 80)
-        .withClusterType(RouteSpec.STATIC));
-    devApi.store().addRoute(node.id(), RouteSpec.placeholder("later", 10003).withStatus(RouteSpec.STATUS_ACTIVE));
+    devApi
+        .store()
+        .addRoute(
+            node.id(),
+            RouteSpec.active("bad-static", 10002, "not-an-ip.example", 80)
+                .withClusterType(RouteSpec.STATIC));
+    devApi
+        .store()
+        .addRoute(
+            node.id(), RouteSpec.placeholder("later", 10003).withStatus(RouteSpec.STATUS_ACTIVE));
     EnvoyNode many = devApi.store().addNode(vpsId, "many-placeholders");
     for (int i = 0; i < 60; i++) {
-      devApi.store().addRoute(many.id(), RouteSpec.placeholder("p" + i, 20000 + i).withStatus(RouteSpec.STATUS_ACTIVE));
+      devApi
+          .store()
+          .addRoute(
+              many.id(),
+              RouteSpec.placeholder("p" + i, 20000 + i).withStatus(RouteSpec.STATUS_ACTIVE));
     }
     try (LogCapture logs = new LogCapture(ConfigPoller.class);
         PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL)) {
@@ -538,64 +650,91 @@ class ConfigPollerIT {
 
       PollerStatus.Node picky = agent.pollerStatus().node("picky");
       assertEquals(2, picky.rejectedRouteCount());
-      assertEquals(List.of("bad-static", "later"), picky.rejectedRoutes().stream().map(PollerStatus.Rejected::name).toList());
+      assertEquals(
+          List.of("bad-static", "later"),
+          picky.rejectedRoutes().stream().map(PollerStatus.Rejected::name).toList());
       PollerStatus.Rejected badStatic = picky.rejectedRoutes().get(0);
       assertEquals(10002, badStatic.listenPort());
       assertEquals("STATIC_CLUSTER_NEEDS_IP", badStatic.reason());
-      assertTrue(badStatic.message().contains("bad-static") && badStatic.message().contains("STATIC_CLUSTER_NEEDS_IP"),
+      assertTrue(
+          badStatic.message().contains("bad-static")
+              && badStatic.message().contains("STATIC_CLUSTER_NEEDS_IP"),
           badStatic.message());
       assertEquals("PLACEHOLDER", picky.rejectedRoutes().get(1).reason());
       PollerStatus.Node crowded = agent.pollerStatus().node("many-placeholders");
       assertEquals(60, crowded.rejectedRouteCount(), "all counted");
-      assertEquals(ConfigPoller.MAX_REJECTED_IN_STATUS, crowded.rejectedRoutes().size(), "the first ones listed");
+      assertEquals(
+          ConfigPoller.MAX_REJECTED_IN_STATUS,
+          crowded.rejectedRoutes().size(),
+          "the first ones listed");
       assertEquals("p0", crowded.rejectedRoutes().get(0).name());
       agent.awaitNextPoll();
       agent.awaitNextPoll();
 
-      List<String> warnings = logs.messages(Level.WARN).stream().filter(m -> m.contains("bad-static")).toList();
+      List<String> warnings =
+          logs.messages(Level.WARN).stream().filter(m -> m.contains("bad-static")).toList();
       assertEquals(1, warnings.size(), warnings.toString());
       assertTrue(warnings.get(0).contains("STATIC_CLUSTER_NEEDS_IP"), warnings.get(0));
-      assertEquals(1, logs.messages(Level.INFO).stream().filter(m -> m.contains("'later'")).count(),
+      assertEquals(
+          1,
+          logs.messages(Level.INFO).stream().filter(m -> m.contains("'later'")).count(),
           logs.messages(Level.INFO).toString());
       String scrape = MetricsText.scrape(agent.metrics);
-      assertTrue(scrape.contains("sigma_xds_rejected_routes{node=\"picky\","
-          + "reason=\"STATIC_CLUSTER_NEEDS_IP\"} 1.0"), scrape);
-      assertTrue(scrape.contains("sigma_xds_rejected_routes{node=\"picky\","
-          + "reason=\"PLACEHOLDER\"} 1.0"), scrape);
+      assertTrue(
+          scrape.contains(
+              "sigma_xds_rejected_routes{node=\"picky\","
+                  + "reason=\"STATIC_CLUSTER_NEEDS_IP\"} 1.0"),
+          scrape);
+      assertTrue(
+          scrape.contains(
+              "sigma_xds_rejected_routes{node=\"picky\"," + "reason=\"PLACEHOLDER\"} 1.0"),
+          scrape);
       assertEquals(1, agent.status().node("picky").routeCount());
     }
   }
 
   @Test
-  void aRoutesAnswerThatIsNotTheContractsJsonIsAFailureOfThatNodeAndItsLastConfigStays() throws Exception {
+  void aRoutesAnswerThatIsNotTheContractsJsonIsAFailureOfThatNodeAndItsLastConfigStays()
+      throws Exception {
     EnvoyNode node = devApi.store().addNode(vpsId, "garbled");
-    EnvoyRoute route = devApi.store().addRoute(node.id(), RouteSpec.active("g", 10001, "g.example", 80));
+    EnvoyRoute route =
+        devApi.store().addRoute(node.id(), RouteSpec.active("g", 10001, "g.example", 80));
     long before = devApi.store().node(node.id()).orElseThrow().configVersion();
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
+    try (PolledControlPlane agent =
+            PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
         AdsTestClient envoy = start(agent).connect("garbled")) {
       String served = envoy.handshake()[0].getVersionInfo();
       agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS);
       devApi.store().updateRoute(route.id(), RouteSpec.active("g", 10002, "g.example", 81));
 
-      for (Fault garbage : List.of(Fault.nonJson(), Fault.wrongTypes(), Fault.missingFields(), Fault.html(502))) {
+      for (Fault garbage :
+          List.of(Fault.nonJson(), Fault.wrongTypes(), Fault.missingFields(), Fault.html(502))) {
         devApi.faults().failAlways(EndpointKind.ENVOY_ROUTES, garbage);
         Instant asked = Instant.now();
         agent.pollNow();
-        PollerStatus partial = agent.awaitPoller(s -> s.lastPollAt() != null && s.lastPollAt().isAfter(asked));
+        PollerStatus partial =
+            agent.awaitPoller(s -> s.lastPollAt() != null && s.lastPollAt().isAfter(asked));
         devApi.faults().clear(EndpointKind.ENVOY_ROUTES);
 
         assertEquals(PollResult.PARTIAL, partial.lastResult(), garbage.toString());
         assertNotNull(partial.node("garbled").lastFetchError(), garbage.toString());
-        assertEquals(before, partial.node("garbled").servedVersion(), "the last good config stays: " + garbage);
+        assertEquals(
+            before,
+            partial.node("garbled").servedVersion(),
+            "the last good config stays: " + garbage);
         NodeStatus kept = agent.status().node("garbled");
         assertEquals(served, kept.versionInfo());
         assertEquals(1, type(kept, TypeUrls.CLUSTER).responses(), "nothing pushed: " + garbage);
       }
 
       agent.pollNow();
-      DiscoveryResponse[] updated = envoy.readAndAckUntil(
-          agent.awaitVersionInfo("garbled", devApi.store().node(node.id()).orElseThrow().configVersion()));
-      assertEquals(10002, unpack(updated[1], Listener.class).get(0).getAddress().getSocketAddress().getPortValue());
+      DiscoveryResponse[] updated =
+          envoy.readAndAckUntil(
+              agent.awaitVersionInfo(
+                  "garbled", devApi.store().node(node.id()).orElseThrow().configVersion()));
+      assertEquals(
+          10002,
+          unpack(updated[1], Listener.class).get(0).getAddress().getSocketAddress().getPortValue());
     }
   }
 
@@ -612,23 +751,37 @@ class ConfigPollerIT {
   }
 
   private EnvoyNode awaitApiNode(String nodeId) {
-    return testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-      Optional<EnvoyNode> node = devApi.store().nodes(vpsId).stream()
-          .filter(n -> n.nodeId().equals(nodeId)).findFirst();
-      assertTrue(node.isPresent(), nodeId + " not registered yet");
-      return node.get();
-    });
+    return testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              Optional<EnvoyNode> node =
+                  devApi.store().nodes(vpsId).stream()
+                      .filter(n -> n.nodeId().equals(nodeId))
+                      .findFirst();
+              assertTrue(node.isPresent(), nodeId + " not registered yet");
+              return node.get();
+            });
   }
 
   private static void awaitFile(Path file, boolean exists) {
-    testKit.createTestProbe().awaitAssert(AWAIT, () -> {
-      assertEquals(exists, Files.exists(file), file + (exists ? " saved" : " deleted"));
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertEquals(exists, Files.exists(file), file + (exists ? " saved" : " deleted"));
+              return null;
+            });
   }
 
   private static ProxyProtocolConfig.Version proxyProtocol(Cluster cluster) throws Exception {
-    return cluster.getTransportSocket().getTypedConfig().unpack(ProxyProtocolUpstreamTransport.class)
-        .getConfig().getVersion();
+    return cluster
+        .getTransportSocket()
+        .getTypedConfig()
+        .unpack(ProxyProtocolUpstreamTransport.class)
+        .getConfig()
+        .getVersion();
   }
 }

@@ -22,15 +22,23 @@ record DevApiWithVps(DevSigmaApi devApi, SigmaApi http, String vpsId) implements
   static DevApiWithVps start(ActorSystem<?> system, String hostnamePrefix) throws Exception {
     DevSigmaApi devApi = new DevSigmaApi(0);
     String url = devApi.start(system).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    SigmaApi http = new HttpSigmaApi(system, URI.create(url), Optional.empty(), Duration.ofSeconds(2));
+    SigmaApi http =
+        new HttpSigmaApi(system, URI.create(url), Optional.empty(), Duration.ofSeconds(2));
     return new DevApiWithVps(devApi, http, registerVps(http, hostnamePrefix));
   }
 
   /** Registers one more VPS (a fresh hostname) and returns its id. */
   static String registerVps(SigmaApi http, String hostnamePrefix) throws Exception {
-    return http.register(new RegisterRequest(hostnamePrefix + UUID.randomUUID(), null, List.of(), 22,
-            new SystemInfo(1, 512, 10, 1, 100, List.of(0.0, 0.0, 0.0), null, null)))
-        .toCompletableFuture().get(10, TimeUnit.SECONDS).id();
+    return http.register(
+            new RegisterRequest(
+                hostnamePrefix + UUID.randomUUID(),
+                null,
+                List.of(),
+                22,
+                new SystemInfo(1, 512, 10, 1, 100, List.of(0.0, 0.0, 0.0), null, null)))
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS)
+        .id();
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.sigma.agent.xds;
 
-import static io.sigma.agent.xds.PolledControlPlane.AWAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,24 +30,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One node's routes listing lies (a total that grows with every page, the same page over and
- * over), another node's is honest: the honest node is updated, the lying node keeps serving its
- * last good snapshot, and the agent keeps polling.
+ * One node's routes listing lies (a total that grows with every page, the same page over and over),
+ * another node's is honest: the honest node is updated, the lying node keeps serving its last good
+ * snapshot, and the agent keeps polling.
  */
 class HostilePaginationIT {
   /** Polls only when a test asks ({@link PolledControlPlane#pollNow}). */
   private static final Duration NO_TIMED_POLLS = Duration.ofHours(1);
+
   private static ActorTestKit testKit;
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
 
   private DevApiWithVps fixture;
   private DevSigmaApi devApi;
   private SigmaApi http;
   private String vpsId;
+
   /** How the liar's routes pages are made while it lies; null while it tells the truth. */
   private volatile IntFunction<Page<EnvoyRoute>> lie;
+
   private volatile String liarUuid;
   private final AtomicInteger liarPagesServed = new AtomicInteger();
 
@@ -95,8 +96,21 @@ class HostilePaginationIT {
     List<EnvoyRoute> routes = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       int n = (page - 1) * 100 + i;
-      routes.add(new EnvoyRoute(UUID.randomUUID().toString(), liarUuid, "lie-" + n, 20000 + n % 40000,
-          "lie.example", 80, "logical_dns", 5, 0, "dynamic", "active", null, null));
+      routes.add(
+          new EnvoyRoute(
+              UUID.randomUUID().toString(),
+              liarUuid,
+              "lie-" + n,
+              20000 + n % 40000,
+              "lie.example",
+              80,
+              "logical_dns",
+              5,
+              0,
+              "dynamic",
+              "active",
+              null,
+              null));
     }
     return routes;
   }
@@ -110,10 +124,13 @@ class HostilePaginationIT {
     EnvoyNode honest = devApi.store().addNode(vpsId, "honest");
     EnvoyNode liar = devApi.store().addNode(vpsId, "liar");
     liarUuid = liar.id();
-    EnvoyRoute honestRoute = devApi.store().addRoute(honest.id(), RouteSpec.active("h1", 10001, "h.example", 80));
-    EnvoyRoute liarRoute = devApi.store().addRoute(liar.id(), RouteSpec.active("l1", 11001, "l.example", 80));
+    EnvoyRoute honestRoute =
+        devApi.store().addRoute(honest.id(), RouteSpec.active("h1", 10001, "h.example", 80));
+    EnvoyRoute liarRoute =
+        devApi.store().addRoute(liar.id(), RouteSpec.active("l1", 11001, "l.example", 80));
     long liarGood = version(liar);
-    try (PolledControlPlane agent = PolledControlPlane.start(testKit, api(), stateDir, NO_TIMED_POLLS)) {
+    try (PolledControlPlane agent =
+        PolledControlPlane.start(testKit, api(), stateDir, NO_TIMED_POLLS)) {
       agent.identify(vpsId);
       agent.awaitVersion("honest", version(honest));
       agent.awaitVersion("liar", liarGood);
@@ -121,11 +138,15 @@ class HostilePaginationIT {
       // 1. a total that grows with every page (100 new rows a page, for ever)
       lie = p -> new Page<>(freshRoutes(p), 100L * p + 100, p, 100);
       String growing = lieThroughOnePoll(agent, honest, honestRoute, liarRoute, 1, liarGood);
-      assertTrue(growing.contains("listing changed while being read (total 200 on page 1, 300 on page 2)"), growing);
+      assertTrue(
+          growing.contains("listing changed while being read (total 200 on page 1, 300 on page 2)"),
+          growing);
       // A changed total looks like routes edited between two page reads: read again, at most
       // ConfigPoller.MAX_READ_ATTEMPTS times, two pages each.
       assertTrue(growing.contains(ConfigPoller.MAX_READ_ATTEMPTS + " reads in a row"), growing);
-      assertEquals(2 * ConfigPoller.MAX_READ_ATTEMPTS, liarPagesServed.getAndSet(0),
+      assertEquals(
+          2 * ConfigPoller.MAX_READ_ATTEMPTS,
+          liarPagesServed.getAndSet(0),
           "the lie was read for two pages a read, not a thousand");
 
       // 2. the same page for every page number
@@ -149,17 +170,31 @@ class HostilePaginationIT {
    * Changes both nodes, polls once while the liar lies; checks what is served; returns the liar's
    * fetch error.
    */
-  private String lieThroughOnePoll(PolledControlPlane agent, EnvoyNode honest, EnvoyRoute honestRoute,
-      EnvoyRoute liarRoute, int round, long liarGood) {
-    devApi.store().updateRoute(honestRoute.id(), RouteSpec.active("h1", 10001 + round, "h.example", 80));
-    devApi.store().updateRoute(liarRoute.id(), RouteSpec.active("l1", 11001 + round, "l.example", 80));
+  private String lieThroughOnePoll(
+      PolledControlPlane agent,
+      EnvoyNode honest,
+      EnvoyRoute honestRoute,
+      EnvoyRoute liarRoute,
+      int round,
+      long liarGood) {
+    devApi
+        .store()
+        .updateRoute(honestRoute.id(), RouteSpec.active("h1", 10001 + round, "h.example", 80));
+    devApi
+        .store()
+        .updateRoute(liarRoute.id(), RouteSpec.active("l1", 11001 + round, "l.example", 80));
     agent.pollNow();
 
-    PollerStatus partial = agent.awaitPoller(s -> s.lastResult() == PollResult.PARTIAL
-        && s.node("liar").lastFetchError() != null && s.node("honest").servedVersion() == version(honest));
+    PollerStatus partial =
+        agent.awaitPoller(
+            s ->
+                s.lastResult() == PollResult.PARTIAL
+                    && s.node("liar").lastFetchError() != null
+                    && s.node("honest").servedVersion() == version(honest));
     NodeStatus honestServed = agent.awaitVersion("honest", version(honest));
     assertEquals(1, honestServed.routeCount(), "the honest node is served its new routes");
-    assertEquals(liarGood, partial.node("liar").servedVersion(), "the liar keeps its last good config");
+    assertEquals(
+        liarGood, partial.node("liar").servedVersion(), "the liar keeps its last good config");
     NodeStatus liarServed = agent.status().node("liar");
     assertEquals(Long.valueOf(liarGood), liarServed.snapshotVersion());
     assertEquals(1, liarServed.routeCount(), "none of the lie's rows is served");

@@ -40,27 +40,135 @@ class HostileRoutesTest {
 
   /** Oracle for accepted names: the allowed set, 1..200 characters. */
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,200}");
+
   private static final String LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
+
   /** Oracle for accepted DNS names (length and the numeric last label checked separately). */
   private static final Pattern DNS_NAME = Pattern.compile(LABEL + "(?:\\." + LABEL + ")*\\.?");
+
   private static final Pattern NUMERIC_LAST_LABEL = Pattern.compile("(?:.*\\.)?[0-9]+\\.?");
 
   private static final String[] FRAGMENTS = {
-      "a", "Z", "0", "9", "-", "_", ".", ":", "/", "@", "%", "[", "]", " ", "\t", "\n", "\r", "\u0000",
-      "\u001b[31m", "\u007f", "\u0085", "\u00a0", "\u2028", "\u202e", "\u200b", "\ufeff", "é", "路",
-      "\ud83d\ude00", "\ud800", "\udc00", "xn--", "example", "com", "80", "255", "256", "010", "'", "\\",
-      "*", "?", "#", "\"", "${jndi:x}", "::", "1.2.3.4", "%0a"};
+    "a",
+    "Z",
+    "0",
+    "9",
+    "-",
+    "_",
+    ".",
+    ":",
+    "/",
+    "@",
+    "%",
+    "[",
+    "]",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "\u0000",
+    "\u001b[31m",
+    "\u007f",
+    "\u0085",
+    "\u00a0",
+    "\u2028",
+    "\u202e",
+    "\u200b",
+    "\ufeff",
+    "é",
+    "路",
+    "\ud83d\ude00",
+    "\ud800",
+    "\udc00",
+    "xn--",
+    "example",
+    "com",
+    "80",
+    "255",
+    "256",
+    "010",
+    "'",
+    "\\",
+    "*",
+    "?",
+    "#",
+    "\"",
+    "${jndi:x}",
+    "::",
+    "1.2.3.4",
+    "%0a"
+  };
 
   private static final String[] STRINGS = {
-      null, "", " ", "\t", "\n", "a", "h", "tcp-proxy-hk01", "hk013.example.com", "hk013.example.com.",
-      "10.0.0.1", "::1", "2001:db8::1", "[::1]", "[::1]:80", "1.2.3.4:80", "host:80", "http://x.example/",
-      "a\u0000b", "\r\n", "x\u2028y", "\u202e", "\ud800", "\ud83d\ude00", "路由", "'", "\\", "%", "1.2.3",
-      "010.0.0.1", "-a", "a-", ".", "..", "a..b", "n".repeat(200), "n".repeat(201), "x".repeat(300),
-      "a".repeat(63) + ".b", "a".repeat(64) + ".b", "static", "STATIC", "strict_dns", "logical_dns",
-      "active", "dynamic", "placeholder", "x".repeat(100_000), "\n".repeat(10_000)};
+    null,
+    "",
+    " ",
+    "\t",
+    "\n",
+    "a",
+    "h",
+    "tcp-proxy-hk01",
+    "hk013.example.com",
+    "hk013.example.com.",
+    "10.0.0.1",
+    "::1",
+    "2001:db8::1",
+    "[::1]",
+    "[::1]:80",
+    "1.2.3.4:80",
+    "host:80",
+    "http://x.example/",
+    "a\u0000b",
+    "\r\n",
+    "x\u2028y",
+    "\u202e",
+    "\ud800",
+    "\ud83d\ude00",
+    "路由",
+    "'",
+    "\\",
+    "%",
+    "1.2.3",
+    "010.0.0.1",
+    "-a",
+    "a-",
+    ".",
+    "..",
+    "a..b",
+    "n".repeat(200),
+    "n".repeat(201),
+    "x".repeat(300),
+    "a".repeat(63) + ".b",
+    "a".repeat(64) + ".b",
+    "static",
+    "STATIC",
+    "strict_dns",
+    "logical_dns",
+    "active",
+    "dynamic",
+    "placeholder",
+    "x".repeat(100_000),
+    "\n".repeat(10_000)
+  };
 
   private static final Integer[] NUMBERS = {
-      null, Integer.MIN_VALUE, -65536, -1, 0, 1, 2, 3, 5, 80, 300, 301, 65535, 65536, 70000, Integer.MAX_VALUE};
+    null,
+    Integer.MIN_VALUE,
+    -65536,
+    -1,
+    0,
+    1,
+    2,
+    3,
+    5,
+    80,
+    300,
+    301,
+    65535,
+    65536,
+    70000,
+    Integer.MAX_VALUE
+  };
 
   private final Random random = new Random(SEED);
   private final RouteResourceMapper mapper = new RouteResourceMapper();
@@ -120,8 +228,11 @@ class HostileRoutesTest {
     boolean ip = IpLiterals.parse(host).isPresent();
     if (!ip) {
       String withoutDot = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
-      assertTrue(DNS_NAME.matcher(host).matches() && withoutDot.length() <= 253
-          && !NUMERIC_LAST_LABEL.matcher(host).matches(), () -> "accepted backend_host " + host);
+      assertTrue(
+          DNS_NAME.matcher(host).matches()
+              && withoutDot.length() <= 253
+              && !NUMERIC_LAST_LABEL.matcher(host).matches(),
+          () -> "accepted backend_host " + host);
     }
     if (RouteResourceMapper.clusterType(route) == Cluster.DiscoveryType.STATIC) {
       assertTrue(ip, () -> "static cluster with backend_host " + host);
@@ -129,7 +240,9 @@ class HostileRoutesTest {
     assertTrue(route.listenPort() >= 1 && route.listenPort() <= 65535);
     assertTrue(route.backendPort() >= 1 && route.backendPort() <= 65535);
     Integer timeout = route.connectTimeoutSecs();
-    assertTrue(timeout == null || (timeout >= 0 && timeout <= 300), () -> "connect_timeout_secs " + timeout);
+    assertTrue(
+        timeout == null || (timeout >= 0 && timeout <= 300),
+        () -> "connect_timeout_secs " + timeout);
     Integer proxyProtocol = route.proxyProtocol();
     assertTrue(proxyProtocol == null || (proxyProtocol >= 0 && proxyProtocol <= 2));
   }
@@ -145,13 +258,21 @@ class HostileRoutesTest {
       assertEquals("cluster-" + name, cluster.getName());
       long secs = cluster.getConnectTimeout().getSeconds();
       assertTrue(secs >= 1 && secs <= 300, "connect_timeout " + secs);
-      SocketAddress backend = cluster.getLoadAssignment().getEndpoints(0).getLbEndpoints(0)
-          .getEndpoint().getAddress().getSocketAddress();
+      SocketAddress backend =
+          cluster
+              .getLoadAssignment()
+              .getEndpoints(0)
+              .getLbEndpoints(0)
+              .getEndpoint()
+              .getAddress()
+              .getSocketAddress();
       assertEquals(route.backendHost().strip(), backend.getAddress());
       assertEquals((int) route.backendPort(), backend.getPortValue());
       assertEquals("listener-" + name, listener.getName());
-      assertEquals((int) route.listenPort(), listener.getAddress().getSocketAddress().getPortValue());
-      TcpProxy tcpProxy = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(TcpProxy.class);
+      assertEquals(
+          (int) route.listenPort(), listener.getAddress().getSocketAddress().getPortValue());
+      TcpProxy tcpProxy =
+          listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(TcpProxy.class);
       assertEquals("tcp-" + name, tcpProxy.getStatPrefix());
       assertTrue(names.add(name), "names are unique: " + name);
       assertTrue(ports.add(route.listenPort()), "listen ports are unique: " + route.listenPort());
@@ -162,7 +283,8 @@ class HostileRoutesTest {
     assertNotNull(rejected.reason());
     assertFalse(rejected.detail() == null || rejected.detail().isBlank());
     String line = rejected.describe();
-    assertTrue(line.length() <= RejectedRoute.MAX_DESCRIPTION_LENGTH, () -> line.length() + " characters");
+    assertTrue(
+        line.length() <= RejectedRoute.MAX_DESCRIPTION_LENGTH, () -> line.length() + " characters");
     checkPrintableOneLine("describe()", line);
     // The detail alone is shown too (/xds/status): the same guarantees.
     assertTrue(rejected.detail().length() <= 300, () -> rejected.detail().length() + " characters");
@@ -173,11 +295,18 @@ class HostileRoutesTest {
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
       int type = Character.getType(c);
-      if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+      if (c < 0x20
+          || (c >= 0x7f && c <= 0x9f)
+          || type == Character.FORMAT
+          || type == Character.LINE_SEPARATOR
           || type == Character.PARAGRAPH_SEPARATOR
-          || (Character.isHighSurrogate(c) && (i + 1 == line.length() || !Character.isLowSurrogate(line.charAt(i + 1))))
-          || (Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(line.charAt(i - 1))))) {
-        fail(String.format("%s holds U+%04X at %d: %s", what, (int) c, i, line.replace("\n", "<LF>")));
+          || (Character.isHighSurrogate(c)
+              && (i + 1 == line.length() || !Character.isLowSurrogate(line.charAt(i + 1))))
+          || (Character.isLowSurrogate(c)
+              && (i == 0 || !Character.isHighSurrogate(line.charAt(i - 1))))) {
+        fail(
+            String.format(
+                "%s holds U+%04X at %d: %s", what, (int) c, i, line.replace("\n", "<LF>")));
       }
     }
   }
@@ -186,17 +315,21 @@ class HostileRoutesTest {
   private EnvoyRoute route() {
     boolean plausible = random.nextInt(3) > 0;
     return new EnvoyRoute(
-        string(), string(),
+        string(),
+        string(),
         plausible && likely() ? "r" + random.nextInt(40) : string(),
         plausible && likely() ? Integer.valueOf(10000 + random.nextInt(40)) : number(),
-        plausible && likely() ? pick("h.example", "10.0.0.7", "::1", "b-1.example.com.", " c_d.example ") : string(),
+        plausible && likely()
+            ? pick("h.example", "10.0.0.7", "::1", "b-1.example.com.", " c_d.example ")
+            : string(),
         plausible && likely() ? Integer.valueOf(1 + random.nextInt(65535)) : number(),
         random.nextBoolean() ? pick("static", "strict_dns", "logical_dns", null) : string(),
         plausible && likely() ? Integer.valueOf(random.nextInt(302)) : number(),
         plausible && likely() ? Integer.valueOf(random.nextInt(3)) : number(),
         random.nextInt(8) == 0 ? string() : pick("dynamic", "dynamic", null, "static"),
         random.nextInt(8) == 0 ? string() : pick("active", " Active ", "active"),
-        string(), string());
+        string(),
+        string());
   }
 
   private boolean likely() {
@@ -216,7 +349,9 @@ class HostileRoutesTest {
   }
 
   private Integer number() {
-    return random.nextInt(4) == 0 ? Integer.valueOf(random.nextInt()) : NUMBERS[random.nextInt(NUMBERS.length)];
+    return random.nextInt(4) == 0
+        ? Integer.valueOf(random.nextInt())
+        : NUMBERS[random.nextInt(NUMBERS.length)];
   }
 
   @SafeVarargs

@@ -28,24 +28,29 @@ import org.junit.jupiter.api.io.TempDir;
 
 class NodeConfigStoreTest {
 
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-26T10:00:00Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-11-26T10:00:00Z"), ZoneOffset.UTC);
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void savedConfigsLoadBackAsTheyWereWithTheirSerials() throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp.resolve("xds"), CLOCK);
-    NodeConfig a = config("edge-a", 7, List.of(
-        route("db", 10001, "10.0.0.7", 5432, "static", 3, 1),
-        route("todo", 10002, null, null)));
+    NodeConfig a =
+        config(
+            "edge-a",
+            7,
+            List.of(
+                route("db", 10001, "10.0.0.7", 5432, "static", 3, 1),
+                route("todo", 10002, null, null)));
     NodeConfig b = config("edge/b c", 2, List.of());
 
     store.save(a, 1_764_151_200_000L);
     store.save(b, 3);
 
     List<NodeConfigStore.Saved> loaded = new NodeConfigStore(tmp.resolve("xds"), CLOCK).loadAll();
-    assertEquals(Set.of(new NodeConfigStore.Saved(a, 1_764_151_200_000L), new NodeConfigStore.Saved(b, 3)),
+    assertEquals(
+        Set.of(new NodeConfigStore.Saved(a, 1_764_151_200_000L), new NodeConfigStore.Saved(b, 3)),
         Set.copyOf(loaded));
   }
 
@@ -56,10 +61,13 @@ class NodeConfigStoreTest {
     String file = Files.readString(tmp.resolve("edge.json"));
     assertTrue(file.contains("\"serial\" : 42"), file);
     Files.writeString(tmp.resolve("edge.json"), file.replace("\"serial\" : 42,", ""));
-    Files.writeString(tmp.resolve("negative.json"), file.replace("\"serial\" : 42", "\"serial\" : -1")
-        .replace("\"node_id\" : \"edge\"", "\"node_id\" : \"negative\""));
+    Files.writeString(
+        tmp.resolve("negative.json"),
+        file.replace("\"serial\" : 42", "\"serial\" : -1")
+            .replace("\"node_id\" : \"edge\"", "\"node_id\" : \"negative\""));
 
-    assertEquals(List.of(new NodeConfigStore.Saved(config("edge", 7, List.of()), 0)), store.loadAll());
+    assertEquals(
+        List.of(new NodeConfigStore.Saved(config("edge", 7, List.of()), 0)), store.loadAll());
   }
 
   @Test
@@ -98,14 +106,17 @@ class NodeConfigStoreTest {
     store.delete("edge");
     store.delete("never-saved");
 
-    assertEquals(List.of("other"), configs(store.loadAll()).stream().map(NodeConfig::nodeId).toList());
+    assertEquals(
+        List.of("other"), configs(store.loadAll()).stream().map(NodeConfig::nodeId).toList());
   }
 
   @Test
   void fileNamesKeepSafeIdsAndEncodeTheRestWithoutCollisions() {
     assertEquals("layer4-01.json", NodeConfigStore.fileName("layer4-01"));
     assertEquals("a.b_c.json", NodeConfigStore.fileName("a.b_c"));
-    assertEquals("%2E..json", NodeConfigStore.fileName(".."), "a leading dot is encoded: no hidden file, no path");
+    assertEquals(
+        "%2E..json",
+        NodeConfigStore.fileName(".."), "a leading dot is encoded: no hidden file, no path");
     assertEquals("a%2Fb.json", NodeConfigStore.fileName("a/b"));
     assertEquals("a%25b.json", NodeConfigStore.fileName("a%b"));
     assertEquals("%C3%A9.json", NodeConfigStore.fileName("é"));
@@ -126,14 +137,18 @@ class NodeConfigStoreTest {
 
   @Test
   @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-  void aFifoOrAnOversizedFileInTheStateDirIsSkippedWithoutBlockingOrReadingItWhole() throws Exception {
+  void aFifoOrAnOversizedFileInTheStateDirIsSkippedWithoutBlockingOrReadingItWhole()
+      throws Exception {
     NodeConfigStore store = new NodeConfigStore(tmp, CLOCK);
     NodeConfig good = config("good", 3, List.of(route("a", 10001, "a.example", 80)));
     store.save(good, 1);
     Process mkfifo = new ProcessBuilder("mkfifo", tmp.resolve("fifo.json").toString()).start();
     assertEquals(0, mkfifo.waitFor());
-    try (var huge = java.nio.channels.FileChannel.open(tmp.resolve("huge.json"),
-        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+    try (var huge =
+        java.nio.channels.FileChannel.open(
+            tmp.resolve("huge.json"),
+            java.nio.file.StandardOpenOption.CREATE_NEW,
+            java.nio.file.StandardOpenOption.WRITE)) {
       huge.write(java.nio.ByteBuffer.wrap(new byte[] {'{'}), 3L << 30); // sparse, 3 GiB
     }
 
@@ -141,8 +156,11 @@ class NodeConfigStoreTest {
       assertEquals(List.of(good), configs(store.loadAll()));
 
       List<String> warnings = logs.messages(Level.WARN);
-      assertTrue(warnings.stream().anyMatch(w -> w.contains("fifo.json") && w.contains("FIFO")), warnings.toString());
-      assertTrue(warnings.stream().anyMatch(w -> w.contains("huge.json") && w.contains("larger than")),
+      assertTrue(
+          warnings.stream().anyMatch(w -> w.contains("fifo.json") && w.contains("FIFO")),
+          warnings.toString());
+      assertTrue(
+          warnings.stream().anyMatch(w -> w.contains("huge.json") && w.contains("larger than")),
           warnings.toString());
     }
   }
@@ -159,12 +177,17 @@ class NodeConfigStoreTest {
     store.save(good, 1);
     Files.writeString(tmp.resolve("not-json.json"), "this is not JSON");
     Files.writeString(tmp.resolve("empty.json"), "");
-    Files.writeString(tmp.resolve("truncated.json"), Files.readString(tmp.resolve("good.json")).substring(0, 60));
-    Files.writeString(tmp.resolve("future.json"),
+    Files.writeString(
+        tmp.resolve("truncated.json"), Files.readString(tmp.resolve("good.json")).substring(0, 60));
+    Files.writeString(
+        tmp.resolve("future.json"),
         Files.readString(tmp.resolve("good.json")).replace("\"format\" : 1", "\"format\" : 2"));
     Files.writeString(tmp.resolve("no-node.json"), "{\"format\": 1, \"routes\": []}");
-    Files.writeString(tmp.resolve("no-routes.json"), "{\"format\": 1, \"node\": {\"node_id\": \"x\", \"config_version\": 1}}");
-    Files.writeString(tmp.resolve("wrong-types.json"),
+    Files.writeString(
+        tmp.resolve("no-routes.json"),
+        "{\"format\": 1, \"node\": {\"node_id\": \"x\", \"config_version\": 1}}");
+    Files.writeString(
+        tmp.resolve("wrong-types.json"),
         "{\"format\": 1, \"node\": {\"node_id\": \"x\", \"config_version\": \"7\"}, \"routes\": []}");
     Files.createDirectory(tmp.resolve("a-directory.json"));
     Files.writeString(tmp.resolve("notes.txt"), "not a state file, not looked at");
@@ -174,9 +197,18 @@ class NodeConfigStoreTest {
 
       List<String> warnings = logs.messages(Level.WARN);
       assertEquals(8, warnings.size(), String.join("\n", warnings));
-      for (String name : List.of("not-json", "empty", "truncated", "future", "no-node", "no-routes",
-          "wrong-types", "a-directory")) {
-        assertTrue(warnings.stream().anyMatch(w -> w.contains(name + ".json")), name + " in " + warnings);
+      for (String name :
+          List.of(
+              "not-json",
+              "empty",
+              "truncated",
+              "future",
+              "no-node",
+              "no-routes",
+              "wrong-types",
+              "a-directory")) {
+        assertTrue(
+            warnings.stream().anyMatch(w -> w.contains(name + ".json")), name + " in " + warnings);
       }
       assertTrue(warnings.stream().anyMatch(w -> w.contains("format 2")), warnings.toString());
     }
@@ -190,7 +222,8 @@ class NodeConfigStoreTest {
     NodeConfig v4 = config("edge", 4, List.of(route("a", 10001, "a.example", 80)));
     store.save(v4, 1);
 
-    assertEquals(List.of(5L), configs(store.loadAll()).stream().map(NodeConfig::configVersion).toList());
+    assertEquals(
+        List.of(5L), configs(store.loadAll()).stream().map(NodeConfig::configVersion).toList());
   }
 
   @Test
@@ -203,9 +236,12 @@ class NodeConfigStoreTest {
 
     assertEquals(List.of(new NodeConfigStore.Saved(recreated, 200)), store.loadAll());
 
-    Files.writeString(tmp.resolve("edge-future.json"), Files.readString(tmp.resolve("edge-before-re-creation.json"))
-        .replace("\"serial\" : 100", "\"serial\" : 300"));
-    assertEquals(List.of(new NodeConfigStore.Saved(config("edge", 7, List.of()), 300)), store.loadAll());
+    Files.writeString(
+        tmp.resolve("edge-future.json"),
+        Files.readString(tmp.resolve("edge-before-re-creation.json"))
+            .replace("\"serial\" : 100", "\"serial\" : 300"));
+    assertEquals(
+        List.of(new NodeConfigStore.Saved(config("edge", 7, List.of()), 300)), store.loadAll());
   }
 
   @Test
@@ -225,7 +261,8 @@ class NodeConfigStoreTest {
     // A directory where the new file should land: the rename fails, for root too.
     Path blocked = Files.createDirectories(tmp.resolve("blocked.json"));
 
-    IOException failure = assertThrows(IOException.class, () -> store.save(config("blocked", 2, List.of()), 2));
+    IOException failure =
+        assertThrows(IOException.class, () -> store.save(config("blocked", 2, List.of()), 2));
 
     assertTrue(failure.getMessage().contains("blocked.json"), failure.getMessage());
     assertEquals(List.of("blocked.json", "edge.json"), fileNames(tmp), "no temp file left");
@@ -238,7 +275,8 @@ class NodeConfigStoreTest {
     Path blocker = Files.writeString(tmp.resolve("state"), "a file, not a directory");
     NodeConfigStore store = new NodeConfigStore(blocker.resolve("xds"), CLOCK);
 
-    IOException failure = assertThrows(IOException.class, () -> store.save(config("a", 1, List.of()), 1));
+    IOException failure =
+        assertThrows(IOException.class, () -> store.save(config("a", 1, List.of()), 1));
     assertTrue(failure.getMessage().contains("state"), failure.getMessage());
 
     Files.delete(blocker);
@@ -251,8 +289,18 @@ class NodeConfigStoreTest {
   }
 
   private static NodeConfig config(String nodeId, long version, List<EnvoyRoute> routes) {
-    return new NodeConfig(new EnvoyNode("uuid-" + nodeId, "vps-1", nodeId, null, "", version, "active",
-        "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"), routes);
+    return new NodeConfig(
+        new EnvoyNode(
+            "uuid-" + nodeId,
+            "vps-1",
+            nodeId,
+            null,
+            "",
+            version,
+            "active",
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z"),
+        routes);
   }
 
   private static List<String> fileNames(Path dir) throws Exception {

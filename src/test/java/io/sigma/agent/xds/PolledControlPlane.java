@@ -44,45 +44,72 @@ final class PolledControlPlane implements AutoCloseable {
   private final TestProbe<RegistrationActor.Command> registration;
   private ActorRef<RegistrationActor.Registered> subscriber;
 
-  private PolledControlPlane(ActorTestKit testKit, ActorRef<SnapshotRegistry.Command> registry,
-      ActorRef<ConfigPoller.Command> poller, TestProbe<RegistrationActor.Command> registration,
-      AgentMetrics metrics, XdsServer server) {
+  private PolledControlPlane(
+      ActorTestKit testKit,
+      ActorRef<SnapshotRegistry.Command> registry,
+      ActorRef<ConfigPoller.Command> poller,
+      TestProbe<RegistrationActor.Command> registration,
+      AgentMetrics metrics,
+      XdsServer server) {
     this.testKit = testKit;
     this.registry = registry;
     this.poller = poller;
     this.registration = registration;
     this.metrics = metrics;
     this.server = server;
-    this.channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
-        InsecureChannelCredentials.create()).build();
+    this.channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", server.port(), InsecureChannelCredentials.create())
+            .build();
   }
 
   /** Starts the control plane; it polls once {@link #identify} gives it a VPS id. */
-  static PolledControlPlane start(ActorTestKit testKit, SigmaApi api, Path stateDir, Duration pollInterval)
-      throws Exception {
+  static PolledControlPlane start(
+      ActorTestKit testKit, SigmaApi api, Path stateDir, Duration pollInterval) throws Exception {
     return start(testKit, api, stateDir, pollInterval, new SplittableRandom(7));
   }
 
   /** As {@link #start(ActorTestKit, SigmaApi, Path, Duration)}, with the poller's random source. */
-  static PolledControlPlane start(ActorTestKit testKit, SigmaApi api, Path stateDir, Duration pollInterval,
-      RandomGenerator random) throws Exception {
+  static PolledControlPlane start(
+      ActorTestKit testKit,
+      SigmaApi api,
+      Path stateDir,
+      Duration pollInterval,
+      RandomGenerator random)
+      throws Exception {
     AgentMetrics metrics = new AgentMetrics(HOSTNAME, false);
     XdsMetrics xdsMetrics = new XdsMetrics(metrics);
     ActorRef<SnapshotRegistry.Command> registry = testKit.spawn(SnapshotRegistry.create());
     TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
-    ActorRef<ConfigPoller.Command> poller = testKit.spawn(ConfigPoller.create(
-        new ConfigPoller.Settings(pollInterval, new Backoff(Duration.ofMillis(50), Duration.ofMillis(400))),
-        api, registration.ref(), registry, new NodeConfigStore(stateDir, Clock.systemUTC()), xdsMetrics,
-        Clock.systemUTC(), random), DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
-    XdsServer server = XdsServer.start(testKit.system(), new AdsService(registry, xdsMetrics, Clock.systemUTC()),
-        "127.0.0.1", 0).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    ActorRef<ConfigPoller.Command> poller =
+        testKit.spawn(
+            ConfigPoller.create(
+                new ConfigPoller.Settings(
+                    pollInterval, new Backoff(Duration.ofMillis(50), Duration.ofMillis(400))),
+                api,
+                registration.ref(),
+                registry,
+                new NodeConfigStore(stateDir, Clock.systemUTC()),
+                xdsMetrics,
+                Clock.systemUTC(),
+                random),
+            DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
+    XdsServer server =
+        XdsServer.start(
+                testKit.system(),
+                new AdsService(registry, xdsMetrics, Clock.systemUTC()),
+                "127.0.0.1",
+                0)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     return new PolledControlPlane(testKit, registry, poller, registration, metrics, server);
   }
 
   /** Tells the poller it is VPS {@code vpsId}, as a (re-)registration does. */
   void identify(String vpsId) {
     if (subscriber == null) {
-      subscriber = registration.expectMessageClass(RegistrationActor.Subscribe.class, AWAIT).subscriber();
+      subscriber =
+          registration.expectMessageClass(RegistrationActor.Subscribe.class, AWAIT).subscriber();
     }
     subscriber.tell(new RegistrationActor.Registered(vpsId, HOSTNAME));
   }
@@ -110,12 +137,14 @@ final class PolledControlPlane implements AutoCloseable {
   /** Waits until {@code node} is known and satisfies {@code condition}; returns that status. */
   NodeStatus awaitNode(String node, Predicate<NodeStatus> condition) {
     TestProbe<XdsStatus> probe = testKit.createTestProbe();
-    return probe.awaitAssert(AWAIT, () -> {
-      registry.tell(new SnapshotRegistry.GetStatus(probe.ref()));
-      NodeStatus status = probe.receiveMessage().node(node);
-      assertTrue(status != null && condition.test(status), "node " + node + ": " + status);
-      return status;
-    });
+    return probe.awaitAssert(
+        AWAIT,
+        () -> {
+          registry.tell(new SnapshotRegistry.GetStatus(probe.ref()));
+          NodeStatus status = probe.receiveMessage().node(node);
+          assertTrue(status != null && condition.test(status), "node " + node + ": " + status);
+          return status;
+        });
   }
 
   /** Waits until the node is served at {@code version}. */
@@ -131,12 +160,14 @@ final class PolledControlPlane implements AutoCloseable {
   /** Waits until the poller's status satisfies {@code condition}; returns it. */
   PollerStatus awaitPoller(Predicate<PollerStatus> condition) {
     TestProbe<PollerStatus> probe = testKit.createTestProbe();
-    return probe.awaitAssert(AWAIT, () -> {
-      poller.tell(new ConfigPoller.GetStatus(probe.ref()));
-      PollerStatus status = probe.receiveMessage();
-      assertTrue(condition.test(status), "poller: " + status);
-      return status;
-    });
+    return probe.awaitAssert(
+        AWAIT,
+        () -> {
+          poller.tell(new ConfigPoller.GetStatus(probe.ref()));
+          PollerStatus status = probe.receiveMessage();
+          assertTrue(condition.test(status), "poller: " + status);
+          return status;
+        });
   }
 
   /** Waits until a poll that started after this call has finished; returns the status after it. */

@@ -94,8 +94,10 @@ class SnapshotRegistryTest {
   void theEmptyStateOfARemovedNodeTakesTheGivenSerialButNeverOneAtOrBelowTheRemovedSnapshots() {
     TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
     registry.tell(new Subscribe(initial(1, "a"), stream.ref()));
-    XdsSnapshot served = new RouteResourceMapper().map(List.of(Routes.route("r", 10001, "h", 80)))
-        .toSnapshot("a", 7, 1_000);
+    XdsSnapshot served =
+        new RouteResourceMapper()
+            .map(List.of(Routes.route("r", 10001, "h", 80)))
+            .toSnapshot("a", 7, 1_000);
     registry.tell(new SetSnapshot(served));
     assertSame(served, stream.receiveMessage());
     assertEquals("1000", status().node("a").versionInfo());
@@ -109,13 +111,19 @@ class SnapshotRegistryTest {
     registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 1, 6_000)));
     stream.receiveMessage();
     registry.tell(new RemoveNode("a", 10));
-    assertEquals("6001", stream.receiveMessage().versionInfo(), "a stale serial is raised above the served one");
+    assertEquals(
+        "6001",
+        stream.receiveMessage().versionInfo(),
+        "a stale serial is raised above the served one");
   }
 
   @Test
   void removedNodeStreamsGetAnEmptyStateAtANewVersion() {
     TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
-    XdsSnapshot v7 = new RouteResourceMapper().map(List.of(Routes.route("r", 10001, "h", 80))).toSnapshot("a", 7);
+    XdsSnapshot v7 =
+        new RouteResourceMapper()
+            .map(List.of(Routes.route("r", 10001, "h", 80)))
+            .toSnapshot("a", 7);
     registry.tell(new SetSnapshot(v7));
     registry.tell(new Subscribe(initial(1, "a"), stream.ref()));
     assertSame(v7, stream.receiveMessage());
@@ -150,9 +158,10 @@ class SnapshotRegistryTest {
 
   @Test
   void statusShowsSnapshotsAndTheLatestStreamStatus() {
-    XdsSnapshot snapshot = new RouteResourceMapper()
-        .map(List.of(Routes.route("r1", 10001, "h", 80), Routes.route("r2", 10002, "h", 80)))
-        .toSnapshot("a", 4);
+    XdsSnapshot snapshot =
+        new RouteResourceMapper()
+            .map(List.of(Routes.route("r1", 10001, "h", 80), Routes.route("r2", 10002, "h", 80)))
+            .toSnapshot("a", 4);
     registry.tell(new SetSnapshot(snapshot));
     registry.tell(new SetSnapshot(XdsSnapshot.empty("b", 1)));
     TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
@@ -188,10 +197,13 @@ class SnapshotRegistryTest {
   @Test
   void streamWhoseInletStopsIsDropped() {
     TestProbe<XdsSnapshot> seen = testKit.createTestProbe();
-    ActorRef<XdsSnapshot> inlet = testKit.spawn(Behaviors.<XdsSnapshot>receiveMessage(snapshot -> {
-      seen.ref().tell(snapshot);
-      return Behaviors.same();
-    }));
+    ActorRef<XdsSnapshot> inlet =
+        testKit.spawn(
+            Behaviors.<XdsSnapshot>receiveMessage(
+                snapshot -> {
+                  seen.ref().tell(snapshot);
+                  return Behaviors.same();
+                }));
     registry.tell(new Subscribe(initial(6, "a"), inlet));
     registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 1)));
     seen.receiveMessage();
@@ -199,11 +211,12 @@ class SnapshotRegistryTest {
     testKit.stop(inlet);
 
     TestProbe<XdsStatus> probe = testKit.createTestProbe();
-    probe.awaitAssert(() -> {
-      registry.tell(new GetStatus(probe.ref()));
-      assertEquals(List.of(), probe.receiveMessage().node("a").streams());
-      return null;
-    });
+    probe.awaitAssert(
+        () -> {
+          registry.tell(new GetStatus(probe.ref()));
+          assertEquals(List.of(), probe.receiveMessage().node("a").streams());
+          return null;
+        });
   }
 
   @Test

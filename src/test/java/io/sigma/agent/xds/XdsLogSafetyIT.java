@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  */
 class XdsLogSafetyIT {
   private static final String FORGED = "2026-01-01T00:00:00.000Z INFO  [Forged] evil";
-  private static final Pattern EVENT_LINE = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z .*");
+  private static final Pattern EVENT_LINE =
+      Pattern.compile("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z .*");
 
   private static AgentLogCapture log;
   private static ActorTestKit testKit;
@@ -45,10 +46,14 @@ class XdsLogSafetyIT {
     testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.enable-http2 = on"));
     registry = testKit.spawn(SnapshotRegistry.create(), "xds-registry");
     AdsService service = new AdsService(registry, XdsEvents.NO_OP, Clock.systemUTC());
-    server = XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
-        .build();
+    server =
+        XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", server.port(), InsecureChannelCredentials.create())
+            .build();
   }
 
   @AfterAll
@@ -62,8 +67,11 @@ class XdsLogSafetyIT {
   @Test
   void aHostileNodeIdAndNackMessageAreLoggedOnOneLineEach() throws Exception {
     String node = "edge\n" + FORGED + "\u001b[2J";
-    registry.tell(new SnapshotRegistry.SetSnapshot(
-        new RouteResourceMapper().map(List.of(route("a", 10001, "a.example", 80))).toSnapshot(node, 1)));
+    registry.tell(
+        new SnapshotRegistry.SetSnapshot(
+            new RouteResourceMapper()
+                .map(List.of(route("a", 10001, "a.example", 80)))
+                .toSnapshot(node, 1)));
 
     try (AdsTestClient envoy = AdsTestClient.connect(channel, node)) {
       envoy.subscribe(TypeUrls.CLUSTER);
@@ -73,11 +81,15 @@ class XdsLogSafetyIT {
     }
 
     List<String> lines = log.lines();
-    assertTrue(lines.stream().anyMatch(l -> l.contains(
-        "opened for node edge\\n" + FORGED + "\\u001B[2J")), log.text());
-    assertTrue(lines.stream().anyMatch(l -> l.contains(": cluster-a: bad\\r\\n" + FORGED + "; keeping")), log.text());
+    assertTrue(
+        lines.stream().anyMatch(l -> l.contains("opened for node edge\\n" + FORGED + "\\u001B[2J")),
+        log.text());
+    assertTrue(
+        lines.stream().anyMatch(l -> l.contains(": cluster-a: bad\\r\\n" + FORGED + "; keeping")),
+        log.text());
     for (String line : lines) {
-      assertTrue(EVENT_LINE.matcher(line).matches() && !line.startsWith("2026-01-01T00:00:00.000Z"),
+      assertTrue(
+          EVENT_LINE.matcher(line).matches() && !line.startsWith("2026-01-01T00:00:00.000Z"),
           "every line is a real event: " + line);
     }
   }

@@ -63,14 +63,21 @@ class XdsServerIT {
 
   @Test
   void servesOnTheBoundPortAndStoppingEndsTheStreams() throws Exception {
-    XdsServer server = XdsServer.start(testKit.system(), service, XdsServer.DEFAULT_BIND_HOST, 0)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    XdsServer server =
+        XdsServer.start(testKit.system(), service, XdsServer.DEFAULT_BIND_HOST, 0)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     assertTrue(server.port() > 0);
     assertEquals(InetAddress.getLoopbackAddress(), server.localAddress().getAddress());
-    registry.tell(new SnapshotRegistry.SetSnapshot(
-        new RouteResourceMapper().map(List.of(route("a", 10001, "a.example", 80))).toSnapshot("stopping", 1)));
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
-        InsecureChannelCredentials.create()).build();
+    registry.tell(
+        new SnapshotRegistry.SetSnapshot(
+            new RouteResourceMapper()
+                .map(List.of(route("a", 10001, "a.example", 80)))
+                .toSnapshot("stopping", 1)));
+    ManagedChannel channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", server.port(), InsecureChannelCredentials.create())
+            .build();
     try (AdsTestClient envoy = AdsTestClient.connect(channel, "stopping")) {
       envoy.subscribe(TypeUrls.CLUSTER);
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
@@ -81,11 +88,13 @@ class XdsServerIT {
       Status status = envoy.awaitClosed();
       assertNotEquals(Status.Code.OK, status.getCode());
       TestProbe<XdsStatus> probe = testKit.createTestProbe();
-      probe.awaitAssert(Duration.ofSeconds(10), () -> {
-        registry.tell(new SnapshotRegistry.GetStatus(probe.ref()));
-        assertEquals(List.of(), probe.receiveMessage().node("stopping").streams());
-        return null;
-      });
+      probe.awaitAssert(
+          Duration.ofSeconds(10),
+          () -> {
+            registry.tell(new SnapshotRegistry.GetStatus(probe.ref()));
+            assertEquals(List.of(), probe.receiveMessage().node("stopping").streams());
+            return null;
+          });
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     }
@@ -93,36 +102,51 @@ class XdsServerIT {
 
   @Test
   void responsesAreNotCompressedEvenWhenTheClientOffersGzip() throws Exception {
-    XdsServer server = XdsServer.start(testKit.system(), service, XdsServer.DEFAULT_BIND_HOST, 0)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    registry.tell(new SnapshotRegistry.SetSnapshot(
-        new RouteResourceMapper().map(List.of(route("a", 10001, "a.example", 80))).toSnapshot("plain", 1)));
+    XdsServer server =
+        XdsServer.start(testKit.system(), service, XdsServer.DEFAULT_BIND_HOST, 0)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    registry.tell(
+        new SnapshotRegistry.SetSnapshot(
+            new RouteResourceMapper()
+                .map(List.of(route("a", 10001, "a.example", 80)))
+                .toSnapshot("plain", 1)));
     CompletableFuture<Metadata> responseHeaders = new CompletableFuture<>();
-    ClientInterceptor recordHeaders = new ClientInterceptor() {
-      @Override
-      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
-        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+    ClientInterceptor recordHeaders =
+        new ClientInterceptor() {
           @Override
-          public void start(Listener<R> listener, Metadata headers) {
-            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+          public <Q, R> ClientCall<Q, R> interceptCall(
+              MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            return new ForwardingClientCall.SimpleForwardingClientCall<>(
+                next.newCall(method, options)) {
               @Override
-              public void onHeaders(Metadata received) {
-                responseHeaders.complete(received);
-                super.onHeaders(received);
+              public void start(Listener<R> listener, Metadata headers) {
+                super.start(
+                    new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+                        listener) {
+                      @Override
+                      public void onHeaders(Metadata received) {
+                        responseHeaders.complete(received);
+                        super.onHeaders(received);
+                      }
+                    },
+                    headers);
               }
-            }, headers);
+            };
           }
         };
-      }
-    };
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
-        InsecureChannelCredentials.create()).intercept(recordHeaders).build();
+    ManagedChannel channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", server.port(), InsecureChannelCredentials.create())
+            .intercept(recordHeaders)
+            .build();
     try (AdsTestClient envoy = AdsTestClient.connect(channel, "plain")) {
       envoy.subscribe(TypeUrls.CLUSTER);
       assertEquals("1", envoy.next(TypeUrls.CLUSTER).getVersionInfo());
 
       Metadata headers = responseHeaders.get(10, TimeUnit.SECONDS);
-      String encoding = headers.get(Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER));
+      String encoding =
+          headers.get(Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER));
       assertTrue(encoding == null || encoding.equals("identity"), "grpc-encoding " + encoding);
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
@@ -132,8 +156,10 @@ class XdsServerIT {
 
   /** A short handshake timeout, so a test sees it pass in well under a second. */
   private static final Duration HANDSHAKE = Duration.ofMillis(500);
+
   /** For a real client (once warmed up, see {@link #warmUpAdsClient}): ample, and soon passed. */
   private static final Duration CLIENT_HANDSHAKE = Duration.ofSeconds(1);
+
   private static final Duration AWAIT = Duration.ofSeconds(10);
 
   private static InetSocketAddress target(XdsServer server) {
@@ -142,8 +168,10 @@ class XdsServerIT {
 
   @Test
   void aConnectionThatSendsNothingIsClosedAfterTheHandshakeTimeout() throws Exception {
-    XdsServer server = XdsServer.start(testKit.system(), service, "127.0.0.1", 0, HANDSHAKE)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    XdsServer server =
+        XdsServer.start(testKit.system(), service, "127.0.0.1", 0, HANDSHAKE)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     try (RawHttp silent = RawHttp.connect(InetAddress.getByName("127.0.0.2"), target(server))) {
       assertTrue(silent.closedWithin(AWAIT), "a silent connection was still open after " + AWAIT);
     } finally {
@@ -152,9 +180,12 @@ class XdsServerIT {
   }
 
   @Test
-  void aConnectionTricklingSomethingElseThanHttp2IsClosedAfterTheHandshakeTimeout() throws Exception {
-    XdsServer server = XdsServer.start(testKit.system(), service, "127.0.0.1", 0, HANDSHAKE)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+  void aConnectionTricklingSomethingElseThanHttp2IsClosedAfterTheHandshakeTimeout()
+      throws Exception {
+    XdsServer server =
+        XdsServer.start(testKit.system(), service, "127.0.0.1", 0, HANDSHAKE)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     try (RawHttp slow = RawHttp.connect(InetAddress.getByName("127.0.0.2"), target(server))) {
       slow.send("GET / HTTP/1.1\r\nHost: agent\r\nX-Slow: ");
       boolean closed = false;
@@ -178,12 +209,19 @@ class XdsServerIT {
    * seconds on a busy machine; the guarded test must not count that.
    */
   private static void warmUpAdsClient() throws Exception {
-    XdsServer warmUp = XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    registry.tell(new SnapshotRegistry.SetSnapshot(
-        new RouteResourceMapper().map(List.of(route("a", 10001, "a.example", 80))).toSnapshot("warm-up", 1)));
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", warmUp.port(),
-        InsecureChannelCredentials.create()).build();
+    XdsServer warmUp =
+        XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    registry.tell(
+        new SnapshotRegistry.SetSnapshot(
+            new RouteResourceMapper()
+                .map(List.of(route("a", 10001, "a.example", 80)))
+                .toSnapshot("warm-up", 1)));
+    ManagedChannel channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", warmUp.port(), InsecureChannelCredentials.create())
+            .build();
     try (AdsTestClient envoy = AdsTestClient.connect(channel, "warm-up")) {
       envoy.subscribe(TypeUrls.CLUSTER);
       assertEquals("1", envoy.next(TypeUrls.CLUSTER).getVersionInfo());
@@ -196,12 +234,19 @@ class XdsServerIT {
   @Test
   void anAdsStreamStaysOpenPastTheHandshakeTimeout() throws Exception {
     warmUpAdsClient();
-    XdsServer server = XdsServer.start(testKit.system(), service, "127.0.0.1", 0, CLIENT_HANDSHAKE)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    registry.tell(new SnapshotRegistry.SetSnapshot(
-        new RouteResourceMapper().map(List.of(route("a", 10001, "a.example", 80))).toSnapshot("past-handshake", 1)));
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
-        InsecureChannelCredentials.create()).build();
+    XdsServer server =
+        XdsServer.start(testKit.system(), service, "127.0.0.1", 0, CLIENT_HANDSHAKE)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    registry.tell(
+        new SnapshotRegistry.SetSnapshot(
+            new RouteResourceMapper()
+                .map(List.of(route("a", 10001, "a.example", 80)))
+                .toSnapshot("past-handshake", 1)));
+    ManagedChannel channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", server.port(), InsecureChannelCredentials.create())
+            .build();
     try (AdsTestClient envoy = AdsTestClient.connect(channel, "past-handshake")) {
       envoy.subscribe(TypeUrls.CLUSTER);
       DiscoveryResponse first = envoy.next(TypeUrls.CLUSTER);
@@ -212,9 +257,13 @@ class XdsServerIT {
       try (RawHttp later = RawHttp.connect(InetAddress.getByName("127.0.0.2"), target(server))) {
         assertTrue(later.closedWithin(AWAIT), "the handshake deadline never passed");
       }
-      registry.tell(new SnapshotRegistry.SetSnapshot(new RouteResourceMapper().map(List.of(
-          route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80)))
-          .toSnapshot("past-handshake", 2)));
+      registry.tell(
+          new SnapshotRegistry.SetSnapshot(
+              new RouteResourceMapper()
+                  .map(
+                      List.of(
+                          route("a", 10001, "a.example", 80), route("b", 10002, "b.example", 80)))
+                  .toSnapshot("past-handshake", 2)));
       DiscoveryResponse second = envoy.next(TypeUrls.CLUSTER);
       assertEquals("2", second.getVersionInfo(), "the same stream still gets updates");
       assertEquals(2, second.getResourcesCount());
@@ -227,10 +276,15 @@ class XdsServerIT {
   @Test
   void bindingABusyPortFails() throws Exception {
     try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      ExecutionException failure = assertThrows(ExecutionException.class,
-          () -> XdsServer.start(testKit.system(), service, "127.0.0.1", busy.getLocalPort())
-              .toCompletableFuture().get(10, TimeUnit.SECONDS));
-      assertTrue(failure.getCause().getMessage().contains(String.valueOf(busy.getLocalPort())),
+      ExecutionException failure =
+          assertThrows(
+              ExecutionException.class,
+              () ->
+                  XdsServer.start(testKit.system(), service, "127.0.0.1", busy.getLocalPort())
+                      .toCompletableFuture()
+                      .get(10, TimeUnit.SECONDS));
+      assertTrue(
+          failure.getCause().getMessage().contains(String.valueOf(busy.getLocalPort())),
           failure.getCause().getMessage());
     }
   }

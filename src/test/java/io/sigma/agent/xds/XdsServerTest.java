@@ -15,14 +15,21 @@ class XdsServerTest {
 
   @Test
   void adsBindingHasHttp2NoIdleTimeoutAndPings() {
-    Config config = ConfigFactory.parseString("""
+    Config config =
+        ConfigFactory.parseString(
+                """
         pekko.http.server.enable-http2 = off
         pekko.http.server.idle-timeout = 1 s
-        """).withFallback(ConfigFactory.defaultReference());
+        """)
+            .withFallback(ConfigFactory.defaultReference());
     ServerSettings base = ServerSettings.create(config);
-    assertTrue(base.getTimeouts().idleTimeout().isFinite(), "precondition: the config sets a finite idle timeout");
+    assertTrue(
+        base.getTimeouts().idleTimeout().isFinite(),
+        "precondition: the config sets a finite idle timeout");
 
-    ServerSettings ads = XdsServer.serverSettings(base, new Http2HandshakeGuard(null, Duration.ofSeconds(10), () -> "test"));
+    ServerSettings ads =
+        XdsServer.serverSettings(
+            base, new Http2HandshakeGuard(null, Duration.ofSeconds(10), () -> "test"));
 
     assertTrue(ads.enableHttp2());
     assertFalse(ads.getTimeouts().idleTimeout().isFinite(), "idle ADS streams must not be reset");

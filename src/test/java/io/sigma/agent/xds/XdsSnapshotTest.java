@@ -23,7 +23,8 @@ class XdsSnapshotTest {
 
   @Test
   void versionInfoIsTheSerialNotTheConfigVersion() {
-    XdsSnapshot snapshot = new XdsSnapshot("n", 1, 1_764_151_200_000L, List.of(CLUSTER), List.of(LISTENER), 1);
+    XdsSnapshot snapshot =
+        new XdsSnapshot("n", 1, 1_764_151_200_000L, List.of(CLUSTER), List.of(LISTENER), 1);
 
     assertEquals("1764151200000", snapshot.versionInfo());
     assertEquals(1, snapshot.version(), "the config_version stays for status and metrics");
@@ -37,7 +38,9 @@ class XdsSnapshotTest {
 
     assertEquals(List.of(CLUSTER), snapshot.resources(TypeUrls.CLUSTER));
     assertEquals(List.of(LISTENER), snapshot.resources(TypeUrls.LISTENER));
-    assertEquals(List.of(), snapshot.resources("type.googleapis.com/envoy.config.route.v3.RouteConfiguration"));
+    assertEquals(
+        List.of(),
+        snapshot.resources("type.googleapis.com/envoy.config.route.v3.RouteConfiguration"));
     assertEquals(List.of(), snapshot.resources(""));
   }
 

@@ -41,9 +41,13 @@ class XdsStatusRoutesIT {
   @Test
   void servedNodesWithoutAPollerAsJson() throws Exception {
     ActorRef<SnapshotRegistry.Command> registry = testKit.spawn(SnapshotRegistry.create());
-    registry.tell(new SnapshotRegistry.SetSnapshot(new RouteResourceMapper()
-        .map(List.of(Routes.route("a", 10001, "a.example", 80))).toSnapshot("edge", 4, 1_764_151_200_000L)));
-    ServerBinding binding = bind(new XdsStatusRoutes(registry, null, testKit.system(), Clock.systemUTC()));
+    registry.tell(
+        new SnapshotRegistry.SetSnapshot(
+            new RouteResourceMapper()
+                .map(List.of(Routes.route("a", 10001, "a.example", 80)))
+                .toSnapshot("edge", 4, 1_764_151_200_000L)));
+    ServerBinding binding =
+        bind(new XdsStatusRoutes(registry, null, testKit.system(), Clock.systemUTC()));
     try {
       HttpResponse<String> response = get(binding, "/xds/status");
 
@@ -65,9 +69,12 @@ class XdsStatusRoutesIT {
 
   @Test
   void aControlPlaneThatDoesNotAnswerGives503() throws Exception {
-    ActorRef<SnapshotRegistry.Command> silent = testKit.<SnapshotRegistry.Command>createTestProbe().ref();
-    ServerBinding binding = bind(
-        new XdsStatusRoutes(silent, null, testKit.system(), Clock.systemUTC(), Duration.ofMillis(200)));
+    ActorRef<SnapshotRegistry.Command> silent =
+        testKit.<SnapshotRegistry.Command>createTestProbe().ref();
+    ServerBinding binding =
+        bind(
+            new XdsStatusRoutes(
+                silent, null, testKit.system(), Clock.systemUTC(), Duration.ofMillis(200)));
     try {
       HttpResponse<String> response = get(binding, "/xds/status");
 
@@ -80,15 +87,20 @@ class XdsStatusRoutesIT {
 
   private static ServerBinding bind(XdsStatusRoutes routes) throws Exception {
     return MetricsServer.bind(testKit.system(), "127.0.0.1", 0, List.of(routes.route()))
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
   }
 
   private HttpResponse<String> get(ServerBinding binding, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri(binding, path)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(uri(binding, path)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> post(ServerBinding binding, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri(binding, path)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+    return http.send(
+        HttpRequest.newBuilder(uri(binding, path))
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
