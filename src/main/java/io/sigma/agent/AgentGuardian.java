@@ -1,14 +1,13 @@
 package io.sigma.agent;
 
+import io.sigma.agent.api.ApiKey;
 import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.config.AgentConfig;
-import io.sigma.agent.config.ApiKey;
 import io.sigma.agent.config.ConfigLoader;
 import io.sigma.agent.config.RedactedUrl;
 import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevSigmaApi;
-import io.sigma.agent.fleet.Backoff;
 import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.ProcHostFacts;
 import io.sigma.agent.fleet.PublicIpWatcher;
@@ -39,6 +38,7 @@ import io.sigma.agent.ports.PortAllocator;
 import io.sigma.agent.ports.PortScanActor;
 import io.sigma.agent.ports.PortScanner;
 import io.sigma.agent.reload.ConfigReloader;
+import io.sigma.agent.retry.Backoff;
 import io.sigma.agent.xds.AdsService;
 import io.sigma.agent.xds.ConfigPoller;
 import io.sigma.agent.xds.NodeConfigStore;

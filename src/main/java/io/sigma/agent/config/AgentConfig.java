@@ -1,5 +1,6 @@
 package io.sigma.agent.config;
 
+import io.sigma.agent.api.ApiKey;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.ports.AllocationToken;
 import io.sigma.agent.ports.PortRange;

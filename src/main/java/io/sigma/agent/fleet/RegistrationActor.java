@@ -8,6 +8,7 @@ import io.sigma.agent.api.SigmaApiException;
 import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.api.VpsRecord;
 import io.sigma.agent.host.SystemFacts;
+import io.sigma.agent.retry.Backoff;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -5,15 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.api.ApiKey;
 import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.VpsIds;
-import io.sigma.agent.config.ApiKey;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.host.HostAddressDiscovery;
 import io.sigma.agent.host.SystemFactsReader;
+import io.sigma.agent.retry.Backoff;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,4 +1,4 @@
-package io.sigma.agent.config;
+package io.sigma.agent.api;
 
 /** The sigma-api key. Its {@code toString} is redacted so it can never reach a log line. */
 public record ApiKey(String value) {

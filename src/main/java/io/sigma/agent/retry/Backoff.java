@@ -1,4 +1,4 @@
-package io.sigma.agent.fleet;
+package io.sigma.agent.retry;
 
 import java.time.Duration;
 import java.util.random.RandomGenerator;

@@ -1,4 +1,4 @@
-package io.sigma.agent.fleet;
+package io.sigma.agent.retry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
