@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.ports.FreePorts;
 import java.net.InetAddress;
@@ -35,7 +35,7 @@ class HealthEndpointsIT {
   private static ActorTestKit apiKit;
   private static Path stateDir;
 
-  private DevSigmaApi devApi;
+  private FaultInjectingDevApi devApi;
   private String baseUrl;
 
   @BeforeAll
@@ -52,7 +52,7 @@ class HealthEndpointsIT {
 
   @BeforeEach
   void startApi() throws Exception {
-    devApi = new DevSigmaApi(0, KEY);
+    devApi = new FaultInjectingDevApi(0, KEY);
     baseUrl =
         devApi
             .start(apiKit.system())

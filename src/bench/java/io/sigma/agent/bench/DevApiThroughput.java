@@ -1,7 +1,7 @@
 package io.sigma.agent.bench;
 
-import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.EndpointKind;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,7 +37,7 @@ public final class DevApiThroughput {
 
   public static void main(String[] args) throws Exception {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dev-api-throughput");
-    DevSigmaApi api = new DevSigmaApi(0);
+    FaultInjectingDevApi api = new FaultInjectingDevApi(0);
     try {
       String base = api.start(system).toCompletableFuture().get(10, TimeUnit.SECONDS);
       HttpClient http =

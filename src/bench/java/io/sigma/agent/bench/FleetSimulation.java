@@ -13,8 +13,8 @@ import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.devapi.DevApiRequests.RegisterInput;
 import io.sigma.agent.devapi.DevApiStore;
 import io.sigma.agent.devapi.DevSeed;
-import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.Fault;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.devapi.FaultPlan;
 import io.sigma.agent.devapi.RequestStats;
 import io.sigma.agent.fleet.FleetStatus;
@@ -146,7 +146,7 @@ public final class FleetSimulation {
     int k = settings.agents();
     ActorSystem<Void> apiSystem =
         ActorSystem.create(Behaviors.empty(), "sigma-api", AgentRuntime.pekkoConfig());
-    DevSigmaApi devApi = new DevSigmaApi(0, API_KEY);
+    FaultInjectingDevApi devApi = new FaultInjectingDevApi(0, API_KEY);
     ActorSystem<FleetRoot.Command> fleet = null;
     Path stateRoot = null;
     try {
@@ -319,7 +319,7 @@ public final class FleetSimulation {
    * a thousand of them would share two cores within the start spread and hold the first
    * registrations back for seconds, which is the simulation's cost, not the agents'.
    */
-  private static void warmUp(HttpSigmaApi[] clients, String[] vpsIds, DevSigmaApi devApi)
+  private static void warmUp(HttpSigmaApi[] clients, String[] vpsIds, FaultInjectingDevApi devApi)
       throws Exception {
     int batch = 100;
     for (int from = 0; from < clients.length; from += batch) {

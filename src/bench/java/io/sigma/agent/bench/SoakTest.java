@@ -2,9 +2,9 @@ package io.sigma.agent.bench;
 
 import io.sigma.agent.bench.SoakSampler.Sample;
 import io.sigma.agent.devapi.DevSeed;
-import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.DevVps;
 import io.sigma.agent.devapi.EndpointKind;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.devapi.RouteSpec;
 import io.sigma.agent.devapi.SoakFaults;
 import java.io.File;
@@ -98,7 +98,7 @@ public final class SoakTest {
     Files.createDirectories(out);
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "soak-harness");
-    DevSigmaApi api = new DevSigmaApi(0, API_KEY);
+    FaultInjectingDevApi api = new FaultInjectingDevApi(0, API_KEY);
     api.store().seedForHostname(HOSTNAME, seedA());
     String url = api.start(system).toCompletableFuture().get(30, TimeUnit.SECONDS);
 
@@ -336,7 +336,7 @@ public final class SoakTest {
       HeartbeatWatch.Verdict hb,
       SoakEnvoys envoys,
       SoakCallers callers,
-      DevSigmaApi api,
+      FaultInjectingDevApi api,
       List<String> failures,
       Path agentLog)
       throws IOException {
@@ -470,7 +470,7 @@ public final class SoakTest {
     return out;
   }
 
-  private static DevVps awaitRegistration(DevSigmaApi api, Process agent, File agentLog)
+  private static DevVps awaitRegistration(FaultInjectingDevApi api, Process agent, File agentLog)
       throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (System.nanoTime() < deadline) {

@@ -9,14 +9,9 @@ import io.sigma.agent.api.ApiError;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.apache.pekko.Done;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -24,14 +19,13 @@ import org.apache.pekko.http.javadsl.model.Query;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
-import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of the dev API: classifies each request, counts it, applies the {@link FaultPlan}'s
- * decision, checks the API key, then answers from the {@link DevApiStore}. Only routing and
- * rendering live here; rules live in the store and the request parser.
+ * The HTTP face of the dev API: classifies each request, hands it to the {@link DevApiInterceptor}
+ * (which normally lets it through), checks the API key, then answers from the {@link DevApiStore}.
+ * Only routing and rendering live here; rules live in the store and the request parser.
  */
 public final class DevApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(DevApiRoutes.class);
@@ -39,36 +33,26 @@ public final class DevApiRoutes extends AllDirectives {
   private static final Duration BODY_READ_TIMEOUT = Duration.ofSeconds(10);
 
   private final DevApiStore store;
-  private final FaultPlan faults;
-  private final RequestStats stats;
+  private final DevApiInterceptor interceptor;
   private final byte[] apiKey;
   private final ObjectMapper mapper;
   private final DevApiRequests requests;
-  private final ActorSystem<?> system;
 
   /**
    * @param apiKey the key every request must carry in {@code X-Api-Key}; null or blank: no check
-   * @param system schedules delayed answers
    */
   public DevApiRoutes(
-      DevApiStore store,
-      FaultPlan faults,
-      RequestStats stats,
-      String apiKey,
-      ObjectMapper mapper,
-      ActorSystem<?> system) {
+      DevApiStore store, DevApiInterceptor interceptor, String apiKey, ObjectMapper mapper) {
     this.store = store;
-    this.faults = faults;
-    this.stats = stats;
+    this.interceptor = interceptor;
     this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.getBytes(UTF_8);
     this.mapper = mapper;
     this.requests = new DevApiRequests(mapper);
-    this.system = system;
   }
 
   public Route route() {
-    // Read the whole request body first, as a real server does: a (faulted) answer sent before
-    // the body has arrived would make Pekko close the connection after it.
+    // Read the whole request body first, as a real server does: an (intercepted) answer sent
+    // before the body has arrived would make Pekko close the connection after it.
     return toStrictEntity(
         BODY_READ_TIMEOUT,
         () ->
@@ -76,52 +60,8 @@ public final class DevApiRoutes extends AllDirectives {
                 request -> {
                   EndpointKind kind =
                       EndpointKind.classify(request.method().value(), request.getUri().path());
-                  stats.record(kind);
-                  FaultPlan.Decision decision = faults.decide(kind);
-                  if (decision.churnConfig()) {
-                    churn(request);
-                  }
-                  return decision
-                      .fault()
-                      .map(fault -> faulted(kind, request, fault))
-                      .orElseGet(() -> authorized(kind, request));
+                  return interceptor.intercept(kind, request, () -> authorized(kind, request));
                 }));
-  }
-
-  private Route faulted(EndpointKind kind, HttpRequest request, Fault fault) {
-    log.debug(
-        "dev sigma-api: injecting {} into {} {}",
-        fault,
-        request.method().value(),
-        request.getUri().path());
-    if (fault instanceof Fault.Answer a) {
-      return complete(response(a.status(), contentType(a.contentType()), a.body()));
-    }
-    if (fault instanceof Fault.MissingFields) {
-      return complete(
-          response(200, ContentTypes.APPLICATION_JSON, FaultBodies.missingFields(kind)));
-    }
-    if (fault instanceof Fault.WrongTypes) {
-      return complete(response(200, ContentTypes.APPLICATION_JSON, FaultBodies.wrongTypes(kind)));
-    }
-    if (fault instanceof Fault.Delay d) {
-      CompletableFuture<Done> later = new CompletableFuture<>();
-      system
-          .scheduler()
-          .scheduleOnce(
-              d.delay(), () -> later.complete(Done.getInstance()), system.executionContext());
-      return onSuccess(later, done -> authorized(kind, request));
-    }
-    if (fault instanceof Fault.Reset) {
-      // An entity stream that fails before its first byte makes Pekko HTTP abort the TCP
-      // connection (RST) before the status line goes out: the client gets no answer at all.
-      return complete(
-          HttpResponse.create()
-              .withEntity(
-                  HttpEntities.create(
-                      ContentTypes.APPLICATION_JSON, 1L, Source.failed(new InjectedReset()))));
-    }
-    throw new IllegalStateException("unhandled fault " + fault);
   }
 
   private Route authorized(EndpointKind kind, HttpRequest request) {
@@ -177,13 +117,6 @@ public final class DevApiRoutes extends AllDirectives {
     }
   }
 
-  private void churn(HttpRequest request) {
-    String vpsId = param(request.getUri().query(), "vps_id");
-    if (DevApiRequests.isUuid(vpsId)) {
-      store.churnConfigOfVps(vpsId.toLowerCase());
-    }
-  }
-
   private static String param(Query query, String name) {
     return query.get(name).orElse(null);
   }
@@ -200,27 +133,5 @@ public final class DevApiRoutes extends AllDirectives {
 
   private HttpResponse error(int status, String message) {
     return json(status, new ApiError(message));
-  }
-
-  private static HttpResponse response(int status, ContentType type, String body) {
-    return HttpResponse.create().withStatus(status).withEntity(type, body.getBytes(UTF_8));
-  }
-
-  private static ContentType contentType(String type) {
-    return switch (type) {
-      case Fault.JSON -> ContentTypes.APPLICATION_JSON;
-      case Fault.HTML -> ContentTypes.TEXT_HTML_UTF8;
-      case Fault.TEXT -> ContentTypes.TEXT_PLAIN_UTF8;
-      default -> ContentTypes.parse(type);
-    };
-  }
-
-  /**
-   * Fails the answer's entity stream so that the connection is aborted. Stackless: it is no bug.
-   */
-  static final class InjectedReset extends RuntimeException {
-    InjectedReset() {
-      super("connection reset injected by the dev sigma-api fault plan", null, false, false);
-    }
   }
 }

@@ -3,8 +3,8 @@ package io.sigma.agent.devapi;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sigma.agent.api.Json;
-import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -18,22 +18,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An embedded, in-memory sigma-api on 127.0.0.1 (what {@code sigma-agent --dev}, the integration
- * tests and the fleet simulation run against). It implements the contract for real, and can be made
- * to misbehave: {@link #faults()} for per-request faults, {@link #down()} / {@link #up()} to refuse
- * connections and come back on the same port.
+ * tests and the fleet simulation run against). It implements the contract for real; {@link #down()}
+ * / {@link #up()} refuse connections and come back on the same port. A {@link DevApiInterceptor}
+ * sees every request first: the tests' fault injection plugs in there, {@code --dev} has none.
  *
  * <pre>{@code
  * DevSigmaApi api = new DevSigmaApi(0, "secret");
  * api.store().seedForFirstRegistration(DevSeed.standard());
  * String baseUrl = api.start(system).toCompletableFuture().get(); // http://127.0.0.1:PORT/api
- * api.faults().failNext(EndpointKind.REGISTER, 3, Fault.status(503));
  * ...
  * api.stop();
  * }</pre>
  *
- * <p>Several instances can live in one JVM: all state is per instance.
+ * <p>Several instances can live in one JVM: all state is per instance. Not final: the tests'
+ * FaultInjectingDevApi extends it with a fault plan and request counters.
  */
-public final class DevSigmaApi {
+public class DevSigmaApi {
   private static final Logger log = LoggerFactory.getLogger(DevSigmaApi.class);
 
   public static final String HOST = "127.0.0.1";
@@ -67,8 +67,7 @@ public final class DevSigmaApi {
   private final int requestedPort;
   private final String apiKey;
   private final DevApiStore store;
-  private final FaultPlan faults = new FaultPlan();
-  private final RequestStats stats;
+  private final DevApiInterceptor interceptor;
 
   private State state = State.NEW;
   private ActorSystem<?> system;
@@ -77,28 +76,26 @@ public final class DevSigmaApi {
   private ServerBinding binding;
   private int port = -1;
 
-  /** No API key check. {@code port} 0 picks an ephemeral port. */
-  public DevSigmaApi(int port) {
-    this(port, null);
-  }
-
-  /** {@code apiKey} null or blank: no check; else every request needs {@code X-Api-Key}. */
+  /**
+   * A dev API answering every request normally. {@code port} 0 picks an ephemeral port; {@code
+   * apiKey} null or blank: no check, else every request needs {@code X-Api-Key}.
+   */
   public DevSigmaApi(int port, String apiKey) {
-    this(port, apiKey, Clock.systemUTC(), RequestStats.DEFAULT_RETENTION);
+    this(port, apiKey, new DevApiStore(), DevApiInterceptor.NONE);
   }
 
   /**
-   * @param clock timestamps of records and seconds of the request histogram
-   * @param statsRetention how many seconds of per-second counts to keep
+   * @param store the data it serves (its clock stamps the records)
+   * @param interceptor sees every request first (see {@link DevApiInterceptor})
    */
-  public DevSigmaApi(int port, String apiKey, Clock clock, Duration statsRetention) {
+  public DevSigmaApi(int port, String apiKey, DevApiStore store, DevApiInterceptor interceptor) {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
     this.requestedPort = port;
     this.apiKey = apiKey;
-    this.store = new DevApiStore(clock);
-    this.stats = new RequestStats(clock, statsRetention);
+    this.store = Objects.requireNonNull(store);
+    this.interceptor = Objects.requireNonNull(interceptor);
   }
 
   /** Binds 127.0.0.1; completes with the base URL, e.g. {@code http://127.0.0.1:41234/api}. */
@@ -109,7 +106,7 @@ public final class DevSigmaApi {
     }
     state = State.STARTING;
     system = actorSystem;
-    route = new DevApiRoutes(store, faults, stats, apiKey, Json.newMapper(), actorSystem).route();
+    route = new DevApiRoutes(store, interceptor, apiKey, Json.newMapper()).route();
     Config config =
         ConfigFactory.parseString(SERVER_CONFIG).withFallback(actorSystem.settings().config());
     settings = ServerSettings.create(config);
@@ -225,15 +222,5 @@ public final class DevSigmaApi {
   /** The data (VPS records, nodes, routes), for seeding and admin changes. */
   public DevApiStore store() {
     return store;
-  }
-
-  /** Per-request faults, changeable at runtime from any thread. */
-  public FaultPlan faults() {
-    return faults;
-  }
-
-  /** Request counters: totals and per second, per endpoint kind. */
-  public RequestStats stats() {
-    return stats;
   }
 }

@@ -7,10 +7,12 @@
  *   <li>{@link io.sigma.agent.devapi.DevSigmaApi}: binding lifecycle (start, stop, down, up);
  *   <li>{@link io.sigma.agent.devapi.DevApiStore}: the data and its rules, plus the admin methods
  *       tests and simulations call directly (routes, nodes, VPS deletion, seeding);
- *   <li>{@link io.sigma.agent.devapi.FaultPlan} and {@link io.sigma.agent.devapi.Fault}: how the
- *       API misbehaves, per request kind; {@link io.sigma.agent.devapi.SoakFaults}: random mode;
- *   <li>{@link io.sigma.agent.devapi.RequestStats}: requests received, per kind and per second;
- *   <li>{@link io.sigma.agent.devapi.DevApiRoutes}: the Pekko HTTP routes tying them together.
+ *   <li>{@link io.sigma.agent.devapi.DevApiRoutes}: the Pekko HTTP routes in front of the store;
+ *   <li>{@link io.sigma.agent.devapi.DevApiInterceptor}: the hook that sees every request first.
  * </ul>
+ *
+ * <p>Fault injection (FaultPlan, Fault, SoakFaults) and request counting (RequestStats) are test
+ * code: they live in the test sources of this package and plug in as an interceptor
+ * (FaultInjectingDevApi), so the agent's jar carries only what {@code --dev} needs.
  */
 package io.sigma.agent.devapi;

@@ -41,12 +41,12 @@ class DevSigmaApiFaultsIT {
   private static final Duration LONG_DELAY = Duration.ofSeconds(30);
 
   private final ActorTestKit testKit = ActorTestKit.create();
-  private DevSigmaApi api;
+  private FaultInjectingDevApi api;
   private DevApiTestClient client;
 
   @BeforeEach
   void start() throws Exception {
-    api = new DevSigmaApi(0);
+    api = new FaultInjectingDevApi(0);
     client =
         new DevApiTestClient(
             api.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));

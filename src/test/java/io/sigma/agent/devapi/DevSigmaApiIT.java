@@ -36,12 +36,12 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DevSigmaApiIT {
   private final ActorTestKit testKit = ActorTestKit.create();
-  private DevSigmaApi api;
+  private FaultInjectingDevApi api;
   private DevApiTestClient client;
 
   @BeforeEach
   void start() throws Exception {
-    api = new DevSigmaApi(0);
+    api = new FaultInjectingDevApi(0);
     String url = api.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     client = new DevApiTestClient(url);
   }
@@ -486,7 +486,7 @@ class DevSigmaApiIT {
 
   @Test
   void instancesAreIndependentAndStartOnlyOnce() throws Exception {
-    DevSigmaApi second = new DevSigmaApi(0);
+    DevSigmaApi second = new DevSigmaApi(0, null);
     try {
       String url = second.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
       assertNotEquals(api.baseUrl(), url);
@@ -506,15 +506,15 @@ class DevSigmaApiIT {
 
   @Test
   void portInUseFailsTheStart() throws Exception {
-    DevSigmaApi clash = new DevSigmaApi(api.port());
+    DevSigmaApi clash = new DevSigmaApi(api.port(), null);
     ExecutionException e =
         assertThrows(
             ExecutionException.class,
             () -> clash.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));
     assertTrue(e.getCause() instanceof IllegalStateException, e.toString());
-    assertThrows(IllegalArgumentException.class, () -> new DevSigmaApi(70000));
+    assertThrows(IllegalArgumentException.class, () -> new DevSigmaApi(70000, null));
     assertThrows(
         IllegalArgumentException.class,
-        () -> new DevSigmaApi(0, null, java.time.Clock.systemUTC(), Duration.ZERO));
+        () -> new FaultInjectingDevApi(0, null, java.time.Clock.systemUTC(), Duration.ZERO));
   }
 }

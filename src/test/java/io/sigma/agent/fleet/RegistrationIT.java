@@ -16,10 +16,10 @@ import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.api.VpsRecord;
-import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.DevVps;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.host.AddressFilter;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.host.HostAddressDiscovery;
@@ -70,7 +70,7 @@ class RegistrationIT {
   private static final String KEY = "it-key";
   private static ActorTestKit testKit;
 
-  private DevSigmaApi devApi;
+  private FaultInjectingDevApi devApi;
   private String baseUrl;
   private FleetStatus status;
   private final List<Instant> heartbeatsSent = new CopyOnWriteArrayList<>();
@@ -90,7 +90,7 @@ class RegistrationIT {
 
   @BeforeEach
   void startApi() throws Exception {
-    devApi = new DevSigmaApi(0, KEY);
+    devApi = new FaultInjectingDevApi(0, KEY);
     baseUrl = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     status = new FleetStatus(Clock.systemUTC());
   }

@@ -8,9 +8,9 @@ import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.ApiKey;
 import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.VpsIds;
-import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.host.HostAddressDiscovery;
 import io.sigma.agent.host.SystemFactsReader;
@@ -49,7 +49,7 @@ class VpsIdValidationIT {
 
   @Test
   void aRegisterAnswerWithAPathAsItsIdIsRetriedAndNeverUsed() throws Exception {
-    DevSigmaApi devApi = new DevSigmaApi(0, "k");
+    FaultInjectingDevApi devApi = new FaultInjectingDevApi(0, "k");
     String url = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
       devApi

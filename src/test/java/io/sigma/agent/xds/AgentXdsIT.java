@@ -62,7 +62,7 @@ class AgentXdsIT {
   @BeforeAll
   static void startApi() throws Exception {
     helper = ActorTestKit.create(AgentRuntime.pekkoConfig());
-    devApi = new DevSigmaApi(0);
+    devApi = new DevSigmaApi(0, null);
     apiUrl = devApi.start(helper.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     devApi.store().seedForHostname(HOSTNAME, DevSeed.standard());
   }

@@ -17,8 +17,8 @@ import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.api.EnvoyRoute;
 import io.sigma.agent.api.Page;
 import io.sigma.agent.api.SigmaApi;
-import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.EndpointKind;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.devapi.RouteSpec;
 import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.testing.DelegatingSigmaApi;
@@ -57,7 +57,7 @@ class ConfigPollerConsistencyIT {
   @TempDir Path tmp;
 
   private DevApiWithVps fixture;
-  private DevSigmaApi devApi;
+  private FaultInjectingDevApi devApi;
   private SigmaApi http;
   private String vpsId;
 

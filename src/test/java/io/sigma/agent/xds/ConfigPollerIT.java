@@ -24,9 +24,9 @@ import io.sigma.agent.api.EnvoyRoute;
 import io.sigma.agent.api.Page;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.devapi.DevSeed;
-import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.devapi.RouteSpec;
 import io.sigma.agent.host.LogCapture;
 import io.sigma.agent.testing.DelegatingSigmaApi;
@@ -64,7 +64,7 @@ class ConfigPollerIT {
   @TempDir Path stateDir;
 
   private DevApiWithVps fixture;
-  private DevSigmaApi devApi;
+  private FaultInjectingDevApi devApi;
   private SigmaApi api;
   private String vpsId;
 

@@ -4,7 +4,7 @@ import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.RegisterRequest;
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.api.SystemInfo;
-import io.sigma.agent.devapi.DevSigmaApi;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -17,10 +17,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * What the config poller's ITs start from: a dev sigma-api on loopback, the agent's real HTTP
  * client of it, and one VPS registered through that client.
  */
-record DevApiWithVps(DevSigmaApi devApi, SigmaApi http, String vpsId) implements AutoCloseable {
+record DevApiWithVps(FaultInjectingDevApi devApi, SigmaApi http, String vpsId)
+    implements AutoCloseable {
 
   static DevApiWithVps start(ActorSystem<?> system, String hostnamePrefix) throws Exception {
-    DevSigmaApi devApi = new DevSigmaApi(0);
+    FaultInjectingDevApi devApi = new FaultInjectingDevApi(0);
     String url = devApi.start(system).toCompletableFuture().get(10, TimeUnit.SECONDS);
     SigmaApi http =
         new HttpSigmaApi(system, URI.create(url), Optional.empty(), Duration.ofSeconds(2));
