@@ -2,6 +2,7 @@ package io.sigma.agent.bench;
 
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.metrics.MetricsServer;
+import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
 import io.sigma.agent.ports.BindProbe;
@@ -105,7 +106,9 @@ public final class AllocationBenchmark {
                               new AllocationCallers(List.of(), Optional.empty()),
                               CallerRateLimiter.standard(),
                               blocking)
-                          .route()))
+                          .route()),
+                  HttpGuard.METRICS,
+                  Optional.empty())
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

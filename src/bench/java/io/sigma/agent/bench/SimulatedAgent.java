@@ -57,7 +57,8 @@ final class SimulatedAgent {
                   "registration");
           if (parts.xds() != null) {
             Clock clock = Clock.systemUTC();
-            XdsMetrics metrics = new XdsMetrics(new AgentMetrics(parts.host().hostname(), false));
+            XdsMetrics metrics =
+                new XdsMetrics(new AgentMetrics(parts.host().hostname(), false, false));
             ActorRef<SnapshotRegistry.Command> registry =
                 ctx.spawn(SnapshotRegistry.create(), "xds-registry");
             ctx.spawn(

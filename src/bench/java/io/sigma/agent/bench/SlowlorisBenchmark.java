@@ -5,6 +5,7 @@ import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
+import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.testing.RawHttp;
 import io.sigma.agent.testing.Slowloris;
 import java.lang.management.ManagementFactory;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -52,9 +54,10 @@ public final class SlowlorisBenchmark {
     List<String[]> rows = new ArrayList<>();
     try {
       Route metrics =
-          new MetricsRoutes(new AgentMetrics("slowloris-bench", true).registry()).route();
+          new MetricsRoutes(new AgentMetrics("slowloris-bench", false, true).registry()).route();
       ServerBinding guarded =
-          MetricsServer.bind(system, "0.0.0.0", 0, List.of(metrics))
+          MetricsServer.bind(
+                  system, "0.0.0.0", 0, List.of(metrics), HttpGuard.METRICS, Optional.empty())
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       ServerBinding unguarded =

@@ -301,7 +301,7 @@ public final class XdsFanoutBenchmark {
               SnapshotRegistry.create(),
               "xds-registry",
               org.apache.pekko.actor.typed.Props.empty());
-      XdsMetrics metrics = new XdsMetrics(new AgentMetrics("bench", false));
+      XdsMetrics metrics = new XdsMetrics(new AgentMetrics("bench", false, false));
       XdsServer server =
           XdsServer.start(
                   system, new AdsService(registry, metrics, Clock.systemUTC()), "127.0.0.1", 0)

@@ -34,16 +34,6 @@ public final class AddressFilter {
     this.ignored = List.copyOf(ignored);
   }
 
-  /** The filter with {@link #DEFAULT_IGNORED}. */
-  public static AddressFilter withDefaults() {
-    return new AddressFilter(DEFAULT_IGNORED);
-  }
-
-  /** The ranges this filter leaves out (besides loopback, link-local and multicast). */
-  public List<Cidr> ignored() {
-    return ignored;
-  }
-
   /**
    * The labelled addresses, in the order given, without duplicates and without ignored or
    * never-reportable addresses.

@@ -69,11 +69,6 @@ public final class PublicIpLookup {
   private final List<URI> services;
   private final Duration timeout;
 
-  /** {@link #DEFAULT_SERVICES} with {@link #DEFAULT_TIMEOUT}. */
-  public PublicIpLookup(ActorSystem<?> system) {
-    this(system, DEFAULT_SERVICES, DEFAULT_TIMEOUT);
-  }
-
   /**
    * @param system the agent's actor system (its Pekko HTTP client makes the requests)
    * @param services http(s) URIs answering a GET with the caller's IP as plain text, in order

@@ -19,16 +19,9 @@ public final class AgentMetrics {
   public static final String HOSTNAME_LABEL = "hostname";
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
-  private final String hostname;
   private final Labels constLabels;
 
-  /** Without the hostname label (the default). */
-  public AgentMetrics(String hostname, boolean withJvmMetrics) {
-    this(hostname, false, withJvmMetrics);
-  }
-
   public AgentMetrics(String hostname, boolean hostnameLabel, boolean withJvmMetrics) {
-    this.hostname = hostname;
     this.constLabels = hostnameLabel ? Labels.of(HOSTNAME_LABEL, hostname) : Labels.EMPTY;
     if (withJvmMetrics) {
       JvmMetrics.builder().register(registry);
@@ -45,10 +38,6 @@ public final class AgentMetrics {
 
   public PrometheusRegistry registry() {
     return registry;
-  }
-
-  public String hostname() {
-    return hostname;
   }
 
   /** The labels every sigma_* series carries: {@code hostname} if enabled, else none. */

@@ -36,18 +36,11 @@ import org.apache.pekko.http.javadsl.settings.ServerSettings;
 public final class MetricsServer {
   private MetricsServer() {}
 
-  public static CompletionStage<ServerBinding> bind(
-      ActorSystem<?> system, String host, int port, List<Route> routes) {
-    return bind(system, host, port, routes, HttpGuard.METRICS);
-  }
-
-  /** As {@link #bind(ActorSystem, String, int, List)}, with other limits (tests use short ones). */
-  public static CompletionStage<ServerBinding> bind(
-      ActorSystem<?> system, String host, int port, List<Route> routes, HttpGuard guard) {
-    return bind(system, host, port, routes, guard, Optional.empty());
-  }
-
-  /** As above, with TLS and basic auth as {@code web} says. */
+  /**
+   * Binds {@code host:port} serving {@code routes}, limited by {@code guard} ({@link
+   * HttpGuard#METRICS} in the agent; tests use short limits), with TLS and basic auth as {@code
+   * web} says.
+   */
   public static CompletionStage<ServerBinding> bind(
       ActorSystem<?> system,
       String host,

@@ -41,22 +41,8 @@ public final class GuardedHttpServer {
 
   /**
    * Binds {@code host:port} (0: any free port) with {@code settings} and serves every admitted
-   * connection with {@code handler} (materialized once per connection). {@code name} names the
-   * server in log lines.
-   */
-  public static CompletionStage<ServerBinding> bind(
-      ActorSystem<?> system,
-      String host,
-      int port,
-      ServerSettings settings,
-      Flow<HttpRequest, HttpResponse, NotUsed> handler,
-      HttpGuard guard,
-      String name) {
-    return bind(system, host, port, settings, handler, guard, name, Optional.empty());
-  }
-
-  /**
-   * As above, over TLS when {@code https} is given.
+   * connection with {@code handler} (materialized once per connection), over TLS when {@code https}
+   * is given. {@code name} names the server in log lines.
    *
    * <p>The guard works on requests, above the TLS layer, and Pekko's TLS stage does not close a
    * connection whose handshake is unfinished when the layer above it ends: a client that sends half

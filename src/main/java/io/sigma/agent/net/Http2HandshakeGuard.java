@@ -83,11 +83,6 @@ public final class Http2HandshakeGuard {
     };
   }
 
-  /** Connections accepted whose deadline has not yet passed and that made no request yet. */
-  public int awaiting() {
-    return awaiting.size();
-  }
-
   private void accepted(Socket socket) {
     if (!(socket.getRemoteSocketAddress() instanceof InetSocketAddress client)) {
       return;

@@ -22,7 +22,7 @@ class AddressFilterTest {
   @Test
   void defaultsDropLoopbackAndDockerBridgeAndLabelTheRest() {
     List<IpAddress> result =
-        AddressFilter.withDefaults()
+        new AddressFilter(AddressFilter.DEFAULT_IGNORED)
             .apply(
                 ips(
                     "127.0.0.1",
@@ -51,7 +51,7 @@ class AddressFilterTest {
   @Test
   void duplicatesAreReportedOnceInFirstSeenOrder() {
     List<IpAddress> result =
-        AddressFilter.withDefaults()
+        new AddressFilter(AddressFilter.DEFAULT_IGNORED)
             .apply(ips("203.0.113.7", "10.0.0.5", "203.0.113.7", "2001:db8:0:0::7", "2001:db8::7"));
     assertEquals(
         List.of(

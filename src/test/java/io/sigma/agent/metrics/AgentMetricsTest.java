@@ -46,7 +46,8 @@ class AgentMetricsTest {
 
   @Test
   void noSeriesCarriesAHostnameLabelByDefault() throws IOException {
-    List<String> samples = sigmaSamples(scrape(withSeries(new AgentMetrics("vps-1", false))));
+    List<String> samples =
+        sigmaSamples(scrape(withSeries(new AgentMetrics("vps-1", false, false))));
     assertTrue(samples.size() > 10, samples.toString());
     for (String sample : samples) {
       assertFalse(sample.contains("hostname=") || sample.contains("vps-1"), sample);
@@ -67,7 +68,7 @@ class AgentMetricsTest {
 
   @Test
   void buildInfoIsOneWithTheVersionAndRevision() throws IOException {
-    String text = scrape(new AgentMetrics("vps-1", false));
+    String text = scrape(new AgentMetrics("vps-1", false, false));
     assertTrue(text.contains("# TYPE sigma_agent_build_info gauge\n"), text);
     assertTrue(
         sigmaSamples(text)
@@ -84,7 +85,7 @@ class AgentMetricsTest {
   void theLastHeartbeatIsATimestampNotAnAge() throws IOException {
     Instant at = Instant.parse("2026-01-02T03:04:05.250Z");
     FleetStatus fleet = new FleetStatus(Clock.fixed(at, ZoneOffset.UTC));
-    AgentMetrics metrics = new AgentMetrics("vps-1", false);
+    AgentMetrics metrics = new AgentMetrics("vps-1", false, false);
     FleetMetrics.register(metrics, fleet);
     assertFalse(
         scrape(metrics).contains("\nsigma_agent_last_heartbeat_timestamp_seconds "),

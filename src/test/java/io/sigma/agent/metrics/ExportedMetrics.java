@@ -43,7 +43,7 @@ final class ExportedMetrics {
 
   /** The registry of an agent with every feature on, each feature driven once. */
   static AgentMetrics agentWithEveryFeature() {
-    AgentMetrics metrics = new AgentMetrics("vps-1", true);
+    AgentMetrics metrics = new AgentMetrics("vps-1", false, true);
 
     FleetStatus fleet = new FleetStatus(Clock.systemUTC());
     FleetMetrics.register(metrics, fleet);

@@ -98,7 +98,7 @@ class MetricsServerSlowClientsIT {
                 "0.0.0.0",
                 0,
                 List.of(
-                    new MetricsRoutes(new AgentMetrics("slow-clients-it", false).registry())
+                    new MetricsRoutes(new AgentMetrics("slow-clients-it", false, false).registry())
                         .route(),
                     new AllocationRoutes(
                             Optional.of(allocator),
@@ -107,7 +107,8 @@ class MetricsServerSlowClientsIT {
                             CallerRateLimiter.standard(),
                             blocking)
                         .route()),
-                guard)
+                guard,
+                Optional.empty())
             .toCompletableFuture()
             .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);

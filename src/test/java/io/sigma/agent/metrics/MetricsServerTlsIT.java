@@ -94,7 +94,7 @@ class MetricsServerTlsIT {
                 "127.0.0.1",
                 0,
                 List.of(
-                    new MetricsRoutes(new AgentMetrics("tls-it", false).registry()).route(),
+                    new MetricsRoutes(new AgentMetrics("tls-it", false, false).registry()).route(),
                     new AllocationRoutes(
                             Optional.of(allocator),
                             Optional.empty(),

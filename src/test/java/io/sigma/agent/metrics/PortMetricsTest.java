@@ -23,7 +23,7 @@ class PortMetricsTest {
   private static final String OPEN_METRICS = "application/openmetrics-text; version=1.0.0";
   private static final PortRange RANGE = new PortRange(10000, 10009);
 
-  private final AgentMetrics metrics = new AgentMetrics("vps-1", false);
+  private final AgentMetrics metrics = new AgentMetrics("vps-1", false, false);
   private final LatestPortScan latest = new LatestPortScan();
   private final MetricsRoutes routes = new MetricsRoutes(metrics.registry());
 

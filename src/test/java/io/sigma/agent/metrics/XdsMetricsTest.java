@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 class XdsMetricsTest {
 
-  private final AgentMetrics agent = new AgentMetrics("relay-1", false);
+  private final AgentMetrics agent = new AgentMetrics("relay-1", false, false);
   private final XdsMetrics metrics = new XdsMetrics(agent);
 
   @Test

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.metrics.MetricsServer;
+import io.sigma.agent.net.HttpGuard;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
@@ -90,7 +91,9 @@ class AllocationRoutesIT {
                             new AllocationCallers(List.of(), Optional.empty()),
                             CallerRateLimiter.standard(),
                             blocking)
-                        .route()))
+                        .route()),
+                HttpGuard.METRICS,
+                Optional.empty())
             .toCompletableFuture()
             .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);
@@ -132,7 +135,9 @@ class AllocationRoutesIT {
                 testKit.system(),
                 bind,
                 0,
-                List.of(new AllocationRoutes(allocator, token, callers, limiter, blocking).route()))
+                List.of(new AllocationRoutes(allocator, token, callers, limiter, blocking).route()),
+                HttpGuard.METRICS,
+                Optional.empty())
             .toCompletableFuture()
             .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);

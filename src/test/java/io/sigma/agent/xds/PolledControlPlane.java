@@ -77,7 +77,7 @@ final class PolledControlPlane implements AutoCloseable {
       Duration pollInterval,
       RandomGenerator random)
       throws Exception {
-    AgentMetrics metrics = new AgentMetrics(HOSTNAME, false);
+    AgentMetrics metrics = new AgentMetrics(HOSTNAME, false, false);
     XdsMetrics xdsMetrics = new XdsMetrics(metrics);
     ActorRef<SnapshotRegistry.Command> registry = testKit.spawn(SnapshotRegistry.create());
     TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.metrics.MetricsServer;
+import io.sigma.agent.net.HttpGuard;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -86,7 +88,13 @@ class XdsStatusRoutesIT {
   }
 
   private static ServerBinding bind(XdsStatusRoutes routes) throws Exception {
-    return MetricsServer.bind(testKit.system(), "127.0.0.1", 0, List.of(routes.route()))
+    return MetricsServer.bind(
+            testKit.system(),
+            "127.0.0.1",
+            0,
+            List.of(routes.route()),
+            HttpGuard.METRICS,
+            Optional.empty())
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
   }
