@@ -22,10 +22,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.Directives;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -445,6 +448,46 @@ class DevSigmaApiIT {
       assertFalse(missing.body().contains("s3cret-key"));
     } finally {
       keyed.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void anInterceptorSeesEveryRequestFirstAndMayAnswerItInstead() throws Exception {
+    List<EndpointKind> seen = new CopyOnWriteArrayList<>();
+    DevApiStore store = new DevApiStore();
+    DevSigmaApi hooked =
+        new DevSigmaApi(
+            0,
+            "s3cret-key",
+            store,
+            (kind, request, normal) -> {
+              seen.add(kind);
+              return kind == EndpointKind.REGISTER
+                  ? Directives.complete(StatusCodes.IM_A_TEAPOT)
+                  : normal.get();
+            });
+    try {
+      String url = hooked.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      DevApiTestClient right =
+          new DevApiTestClient(url, "s3cret-key", DevApiTestClient.DEFAULT_TIMEOUT);
+      DevApiTestClient none = new DevApiTestClient(url);
+
+      assertEquals(418, right.post("/agent/register", registerBody("relay-1")).statusCode());
+      assertEquals(List.of(), store.allVps(), "an intercepted request never reaches the store");
+      assertEquals(418, none.post("/agent/register", registerBody("relay-1")).statusCode());
+      assertEquals(401, none.get("/envoy-nodes").statusCode(), "normal answers check the key");
+      assertEquals(200, right.get("/envoy-nodes").statusCode());
+      assertEquals(404, right.get("/elsewhere").statusCode());
+      assertEquals(
+          List.of(
+              EndpointKind.REGISTER,
+              EndpointKind.REGISTER,
+              EndpointKind.ENVOY_NODES,
+              EndpointKind.ENVOY_NODES,
+              EndpointKind.OTHER),
+          seen);
+    } finally {
+      hooked.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
   }
 
