@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An embedded, in-memory sigma-api on 127.0.0.1 (what {@code sigma-agent --dev}, the integration
- * tests and the fleet simulation run against). It implements the contract for real; {@link #down()}
- * / {@link #up()} refuse connections and come back on the same port. A {@link DevApiInterceptor}
- * sees every request first: the tests' fault injection plugs in there, {@code --dev} has none.
+ * tests and the fleet simulation run against). It implements the contract for real. A {@link
+ * DevApiInterceptor} sees every request first: the tests' fault injection plugs in there, {@code
+ * --dev} has none; {@link #unbind()} / {@link #rebind()} let a subclass take the port away and back
+ * (the tests' outages).
  *
  * <pre>{@code
  * DevSigmaApi api = new DevSigmaApi(0, "secret");
@@ -58,9 +59,9 @@ public class DevSigmaApi {
     NEW,
     STARTING,
     UP,
-    GOING_DOWN,
-    DOWN,
-    COMING_UP,
+    UNBINDING,
+    UNBOUND,
+    REBINDING,
     STOPPED
   }
 
@@ -122,41 +123,41 @@ public class DevSigmaApi {
   }
 
   /**
-   * "Down" mode: unbinds the port and closes every open connection (in-flight answers get half a
-   * second), so clients meet "connection refused" until {@link #up}.
+   * Unbinds the port and closes every open connection (in-flight answers get half a second), so
+   * clients meet "connection refused" until {@link #rebind}. The port is kept.
    */
-  public synchronized CompletionStage<Done> down() {
+  protected final synchronized CompletionStage<Done> unbind() {
     if (state != State.UP) {
       return CompletableFuture.failedFuture(
-          new IllegalStateException("dev sigma-api is not up (" + state + ")"));
+          new IllegalStateException("dev sigma-api is not bound (" + state + ")"));
     }
-    state = State.GOING_DOWN;
+    state = State.UNBINDING;
     ServerBinding b = binding;
     binding = null;
     return b.terminate(TERMINATE_DEADLINE)
         .handle(
             (t, e) -> {
               synchronized (this) {
-                if (state == State.GOING_DOWN) {
-                  state = State.DOWN;
+                if (state == State.UNBINDING) {
+                  state = State.UNBOUND;
                 }
               }
-              log.info("dev sigma-api on port {} is down: connections are refused", port);
+              log.info("dev sigma-api unbound port {}: connections are refused", port);
               return Done.getInstance();
             });
   }
 
-  /** Binds the same port again after {@link #down}; completes with the (same) base URL. */
-  public synchronized CompletionStage<String> up() {
-    if (state != State.DOWN) {
+  /** Binds the same port again after {@link #unbind}; completes with the (same) base URL. */
+  protected final synchronized CompletionStage<String> rebind() {
+    if (state != State.UNBOUND) {
       return CompletableFuture.failedFuture(
-          new IllegalStateException("dev sigma-api is not down (" + state + ")"));
+          new IllegalStateException("dev sigma-api is not unbound (" + state + ")"));
     }
-    state = State.COMING_UP;
+    state = State.REBINDING;
     return bind(port)
         .thenApply(
             url -> {
-              log.info("dev sigma-api is back on {}", url);
+              log.info("dev sigma-api is bound again on {}", url);
               return url;
             });
   }
@@ -183,7 +184,7 @@ public class DevSigmaApi {
             (b, e) -> {
               synchronized (this) {
                 if (e != null) {
-                  state = state == State.COMING_UP ? State.DOWN : State.STOPPED;
+                  state = state == State.REBINDING ? State.UNBOUND : State.STOPPED;
                   throw new IllegalStateException("dev sigma-api cannot bind " + HOST + ":" + p, e);
                 }
                 if (state == State.STOPPED) {
@@ -206,17 +207,19 @@ public class DevSigmaApi {
     return "http://" + HOST + ":" + port + EndpointKind.BASE_PATH;
   }
 
-  /** The bound port (stays the same across {@link #down} / {@link #up}); -1 before start. */
+  /** The bound port (stays the same across {@link #unbind} / {@link #rebind}); -1 before start. */
   public synchronized int port() {
     return port;
   }
 
-  public synchronized boolean isUp() {
+  /** Serving on its port. */
+  protected final synchronized boolean isBound() {
     return state == State.UP;
   }
 
-  public synchronized boolean isDown() {
-    return state == State.DOWN;
+  /** Unbound by {@link #unbind}, until {@link #rebind}. */
+  protected final synchronized boolean isUnbound() {
+    return state == State.UNBOUND;
   }
 
   /** The data (VPS records, nodes, routes), for seeding and admin changes. */

@@ -2,11 +2,14 @@ package io.sigma.agent.devapi;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 
 /**
  * The dev sigma-api the tests and benchmarks run against: a {@link DevSigmaApi} whose requests go
  * through a {@link FaultPlan} first (how it misbehaves, changeable at runtime from any thread) and
- * are counted in {@link RequestStats}.
+ * are counted in {@link RequestStats}, and that can go {@link #down()} (connections refused) and
+ * come back {@link #up()} on the same port.
  *
  * <pre>{@code
  * FaultInjectingDevApi api = new FaultInjectingDevApi(0, "secret");
@@ -48,6 +51,27 @@ public final class FaultInjectingDevApi extends DevSigmaApi {
     super(port, apiKey, store, new FaultInjection(store, faults, stats));
     this.faults = faults;
     this.stats = stats;
+  }
+
+  /**
+   * "Down" mode: unbinds the port and closes every open connection (in-flight answers get half a
+   * second), so clients meet "connection refused" until {@link #up}.
+   */
+  public CompletionStage<Done> down() {
+    return unbind();
+  }
+
+  /** Binds the same port again after {@link #down}; completes with the (same) base URL. */
+  public CompletionStage<String> up() {
+    return rebind();
+  }
+
+  public boolean isUp() {
+    return isBound();
+  }
+
+  public boolean isDown() {
+    return isUnbound();
   }
 
   /** Per-request faults, changeable at runtime from any thread. */
