@@ -18,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,7 +48,6 @@ class AllocationRoutesIT {
   private static final Duration AWAIT = Duration.ofSeconds(20);
   private static final String TOKEN = "alloc-s3cret";
   private static ActorTestKit testKit;
-  private static ExecutorService blocking;
 
   private final ObjectMapper json = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(AWAIT).build();
@@ -58,12 +56,10 @@ class AllocationRoutesIT {
   @BeforeAll
   static void start() {
     testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-    blocking = Executors.newFixedThreadPool(2);
   }
 
   @AfterAll
   static void stop() {
-    blocking.shutdownNow();
     testKit.shutdownTestKit();
   }
 
@@ -89,7 +85,7 @@ class AllocationRoutesIT {
                             token::get,
                             new AllocationCallers(List.of(), Optional.empty()),
                             CallerRateLimiter.standard(),
-                            blocking)
+                            testKit.system().scheduler())
                         .route()))
             .toCompletableFuture()
             .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
@@ -110,7 +106,7 @@ class AllocationRoutesIT {
    * Serves the routes, open to loopback only, on the agent's HTTP server on 127.0.0.1:0; returns
    * the allocate URL.
    */
-  private URI serve(Optional<PortAllocator> allocator, Optional<AllocationToken> token)
+  private URI serve(Optional<AllocationRoutes.Allocator> allocator, Optional<AllocationToken> token)
       throws Exception {
     return serve(
         "127.0.0.1",
@@ -122,7 +118,7 @@ class AllocationRoutesIT {
 
   private URI serve(
       String bind,
-      Optional<PortAllocator> allocator,
+      Optional<AllocationRoutes.Allocator> allocator,
       Optional<AllocationToken> token,
       AllocationCallers callers,
       CallerRateLimiter limiter)
@@ -132,7 +128,10 @@ class AllocationRoutesIT {
                 testKit.system(),
                 bind,
                 0,
-                List.of(new AllocationRoutes(allocator, token, callers, limiter, blocking).route()))
+                List.of(
+                    new AllocationRoutes(
+                            allocator, () -> token, callers, limiter, testKit.system().scheduler())
+                        .route()))
             .toCompletableFuture()
             .get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     bindings.add(binding);
@@ -203,9 +202,8 @@ class AllocationRoutesIT {
     return json.readTree(answer.body()).get("error").asText();
   }
 
-  private static PortAllocator allocator(PortRange range) {
-    return new PortAllocator(
-        range, new LatestPortScan(), new BindProbe(), Duration.ofSeconds(30), Clock.systemUTC());
+  private static AllocationRoutes.Allocator allocator(PortRange range) {
+    return Allocators.real(testKit, range);
   }
 
   private HttpResponse<String> post(URI uri, String body, String... headers) throws Exception {
