@@ -94,6 +94,8 @@ public final class AgentGuardian {
   public static Behavior<Command> create(AgentConfig config) {
     return Behaviors.setup(
         ctx -> {
+          // The feature guardians start from this actor's context: its log stays the root's.
+          ctx.setLoggerName(AgentGuardian.class);
           logShutdown(ctx);
           return config.dev() ? startDevApi(ctx, config) : startAgent(ctx, config, config);
         });

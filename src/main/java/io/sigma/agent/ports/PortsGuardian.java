@@ -14,6 +14,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ports feature. With --port-scan: the supervised {@link PortScanActor}, the {@link
@@ -22,6 +24,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * reloaded --allocate-token applies to the next request.
  */
 public final class PortsGuardian implements FeatureGuardian {
+  private static final Logger LOG = LoggerFactory.getLogger(PortsGuardian.class);
+
   private final Route route;
   private final MetricsBinder metrics;
   private final AtomicReference<Optional<AllocationToken>> token;
@@ -43,7 +47,7 @@ public final class PortsGuardian implements FeatureGuardian {
    * @param scan one scan of the range, run every --port-scan-interval on the blocking dispatcher
    * @param bindCheck the bind test of every allocated port
    */
-  static PortsGuardian start(
+  public static PortsGuardian start(
       ActorContext<?> ctx, AgentConfig config, Supplier<PortScan> scan, PortBindCheck bindCheck) {
     Executor blocking =
         ctx.getSystem()
@@ -75,7 +79,7 @@ public final class PortsGuardian implements FeatureGuardian {
         new AllocationCallers(
             config.allocateAllowFrom(),
             Optional.of(ApiHostAddresses.of(config.apiUrl().getHost(), blocking)));
-    logAllocationCallers(ctx, config);
+    logAllocationCallers(config);
     Route route =
         new AllocationRoutes(
                 allocator,
@@ -87,23 +91,21 @@ public final class PortsGuardian implements FeatureGuardian {
     return new PortsGuardian(route, metrics, token);
   }
 
-  private static void logAllocationCallers(ActorContext<?> ctx, AgentConfig config) {
+  private static void logAllocationCallers(AgentConfig config) {
     if (AllocationCallers.opensToEveryone(config.allocateAllowFrom())) {
-      ctx.getLog()
-          .warn(
-              "POST /ports/allocate is open to every address (--allocate-allow-from {}): "
-                  + "anyone who reaches the metrics port can reserve ports, up to {} requests at once "
-                  + "and one a second per address. List sigma-api's ranges instead.",
-              config.allocateAllowFrom(),
-              CallerRateLimiter.BURST);
+      LOG.warn(
+          "POST /ports/allocate is open to every address (--allocate-allow-from {}): "
+              + "anyone who reaches the metrics port can reserve ports, up to {} requests at once "
+              + "and one a second per address. List sigma-api's ranges instead.",
+          config.allocateAllowFrom(),
+          CallerRateLimiter.BURST);
     } else {
-      ctx.getLog()
-          .info(
-              "POST /ports/allocate answers loopback, sigma-api ({}){}; others get 403",
-              config.apiUrl().getHost(),
-              config.allocateAllowFrom().isEmpty()
-                  ? ""
-                  : " and " + config.allocateAllowFrom() + " (--allocate-allow-from)");
+      LOG.info(
+          "POST /ports/allocate answers loopback, sigma-api ({}){}; others get 403",
+          config.apiUrl().getHost(),
+          config.allocateAllowFrom().isEmpty()
+              ? ""
+              : " and " + config.allocateAllowFrom() + " (--allocate-allow-from)");
     }
   }
 
