@@ -44,7 +44,7 @@ import org.junit.jupiter.api.Test;
  * call at all. Other 127.0.0.0/8 addresses play the other hosts: 127.0.0.2 (and .4, .5) a stranger
  * or a host of an allowed range, 127.0.0.3 sigma-api (a client socket bound to them).
  */
-class AllocationRoutesIT {
+class AllocationRoutesTest {
   private static final Duration AWAIT = Duration.ofSeconds(20);
   private static final String TOKEN = "alloc-s3cret";
   private static ActorTestKit testKit;

@@ -47,10 +47,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
+import org.apache.pekko.actor.DeadLetter;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,7 +65,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The registration actor against the dev sigma-api over real HTTP on loopback, with the real /proc
  * of this machine: registration, cadence, and every way the API can fail.
  */
-class RegistrationIT {
+class RegistrationActorTest {
   private static final Duration INTERVAL = Duration.ofMillis(300);
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
   private static final Duration AWAIT = Duration.ofSeconds(20);
@@ -615,5 +617,57 @@ class RegistrationIT {
       long gap = Duration.between(sent.get(i - 1), sent.get(i)).toMillis();
       assertTrue(gap >= cap.toMillis() / 2 - 5, "attempt " + i + " after only " + gap + " ms");
     }
+  }
+
+  /**
+   * Subscribing twice does not double the events: each Subscribe answers with the current id, but a
+   * re-registration is told once.
+   */
+  @Test
+  void aSubscriberSubscribedTwiceHearsEachRegistrationOnce() {
+    String hostname = hostname();
+    TestProbe<RegistrationActor.Registered> events = testKit.createTestProbe();
+    TestProbe<RegistrationActor.Registered> twice = testKit.createTestProbe();
+    ActorRef<RegistrationActor.Command> agent = spawnAgent(hostname);
+    agent.tell(new RegistrationActor.Subscribe(events.getRef()));
+    String first = events.receiveMessage(AWAIT).vpsId();
+    agent.tell(new RegistrationActor.Subscribe(twice.getRef()));
+    agent.tell(new RegistrationActor.Subscribe(twice.getRef()));
+    assertEquals(first, twice.receiveMessage(AWAIT).vpsId());
+    assertEquals(first, twice.receiveMessage(AWAIT).vpsId());
+
+    assertTrue(devApi.store().deleteVps(first), "the admin deletes the VPS");
+    String again = events.receiveMessage(AWAIT).vpsId();
+    assertNotEquals(first, again);
+    // Told in subscription order, in one go: the second subscriber's events are already queued.
+    assertEquals(again, twice.receiveMessage(AWAIT).vpsId());
+    twice.expectNoMessage(Duration.ZERO);
+  }
+
+  /**
+   * A subscriber that stopped is forgotten: a re-registration sends it nothing (no dead letter).
+   */
+  @Test
+  void aStoppedSubscriberIsForgotten() {
+    String hostname = hostname();
+    TestProbe<DeadLetter> deadLetters = testKit.createTestProbe();
+    testKit
+        .system()
+        .eventStream()
+        .tell(new EventStream.Subscribe<>(DeadLetter.class, deadLetters.getRef()));
+    TestProbe<RegistrationActor.Registered> events = testKit.createTestProbe();
+    TestProbe<RegistrationActor.Registered> doomed = testKit.createTestProbe();
+    ActorRef<RegistrationActor.Command> agent = spawnAgent(hostname);
+    agent.tell(new RegistrationActor.Subscribe(events.getRef()));
+    agent.tell(new RegistrationActor.Subscribe(doomed.getRef()));
+    String first = events.receiveMessage(AWAIT).vpsId();
+    assertEquals(first, doomed.receiveMessage(AWAIT).vpsId());
+    doomed.stop();
+
+    assertTrue(devApi.store().deleteVps(first), "the admin deletes the VPS");
+    assertNotEquals(first, events.receiveMessage(AWAIT).vpsId());
+    // Sent to a stopped subscriber, a Registered would be published as a dead letter by now or
+    // within moments; nothing else in this test makes dead letters.
+    deadLetters.expectNoMessage(Duration.ofMillis(500));
   }
 }
