@@ -510,4 +510,52 @@ class AllocationRoutesTest {
     assertEquals(1, ports(postFrom("127.0.0.2", uri, "{\"count\": 1}")).size(), "recovered");
     error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 429);
   }
+
+  /** An allocator actor that answers every request with {@code answer} (empty: never answers). */
+  private static AllocationRoutes.Allocator scripted(Optional<PortAllocator.Allocation> answer) {
+    return new AllocationRoutes.Allocator(
+        testKit.spawn(
+            org.apache.pekko.actor.typed.javadsl.Behaviors.receiveMessage(
+                (PortAllocator.Command command) -> {
+                  PortAllocator.Allocate allocate = (PortAllocator.Allocate) command;
+                  answer.ifPresent(a -> allocate.replyTo().tell(a));
+                  return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+                })),
+        new PortRange(20000, 20009));
+  }
+
+  @Test
+  void aBusyAllocatorIs503WithRetryAfter() throws Exception {
+    URI uri =
+        serve(
+            Optional.of(scripted(Optional.of(new PortAllocator.Allocation.Busy()))),
+            Optional.empty());
+    HttpResponse<String> response = post(uri, "{\"count\": 1}");
+    assertEquals("too many allocation requests wait; retry in 1 s", error(response, 503));
+    assertEquals("1", response.headers().firstValue("Retry-After").orElseThrow());
+  }
+
+  @Test
+  void failedBindTestsAre500WithTheReason() throws Exception {
+    URI uri =
+        serve(
+            Optional.of(
+                scripted(
+                    Optional.of(new PortAllocator.Allocation.Failed("java.io.IOException: x")))),
+            Optional.empty());
+    assertEquals(
+        "allocation failed: java.io.IOException: x", error(post(uri, "{\"count\": 1}"), 500));
+  }
+
+  @Test
+  void anAllocatorThatNeverAnswersIs503AfterTheAskTimeout() throws Exception {
+    URI uri = serve(Optional.of(scripted(Optional.empty())), Optional.empty());
+    long started = System.nanoTime();
+    HttpResponse<String> response = post(uri, "{\"count\": 1}");
+    assertEquals("the port allocator did not answer in time; retry in 1 s", error(response, 503));
+    assertEquals("1", response.headers().firstValue("Retry-After").orElseThrow());
+    assertTrue(
+        System.nanoTime() - started >= AllocationRoutes.ASK_TIMEOUT.toNanos(),
+        "answered only after the ask timed out");
+  }
 }
