@@ -670,4 +670,63 @@ class RegistrationActorTest {
     // within moments; nothing else in this test makes dead letters.
     deadLetters.expectNoMessage(Duration.ofMillis(500));
   }
+
+  /**
+   * A heartbeat answered with another VPS id (sigma-api re-created the record): the actor follows
+   * it, counts it as a registration and tells its subscribers.
+   */
+  @Test
+  void aHeartbeatAnsweredWithAnotherIdIsFollowed() {
+    String hostname = hostname();
+    String other = "0b5e3c1a-7f2d-4c8e-9a61-3d2f4e5a6b7c";
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      TestProbe<RegistrationActor.Registered> events = testKit.createTestProbe();
+      ActorRef<RegistrationActor.Command> agent = spawnAgent(hostname);
+      agent.tell(new RegistrationActor.Subscribe(events.getRef()));
+      String first = events.receiveMessage(AWAIT).vpsId();
+      devApi
+          .faults()
+          .failNext(
+              EndpointKind.HEARTBEAT,
+              1,
+              new Fault.Answer(
+                  200,
+                  Fault.JSON,
+                  "{\"id\":\""
+                      + other
+                      + "\",\"hostname\":\""
+                      + hostname
+                      + "\",\"status\":\"active\"}"));
+      assertEquals(new RegistrationActor.Registered(other, hostname), events.receiveMessage(AWAIT));
+      assertEquals(2, status.registrationSuccesses());
+      assertTrue(
+          logs.messages(Level.INFO)
+              .contains("sigma-api now knows this VPS as " + other + " (was " + first + ")"),
+          logs.messages(Level.INFO).toString());
+    }
+  }
+
+  /** A heartbeat refused for its key says which setting to fix, and the loop goes on. */
+  @Test
+  void aRefusedHeartbeatNamesTheKeySettingAndTheLoopGoesOn() {
+    String hostname = hostname();
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      spawnAgent(hostname);
+      awaitHeartbeats(1);
+      devApi.faults().failNext(EndpointKind.HEARTBEAT, 2, Fault.status(401));
+      long before = status.heartbeatSuccesses();
+      awaitHeartbeats(before + 1);
+      assertEquals(2, status.heartbeatFailures());
+      List<String> errors = logs.messages(Level.ERROR);
+      assertEquals(2, errors.size(), errors.toString());
+      for (String error : errors) {
+        assertTrue(
+            error.matches(
+                "Heartbeat refused by sigma-api \\(.*401.*\\): set --api-key / SIGMA_API_KEY to a "
+                    + "valid key. Retrying in \\d+s"),
+            error);
+      }
+      assertTrue(status.isRegistered(), "a refused heartbeat does not deregister");
+    }
+  }
 }
