@@ -53,9 +53,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -80,18 +78,11 @@ class RegistrationActorTest {
   private final List<Instant> registrationsAnswered = new CopyOnWriteArrayList<>();
   private int hostCounter;
 
-  @BeforeAll
-  static void startKit() {
-    testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-  }
-
-  @AfterAll
-  static void stopKit() {
-    testKit.shutdownTestKit();
-  }
-
   @BeforeEach
   void startApi() throws Exception {
+    // One actor system per test: the agents of a finished test stop with it, so none of them
+    // reaches the next test's dev API (a port number can be reused) and eats its scripted faults.
+    testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
     devApi = new DevSigmaApi(0, KEY);
     baseUrl = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     status = new FleetStatus(Clock.systemUTC());
@@ -100,6 +91,7 @@ class RegistrationActorTest {
   @AfterEach
   void stopApi() throws Exception {
     devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    testKit.shutdownTestKit();
   }
 
   /** Records when each heartbeat left, around the real HTTP client. */
