@@ -8,36 +8,27 @@ import io.sigma.agent.config.ConfigLoader;
 import io.sigma.agent.config.RedactedUrl;
 import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevSigmaApi;
-import io.sigma.agent.fleet.FleetStatus;
+import io.sigma.agent.feature.FeatureGuardian;
+import io.sigma.agent.feature.Supervision;
+import io.sigma.agent.fleet.FleetGuardian;
 import io.sigma.agent.fleet.ProcHostFacts;
-import io.sigma.agent.fleet.PublicIpWatcher;
 import io.sigma.agent.fleet.RegistrationActor;
+import io.sigma.agent.fleet.SystemInfoExtras;
 import io.sigma.agent.health.AgentHealth;
 import io.sigma.agent.health.ManagementRoutes;
 import io.sigma.agent.host.HostAddressDiscovery;
 import io.sigma.agent.host.HostnameResolver;
-import io.sigma.agent.host.PublicIpLookup;
 import io.sigma.agent.host.SystemFactsReader;
 import io.sigma.agent.logging.AgentLogConfigurator;
 import io.sigma.agent.metrics.AgentMetrics;
-import io.sigma.agent.metrics.FleetMetrics;
 import io.sigma.agent.metrics.LandingPage;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
-import io.sigma.agent.metrics.PortMetrics;
 import io.sigma.agent.metrics.XdsMetrics;
 import io.sigma.agent.net.HttpGuard;
-import io.sigma.agent.ports.AllocationCallers;
-import io.sigma.agent.ports.AllocationRoutes;
-import io.sigma.agent.ports.AllocationToken;
-import io.sigma.agent.ports.ApiHostAddresses;
-import io.sigma.agent.ports.BindProbe;
-import io.sigma.agent.ports.CallerRateLimiter;
-import io.sigma.agent.ports.LatestPortScan;
-import io.sigma.agent.ports.PortAllocator;
-import io.sigma.agent.ports.PortScanActor;
-import io.sigma.agent.ports.PortScanner;
+import io.sigma.agent.ports.PortsGuardian;
 import io.sigma.agent.reload.ConfigReloader;
+import io.sigma.agent.reload.LiveSettings;
 import io.sigma.agent.retry.Backoff;
 import io.sigma.agent.xds.AdsService;
 import io.sigma.agent.xds.ConfigPoller;
@@ -55,15 +46,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.model.Uri;
@@ -72,10 +59,13 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.LoggerFactory;
 
 /**
- * The root of one agent: builds its parts from the config and supervises them. In {@code --dev}
- * mode it first starts the embedded sigma-api and points the agent at it. With {@code
- * --xds-enabled} it also runs the Envoy control plane (see {@code io.sigma.agent.xds}). A server
- * that cannot bind its port (metrics, xDS) stops the agent with {@link StartupFailure}.
+ * The root of one agent: composes one guardian per feature ({@link FeatureGuardian}: {@link
+ * FleetGuardian} for registration and heartbeats, {@link PortsGuardian} for the port scan and
+ * {@code POST /ports/allocate}, and with {@code --xds-enabled} the Envoy control plane), mounts
+ * their routes on the metrics and management servers, binds their series to the registry, and hands
+ * them reloaded configs. In {@code --dev} mode it first starts the embedded sigma-api and points
+ * the agent at it. A server that cannot bind its port (metrics, xDS) stops the agent with {@link
+ * StartupFailure}.
  */
 public final class AgentGuardian {
   public sealed interface Command {}
@@ -104,6 +94,8 @@ public final class AgentGuardian {
   public static Behavior<Command> create(AgentConfig config) {
     return Behaviors.setup(
         ctx -> {
+          // The feature guardians start from this actor's context: its log stays the root's.
+          ctx.setLoggerName(AgentGuardian.class);
           logShutdown(ctx);
           return config.dev() ? startDevApi(ctx, config) : startAgent(ctx, config, config);
         });
@@ -166,70 +158,48 @@ public final class AgentGuardian {
         new HostnameResolver(config.hostname().orElse(null), config.hostHostnameFile(), proc)
             .resolve();
     HostAddressDiscovery addresses = new HostAddressDiscovery(proc, config.ignoredIpRanges());
-    ProcHostFacts host =
-        new ProcHostFacts(hostname, addresses, new SystemFactsReader(proc, Path.of("/")));
     SigmaApi api =
         new HttpSigmaApi(
             ctx.getSystem(), config.apiUrl(), config.apiKey(), config.requestTimeout());
-    FleetStatus fleetStatus = new FleetStatus(Clock.systemUTC());
     AgentMetrics metrics = new AgentMetrics(hostname, config.metricsHostnameLabel(), true);
-    FleetMetrics.register(metrics, fleetStatus);
-    AgentHealth health = AgentHealth.get(ctx.getSystem());
-    health.watchFleet(
-        fleetStatus,
-        AgentHealth.stallLimit(config.interval(), config.backoffMax(), config.requestTimeout()));
 
-    RegistrationActor.Settings settings =
-        new RegistrationActor.Settings(
-            config.alias(),
-            config.sshPort(),
-            config.metricsEnabled() ? config.metricsPort() : null,
-            config.interval(),
-            new Backoff(config.backoffInitial(), config.backoffMax()));
-    ActorRef<RegistrationActor.Command> registration =
-        ctx.spawn(
-            supervised(
-                RegistrationActor.create(settings, api, host, fleetStatus, new SplittableRandom())),
-            "registration");
+    FleetGuardian fleet =
+        FleetGuardian.start(
+            ctx,
+            config,
+            new FleetGuardian.Dependencies(
+                api,
+                new ProcHostFacts(hostname, addresses, new SystemFactsReader(proc, Path.of("/"))),
+                addresses::discover,
+                SystemInfoExtras.NONE));
+    PortsGuardian ports = PortsGuardian.start(ctx, config);
+    List<FeatureGuardian> features = List.of(fleet, ports);
+    features.forEach(feature -> feature.metrics().bindTo(metrics));
 
-    if (config.publicIpLookup()) {
-      PublicIpLookup lookup =
-          new PublicIpLookup(
-              ctx.getSystem(), config.publicIpServices(), PublicIpLookup.DEFAULT_TIMEOUT);
-      ctx.spawn(
-          supervised(
-              PublicIpWatcher.create(
-                  lookup, addresses::discover, registration, PublicIpWatcher.Schedule.DEFAULT)),
-          "public-ip");
-    }
-
-    AtomicReference<Optional<AllocationToken>> allocateToken =
-        new AtomicReference<>(config.allocateToken());
     List<Route> routes = new ArrayList<>();
     routes.add(new MetricsRoutes(metrics.registry()).route());
     routes.add(new LandingPage(Version.current(), Version.revision()).route());
-    routes.add(startPorts(ctx, config, metrics, allocateToken::get));
+    features.forEach(feature -> routes.addAll(feature.metricsRoutes()));
+    features.forEach(feature -> feature.managementRoutes().forEach(r -> mount(ctx, config, r)));
     Optional<ActorRef<ConfigPoller.Command>> poller = Optional.empty();
     if (config.xdsEnabled()) {
-      Xds xds = startXds(ctx, config, api, registration, metrics);
+      Xds xds = startXds(ctx, config, api, fleet.registration(), metrics);
       mountXdsStatus(ctx, config, xds.statusRoute());
       poller = Optional.of(xds.poller());
     }
+    List<LiveSettings> live = new ArrayList<>(features);
+    live.add(AgentGuardian::applyLogLevel);
+    poller.ifPresent(
+        p ->
+            live.add(
+                (applied, reloaded) -> {
+                  if (!reloaded.xdsPollInterval().equals(applied.xdsPollInterval())) {
+                    p.tell(new ConfigPoller.IntervalChanged(reloaded.xdsPollInterval()));
+                  }
+                }));
     ActorRef<ConfigReloader.Command> reloader =
-        ctx.spawn(
-            ConfigReloader.create(
-                loaded,
-                new ConfigReloader.Targets(
-                    registration,
-                    poller,
-                    allocateToken,
-                    AgentLogConfigurator::setLevel,
-                    interval ->
-                        health.watchFleet(
-                            fleetStatus,
-                            AgentHealth.stallLimit(
-                                interval, config.backoffMax(), config.requestTimeout())))),
-            "config-reloader");
+        ctx.spawn(ConfigReloader.create(loaded, live), "config-reloader");
+    AgentHealth health = AgentHealth.get(ctx.getSystem());
     if (config.metricsEnabled()) {
       health.expectEndpoint("metrics server");
       ctx.pipeToSelf(
@@ -258,69 +228,17 @@ public final class AgentGuardian {
     return running(ctx, reloader);
   }
 
-  // ---- ports: scan actor, port metrics, POST /ports/allocate ----
-
-  /**
-   * With --port-scan: the scan actor, the port metrics and the allocator behind POST
-   * /ports/allocate. Without: the route alone, answering 503.
-   */
-  private static Route startPorts(
-      ActorContext<Command> ctx,
-      AgentConfig config,
-      AgentMetrics metrics,
-      Supplier<Optional<AllocationToken>> allocateToken) {
-    Executor blocking =
-        ctx.getSystem()
-            .dispatchers()
-            .lookup(DispatcherSelector.fromConfig(PortScanActor.BLOCKING_DISPATCHER));
-    Optional<PortAllocator> allocator = Optional.empty();
-    if (config.portScan()) {
-      LatestPortScan latest = new LatestPortScan();
-      PortMetrics.register(metrics, latest);
-      ctx.spawn(
-          supervised(
-              PortScanActor.create(
-                  PortScanner.onProc(config.hostProc()),
-                  config.portScanRange(),
-                  config.portScanInterval(),
-                  latest)),
-          "port-scan");
-      allocator =
-          Optional.of(
-              new PortAllocator(
-                  config.portScanRange(),
-                  latest,
-                  new BindProbe(),
-                  config.allocateReservation(),
-                  Clock.systemUTC()));
+  /** --log-level is live. */
+  private static void applyLogLevel(AgentConfig applied, AgentConfig loaded) {
+    if (loaded.logLevel() != applied.logLevel()) {
+      AgentLogConfigurator.setLevel(loaded.logLevel());
     }
-    AllocationCallers callers =
-        new AllocationCallers(
-            config.allocateAllowFrom(),
-            Optional.of(ApiHostAddresses.of(config.apiUrl().getHost(), blocking)));
-    logAllocationCallers(ctx, config);
-    return new AllocationRoutes(
-            allocator, allocateToken, callers, CallerRateLimiter.standard(), blocking)
-        .route();
   }
 
-  private static void logAllocationCallers(ActorContext<Command> ctx, AgentConfig config) {
-    if (AllocationCallers.opensToEveryone(config.allocateAllowFrom())) {
-      ctx.getLog()
-          .warn(
-              "POST /ports/allocate is open to every address (--allocate-allow-from {}): "
-                  + "anyone who reaches the metrics port can reserve ports, up to {} requests at once "
-                  + "and one a second per address. List sigma-api's ranges instead.",
-              config.allocateAllowFrom(),
-              CallerRateLimiter.BURST);
-    } else {
-      ctx.getLog()
-          .info(
-              "POST /ports/allocate answers loopback, sigma-api ({}){}; others get 403",
-              config.apiUrl().getHost(),
-              config.allocateAllowFrom().isEmpty()
-                  ? ""
-                  : " and " + config.allocateAllowFrom() + " (--allocate-allow-from)");
+  /** A feature's page for the operator: on the management server, when it runs. */
+  private static void mount(ActorContext<Command> ctx, AgentConfig config, Route route) {
+    if (config.managementEnabled()) {
+      ManagementRoutes.get(ctx.getSystem()).add(route);
     }
   }
 
@@ -456,9 +374,6 @@ public final class AgentGuardian {
 
   /** A crashed child restarts after a pause that grows on repeated crashes. */
   static <T> Behavior<T> supervised(Behavior<T> behavior) {
-    return Behaviors.supervise(behavior)
-        .onFailure(
-            SupervisorStrategy.restartWithBackoff(
-                Duration.ofSeconds(1), Duration.ofMinutes(1), 0.2));
+    return Supervision.restartWithBackoff(behavior);
   }
 }

@@ -31,20 +31,19 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * Allocating 100 ports of the default range 10000-30000 (goal: p99 ≤ 10 ms): the {@link
- * PortAllocator} alone (every port bind-tested with a real {@link BindProbe}, the real scan of this
- * machine as the hint, 30 s reservations with one answer per simulated second, so about 3,000 ports
- * are reserved at any time), then the whole {@code POST /ports/allocate} over HTTP on loopback
- * (request parsing, blocking-IO executor, JSON answer) through the agent's HTTP server, once with
- * the JDK's HttpClient and once with a bare keep-alive socket client.
+ * PortAllocator} actor alone, asked and awaited (every port bind-tested with a real {@link
+ * BindProbe}, the real scan of this machine as the hint, 30 s reservations with one answer per
+ * simulated second, so about 3,000 ports are reserved at any time), then the whole {@code POST
+ * /ports/allocate} over HTTP on loopback (request parsing, the allocator actor and its blocking-IO
+ * bind tests, JSON answer) through the agent's HTTP server, once with the JDK's HttpClient and once
+ * with a bare keep-alive socket client.
  *
  * <p>Run: {@code mvn -B -Pbench verify -Dbench=allocation}
  */
@@ -69,31 +68,34 @@ public final class AllocationBenchmark {
     latest.set(scan);
     System.out.printf("scan hint: %d of %d ports in use%n", scan.inUse(), scan.total());
 
-    // 1. the allocator alone
-    PortAllocator direct =
-        new PortAllocator(
-            RANGE,
-            latest,
-            new BindProbe(),
-            Duration.ofSeconds(30),
-            new SteppingClock(Duration.ofSeconds(1)));
-    long[] directNanos = Timings.measure(300, 3000, () -> granted(direct.allocate(COUNT)));
-    System.out.printf("reserved while measuring: %d ports%n", direct.reservedCount());
-
-    // 2. POST /ports/allocate over loopback HTTP
-    ActorSystem<Void> system =
-        ActorSystem.create(Behaviors.empty(), "allocation-bench", AgentRuntime.pekkoConfig());
-    ExecutorService blocking = Executors.newFixedThreadPool(2);
+    // Each allocator is the guardian of its own actor system (the served one's runs the HTTP
+    // server).
+    ActorSystem<PortAllocator.Command> direct =
+        ActorSystem.create(
+            allocator(latest), "allocation-bench-direct", AgentRuntime.pekkoConfig());
+    ActorSystem<PortAllocator.Command> system =
+        ActorSystem.create(allocator(latest), "allocation-bench", AgentRuntime.pekkoConfig());
+    long[] directNanos;
     long[] httpNanos;
     long[] rawNanos;
     try {
-      PortAllocator served =
-          new PortAllocator(
-              RANGE,
-              latest,
-              new BindProbe(),
-              Duration.ofSeconds(30),
-              new SteppingClock(Duration.ofSeconds(1)));
+      // 1. the allocator actor alone, asked and awaited
+      directNanos =
+          Timings.measure(
+              300,
+              3000,
+              () -> {
+                try {
+                  return granted(
+                      PortAllocator.ask(direct, COUNT, Duration.ofSeconds(10), direct.scheduler())
+                          .toCompletableFuture()
+                          .get(10, TimeUnit.SECONDS));
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+
+      // 2. POST /ports/allocate over loopback HTTP
       ServerBinding binding =
           MetricsServer.bind(
                   system,
@@ -101,11 +103,11 @@ public final class AllocationBenchmark {
                   0,
                   List.of(
                       new AllocationRoutes(
-                              Optional.of(served),
-                              Optional.empty(),
+                              Optional.of(new AllocationRoutes.Allocator(system, RANGE)),
+                              Optional::empty,
                               new AllocationCallers(List.of(), Optional.empty()),
                               CallerRateLimiter.standard(),
-                              blocking)
+                              system.scheduler())
                           .route()),
                   HttpGuard.METRICS,
                   Optional.empty())
@@ -140,21 +142,32 @@ public final class AllocationBenchmark {
       }
       binding.unbind().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } finally {
-      blocking.shutdownNow();
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      for (ActorSystem<?> s : List.of(direct, system)) {
+        s.terminate();
+        s.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
     }
 
     System.out.println();
     System.out.printf(
         "%-40s %10s %10s %10s %10s %6s%n",
         "allocate " + COUNT + " ports", "median", "p90", "p99", "max", "runs");
-    row("PortAllocator (100 bind tests)", directNanos);
+    row("PortAllocator actor (100 bind tests)", directNanos);
     row("POST over HTTP, JDK HttpClient", httpNanos);
     row("POST over HTTP, keep-alive socket", rawNanos);
     System.out.printf(
         "goal p99 <= 10 ms: allocator %s, HTTP (JDK client) %s, HTTP (socket) %s%n",
         verdict(directNanos), verdict(httpNanos), verdict(rawNanos));
+  }
+
+  /** 30 s reservations, one simulated second per answer. */
+  private static Behavior<PortAllocator.Command> allocator(LatestPortScan latest) {
+    return PortAllocator.create(
+        RANGE,
+        latest,
+        new BindProbe(),
+        Duration.ofSeconds(30),
+        new SteppingClock(Duration.ofSeconds(1)));
   }
 
   private static String verdict(long[] sorted) {

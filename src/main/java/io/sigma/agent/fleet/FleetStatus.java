@@ -7,8 +7,10 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The registration lifecycle's state as the rest of the agent sees it: written only by {@link
- * RegistrationActor}, read from any thread by metrics callbacks and health checks.
+ * The registration loop's counters and outcome as metrics and the health check see them: fed only
+ * by the events {@link RegistrationActor} publishes, read from any thread at scrape/probe time. The
+ * VPS id is not here: the actor is its one owner (subscribers get it with {@link
+ * RegistrationActor.Registered}); this only knows whether there is one.
  */
 public final class FleetStatus {
   private final Clock clock;
@@ -16,7 +18,7 @@ public final class FleetStatus {
   private final AtomicLong heartbeatFailures = new AtomicLong();
   private final AtomicLong registrationSuccesses = new AtomicLong();
   private final AtomicLong registrationFailures = new AtomicLong();
-  private volatile String vpsId;
+  private volatile boolean registered;
   private volatile Instant lastHeartbeatSuccess;
   private volatile Instant lastAnswer;
   private volatile String lastError;
@@ -26,8 +28,8 @@ public final class FleetStatus {
     this.lastAnswer = clock.instant();
   }
 
-  void registered(String id) {
-    vpsId = id;
+  void registered() {
+    registered = true;
     registrationSuccesses.incrementAndGet();
     lastError = null;
     lastAnswer = clock.instant();
@@ -53,7 +55,7 @@ public final class FleetStatus {
   }
 
   void deregistered() {
-    vpsId = null;
+    registered = false;
   }
 
   /** The clock every time here is read from; the registration actor's log lines use it too. */
@@ -62,11 +64,7 @@ public final class FleetStatus {
   }
 
   public boolean isRegistered() {
-    return vpsId != null;
-  }
-
-  public Optional<String> vpsId() {
-    return Optional.ofNullable(vpsId);
+    return registered;
   }
 
   public long heartbeatSuccesses() {

@@ -7,13 +7,15 @@ import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.api.SigmaApiException;
 import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.api.VpsRecord;
+import io.sigma.agent.feature.Supervision;
 import io.sigma.agent.host.SystemFacts;
 import io.sigma.agent.retry.Backoff;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -36,7 +38,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * flight; the first beat after a registration falls anywhere within one whole interval, so a fleet
  * that registered together spreads out at once. A 404 heartbeat means sigma-api forgot this VPS:
  * register again. 401/403 is a configuration error: say which setting to fix, and retry near the
- * backoff cap. Every other failure is logged and retried; the loop never stops.
+ * backoff cap. Every other failure is logged and retried; the loop never stops. The one owner of
+ * the VPS id: others subscribe to it ({@link Subscribe}); {@link FleetStatus} only hears whether
+ * there is one. A crash restarts the actor after a pause ({@link Supervision}); it registers again
+ * and tells its subscribers, whom it keeps across restarts.
  *
  * <p>The host facts sent with each request are read from /proc off the actor, on Pekko's
  * blocking-IO dispatcher, with a timeout ({@link HostReads}): a read that stalls (a hung file
@@ -49,7 +54,10 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
 
   public sealed interface Command {}
 
-  /** Tell me the VPS id now (if registered) and on every (re-)registration. */
+  /**
+   * Tell me the VPS id now (if registered) and on every (re-)registration. Subscribing again is a
+   * no-op (beyond the current id, sent again); a subscriber that stops is forgotten.
+   */
   public record Subscribe(ActorRef<Registered> subscriber) implements Command {}
 
   /** The public IP found by a look-up, sent with the next register/heartbeat. */
@@ -66,6 +74,8 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     HEARTBEAT,
     SUMMARY
   }
+
+  private record SubscriberStopped(ActorRef<Registered> subscriber) implements Command {}
 
   private record RegisterAnswered(VpsRecord vps, Throwable error) implements Command {}
 
@@ -117,7 +127,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   private final HostFacts host;
   private final FleetStatus status;
   private final RandomGenerator random;
-  private final List<ActorRef<Registered>> subscribers = new ArrayList<>();
+  private final Set<ActorRef<Registered>> subscribers;
 
   private String vpsId;
   private Optional<String> publicIp = Optional.empty();
@@ -183,14 +193,30 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       HostReads reads,
       Duration summaryEvery) {
     return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> {
-                  ctx.getSelf().tell(Tick.REGISTER);
-                  timers.startTimerWithFixedDelay(SUMMARY, Tick.SUMMARY, summaryEvery);
-                  return new RegistrationActor(
-                      ctx, timers, settings, api, host, status, random, reads, summaryEvery);
-                }));
+        outer -> {
+          // Outside the supervised part, so that a crash forgets no subscriber: xDS would never
+          // learn a new VPS id otherwise. The watches stay with the actor across restarts.
+          Set<ActorRef<Registered>> subscribers = new LinkedHashSet<>();
+          return Supervision.restartWithBackoff(
+              Behaviors.setup(
+                  ctx ->
+                      Behaviors.withTimers(
+                          timers -> {
+                            ctx.getSelf().tell(Tick.REGISTER);
+                            timers.startTimerWithFixedDelay(SUMMARY, Tick.SUMMARY, summaryEvery);
+                            return new RegistrationActor(
+                                ctx,
+                                timers,
+                                settings,
+                                api,
+                                host,
+                                status,
+                                random,
+                                reads,
+                                summaryEvery,
+                                subscribers);
+                          })));
+        });
   }
 
   private RegistrationActor(
@@ -202,8 +228,10 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       FleetStatus status,
       RandomGenerator random,
       HostReads reads,
-      Duration summaryEvery) {
+      Duration summaryEvery,
+      Set<ActorRef<Registered>> subscribers) {
     super(ctx);
+    this.subscribers = subscribers;
     this.reads = reads;
     this.summaryEvery = summaryEvery;
     this.timers = timers;
@@ -224,6 +252,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
         .onMessage(RegisterAnswered.class, this::onRegisterAnswered)
         .onMessage(HeartbeatAnswered.class, this::onHeartbeatAnswered)
         .onMessage(Subscribe.class, this::onSubscribe)
+        .onMessage(SubscriberStopped.class, this::onSubscriberStopped)
         .onMessage(PublicIpChanged.class, this::onPublicIp)
         .onMessage(IntervalChanged.class, this::onIntervalChanged)
         .build();
@@ -385,7 +414,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
       registerFailures = 0;
       heartbeatFailures = 0;
       announceNextSuccess = true;
-      status.registered(vpsId);
+      status.registered();
       getContext()
           .getLog()
           .info(
@@ -458,7 +487,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
             .getLog()
             .info("sigma-api now knows this VPS as {} (was {})", answer.vps().id(), vpsId);
         vpsId = answer.vps().id();
-        status.registered(vpsId);
+        status.registered();
         subscribers.forEach(s -> s.tell(new Registered(vpsId, host.hostname())));
       }
       schedule(Tick.HEARTBEAT, Backoff.jittered(settings.interval(), random));
@@ -544,10 +573,17 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   }
 
   private Behavior<Command> onSubscribe(Subscribe subscribe) {
-    subscribers.add(subscribe.subscriber());
+    if (subscribers.add(subscribe.subscriber())) {
+      getContext().watchWith(subscribe.subscriber(), new SubscriberStopped(subscribe.subscriber()));
+    }
     if (vpsId != null) {
       subscribe.subscriber().tell(new Registered(vpsId, host.hostname()));
     }
+    return this;
+  }
+
+  private Behavior<Command> onSubscriberStopped(SubscriberStopped stopped) {
+    subscribers.remove(stopped.subscriber());
     return this;
   }
 

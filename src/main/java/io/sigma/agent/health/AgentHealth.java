@@ -1,14 +1,14 @@
 package io.sigma.agent.health;
 
-import io.sigma.agent.fleet.FleetStatus;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import org.apache.pekko.actor.AbstractExtensionId;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
@@ -20,17 +20,17 @@ import org.apache.pekko.actor.ExtensionIdProvider;
 /**
  * What the health endpoints know about the agent of one actor system. pekko-management creates
  * {@link LivenessCheck} and {@link ReadinessCheck} by reflection with nothing but the actor system;
- * this extension is how they reach the agent's state without static fields. The agent's guardian
- * fills it in as it starts its parts ({@link #watchFleet}, {@link #expectEndpoint}, {@link
- * #endpointBound}). Thread-safe: written by the guardian, read by the checks.
+ * this extension is how they reach the agent's state without static fields. The agent's parts fill
+ * it in as they start ({@link #register} a {@link HealthCheck}, {@link #expectEndpoint}, {@link
+ * #endpointBound}); it knows no feature. Thread-safe: written by the parts, read by the checks.
  *
  * <ul>
- *   <li><b>alive</b>: the actor system is running (not terminated, no shutdown under way) and the
- *       registration/heartbeat loop is turning: it got an answer (any answer, failures included)
- *       within {@link #stallLimit}. An agent whose loop got stuck is restarted; one whose sigma-api
- *       is down is not (that is no reason to restart it).
- *   <li><b>ready</b>: alive, registered with sigma-api, and every HTTP endpoint the agent started
- *       (metrics server, xDS server...) is bound.
+ *   <li><b>alive</b>: the actor system is running (not terminated, no shutdown under way) and no
+ *       registered check has a liveness problem (the fleet's: the registration/heartbeat loop got
+ *       no answer in time).
+ *   <li><b>ready</b>: alive, at least one part registered (before that the agent is still
+ *       starting), no check has a readiness problem (the fleet's: not registered with sigma-api),
+ *       and every HTTP endpoint the agent started (metrics server, xDS server...) is bound.
  * </ul>
  */
 public final class AgentHealth implements Extension {
@@ -53,12 +53,12 @@ public final class AgentHealth implements Extension {
     }
   }
 
-  private record FleetWatch(FleetStatus status, Duration stallLimit) {}
-
   private final ActorSystem system;
   private final Set<String> expected = ConcurrentHashMap.newKeySet();
   private final Set<String> bound = ConcurrentHashMap.newKeySet();
-  private volatile FleetWatch fleet;
+
+  /** By name, so that problems are listed in a stable order. */
+  private final Map<String, HealthCheck> checks = new ConcurrentSkipListMap<>();
 
   private AgentHealth(ActorSystem system) {
     this.system = system;
@@ -69,23 +69,11 @@ public final class AgentHealth implements Extension {
   }
 
   /**
-   * The longest the registration loop may go without an answer before it counts as stalled: twice
-   * the longest legitimate gap (the larger of 1.5 intervals, the latest first heartbeat after a
-   * registration, and the backoff cap, plus one request timeout).
+   * Liveness and readiness follow {@code check} from now on; a check registered under the same
+   * {@code name} before is replaced.
    */
-  public static Duration stallLimit(
-      Duration interval, Duration backoffMax, Duration requestTimeout) {
-    Duration firstBeat = interval.plus(interval.dividedBy(2));
-    Duration longestWait = firstBeat.compareTo(backoffMax) >= 0 ? firstBeat : backoffMax;
-    return longestWait.plus(requestTimeout).multipliedBy(2);
-  }
-
-  /** Liveness and readiness follow {@code status}, stalled after {@code stallLimit}. */
-  public void watchFleet(FleetStatus status, Duration stallLimit) {
-    fleet =
-        new FleetWatch(
-            Objects.requireNonNull(status, "status"),
-            Objects.requireNonNull(stallLimit, "stallLimit"));
+  public void register(String name, HealthCheck check) {
+    checks.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(check, "check"));
   }
 
   /** Readiness waits for the endpoint {@code name} (a human name, e.g. "metrics server"). */
@@ -108,12 +96,12 @@ public final class AgentHealth implements Extension {
     if (shutdown.isPresent()) {
       return Optional.of("shutting down (" + shutdown.get() + ")");
     }
-    FleetWatch watch = fleet;
-    if (watch != null && !watch.status().loopTurnedWithin(watch.stallLimit())) {
-      return Optional.of(
-          "the registration/heartbeat loop got no answer within "
-              + watch.stallLimit().toSeconds()
-              + "s");
+    List<String> problems = new ArrayList<>();
+    for (HealthCheck check : checks.values()) {
+      check.livenessProblem().ifPresent(problems::add);
+    }
+    if (!problems.isEmpty()) {
+      return Optional.of(String.join("; ", problems));
     }
     return Optional.empty();
   }
@@ -122,13 +110,11 @@ public final class AgentHealth implements Extension {
   public Optional<String> readinessProblem() {
     List<String> problems = new ArrayList<>();
     livenessProblem().ifPresent(problems::add);
-    FleetWatch watch = fleet;
-    if (watch == null) {
+    if (checks.isEmpty()) {
       problems.add("the agent is still starting");
-    } else if (!watch.status().isRegistered()) {
-      problems.add(
-          "not registered with sigma-api"
-              + watch.status().lastError().map(error -> " (last error: " + error + ")").orElse(""));
+    }
+    for (HealthCheck check : checks.values()) {
+      check.readinessProblem().ifPresent(problems::add);
     }
     Set<String> unbound = new TreeSet<>(expected);
     unbound.removeAll(bound);

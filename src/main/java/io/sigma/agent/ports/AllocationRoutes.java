@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sigma.agent.host.IpLiterals;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -44,14 +47,18 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>413</td><td>body over {@value #MAX_BODY_BYTES} bytes</td></tr>
  *   <tr><td>429</td><td>a caller let in by {@code --allocate-allow-from} went over its rate
  *       ({@link CallerRateLimiter}); {@code Retry-After} says when to try again</td></tr>
- *   <tr><td>503</td><td>port scanning is off ({@code --port-scan})</td></tr>
+ *   <tr><td>500</td><td>the bind tests failed unexpectedly (the allocator restarts)</td></tr>
+ *   <tr><td>503</td><td>port scanning is off ({@code --port-scan}); or the allocator is busy
+ *       (too many requests wait, or none answered within {@link #ASK_TIMEOUT}), with {@code
+ *       Retry-After}</td></tr>
  * </table>
  *
  * The caller is the TCP peer (the server's {@code remote-address-attribute}); headers such as
  * {@code X-Forwarded-For} are never trusted (Pekko's {@code extractClientIP} would prefer them).
  * The address is checked first, then the rate, then the token, so a stranger learns nothing (not
- * even whether a token is set or scanning is on). The allocation blocks for its bind tests, so it
- * runs on the given blocking-IO executor, not on the HTTP server's threads.
+ * even whether a token is set or scanning is on). The allocation is asked of the {@link
+ * PortAllocator} actor, which runs the bind tests on the blocking-IO dispatcher, never on the HTTP
+ * server's threads.
  */
 public final class AllocationRoutes extends AllDirectives {
   private static final Logger LOG = LoggerFactory.getLogger(AllocationRoutes.class);
@@ -59,52 +66,43 @@ public final class AllocationRoutes extends AllDirectives {
   /** Bodies are {@code {"count": N}}; anything this long is not one. */
   public static final long MAX_BODY_BYTES = 4096;
 
+  /** How long a request waits for the allocator's answer. */
+  public static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
+
+  /** The allocator actor and the range it allocates from (for the answers' wording). */
+  public record Allocator(ActorRef<PortAllocator.Command> actor, PortRange range) {
+    public Allocator {
+      Objects.requireNonNull(actor, "actor");
+      Objects.requireNonNull(range, "range");
+    }
+  }
+
   private final ObjectMapper json = new ObjectMapper();
-  private final Optional<PortAllocator> allocator;
+  private final Optional<Allocator> allocator;
   private final Supplier<Optional<AllocationToken>> token;
   private final AllocationCallers callers;
   private final CallerRateLimiter rateLimiter;
-  private final Executor blocking;
+  private final Scheduler scheduler;
 
   /**
    * @param allocator the allocator, or empty when port scanning is disabled (answers 503)
-   * @param token the required shared secret, or empty for none
+   * @param token the required shared secret as of each request (SIGHUP may set, change or remove
+   *     it), or empty for none
    * @param callers who may call at all
    * @param rateLimiter the rate of the callers {@code --allocate-allow-from} lets in
-   * @param blocking runs the allocations (they bind-test ports)
+   * @param scheduler times out the asks of the allocator
    */
   public AllocationRoutes(
-      Optional<PortAllocator> allocator,
-      Optional<AllocationToken> token,
-      AllocationCallers callers,
-      CallerRateLimiter rateLimiter,
-      Executor blocking) {
-    this(
-        allocator,
-        constant(Objects.requireNonNull(token, "token")),
-        callers,
-        rateLimiter,
-        blocking);
-  }
-
-  /**
-   * @param token the token as of each request: SIGHUP may set, change or remove it
-   */
-  public AllocationRoutes(
-      Optional<PortAllocator> allocator,
+      Optional<Allocator> allocator,
       Supplier<Optional<AllocationToken>> token,
       AllocationCallers callers,
       CallerRateLimiter rateLimiter,
-      Executor blocking) {
+      Scheduler scheduler) {
     this.allocator = Objects.requireNonNull(allocator, "allocator");
     this.token = Objects.requireNonNull(token, "token");
     this.callers = Objects.requireNonNull(callers, "callers");
     this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
-    this.blocking = Objects.requireNonNull(blocking, "blocking");
-  }
-
-  private static Supplier<Optional<AllocationToken>> constant(Optional<AllocationToken> token) {
-    return () -> token;
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
   }
 
   public Route route() {
@@ -216,24 +214,40 @@ public final class AllocationRoutes extends AllDirectives {
                 }));
   }
 
-  private CompletionStage<HttpResponse> answer(PortAllocator ports, String body) {
+  private CompletionStage<HttpResponse> answer(Allocator ports, String body) {
     AllocationRequest request;
     try {
       request = AllocationRequest.parse(body);
     } catch (AllocationRequest.Invalid e) {
       return CompletableFuture.completedFuture(error(StatusCodes.BAD_REQUEST, e.getMessage()));
     }
-    return CompletableFuture.supplyAsync(() -> ports.allocate(request.count()), blocking)
+    return PortAllocator.ask(ports.actor(), request.count(), ASK_TIMEOUT, scheduler)
         .handle(
             (allocation, failure) -> {
               if (failure != null) {
-                LOG.error("Port allocation of {} failed unexpectedly", request.count(), failure);
+                Throwable cause =
+                    failure instanceof java.util.concurrent.CompletionException
+                            && failure.getCause() != null
+                        ? failure.getCause()
+                        : failure;
+                if (cause instanceof TimeoutException) {
+                  LOG.warn(
+                      "Port allocation of {} not answered within {} s; answered 503",
+                      request.count(),
+                      ASK_TIMEOUT.toSeconds());
+                  return busy("the port allocator did not answer in time");
+                }
+                LOG.error("Port allocation of {} failed unexpectedly", request.count(), cause);
                 return error(
-                    StatusCodes.INTERNAL_SERVER_ERROR,
-                    "allocation failed: " + failure.getMessage());
+                    StatusCodes.INTERNAL_SERVER_ERROR, "allocation failed: " + cause.getMessage());
               }
               return respond(ports.range(), allocation);
             });
+  }
+
+  private HttpResponse busy(String why) {
+    return error(StatusCodes.SERVICE_UNAVAILABLE, why + "; retry in 1 s")
+        .addHeader(RetryAfter.create(1L));
   }
 
   private HttpResponse respond(PortRange range, PortAllocator.Allocation allocation) {
@@ -243,6 +257,14 @@ public final class AllocationRoutes extends AllDirectives {
       ArrayNode ports = body.putArray("ports");
       granted.ports().forEach(ports::add);
       return jsonResponse(StatusCodes.OK, body);
+    }
+    if (allocation instanceof PortAllocator.Allocation.Busy) {
+      LOG.warn("Port allocation refused: {} requests wait already", PortAllocator.MAX_WAITING);
+      return busy("too many allocation requests wait");
+    }
+    if (allocation instanceof PortAllocator.Allocation.Failed failed) {
+      LOG.error("Port allocation failed: {}", failed.reason());
+      return error(StatusCodes.INTERNAL_SERVER_ERROR, "allocation failed: " + failed.reason());
     }
     PortAllocator.Allocation.Insufficient insufficient =
         (PortAllocator.Allocation.Insufficient) allocation;

@@ -38,10 +38,6 @@ public record PortScan(
     return (BitSet) occupied.clone();
   }
 
-  public boolean isOccupied(int port) {
-    return occupied.get(port);
-  }
-
   /** Ports in the range ({@code sigma_ports_total}). */
   public int total() {
     return range.size();
@@ -55,19 +51,5 @@ public record PortScan(
   /** Free ports of the range ({@code sigma_ports_available}). */
   public int available() {
     return total() - inUse();
-  }
-
-  /**
-   * The first free port of the range at or after {@code from} (wrapping to the range's start once),
-   * or -1 when the range is full.
-   */
-  public int nextFree(int from) {
-    int start = range.contains(from) ? from : range.first();
-    int port = occupied.nextClearBit(start);
-    if (port <= range.last()) {
-      return port;
-    }
-    port = occupied.nextClearBit(range.first());
-    return port < start ? port : -1;
   }
 }

@@ -6,7 +6,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -19,7 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * next instead of piling up). A failing scan is logged and the previous result stays published.
  */
 public final class PortScanActor {
-  /** The dispatcher (in sigma-agent.conf) that runs the blocking scans and allocations. */
+  /** The dispatcher (in sigma-agent.conf) that runs the blocking scans and the bind tests. */
   public static final String BLOCKING_DISPATCHER = "sigma-agent.blocking-io-dispatcher";
 
   public sealed interface Command {}
@@ -33,23 +32,6 @@ public final class PortScanActor {
   private static final Object TIMER = "next-scan";
 
   private PortScanActor() {}
-
-  /** The production actor: runs {@code scanner.scan(range)} on {@link #BLOCKING_DISPATCHER}. */
-  public static Behavior<Command> create(
-      PortScanner scanner, PortRange range, Duration interval, LatestPortScan latest) {
-    Objects.requireNonNull(scanner, "scanner");
-    Objects.requireNonNull(range, "range");
-    return Behaviors.setup(
-        ctx ->
-            behavior(
-                ctx,
-                () -> scanner.scan(range),
-                interval,
-                latest,
-                ctx.getSystem()
-                    .dispatchers()
-                    .lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER))));
-  }
 
   /**
    * @param scan one blocking scan; may throw (the failure is logged, the last result kept)

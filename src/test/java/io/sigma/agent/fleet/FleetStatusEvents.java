@@ -7,8 +7,8 @@ package io.sigma.agent.fleet;
 public final class FleetStatusEvents {
   private FleetStatusEvents() {}
 
-  public static void registered(FleetStatus status, String vpsId) {
-    status.registered(vpsId);
+  public static void registered(FleetStatus status) {
+    status.registered();
   }
 
   public static void heartbeatSucceeded(FleetStatus status) {

@@ -96,12 +96,12 @@ class VpsIdValidationIT {
           "subscribers were told " + registered.vpsId());
       String realId = devApi.store().vpsByHostname(hostname).orElseThrow().id();
       assertEquals(realId, registered.vpsId(), "the first id subscribers hear is the real one");
-      assertEquals(Optional.of(realId), status.vpsId());
+      assertTrue(status.isRegistered());
       assertEquals(
           2, status.registrationFailures(), "both bad answers counted as failed registrations");
       assertEquals(3, devApi.stats().total(EndpointKind.REGISTER));
       assertTrue(status.lastError().isEmpty() || !status.lastError().get().contains("\n"));
-      assertFalse(status.vpsId().orElseThrow().contains(".."));
+      assertFalse(registered.vpsId().contains(".."));
       testKit.stop(actor);
     } finally {
       devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sigma.agent.AgentRuntime;
-import io.sigma.agent.fleet.FleetStatus;
-import io.sigma.agent.testing.MutableClock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterEach;
@@ -17,7 +13,22 @@ import org.junit.jupiter.api.Test;
 
 class AgentHealthTest {
   private final ActorTestKit testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-26T10:00:00Z"));
+
+  /** A part whose problems the test sets. */
+  private static final class Part implements HealthCheck {
+    volatile Optional<String> liveness = Optional.empty();
+    volatile Optional<String> readiness = Optional.empty();
+
+    @Override
+    public Optional<String> livenessProblem() {
+      return liveness;
+    }
+
+    @Override
+    public Optional<String> readinessProblem() {
+      return readiness;
+    }
+  }
 
   @AfterEach
   void stop() {
@@ -25,43 +36,30 @@ class AgentHealthTest {
   }
 
   @Test
-  void stallLimitIsTwiceTheLongestLegitimateGapBetweenAnswers() {
-    // defaults: interval 60 s, backoff cap 300 s, request timeout 10 s
-    assertEquals(
-        Duration.ofSeconds(620),
-        AgentHealth.stallLimit(
-            Duration.ofSeconds(60), Duration.ofSeconds(300), Duration.ofSeconds(10)));
-    // a long interval dominates a short backoff cap (the first heartbeat after a registration
-    // may come 1.5 intervals later)
-    assertEquals(
-        Duration.ofSeconds(200),
-        AgentHealth.stallLimit(
-            Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(10)));
-    assertEquals(
-        Duration.ofMillis(3200),
-        AgentHealth.stallLimit(
-            Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(100)));
-  }
-
-  @Test
-  void aliveWhileTheLoopTurnsNotOnceItStalls() {
+  void aliveUntilARegisteredPartHasALivenessProblem() {
     AgentHealth health = AgentHealth.get(testKit.system());
     assertEquals(Optional.empty(), health.livenessProblem(), "alive while starting");
-    health.watchFleet(new FleetStatus(clock), Duration.ofSeconds(100));
+    Part fleet = new Part();
+    Part other = new Part();
+    health.register("fleet", fleet);
+    health.register("other", other);
     assertEquals(Optional.empty(), health.livenessProblem());
-    clock.advance(Duration.ofSeconds(100));
-    assertEquals(Optional.empty(), health.livenessProblem());
-    clock.advance(Duration.ofSeconds(1));
-    assertEquals(
-        Optional.of("the registration/heartbeat loop got no answer within 100s"),
-        health.livenessProblem());
+    fleet.liveness = Optional.of("the loop is stuck");
+    assertEquals(Optional.of("the loop is stuck"), health.livenessProblem());
+    other.liveness = Optional.of("so is this");
+    assertEquals(Optional.of("the loop is stuck; so is this"), health.livenessProblem());
+    assertTrue(
+        health.readinessProblem().orElseThrow().startsWith("the loop is stuck; so is this"),
+        "not alive is not ready either: " + health.readinessProblem());
   }
 
   @Test
-  void notReadyWhileStartingUnregisteredOrWithUnboundEndpoints() {
+  void notReadyWhileStartingWithAPartNotReadyOrWithUnboundEndpoints() {
     AgentHealth health = AgentHealth.get(testKit.system());
     assertEquals(Optional.of("the agent is still starting"), health.readinessProblem());
-    health.watchFleet(new FleetStatus(clock), Duration.ofSeconds(100));
+    Part fleet = new Part();
+    fleet.readiness = Optional.of("not registered with sigma-api");
+    health.register("fleet", fleet);
     health.expectEndpoint("metrics server");
     health.expectEndpoint("xDS server");
     assertEquals(
@@ -71,19 +69,19 @@ class AgentHealthTest {
     health.endpointBound("metrics server");
     health.endpointBound("xDS server");
     assertEquals(Optional.of("not registered with sigma-api"), health.readinessProblem());
+    fleet.readiness = Optional.empty();
+    assertEquals(Optional.empty(), health.readinessProblem());
   }
 
   @Test
-  void aStalledLoopIsNotReadyEither() {
+  void aCheckRegisteredAgainUnderItsNameReplacesTheOldOne() {
     AgentHealth health = AgentHealth.get(testKit.system());
-    health.watchFleet(new FleetStatus(clock), Duration.ofSeconds(1));
-    clock.advance(Duration.ofSeconds(2));
-    assertTrue(
-        health
-            .readinessProblem()
-            .orElseThrow()
-            .startsWith("the registration/heartbeat loop got no answer within 1s"),
-        health.readinessProblem()::toString);
+    Part stuck = new Part();
+    stuck.liveness = Optional.of("stuck");
+    health.register("fleet", stuck);
+    health.register("fleet", new Part());
+    assertEquals(Optional.empty(), health.livenessProblem());
+    assertEquals(Optional.empty(), health.readinessProblem());
   }
 
   @Test

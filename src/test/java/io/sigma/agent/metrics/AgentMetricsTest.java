@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.sigma.agent.Version;
+import io.sigma.agent.fleet.FleetMetrics;
 import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.FleetStatusEvents;
 import io.sigma.agent.ports.LatestPortScan;
+import io.sigma.agent.ports.PortMetrics;
 import io.sigma.agent.xds.PollResult;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,11 +1,13 @@
 package io.sigma.agent.metrics;
 
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.sigma.agent.fleet.FleetMetrics;
 import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.FleetStatusEvents;
 import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.ListenerAttribution;
 import io.sigma.agent.ports.ListenerSource;
+import io.sigma.agent.ports.PortMetrics;
 import io.sigma.agent.ports.PortRange;
 import io.sigma.agent.ports.PortScan;
 import io.sigma.agent.xds.PollResult;
@@ -47,7 +49,7 @@ final class ExportedMetrics {
 
     FleetStatus fleet = new FleetStatus(Clock.systemUTC());
     FleetMetrics.register(metrics, fleet);
-    FleetStatusEvents.registered(fleet, "vps-id-1");
+    FleetStatusEvents.registered(fleet);
     FleetStatusEvents.heartbeatSucceeded(fleet);
 
     LatestPortScan latest = new LatestPortScan();

@@ -10,11 +10,9 @@ import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
-import io.sigma.agent.ports.BindProbe;
+import io.sigma.agent.ports.Allocators;
 import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.FreePorts;
-import io.sigma.agent.ports.LatestPortScan;
-import io.sigma.agent.ports.PortAllocator;
 import io.sigma.agent.testing.RawHttp;
 import io.sigma.agent.testing.Slowloris;
 import java.lang.management.ManagementFactory;
@@ -24,13 +22,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -53,18 +48,15 @@ class MetricsServerSlowClientsIT {
   private static final InetAddress HONEST = address("127.0.0.1");
 
   private static ActorTestKit testKit;
-  private static ExecutorService blocking;
   private final List<ServerBinding> bindings = new ArrayList<>();
 
   @BeforeAll
   static void start() {
     testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-    blocking = Executors.newFixedThreadPool(2);
   }
 
   @AfterAll
   static void stop() {
-    blocking.shutdownNow();
     testKit.shutdownTestKit();
   }
 
@@ -85,13 +77,7 @@ class MetricsServerSlowClientsIT {
 
   /** The agent's metrics server with its real routes on 127.0.0.1:0, guarded by {@code guard}. */
   private InetSocketAddress serve(HttpGuard guard) throws Exception {
-    PortAllocator allocator =
-        new PortAllocator(
-            FreePorts.range(64),
-            new LatestPortScan(),
-            new BindProbe(),
-            Duration.ofSeconds(30),
-            Clock.systemUTC());
+    AllocationRoutes.Allocator allocator = Allocators.real(testKit, FreePorts.range(64));
     ServerBinding binding =
         MetricsServer.bind(
                 testKit.system(),
@@ -102,10 +88,10 @@ class MetricsServerSlowClientsIT {
                         .route(),
                     new AllocationRoutes(
                             Optional.of(allocator),
-                            Optional.empty(),
+                            Optional::empty,
                             new AllocationCallers(List.of(), Optional.empty()),
                             CallerRateLimiter.standard(),
-                            blocking)
+                            testKit.system().scheduler())
                         .route()),
                 guard,
                 Optional.empty())

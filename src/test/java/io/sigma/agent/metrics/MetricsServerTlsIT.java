@@ -9,11 +9,9 @@ import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.ports.AllocationCallers;
 import io.sigma.agent.ports.AllocationRoutes;
-import io.sigma.agent.ports.BindProbe;
+import io.sigma.agent.ports.Allocators;
 import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.FreePorts;
-import io.sigma.agent.ports.LatestPortScan;
-import io.sigma.agent.ports.PortAllocator;
 import io.sigma.agent.web.WebConfig;
 import io.sigma.agent.web.WebFixtures;
 import java.io.IOException;
@@ -27,13 +25,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -59,7 +54,6 @@ class MetricsServerTlsIT {
 
   @TempDir static Path dir;
   private static ActorTestKit testKit;
-  private static ExecutorService blocking;
   private static ServerBinding binding;
   private static int port;
   private static HttpClient https;
@@ -67,7 +61,6 @@ class MetricsServerTlsIT {
   @BeforeAll
   static void start() throws Exception {
     testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-    blocking = Executors.newFixedThreadPool(2);
     String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, PASSWORD.toCharArray());
     WebConfig web =
         WebConfig.read(
@@ -81,13 +74,7 @@ class MetricsServerTlsIT {
           prometheus: %s
         """
                     .formatted(hash)));
-    PortAllocator allocator =
-        new PortAllocator(
-            FreePorts.range(64),
-            new LatestPortScan(),
-            new BindProbe(),
-            Duration.ofSeconds(30),
-            Clock.systemUTC());
+    AllocationRoutes.Allocator allocator = Allocators.real(testKit, FreePorts.range(64));
     binding =
         MetricsServer.bind(
                 testKit.system(),
@@ -97,10 +84,10 @@ class MetricsServerTlsIT {
                     new MetricsRoutes(new AgentMetrics("tls-it", false, false).registry()).route(),
                     new AllocationRoutes(
                             Optional.of(allocator),
-                            Optional.empty(),
+                            Optional::empty,
                             new AllocationCallers(List.of(), Optional.empty()),
                             CallerRateLimiter.standard(),
-                            blocking)
+                            testKit.system().scheduler())
                         .route()),
                 SHORT,
                 Optional.of(web))
@@ -118,7 +105,6 @@ class MetricsServerTlsIT {
   @AfterAll
   static void stop() throws Exception {
     binding.unbind().toCompletableFuture().get(AWAIT.toSeconds(), TimeUnit.SECONDS);
-    blocking.shutdownNow();
     testKit.shutdownTestKit();
   }
 

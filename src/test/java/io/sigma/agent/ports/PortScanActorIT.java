@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,14 +47,21 @@ class PortScanActorIT {
     TestProbe<Object> waiter = testKit.createTestProbe();
     try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
       listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+      PortScanner scanner = PortScanner.onProc(Path.of("/proc"));
       testKit.spawn(
           PortScanActor.create(
-              PortScanner.onProc(Path.of("/proc")), range, Duration.ofMillis(200), latest));
+              () -> scanner.scan(range),
+              Duration.ofMillis(200),
+              latest,
+              testKit
+                  .system()
+                  .dispatchers()
+                  .lookup(DispatcherSelector.fromConfig(PortScanActor.BLOCKING_DISPATCHER))));
       waiter.awaitAssert(
           AWAIT,
           () -> {
             PortScan scan = latest.get().orElseThrow();
-            assertTrue(scan.isOccupied(port), "listener on " + port + " in " + scan.occupied());
+            assertTrue(scan.occupied().get(port), "listener on " + port + " in " + scan.occupied());
             return null;
           });
       PortScan scan = latest.get().orElseThrow();
@@ -67,7 +75,8 @@ class PortScanActorIT {
     waiter.awaitAssert(
         AWAIT,
         () -> {
-          assertFalse(latest.get().orElseThrow().isOccupied(port), "closed listener still seen");
+          assertFalse(
+              latest.get().orElseThrow().occupied().get(port), "closed listener still seen");
           return null;
         });
   }

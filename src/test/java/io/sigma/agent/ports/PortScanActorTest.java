@@ -93,7 +93,7 @@ class PortScanActorTest {
             };
     testKit.spawn(PortScanActor.create(scans, INTERVAL, latest, executor));
     assertEquals(
-        Optional.of(scanNumber(1)).map(PortScan::inUse),
+        Optional.of(1),
         seenByThirdScan.get(AWAIT.toSeconds(), TimeUnit.SECONDS).map(PortScan::inUse),
         "after the failed second scan the first result is still published");
     TestProbe<Object> probe = testKit.createTestProbe();

@@ -1,35 +1,31 @@
 package io.sigma.agent.reload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.config.AgentConfig;
 import io.sigma.agent.config.ConfigLoader;
-import io.sigma.agent.config.LogLevel;
-import io.sigma.agent.fleet.RegistrationActor;
-import io.sigma.agent.ports.AllocationToken;
-import io.sigma.agent.xds.ConfigPoller;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+/**
+ * The reloader hands every valid config to every target with the config in effect before it; an
+ * invalid one reaches no target and changes nothing.
+ */
 class ConfigReloaderTest {
   private static final ActorTestKit KIT = ActorTestKit.create(AgentRuntime.pekkoConfig());
 
-  private final TestProbe<RegistrationActor.Command> registration = KIT.createTestProbe();
-  private final TestProbe<ConfigPoller.Command> poller = KIT.createTestProbe();
-  private final AtomicReference<Optional<AllocationToken>> token =
-      new AtomicReference<>(Optional.empty());
-  private final List<LogLevel> levels = new CopyOnWriteArrayList<>();
-  private final List<Duration> heartbeatIntervals = new CopyOnWriteArrayList<>();
+  /** What one target was called with. */
+  private record Applied(AgentConfig applied, AgentConfig loaded) {}
+
+  private final TestProbe<Applied> first = KIT.createTestProbe();
+  private final TestProbe<Applied> second = KIT.createTestProbe();
 
   @AfterAll
   static void stop() {
@@ -40,67 +36,52 @@ class ConfigReloaderTest {
     return KIT.spawn(
         ConfigReloader.create(
             started,
-            new ConfigReloader.Targets(
-                registration.ref(),
-                Optional.of(poller.ref()),
-                token,
-                levels::add,
-                heartbeatIntervals::add)));
+            List.of(
+                (applied, loaded) -> first.ref().tell(new Applied(applied, loaded)),
+                (applied, loaded) -> second.ref().tell(new Applied(applied, loaded)))));
   }
 
-  private static ConfigReloader.Reload reload(String... args) {
-    return new ConfigReloader.Reload(
-        ConfigLoader.load(
-            args, java.util.Map.of(), "test", java.nio.file.Path.of("/nonexistent/agent.conf")));
+  private static ConfigLoader.Outcome load(String... args) {
+    return ConfigLoader.load(
+        args, java.util.Map.of(), "test", java.nio.file.Path.of("/nonexistent/agent.conf"));
   }
 
   @Test
-  void liveSettingsReachTheirOwners() {
-    ActorRef<ConfigReloader.Command> reloader = reloader(ConfigChangesTest.config());
-    reloader.tell(
-        reload(
-            "--interval",
-            "5",
-            "--xds-poll-interval",
-            "2",
-            "--log-level",
-            "trace",
-            "--allocate-token",
-            "t0k"));
-    assertEquals(
-        new RegistrationActor.IntervalChanged(Duration.ofSeconds(5)),
-        registration.expectMessageClass(RegistrationActor.IntervalChanged.class));
-    assertEquals(
-        new ConfigPoller.IntervalChanged(Duration.ofSeconds(2)),
-        poller.expectMessageClass(ConfigPoller.IntervalChanged.class));
-    registration.awaitAssert(
-        () -> {
-          assertEquals(List.of(LogLevel.TRACE), levels);
-          assertEquals(List.of(Duration.ofSeconds(5)), heartbeatIntervals);
-          assertTrue(token.get().orElseThrow().matches("t0k"));
-          return null;
-        });
+  void everyTargetGetsTheConfigInEffectAndTheOneJustRead() {
+    AgentConfig started = ConfigChangesTest.config();
+    ActorRef<ConfigReloader.Command> reloader = reloader(started);
 
-    // The same again changes nothing; a bad config keeps the running one.
-    reloader.tell(
-        reload(
-            "--interval",
-            "5",
-            "--xds-poll-interval",
-            "2",
-            "--log-level",
-            "trace",
-            "--allocate-token",
-            "t0k"));
-    reloader.tell(reload("--interval", "0"));
-    reloader.tell(reload("--interval", "5", "--xds-poll-interval", "2", "--log-level", "trace"));
-    registration.awaitAssert(
-        () -> {
-          assertEquals(Optional.empty(), token.get(), "removed by the last reload");
-          return null;
-        });
-    registration.expectNoMessage(Duration.ofMillis(100));
-    poller.expectNoMessage(Duration.ZERO);
-    assertEquals(1, levels.size());
+    ConfigLoader.Outcome once = load("--interval", "5");
+    reloader.tell(new ConfigReloader.Reload(once));
+    Applied toFirst = first.receiveMessage();
+    assertSame(started, toFirst.applied());
+    assertEquals(Duration.ofSeconds(5), toFirst.loaded().interval());
+    assertEquals(toFirst, second.receiveMessage(), "the second target is told the same");
+
+    // The next reload compares with the last one applied, not with the start.
+    ConfigLoader.Outcome twice = load("--interval", "7");
+    reloader.tell(new ConfigReloader.Reload(twice));
+    Applied next = first.receiveMessage();
+    assertEquals(toFirst.loaded(), next.applied());
+    assertEquals(Duration.ofSeconds(7), next.loaded().interval());
+    second.receiveMessage();
+  }
+
+  @Test
+  void anInvalidConfigReachesNoTargetAndKeepsTheRunningOne() {
+    ActorRef<ConfigReloader.Command> reloader = reloader(ConfigChangesTest.config());
+    ConfigLoader.Outcome good = load("--interval", "5");
+    reloader.tell(new ConfigReloader.Reload(good));
+    AgentConfig applied = first.receiveMessage().loaded();
+    second.receiveMessage();
+
+    reloader.tell(new ConfigReloader.Reload(load("--interval", "0")));
+    first.expectNoMessage(Duration.ofMillis(200));
+    second.expectNoMessage(Duration.ZERO);
+
+    reloader.tell(new ConfigReloader.Reload(load("--interval", "9")));
+    Applied after = first.receiveMessage();
+    assertEquals(applied, after.applied(), "the invalid config was never applied");
+    assertEquals(Duration.ofSeconds(9), after.loaded().interval());
   }
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The watcher asks a (loopback) "what is my IP" service only behind NAT, and passes answers on. */
-class PublicIpWatcherIT {
+class PublicIpWatcherTest {
   private static ActorTestKit testKit;
   private HttpServer service;
   private final AtomicInteger asked = new AtomicInteger();
@@ -146,5 +146,33 @@ class PublicIpWatcherIT {
     assertEquals(
         new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.5")),
         registration.receiveMessage(Duration.ofSeconds(10)));
+  }
+
+  /**
+   * A look-up that finds the IP registration already has is not passed on: every heartbeat would
+   * otherwise be told the same address again on each refresh.
+   */
+  @Test
+  void anUnchangedAddressIsNotPassedOnAgain() {
+    TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
+    List<IpAddress> natted = List.of(new IpAddress("10.0.0.5", IpAddress.INTERNAL));
+    testKit.spawn(
+        PublicIpWatcher.create(
+            lookup(),
+            () -> natted,
+            registration.getRef(),
+            new PublicIpWatcher.Schedule(Duration.ofMillis(50), Duration.ofMillis(50))));
+    assertEquals(
+        new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.23")),
+        registration.receiveMessage(Duration.ofSeconds(10)));
+    // A fourth question is asked only after the third answer was handled: by then any message
+    // the second and third answers caused is in the probe's mailbox.
+    registration.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertTrue(asked.get() >= 4, "asked " + asked.get() + " times");
+          return null;
+        });
+    registration.expectNoMessage(Duration.ZERO);
   }
 }

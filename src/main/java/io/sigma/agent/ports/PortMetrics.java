@@ -1,11 +1,9 @@
-package io.sigma.agent.metrics;
+package io.sigma.agent.ports;
 
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.snapshots.Unit;
-import io.sigma.agent.ports.LatestPortScan;
-import io.sigma.agent.ports.ListenerSource;
-import io.sigma.agent.ports.PortScan;
+import io.sigma.agent.metrics.AgentMetrics;
 import java.util.Map;
 
 /**

@@ -47,13 +47,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
+import org.apache.pekko.actor.DeadLetter;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.junit.jupiter.api.AfterAll;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -63,7 +63,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The registration actor against the dev sigma-api over real HTTP on loopback, with the real /proc
  * of this machine: registration, cadence, and every way the API can fail.
  */
-class RegistrationIT {
+class RegistrationActorTest {
   private static final Duration INTERVAL = Duration.ofMillis(300);
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
   private static final Duration AWAIT = Duration.ofSeconds(20);
@@ -78,18 +78,11 @@ class RegistrationIT {
   private final List<Instant> registrationsAnswered = new CopyOnWriteArrayList<>();
   private int hostCounter;
 
-  @BeforeAll
-  static void startKit() {
-    testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-  }
-
-  @AfterAll
-  static void stopKit() {
-    testKit.shutdownTestKit();
-  }
-
   @BeforeEach
   void startApi() throws Exception {
+    // One actor system per test: the agents of a finished test stop with it, so none of them
+    // reaches the next test's dev API (a port number can be reused) and eats its scripted faults.
+    testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
     devApi = new FaultInjectingDevApi(0, KEY);
     baseUrl = devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     status = new FleetStatus(Clock.systemUTC());
@@ -98,6 +91,7 @@ class RegistrationIT {
   @AfterEach
   void stopApi() throws Exception {
     devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    testKit.shutdownTestKit();
   }
 
   /** Records when each heartbeat left, around the real HTTP client. */
@@ -237,7 +231,7 @@ class RegistrationIT {
         .awaitAssert(
             AWAIT,
             () -> {
-              assertEquals(Optional.of(vps.id()), status.vpsId());
+              assertTrue(status.isRegistered());
               return null;
             });
   }
@@ -614,6 +608,117 @@ class RegistrationIT {
     for (int i = 1; i < sent.size(); i++) {
       long gap = Duration.between(sent.get(i - 1), sent.get(i)).toMillis();
       assertTrue(gap >= cap.toMillis() / 2 - 5, "attempt " + i + " after only " + gap + " ms");
+    }
+  }
+
+  /**
+   * Subscribing twice does not double the events: each Subscribe answers with the current id, but a
+   * re-registration is told once.
+   */
+  @Test
+  void aSubscriberSubscribedTwiceHearsEachRegistrationOnce() {
+    String hostname = hostname();
+    TestProbe<RegistrationActor.Registered> events = testKit.createTestProbe();
+    TestProbe<RegistrationActor.Registered> twice = testKit.createTestProbe();
+    ActorRef<RegistrationActor.Command> agent = spawnAgent(hostname);
+    agent.tell(new RegistrationActor.Subscribe(events.getRef()));
+    String first = events.receiveMessage(AWAIT).vpsId();
+    agent.tell(new RegistrationActor.Subscribe(twice.getRef()));
+    agent.tell(new RegistrationActor.Subscribe(twice.getRef()));
+    assertEquals(first, twice.receiveMessage(AWAIT).vpsId());
+    assertEquals(first, twice.receiveMessage(AWAIT).vpsId());
+
+    assertTrue(devApi.store().deleteVps(first), "the admin deletes the VPS");
+    String again = events.receiveMessage(AWAIT).vpsId();
+    assertNotEquals(first, again);
+    // Told in subscription order, in one go: the second subscriber's events are already queued.
+    assertEquals(again, twice.receiveMessage(AWAIT).vpsId());
+    twice.expectNoMessage(Duration.ZERO);
+  }
+
+  /**
+   * A subscriber that stopped is forgotten: a re-registration sends it nothing (no dead letter).
+   */
+  @Test
+  void aStoppedSubscriberIsForgotten() {
+    String hostname = hostname();
+    TestProbe<DeadLetter> deadLetters = testKit.createTestProbe();
+    testKit
+        .system()
+        .eventStream()
+        .tell(new EventStream.Subscribe<>(DeadLetter.class, deadLetters.getRef()));
+    TestProbe<RegistrationActor.Registered> events = testKit.createTestProbe();
+    TestProbe<RegistrationActor.Registered> doomed = testKit.createTestProbe();
+    ActorRef<RegistrationActor.Command> agent = spawnAgent(hostname);
+    agent.tell(new RegistrationActor.Subscribe(events.getRef()));
+    agent.tell(new RegistrationActor.Subscribe(doomed.getRef()));
+    String first = events.receiveMessage(AWAIT).vpsId();
+    assertEquals(first, doomed.receiveMessage(AWAIT).vpsId());
+    doomed.stop();
+
+    assertTrue(devApi.store().deleteVps(first), "the admin deletes the VPS");
+    assertNotEquals(first, events.receiveMessage(AWAIT).vpsId());
+    // Sent to a stopped subscriber, a Registered would be published as a dead letter by now or
+    // within moments; nothing else in this test makes dead letters.
+    deadLetters.expectNoMessage(Duration.ofMillis(500));
+  }
+
+  /**
+   * A heartbeat answered with another VPS id (sigma-api re-created the record): the actor follows
+   * it, counts it as a registration and tells its subscribers.
+   */
+  @Test
+  void aHeartbeatAnsweredWithAnotherIdIsFollowed() {
+    String hostname = hostname();
+    String other = "0b5e3c1a-7f2d-4c8e-9a61-3d2f4e5a6b7c";
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      TestProbe<RegistrationActor.Registered> events = testKit.createTestProbe();
+      ActorRef<RegistrationActor.Command> agent = spawnAgent(hostname);
+      agent.tell(new RegistrationActor.Subscribe(events.getRef()));
+      String first = events.receiveMessage(AWAIT).vpsId();
+      devApi
+          .faults()
+          .failNext(
+              EndpointKind.HEARTBEAT,
+              1,
+              new Fault.Answer(
+                  200,
+                  Fault.JSON,
+                  "{\"id\":\""
+                      + other
+                      + "\",\"hostname\":\""
+                      + hostname
+                      + "\",\"status\":\"active\"}"));
+      assertEquals(new RegistrationActor.Registered(other, hostname), events.receiveMessage(AWAIT));
+      assertEquals(2, status.registrationSuccesses());
+      assertTrue(
+          logs.messages(Level.INFO)
+              .contains("sigma-api now knows this VPS as " + other + " (was " + first + ")"),
+          logs.messages(Level.INFO).toString());
+    }
+  }
+
+  /** A heartbeat refused for its key says which setting to fix, and the loop goes on. */
+  @Test
+  void aRefusedHeartbeatNamesTheKeySettingAndTheLoopGoesOn() {
+    String hostname = hostname();
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      spawnAgent(hostname);
+      awaitHeartbeats(1);
+      devApi.faults().failNext(EndpointKind.HEARTBEAT, 2, Fault.status(401));
+      long before = status.heartbeatSuccesses();
+      awaitHeartbeats(before + 1);
+      assertEquals(2, status.heartbeatFailures());
+      List<String> errors = logs.messages(Level.ERROR);
+      assertEquals(2, errors.size(), errors.toString());
+      for (String error : errors) {
+        assertTrue(
+            error.matches(
+                "Heartbeat refused by sigma-api \\(.*401.*\\): set --api-key / SIGMA_API_KEY to a "
+                    + "valid key. Retrying in \\d+s"),
+            error);
+      }
+      assertTrue(status.isRegistered(), "a refused heartbeat does not deregister");
     }
   }
 }

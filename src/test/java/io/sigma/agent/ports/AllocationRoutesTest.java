@@ -19,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,11 +45,10 @@ import org.junit.jupiter.api.Test;
  * call at all. Other 127.0.0.0/8 addresses play the other hosts: 127.0.0.2 (and .4, .5) a stranger
  * or a host of an allowed range, 127.0.0.3 sigma-api (a client socket bound to them).
  */
-class AllocationRoutesIT {
+class AllocationRoutesTest {
   private static final Duration AWAIT = Duration.ofSeconds(20);
   private static final String TOKEN = "alloc-s3cret";
   private static ActorTestKit testKit;
-  private static ExecutorService blocking;
 
   private final ObjectMapper json = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(AWAIT).build();
@@ -59,12 +57,10 @@ class AllocationRoutesIT {
   @BeforeAll
   static void start() {
     testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
-    blocking = Executors.newFixedThreadPool(2);
   }
 
   @AfterAll
   static void stop() {
-    blocking.shutdownNow();
     testKit.shutdownTestKit();
   }
 
@@ -90,7 +86,7 @@ class AllocationRoutesIT {
                             token::get,
                             new AllocationCallers(List.of(), Optional.empty()),
                             CallerRateLimiter.standard(),
-                            blocking)
+                            testKit.system().scheduler())
                         .route()),
                 HttpGuard.METRICS,
                 Optional.empty())
@@ -113,7 +109,7 @@ class AllocationRoutesIT {
    * Serves the routes, open to loopback only, on the agent's HTTP server on 127.0.0.1:0; returns
    * the allocate URL.
    */
-  private URI serve(Optional<PortAllocator> allocator, Optional<AllocationToken> token)
+  private URI serve(Optional<AllocationRoutes.Allocator> allocator, Optional<AllocationToken> token)
       throws Exception {
     return serve(
         "127.0.0.1",
@@ -125,7 +121,7 @@ class AllocationRoutesIT {
 
   private URI serve(
       String bind,
-      Optional<PortAllocator> allocator,
+      Optional<AllocationRoutes.Allocator> allocator,
       Optional<AllocationToken> token,
       AllocationCallers callers,
       CallerRateLimiter limiter)
@@ -135,7 +131,10 @@ class AllocationRoutesIT {
                 testKit.system(),
                 bind,
                 0,
-                List.of(new AllocationRoutes(allocator, token, callers, limiter, blocking).route()),
+                List.of(
+                    new AllocationRoutes(
+                            allocator, () -> token, callers, limiter, testKit.system().scheduler())
+                        .route()),
                 HttpGuard.METRICS,
                 Optional.empty())
             .toCompletableFuture()
@@ -208,9 +207,8 @@ class AllocationRoutesIT {
     return json.readTree(answer.body()).get("error").asText();
   }
 
-  private static PortAllocator allocator(PortRange range) {
-    return new PortAllocator(
-        range, new LatestPortScan(), new BindProbe(), Duration.ofSeconds(30), Clock.systemUTC());
+  private static AllocationRoutes.Allocator allocator(PortRange range) {
+    return Allocators.real(testKit, range);
   }
 
   private HttpResponse<String> post(URI uri, String body, String... headers) throws Exception {
@@ -516,5 +514,53 @@ class AllocationRoutesIT {
         Duration.ofSeconds(Long.parseLong(limited.headers().get("retry-after"))).toNanos());
     assertEquals(1, ports(postFrom("127.0.0.2", uri, "{\"count\": 1}")).size(), "recovered");
     error(postFrom("127.0.0.2", uri, "{\"count\": 1}"), 429);
+  }
+
+  /** An allocator actor that answers every request with {@code answer} (empty: never answers). */
+  private static AllocationRoutes.Allocator scripted(Optional<PortAllocator.Allocation> answer) {
+    return new AllocationRoutes.Allocator(
+        testKit.spawn(
+            org.apache.pekko.actor.typed.javadsl.Behaviors.receiveMessage(
+                (PortAllocator.Command command) -> {
+                  PortAllocator.Allocate allocate = (PortAllocator.Allocate) command;
+                  answer.ifPresent(a -> allocate.replyTo().tell(a));
+                  return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+                })),
+        new PortRange(20000, 20009));
+  }
+
+  @Test
+  void aBusyAllocatorIs503WithRetryAfter() throws Exception {
+    URI uri =
+        serve(
+            Optional.of(scripted(Optional.of(new PortAllocator.Allocation.Busy()))),
+            Optional.empty());
+    HttpResponse<String> response = post(uri, "{\"count\": 1}");
+    assertEquals("too many allocation requests wait; retry in 1 s", error(response, 503));
+    assertEquals("1", response.headers().firstValue("Retry-After").orElseThrow());
+  }
+
+  @Test
+  void failedBindTestsAre500WithTheReason() throws Exception {
+    URI uri =
+        serve(
+            Optional.of(
+                scripted(
+                    Optional.of(new PortAllocator.Allocation.Failed("java.io.IOException: x")))),
+            Optional.empty());
+    assertEquals(
+        "allocation failed: java.io.IOException: x", error(post(uri, "{\"count\": 1}"), 500));
+  }
+
+  @Test
+  void anAllocatorThatNeverAnswersIs503AfterTheAskTimeout() throws Exception {
+    URI uri = serve(Optional.of(scripted(Optional.empty())), Optional.empty());
+    long started = System.nanoTime();
+    HttpResponse<String> response = post(uri, "{\"count\": 1}");
+    assertEquals("the port allocator did not answer in time; retry in 1 s", error(response, 503));
+    assertEquals("1", response.headers().firstValue("Retry-After").orElseThrow());
+    assertTrue(
+        System.nanoTime() - started >= AllocationRoutes.ASK_TIMEOUT.toNanos(),
+        "answered only after the ask timed out");
   }
 }

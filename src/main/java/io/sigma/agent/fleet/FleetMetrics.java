@@ -1,8 +1,8 @@
-package io.sigma.agent.metrics;
+package io.sigma.agent.fleet;
 
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.sigma.agent.fleet.FleetStatus;
+import io.sigma.agent.metrics.AgentMetrics;
 
 /** The registration/heartbeat loop's health, read from {@link FleetStatus} at scrape time. */
 public final class FleetMetrics {

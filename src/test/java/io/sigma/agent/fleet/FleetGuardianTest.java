@@ -1,0 +1,200 @@
+package io.sigma.agent.fleet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.api.HttpSigmaApi;
+import io.sigma.agent.api.IpAddress;
+import io.sigma.agent.api.SystemInfo;
+import io.sigma.agent.config.AgentConfig;
+import io.sigma.agent.config.ConfigLoader;
+import io.sigma.agent.devapi.EndpointKind;
+import io.sigma.agent.devapi.FaultInjectingDevApi;
+import io.sigma.agent.health.AgentHealth;
+import io.sigma.agent.host.SystemFacts;
+import io.sigma.agent.metrics.AgentMetrics;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fleet feature as the root starts it, against the dev sigma-api over real HTTP: it registers
+ * and heartbeats, reports to the health endpoints and the metrics registry, hands out the VPS id,
+ * and follows a reloaded --interval.
+ */
+class FleetGuardianTest {
+  private static final Duration AWAIT = Duration.ofSeconds(20);
+  private static final String KEY = "fleet-key";
+
+  private ActorTestKit testKit;
+  private FaultInjectingDevApi devApi;
+
+  @BeforeEach
+  void start() throws Exception {
+    testKit = ActorTestKit.create(AgentRuntime.pekkoConfig());
+    devApi = new FaultInjectingDevApi(0, KEY);
+    devApi.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    testKit.shutdownTestKit();
+  }
+
+  private AgentConfig config(String... more) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "--api-url", devApi.baseUrl(), "--api-key", KEY, "--public-ip-lookup", "false"));
+    args.addAll(List.of(more));
+    ConfigLoader.Outcome outcome =
+        ConfigLoader.load(
+            args.toArray(String[]::new), Map.of(), "test", Path.of("/nonexistent/agent.conf"));
+    if (outcome instanceof ConfigLoader.Outcome.Exit exit) {
+      throw new AssertionError(exit.message());
+    }
+    return ((ConfigLoader.Outcome.Run) outcome).config();
+  }
+
+  private FleetGuardian start(AgentConfig config, String hostname) {
+    HostFacts host =
+        new HostFacts() {
+          @Override
+          public String hostname() {
+            return hostname;
+          }
+
+          @Override
+          public List<IpAddress> addresses() {
+            return List.of(new IpAddress("203.0.113.9", IpAddress.PUBLIC));
+          }
+
+          @Override
+          public SystemInfo systemInfo(Integer metricsPort, String publicIp) {
+            return SystemFacts.NONE.toSystemInfo(metricsPort, publicIp);
+          }
+        };
+    HttpSigmaApi api =
+        new HttpSigmaApi(
+            testKit.system(), URI.create(devApi.baseUrl()), config.apiKey(), Duration.ofSeconds(2));
+    TestProbe<FleetGuardian> started = testKit.createTestProbe();
+    testKit.spawn(
+        Behaviors.<Void>setup(
+            ctx -> {
+              started
+                  .ref()
+                  .tell(
+                      FleetGuardian.start(
+                          ctx,
+                          config,
+                          new FleetGuardian.Dependencies(
+                              api, host, host::addresses, SystemInfoExtras.NONE)));
+              return Behaviors.empty();
+            }));
+    return started.receiveMessage(AWAIT);
+  }
+
+  private static String scrape(AgentMetrics metrics) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrometheusTextFormatWriter.create().write(out, metrics.registry().scrape());
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void registersReportsItsHealthAndItsSeriesAndHandsOutTheVpsId() throws Exception {
+    AgentHealth health = AgentHealth.get(testKit.system());
+    assertEquals(Optional.of("the agent is still starting"), health.readinessProblem());
+    FleetGuardian fleet =
+        start(config("--interval", "1", "--metrics-port", "9102"), "fleet-guardian-1");
+    AgentMetrics metrics = new AgentMetrics("fleet-guardian-1", false, false);
+    fleet.metrics().bindTo(metrics);
+    assertEquals(List.of(), fleet.metricsRoutes());
+    assertEquals(List.of(), fleet.managementRoutes());
+
+    TestProbe<RegistrationActor.Registered> subscriber = testKit.createTestProbe();
+    fleet.subscribe(subscriber.ref());
+    RegistrationActor.Registered registered = subscriber.receiveMessage(AWAIT);
+    assertEquals("fleet-guardian-1", registered.hostname());
+    assertEquals(
+        registered.vpsId(), devApi.store().vpsByHostname("fleet-guardian-1").orElseThrow().id());
+    assertEquals(
+        9102,
+        devApi
+            .store()
+            .vps(registered.vpsId())
+            .orElseThrow()
+            .extra()
+            .path("system_info")
+            .path("metrics_port")
+            .asInt(),
+        "the metrics port is reported");
+
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertEquals(Optional.empty(), health.readinessProblem());
+              assertTrue(scrape(metrics).contains("\nsigma_agent_registered 1.0\n"));
+              return null;
+            });
+    assertEquals(Optional.empty(), health.livenessProblem());
+  }
+
+  @Test
+  void withoutTheMetricsServerNoMetricsPortIsReported() {
+    FleetGuardian fleet =
+        start(config("--interval", "1", "--metrics-port", "0"), "fleet-guardian-2");
+    TestProbe<RegistrationActor.Registered> subscriber = testKit.createTestProbe();
+    fleet.registration().tell(new RegistrationActor.Subscribe(subscriber.ref()));
+    String id = subscriber.receiveMessage(AWAIT).vpsId();
+    assertTrue(
+        devApi
+            .store()
+            .vps(id)
+            .orElseThrow()
+            .extra()
+            .path("system_info")
+            .path("metrics_port")
+            .isMissingNode());
+  }
+
+  /**
+   * A reloaded --interval reaches the registration actor: from a day to a second, heartbeats follow
+   * at once instead of in a day.
+   */
+  @Test
+  void aReloadedIntervalIsApplied() {
+    AgentConfig daily = config("--interval", "24h");
+    FleetGuardian fleet = start(daily, "fleet-guardian-3");
+    TestProbe<RegistrationActor.Registered> subscriber = testKit.createTestProbe();
+    fleet.subscribe(subscriber.ref());
+    subscriber.receiveMessage(AWAIT);
+    // Unchanged, nothing is told; changed, the next heartbeat is due a second from now.
+    fleet.apply(daily, daily);
+    fleet.apply(daily, config("--interval", "1"));
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertTrue(devApi.stats().total(EndpointKind.HEARTBEAT) >= 2);
+              return null;
+            });
+  }
+}
