@@ -132,15 +132,10 @@ public final class AdsService implements AggregatedDiscoveryService {
             .<StreamInput>map(RequestArrived::new)
             .concat(Source.single(new RequestsEnded()));
     Source<StreamInput, NotUsed> snapshots =
-        Source.<XdsSnapshot>actorRef(
-                message -> Optional.empty(),
-                message -> Optional.empty(),
-                1,
-                OverflowStrategy.dropHead())
+        snapshotInlet()
             .mapMaterializedValue(
                 inlet -> {
-                  ActorRef<XdsSnapshot> typedInlet = Adapter.toTyped(inlet);
-                  registry.tell(new SnapshotRegistry.Subscribe(initialStatus, typedInlet));
+                  registry.tell(new SnapshotRegistry.Subscribe(initialStatus, inlet));
                   return NotUsed.getInstance();
                 })
             .map(SnapshotArrived::new);
@@ -175,6 +170,20 @@ public final class AdsService implements AggregatedDiscoveryService {
                   });
               return NotUsed.getInstance();
             });
+  }
+
+  /**
+   * The snapshot inlet of one stream: an actor that the registry tells snapshots, holding only the
+   * newest one the stream has not consumed yet (a newer snapshot replaces the one waiting; it never
+   * completes).
+   */
+  static Source<XdsSnapshot, ActorRef<XdsSnapshot>> snapshotInlet() {
+    return Source.<XdsSnapshot>actorRef(
+            message -> Optional.empty(),
+            message -> Optional.empty(),
+            1,
+            OverflowStrategy.dropHead())
+        .mapMaterializedValue(Adapter::toTyped);
   }
 
   /**

@@ -16,12 +16,15 @@ import io.sigma.agent.xds.SnapshotRegistry.StreamUpdated;
 import io.sigma.agent.xds.SnapshotRegistry.Subscribe;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.pekko.actor.DeadLetter;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -277,11 +280,38 @@ class SnapshotRegistryTest {
     registry.tell(new SnapshotRegistry.WatchConnectedNodes(other.ref()));
     watcher.receiveMessage();
     other.receiveMessage();
+    TestProbe<DeadLetter> deadLetters = testKit.createTestProbe();
+    testKit
+        .system()
+        .eventStream()
+        .tell(new EventStream.Subscribe<>(DeadLetter.class, deadLetters.ref()));
 
     watcher.stop();
-    registry.tell(new Subscribe(initial(1, "a"), testKit.<XdsSnapshot>createTestProbe().ref()));
-
-    assertEquals(Set.of("a"), other.receiveMessage().nodeIds());
+    // The registry hears of the stop asynchronously: until it has, a change may still go to the
+    // stopped watcher (a dead letter). Once it has, no change ever goes there again.
+    long[] streamId = {0};
+    deadLetters.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          long id = ++streamId[0];
+          registry.tell(
+              new Subscribe(initial(id, "a"), testKit.<XdsSnapshot>createTestProbe().ref()));
+          assertEquals(Set.of("a"), other.receiveMessage().nodeIds());
+          registry.tell(new StreamClosed(id));
+          assertEquals(Set.of(), other.receiveMessage().nodeIds());
+          List<DeadLetter> dead = new ArrayList<>();
+          while (true) {
+            try {
+              dead.add(deadLetters.receiveMessage(Duration.ofMillis(200)));
+            } catch (AssertionError none) {
+              break;
+            }
+          }
+          assertTrue(
+              dead.stream().noneMatch(d -> d.message() instanceof SnapshotRegistry.ConnectedNodes),
+              "told a stopped watcher: " + dead);
+          return null;
+        });
   }
 
   private XdsStatus status() {
