@@ -61,7 +61,7 @@ public final class AdsService implements AggregatedDiscoveryService {
 
   /**
    * @param registry where node snapshots come from and stream status goes
-   * @param events metric hooks ({@link XdsEvents#NO_OP} until metrics are wired)
+   * @param events metric hooks
    * @param clock for NACK and stream-open times
    */
   public AdsService(ActorRef<SnapshotRegistry.Command> registry, XdsEvents events, Clock clock) {

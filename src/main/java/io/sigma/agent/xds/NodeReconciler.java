@@ -647,19 +647,6 @@ final class NodeReconciler {
     return vpsId;
   }
 
-  /** node.ids served now (from sigma-api or the state dir). */
-  Set<String> servedNodeIds() {
-    return Set.copyOf(served.keySet());
-  }
-
-  /**
-   * The nodes of the last successful listing of the current VPS (with the config_version of their
-   * last consistent read), empty before one.
-   */
-  List<EnvoyNode> listedNodes() {
-    return listed == null ? List.of() : List.copyOf(listed.values());
-  }
-
   /** The poller's status; the saves part comes from the saver. */
   PollerStatus status(List<String> unsavedNodes, String lastSaveError) {
     Set<String> nodeIds = new TreeSet<>(served.keySet());

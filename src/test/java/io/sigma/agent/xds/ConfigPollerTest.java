@@ -68,9 +68,13 @@ class ConfigPollerTest {
 
   private static Optional<XdsSnapshot> snapshot(
       ActorRef<SnapshotRegistry.Command> registry, String nodeId) {
-    TestProbe<Optional<XdsSnapshot>> probe = testKit.createTestProbe();
-    registry.tell(new SnapshotRegistry.GetSnapshot(nodeId, probe.ref()));
-    return probe.receiveMessage(AWAIT);
+    // As a stream that connects now gets it.
+    TestProbe<XdsSnapshot> probe = testKit.createTestProbe();
+    StreamStatus stream = new StreamStatus(999, nodeId, java.time.Instant.now(), null, List.of());
+    registry.tell(new SnapshotRegistry.Subscribe(stream, probe.ref()));
+    XdsSnapshot current = probe.receiveMessage(AWAIT);
+    registry.tell(new SnapshotRegistry.StreamClosed(999));
+    return Optional.of(current);
   }
 
   @Test
@@ -92,7 +96,7 @@ class ConfigPollerTest {
                 fixture.http(),
                 registry,
                 store,
-                PollerEvents.NO_OP,
+                new PollerEvents() {},
                 Clock.systemUTC(),
                 new SplittableRandom(1)));
     TestProbe<PollerStatus> status = testKit.createTestProbe();

@@ -21,7 +21,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.random.RandomGenerator;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -278,7 +280,7 @@ class NodeReconcilerTest {
     assertEquals(NOW_MILLIS + 41, serve.snapshot().serial(), "above the saved serial");
     assertEquals(
         new NodeReconciler.Save(saved, NOW_MILLIS + 41), one(NodeReconciler.Save.class, effects));
-    assertEquals(Sets.of("edge"), reconciler.servedNodeIds());
+    assertEquals(Set.of("edge"), served());
     assertEquals(List.of(), logs.messages(Level.INFO), "not logged as a new version");
     PollerStatus.Node status = reconciler.status(List.of(), null).node("edge");
     assertEquals(3L, status.servedVersion());
@@ -307,7 +309,7 @@ class NodeReconcilerTest {
     assertEquals(
         new NodeReconciler.DeleteSaved("gone"), one(NodeReconciler.DeleteSaved.class, effects));
     assertTrue(events.contains("removed gone"), events.toString());
-    assertEquals(Sets.of("edge"), reconciler.servedNodeIds());
+    assertEquals(Set.of("edge"), served());
     assertNull(reconciler.status(List.of(), null).node("gone"));
 
     // Re-created: its serials go on above the removal's.
@@ -333,7 +335,7 @@ class NodeReconcilerTest {
     List<NodeReconciler.Effect> first =
         reconciler.onNodesListed(second, fullPage(node("edge", 1)), null);
     assertEquals(List.of(), of(NodeReconciler.Remove.class, first), "missed once: kept");
-    assertTrue(reconciler.servedNodeIds().contains("gone"));
+    assertTrue(served().contains("gone"));
     assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.contains("multi-page")));
     long third = one(NodeReconciler.ListNodes.class, reconciler.onTick()).poll();
     assertEquals(
@@ -696,24 +698,31 @@ class NodeReconcilerTest {
     assertEquals(List.of("a"), status.unsavedNodes());
     assertEquals("disk full", status.lastSaveError());
     assertEquals(VPS, status.vpsId());
-    assertEquals(List.of(node("b", 2), node("a", 1)), reconciler.listedNodes());
   }
 
   @Test
-  void theListedNodesTakeTheVersionOfTheirLastConsistentRead() {
+  void aNodeReadAgainFromANewerVersionIsListedAtTheVersionServed() {
     long poll = identify();
-    assertEquals(List.of(), reconciler.listedNodes());
     reconciler.onNodesListed(poll, List.of(node("edge", 1)), null);
-    reconciler.onRoutesRead(poll, node("edge", 1), 1, routes("web"), null);
+    NodeReconciler.ReadAgainLater later =
+        one(
+            NodeReconciler.ReadAgainLater.class,
+            reconciler.onNodeRechecked(
+                poll, node("edge", 1), 1, routes("web"), List.of(node("edge", 2)), null));
+    assertEquals(1L, reconciler.status(List.of(), null).node("edge").apiConfigVersion());
+    reconciler.onRoutesRead(poll, later.node(), later.attempt(), routes("web"), null);
     reconciler.onNodeRechecked(
-        poll, node("edge", 1), 1, routes("web"), List.of(node("edge", 1)), null);
-    assertEquals(List.of(node("edge", 1)), reconciler.listedNodes());
+        poll, later.node(), later.attempt(), routes("web"), List.of(node("edge", 2)), null);
+    PollerStatus.Node status = reconciler.status(List.of(), null).node("edge");
+    assertEquals(2L, status.servedVersion());
+    assertEquals(2L, status.apiConfigVersion(), "the listing follows the consistent read");
   }
 
-  /** Set.of with a readable name here. */
-  private static final class Sets {
-    static java.util.Set<String> of(String... ids) {
-      return java.util.Set.of(ids);
-    }
+  /** The node.ids served now. */
+  private Set<String> served() {
+    return reconciler.status(List.of(), null).nodes().stream()
+        .filter(n -> n.servedVersion() != null)
+        .map(PollerStatus.Node::nodeId)
+        .collect(Collectors.toSet());
   }
 }

@@ -71,13 +71,13 @@ class SnapshotInletTest {
             .run(testKit.system());
     SlowReader reader = new SlowReader();
     inlet.second().subscribe(reader);
-    XdsSnapshot v1 = XdsSnapshot.empty("edge", 1);
+    XdsSnapshot v1 = XdsSnapshot.empty("edge", 1, 1);
     inlet.first().tell(v1);
     assertEquals(v1, reader.readOne(), "the inlet runs");
 
     // The reader asks for nothing while v2, v3 and v4 arrive: one of them can wait.
     for (long version = 2; version <= 4; version++) {
-      inlet.first().tell(XdsSnapshot.empty("edge", version));
+      inlet.first().tell(XdsSnapshot.empty("edge", version, version));
     }
     List<Long> read = new ArrayList<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(AWAIT_SECONDS);
