@@ -90,7 +90,7 @@ final class NodeRegistrar {
   /** No listing of the current VPS ({@code vpsId}, null before registration) is known yet. */
   private Behavior<Command> waiting(String vpsId) {
     return Behaviors.receive(Command.class)
-        .onMessage(VpsChanged.class, this::onVpsChanged)
+        .onMessage(VpsChanged.class, changed -> onVpsChanged(vpsId, changed))
         .onMessage(Listed.class, listed -> onListed(vpsId, listed))
         .onMessage(NotToRegister.class, this::onNotToRegister)
         .onMessage(
@@ -106,7 +106,7 @@ final class NodeRegistrar {
   /** {@code listed}: the node.ids of the last listing of VPS {@code vpsId}. */
   private Behavior<Command> registering(String vpsId, Set<String> listed) {
     return Behaviors.receive(Command.class)
-        .onMessage(VpsChanged.class, this::onVpsChanged)
+        .onMessage(VpsChanged.class, changed -> onVpsChanged(vpsId, changed))
         .onMessage(Listed.class, message -> onListed(vpsId, message))
         .onMessage(NotToRegister.class, this::onNotToRegister)
         .onMessage(
@@ -120,16 +120,24 @@ final class NodeRegistrar {
         .build();
   }
 
-  private Behavior<Command> onVpsChanged(VpsChanged message) {
-    notToRegister.clear();
+  private Behavior<Command> onVpsChanged(String vpsId, VpsChanged message) {
+    forgetIfChanged(vpsId, message.vpsId());
     return waiting(message.vpsId());
   }
 
-  private Behavior<Command> onListed(String vpsId, Listed message) {
-    if (!message.vpsId().equals(vpsId)) {
-      // The poller tells a new VPS id first (VpsChanged), unless this registrar restarted since.
+  /**
+   * What was not to register for VPS {@code from} may be registered for another id; the first id
+   * (from null) keeps the node.ids served from the state dir.
+   */
+  private void forgetIfChanged(String from, String to) {
+    if (from != null && !from.equals(to)) {
       notToRegister.clear();
     }
+  }
+
+  private Behavior<Command> onListed(String vpsId, Listed message) {
+    // The poller tells a new VPS id first (VpsChanged), unless this registrar restarted since.
+    forgetIfChanged(vpsId, message.vpsId());
     notToRegister.addAll(message.nodeIds());
     registerUnknown(message.vpsId(), message.nodeIds());
     return registering(message.vpsId(), message.nodeIds());
