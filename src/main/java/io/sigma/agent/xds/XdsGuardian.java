@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -156,7 +157,10 @@ public final class XdsGuardian {
                     if (error == null) {
                       bound.complete(server);
                     } else {
-                      bound.completeExceptionally(error);
+                      bound.completeExceptionally(
+                          error instanceof CompletionException && error.getCause() != null
+                              ? error.getCause()
+                              : error);
                     }
                   });
           return new Forwarding(registry, pollerRef).behavior();

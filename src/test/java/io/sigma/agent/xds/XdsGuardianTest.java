@@ -175,7 +175,8 @@ class XdsGuardianTest {
       ExecutionException failed =
           org.junit.jupiter.api.Assertions.assertThrows(
               ExecutionException.class, () -> bound.get(10, TimeUnit.SECONDS));
-      assertTrue(failed.getCause() != null, failed.toString());
+      String why = io.sigma.agent.BindFailure.describe(failed.getCause());
+      assertTrue(why.contains("already in use"), why);
       testKit.stop(guardian, AWAIT);
     }
   }
