@@ -38,13 +38,17 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class XdsGuardian {
 
   /** The guardian's protocol: the poller's commands (forwarded) and its own. */
-  public sealed interface Command permits ConfigPoller.Command, GetServedStatus, PollerStarted {}
+  public sealed interface Command
+      permits ConfigPoller.Command, GetServedStatus, PollerStarted, WatcherStopped {}
 
   /** Ask for what the registry serves ({@link XdsStatus}). */
   public record GetServedStatus(ActorRef<XdsStatus> replyTo) implements Command {}
 
   /** The poller started (the first time, or after a crash). */
   private record PollerStarted() implements Command {}
+
+  /** A node watcher stopped: a restarted poller is not told about it. */
+  private record WatcherStopped(ActorRef<ConfigPoller.EnvoyNodes> watcher) implements Command {}
 
   /** How long open ADS streams get to finish when the agent stops. */
   public static final Duration STOP_DEADLINE = Duration.ofSeconds(1);
@@ -163,7 +167,7 @@ public final class XdsGuardian {
                               : error);
                     }
                   });
-          return new Forwarding(registry, pollerRef).behavior();
+          return new Forwarding(context, registry, pollerRef).behavior();
         });
   }
 
@@ -172,12 +176,17 @@ public final class XdsGuardian {
    * the node watchers.
    */
   private static final class Forwarding {
+    private final ActorContext<Command> context;
     private final ActorRef<SnapshotRegistry.Command> registry;
     private final ActorRef<ConfigPoller.Command> poller;
     private ConfigPoller.VpsKnown vps;
     private final List<ConfigPoller.WatchNodes> watchers = new ArrayList<>();
 
-    Forwarding(ActorRef<SnapshotRegistry.Command> registry, ActorRef<ConfigPoller.Command> poller) {
+    Forwarding(
+        ActorContext<Command> context,
+        ActorRef<SnapshotRegistry.Command> registry,
+        ActorRef<ConfigPoller.Command> poller) {
+      this.context = context;
       this.registry = registry;
       this.poller = poller;
     }
@@ -209,8 +218,17 @@ public final class XdsGuardian {
           .onMessage(
               ConfigPoller.WatchNodes.class,
               watch -> {
-                watchers.add(watch);
+                if (!watchers.contains(watch)) {
+                  watchers.add(watch);
+                  context.watchWith(watch.watcher(), new WatcherStopped(watch.watcher()));
+                }
                 poller.tell(watch);
+                return Behaviors.same();
+              })
+          .onMessage(
+              WatcherStopped.class,
+              stopped -> {
+                watchers.removeIf(watch -> watch.watcher().equals(stopped.watcher()));
                 return Behaviors.same();
               })
           .onMessage(
