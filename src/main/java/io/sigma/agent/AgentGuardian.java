@@ -24,33 +24,23 @@ import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.metrics.LandingPage;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
-import io.sigma.agent.metrics.XdsMetrics;
 import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.ports.PortsGuardian;
 import io.sigma.agent.reload.ConfigReloader;
 import io.sigma.agent.reload.LiveSettings;
-import io.sigma.agent.retry.Backoff;
-import io.sigma.agent.xds.AdsService;
 import io.sigma.agent.xds.ConfigPoller;
-import io.sigma.agent.xds.NodeConfigStore;
-import io.sigma.agent.xds.SnapshotRegistry;
-import io.sigma.agent.xds.XdsServer;
-import io.sigma.agent.xds.XdsStatusRoutes;
+import io.sigma.agent.xds.XdsGuardian;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.model.Uri;
@@ -85,9 +75,6 @@ public final class AgentGuardian {
 
   /** The dev API's key: exercises the X-Api-Key path end to end. */
   static final String DEV_API_KEY = "dev-api-key";
-
-  /** How long open ADS streams get to finish when the agent stops. */
-  static final Duration XDS_STOP_DEADLINE = Duration.ofSeconds(1);
 
   private AgentGuardian() {}
 
@@ -271,9 +258,9 @@ public final class AgentGuardian {
   }
 
   /**
-   * The Envoy control plane: snapshot registry, config poller (saved configs served at once, then
-   * sigma-api polled once registered), ADS server on --xds-bind:--xds-port. Returns the {@code
-   * /xds/status} route (for the management server).
+   * The Envoy control plane ({@link XdsGuardian}): told the VPS id by the registration, its ADS
+   * server's binding reported as a {@link ServerBound}. Returns the {@code /xds/status} route (for
+   * the management server) and the poller (for reloads).
    */
   private static Xds startXds(
       ActorContext<Command> ctx,
@@ -281,40 +268,30 @@ public final class AgentGuardian {
       SigmaApi api,
       ActorRef<RegistrationActor.Command> registration,
       AgentMetrics metrics) {
-    Clock clock = Clock.systemUTC();
-    XdsMetrics xdsMetrics = new XdsMetrics(metrics);
-    ActorRef<SnapshotRegistry.Command> registry =
-        ctx.spawn(SnapshotRegistry.create(), "xds-registry");
-    ConfigPoller.Settings settings =
-        new ConfigPoller.Settings(
-            config.xdsPollInterval(), new Backoff(config.backoffInitial(), config.backoffMax()));
-    ActorRef<ConfigPoller.Command> poller =
+    XdsGuardian.Started xds = XdsGuardian.start(ctx, config, api, metrics);
+    // The fleet's registration tells the VPS id; xds hears it as its own VpsKnown.
+    ActorRef<RegistrationActor.Registered> vpsIds =
         ctx.spawn(
-            supervised(
-                ConfigPoller.create(
-                    settings,
-                    api,
-                    registration,
-                    registry,
-                    new NodeConfigStore(config.stateDir().resolve("xds"), clock),
-                    xdsMetrics,
-                    clock,
-                    new SplittableRandom())),
-            "xds-poller",
-            DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
-    AdsService ads = new AdsService(registry, xdsMetrics, clock);
+            Behaviors.receive(RegistrationActor.Registered.class)
+                .onMessage(
+                    RegistrationActor.Registered.class,
+                    registered -> {
+                      xds.guardian().tell(new ConfigPoller.VpsKnown(registered.vpsId()));
+                      return Behaviors.same();
+                    })
+                .build(),
+            "xds-vps-id");
+    registration.tell(new RegistrationActor.Subscribe(vpsIds));
     AgentHealth.get(ctx.getSystem()).expectEndpoint("xDS server");
     ctx.pipeToSelf(
-        XdsServer.start(ctx.getSystem(), ads, config.xdsBind(), config.xdsPort())
-            .thenApply(
-                server -> server.addToCoordinatedShutdown(XDS_STOP_DEADLINE, ctx.getSystem())),
+        xds.server(),
         (server, error) ->
             new ServerBound(
                 "xDS server",
                 "--xds-port / AGENT_XDS_PORT",
                 server == null ? null : server.localAddress(),
                 error));
-    return new Xds(new XdsStatusRoutes(registry, poller, ctx.getSystem(), clock).route(), poller);
+    return new Xds(xds.statusRoute(), xds.poller());
   }
 
   private static Behavior<Command> running(

@@ -5,10 +5,10 @@ import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.HostFacts;
 import io.sigma.agent.fleet.RegistrationActor;
 import io.sigma.agent.metrics.AgentMetrics;
-import io.sigma.agent.metrics.XdsMetrics;
 import io.sigma.agent.xds.ConfigPoller;
 import io.sigma.agent.xds.NodeConfigStore;
 import io.sigma.agent.xds.SnapshotRegistry;
+import io.sigma.agent.xds.XdsMetrics;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -61,19 +61,31 @@ final class SimulatedAgent {
                 new XdsMetrics(new AgentMetrics(parts.host().hostname(), false, false));
             ActorRef<SnapshotRegistry.Command> registry =
                 ctx.spawn(SnapshotRegistry.create(), "xds-registry");
-            ctx.spawn(
-                supervised(
-                    ConfigPoller.create(
-                        parts.xds(),
-                        parts.api(),
-                        registration,
-                        registry,
-                        new NodeConfigStore(parts.stateDir().resolve("xds"), clock),
-                        metrics,
-                        clock,
-                        new SplittableRandom(~parts.seed()))),
-                "xds-poller",
-                DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
+            ActorRef<ConfigPoller.Command> poller =
+                ctx.spawn(
+                    supervised(
+                        ConfigPoller.create(
+                            parts.xds(),
+                            parts.api(),
+                            registry,
+                            new NodeConfigStore(parts.stateDir().resolve("xds"), clock),
+                            metrics,
+                            clock,
+                            new SplittableRandom(~parts.seed()))),
+                    "xds-poller",
+                    DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
+            registration.tell(
+                new RegistrationActor.Subscribe(
+                    ctx.spawn(
+                        Behaviors.receive(RegistrationActor.Registered.class)
+                            .onMessage(
+                                RegistrationActor.Registered.class,
+                                registered -> {
+                                  poller.tell(new ConfigPoller.VpsKnown(registered.vpsId()));
+                                  return Behaviors.same();
+                                })
+                            .build(),
+                        "xds-vps-id")));
           }
           return Behaviors.empty();
         });

@@ -61,7 +61,7 @@ public final class AdsService implements AggregatedDiscoveryService {
 
   /**
    * @param registry where node snapshots come from and stream status goes
-   * @param events metric hooks ({@link XdsEvents#NO_OP} until metrics are wired)
+   * @param events metric hooks
    * @param clock for NACK and stream-open times
    */
   public AdsService(ActorRef<SnapshotRegistry.Command> registry, XdsEvents events, Clock clock) {
@@ -132,15 +132,10 @@ public final class AdsService implements AggregatedDiscoveryService {
             .<StreamInput>map(RequestArrived::new)
             .concat(Source.single(new RequestsEnded()));
     Source<StreamInput, NotUsed> snapshots =
-        Source.<XdsSnapshot>actorRef(
-                message -> Optional.empty(),
-                message -> Optional.empty(),
-                1,
-                OverflowStrategy.dropHead())
+        snapshotInlet()
             .mapMaterializedValue(
                 inlet -> {
-                  ActorRef<XdsSnapshot> typedInlet = Adapter.toTyped(inlet);
-                  registry.tell(new SnapshotRegistry.Subscribe(initialStatus, typedInlet));
+                  registry.tell(new SnapshotRegistry.Subscribe(initialStatus, inlet));
                   return NotUsed.getInstance();
                 })
             .map(SnapshotArrived::new);
@@ -175,6 +170,20 @@ public final class AdsService implements AggregatedDiscoveryService {
                   });
               return NotUsed.getInstance();
             });
+  }
+
+  /**
+   * The snapshot inlet of one stream: an actor that the registry tells snapshots, holding only the
+   * newest one the stream has not consumed yet (a newer snapshot replaces the one waiting; it never
+   * completes).
+   */
+  static Source<XdsSnapshot, ActorRef<XdsSnapshot>> snapshotInlet() {
+    return Source.<XdsSnapshot>actorRef(
+            message -> Optional.empty(),
+            message -> Optional.empty(),
+            1,
+            OverflowStrategy.dropHead())
+        .mapMaterializedValue(Adapter::toTyped);
   }
 
   /**

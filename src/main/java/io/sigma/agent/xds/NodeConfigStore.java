@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * throws, and the caller (the poller) retries it until it works. Not thread-safe: one owner (the
  * poller) calls it.
  */
-public final class NodeConfigStore {
+public class NodeConfigStore {
 
   /** Version of the file layout; files of another format are skipped on load. */
   static final int FORMAT = 1;

@@ -9,9 +9,6 @@ import java.util.Map;
  */
 public interface PollerEvents {
 
-  /** The no-op implementation. */
-  PollerEvents NO_OP = new PollerEvents() {};
-
   /** A poll ended ({@code duration} from the node listing request to the last routes answer). */
   default void onPollFinished(PollResult result, Duration duration) {}
 

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -40,7 +39,6 @@ public final class SnapshotRegistry {
           StreamUpdated,
           StreamClosed,
           GetStatus,
-          GetSnapshot,
           WatchConnectedNodes,
           SubscriberTerminated,
           WatcherTerminated {}
@@ -61,12 +59,7 @@ public final class SnapshotRegistry {
    * a version_info it already had); streams that connect later wait until the node has a snapshot
    * again.
    */
-  public record RemoveNode(String nodeId, long serial) implements Command {
-    /** Removal whose empty state takes the removed snapshot's serial + 1. */
-    public RemoveNode(String nodeId) {
-      this(nodeId, 0);
-    }
-  }
+  public record RemoveNode(String nodeId, long serial) implements Command {}
 
   /**
    * An ADS stream identified its node: send it the node's snapshots (the current one at once, if
@@ -83,10 +76,6 @@ public final class SnapshotRegistry {
 
   /** Ask for every node's snapshot version, route count and streams. */
   public record GetStatus(ActorRef<XdsStatus> replyTo) implements Command {}
-
-  /** Ask for the snapshot currently served to {@code nodeId}. */
-  public record GetSnapshot(String nodeId, ActorRef<Optional<XdsSnapshot>> replyTo)
-      implements Command {}
 
   /**
    * Tell {@code watcher} the node.ids that have at least one connected stream: at once, then each
@@ -141,7 +130,6 @@ public final class SnapshotRegistry {
           .onMessage(StreamClosed.class, message -> forget(message.streamId()))
           .onMessage(SubscriberTerminated.class, message -> forget(message.streamId()))
           .onMessage(GetStatus.class, this::onGetStatus)
-          .onMessage(GetSnapshot.class, this::onGetSnapshot)
           .onMessage(WatchConnectedNodes.class, this::onWatchConnectedNodes)
           .onMessage(
               WatcherTerminated.class,
@@ -294,11 +282,6 @@ public final class SnapshotRegistry {
                         nodeStreams));
           });
       message.replyTo().tell(new XdsStatus(nodes));
-      return Behaviors.same();
-    }
-
-    private Behavior<Command> onGetSnapshot(GetSnapshot message) {
-      message.replyTo().tell(Optional.ofNullable(snapshots.get(message.nodeId())));
       return Behaviors.same();
     }
 

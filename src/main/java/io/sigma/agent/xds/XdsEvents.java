@@ -7,9 +7,6 @@ package io.sigma.agent.xds;
  */
 public interface XdsEvents {
 
-  /** The no-op implementation: what the service uses until metrics are wired. */
-  XdsEvents NO_OP = new XdsEvents() {};
-
   /** A stream identified itself with {@code nodeId} (its first request carried a node.id). */
   default void onStreamOpened(long streamId, String nodeId) {}
 

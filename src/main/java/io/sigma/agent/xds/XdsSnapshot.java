@@ -49,11 +49,6 @@ public record XdsSnapshot(
     return new XdsSnapshot(nodeId, version, serial, List.of(), List.of(), 0);
   }
 
-  /** {@link #empty(String, long, long)} with the serial equal to {@code version} (tests, tools). */
-  public static XdsSnapshot empty(String nodeId, long version) {
-    return empty(nodeId, version, version);
-  }
-
   /** The xDS {@code version_info} of this snapshot: its serial in decimal. */
   public String versionInfo() {
     return String.valueOf(serial);

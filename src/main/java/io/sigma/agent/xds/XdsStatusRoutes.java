@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -30,9 +31,8 @@ public final class XdsStatusRoutes extends AllDirectives {
 
   private static final Logger log = LoggerFactory.getLogger(XdsStatusRoutes.class);
 
-  private final ActorRef<SnapshotRegistry.Command> registry;
-  private final ActorRef<ConfigPoller.Command> poller;
-  private final ActorSystem<?> system;
+  private final Function<Duration, CompletionStage<XdsStatus>> served;
+  private final Function<Duration, CompletionStage<PollerStatus>> source;
   private final Clock clock;
   private final Duration askTimeout;
   private final ObjectMapper json = Json.newMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -52,11 +52,38 @@ public final class XdsStatusRoutes extends AllDirectives {
       ActorSystem<?> system,
       Clock clock,
       Duration askTimeout) {
-    this.registry = registry;
-    this.poller = poller;
-    this.system = system;
+    this(
+        timeout ->
+            AskPattern.ask(registry, SnapshotRegistry.GetStatus::new, timeout, system.scheduler()),
+        poller == null
+            ? timeout -> CompletableFuture.completedFuture(null)
+            : timeout ->
+                AskPattern.ask(poller, ConfigPoller.GetStatus::new, timeout, system.scheduler()),
+        clock,
+        askTimeout);
+  }
+
+  private XdsStatusRoutes(
+      Function<Duration, CompletionStage<XdsStatus>> served,
+      Function<Duration, CompletionStage<PollerStatus>> source,
+      Clock clock,
+      Duration askTimeout) {
+    this.served = served;
+    this.source = source;
     this.clock = clock;
     this.askTimeout = askTimeout;
+  }
+
+  /** The page of the control plane run by {@code guardian}. */
+  static XdsStatusRoutes of(
+      ActorRef<XdsGuardian.Command> guardian, ActorSystem<?> system, Clock clock) {
+    return new XdsStatusRoutes(
+        timeout ->
+            AskPattern.ask(guardian, XdsGuardian.GetServedStatus::new, timeout, system.scheduler()),
+        timeout ->
+            AskPattern.ask(guardian, ConfigPoller.GetStatus::new, timeout, system.scheduler()),
+        clock,
+        ASK_TIMEOUT);
   }
 
   public Route route() {
@@ -65,12 +92,8 @@ public final class XdsStatusRoutes extends AllDirectives {
   }
 
   CompletionStage<HttpResponse> status() {
-    CompletionStage<XdsStatus> served =
-        AskPattern.ask(registry, SnapshotRegistry.GetStatus::new, askTimeout, system.scheduler());
-    CompletionStage<PollerStatus> source =
-        poller == null
-            ? CompletableFuture.completedFuture(null)
-            : AskPattern.ask(poller, ConfigPoller.GetStatus::new, askTimeout, system.scheduler());
+    CompletionStage<XdsStatus> served = this.served.apply(askTimeout);
+    CompletionStage<PollerStatus> source = this.source.apply(askTimeout);
     return served
         .thenCombine(source, (s, p) -> XdsStatusReport.of(s, p, clock.instant()))
         .thenApply(

@@ -15,27 +15,34 @@
  *       until the Listeners without them are ACKed, at most one unanswered response per type).
  *   <li>{@link io.sigma.agent.xds.AdsService}: the generated gRPC service; one Pekko Streams
  *       pipeline per stream. {@link io.sigma.agent.xds.XdsServer}: its HTTP/2 binding.
- *   <li>{@link io.sigma.agent.xds.XdsEvents}: hooks for metrics (no-op by default).
- *   <li>{@link io.sigma.agent.xds.ConfigPoller} (actor): the config source. Serves the configs
- *       saved by {@link io.sigma.agent.xds.NodeConfigStore} at once, then polls sigma-api for the
- *       VPS's nodes and the routes of changed nodes, sets snapshots, removes nodes gone from the
- *       API, registers unknown connected node.ids; {@link io.sigma.agent.xds.PollerEvents} for
- *       metrics.
- *   <li>{@link io.sigma.agent.xds.XdsStatusRoutes}: {@code GET /xds/status}, the {@link
- *       io.sigma.agent.xds.XdsStatusReport} of the registry and the poller, as JSON.
+ *   <li>{@link io.sigma.agent.xds.XdsEvents} and {@link io.sigma.agent.xds.PollerEvents}: hooks for
+ *       metrics, implemented by {@link io.sigma.agent.xds.XdsMetrics} (this package owns its
+ *       metrics; their node labels are bounded by {@link io.sigma.agent.xds.NodeLabels}).
+ *   <li>{@link io.sigma.agent.xds.NodeReconciler} (pure): every decision of the config source (what
+ *       to list and read, when a read is consistent, what to serve, remove and save, serials, the
+ *       next poll), answered as effects.
+ *   <li>{@link io.sigma.agent.xds.ConfigPoller} (actor): the config source. Feeds the reconciler
+ *       what sigma-api answered (stamped with the poll id) and carries out its effects; serves the
+ *       configs saved by {@link io.sigma.agent.xds.NodeConfigStore} at once, then polls once told
+ *       {@link io.sigma.agent.xds.ConfigPoller.VpsKnown}; publishes the listed nodes to {@link
+ *       io.sigma.agent.xds.ConfigPoller.WatchNodes} watchers. Its children: {@link
+ *       io.sigma.agent.xds.NodeConfigSaver} (saves, retried until they work) and {@link
+ *       io.sigma.agent.xds.NodeRegistrar} (registers unknown connected node.ids).
+ *   <li>{@link io.sigma.agent.xds.XdsGuardian} (actor): spawns and supervises the registry and the
+ *       poller, starts the ADS server, forwards the poller's commands; {@code XdsGuardian.start}
+ *       hands the agent's guardian the {@code /xds/status} route ({@link
+ *       io.sigma.agent.xds.XdsStatusRoutes}, the {@link io.sigma.agent.xds.XdsStatusReport} of the
+ *       registry and the poller as JSON), the bound server and the metrics.
  * </ul>
  *
- * <p>Wiring (as {@code AgentGuardian} does it; {@code XdsMetrics} implements both event hooks):
+ * <p>Wiring (as {@code AgentGuardian} does it): the fleet's registration is adapted into {@code
+ * VpsKnown}; xds depends on no other feature.
  *
  * <pre>{@code
- * XdsMetrics xdsMetrics = new XdsMetrics(agentMetrics);
- * ActorRef<SnapshotRegistry.Command> registry = context.spawn(SnapshotRegistry.create(), "xds-registry");
- * ActorRef<ConfigPoller.Command> poller = context.spawn(ConfigPoller.create(
- *     new ConfigPoller.Settings(pollInterval, new Backoff(backoffInitial, backoffMax)), sigmaApi,
- *     registrationActor, registry, new NodeConfigStore(stateDir.resolve("xds"), clock), xdsMetrics,
- *     clock, new SplittableRandom()), "xds-poller");
- * XdsServer.start(system, new AdsService(registry, xdsMetrics, clock), xdsBind, xdsPort);
- * metricsRoutes.add(new XdsStatusRoutes(registry, poller, system, clock).route());
+ * XdsGuardian.Started xds = XdsGuardian.start(context, agentConfig, sigmaApi, agentMetrics);
+ * managementRoutes.add(xds.statusRoute());
+ * xds.guardian().tell(new ConfigPoller.VpsKnown(vpsId));       // on each (re-)registration
+ * xds.poller().tell(new ConfigPoller.IntervalChanged(interval)); // on SIGHUP
  * }</pre>
  */
 package io.sigma.agent.xds;

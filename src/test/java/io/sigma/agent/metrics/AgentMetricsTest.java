@@ -12,6 +12,7 @@ import io.sigma.agent.fleet.FleetStatusEvents;
 import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.PortMetrics;
 import io.sigma.agent.xds.PollResult;
+import io.sigma.agent.xds.XdsMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

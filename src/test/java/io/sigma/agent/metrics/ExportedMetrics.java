@@ -13,6 +13,7 @@ import io.sigma.agent.ports.PortScan;
 import io.sigma.agent.xds.PollResult;
 import io.sigma.agent.xds.RejectedRoute;
 import io.sigma.agent.xds.TypeUrls;
+import io.sigma.agent.xds.XdsMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

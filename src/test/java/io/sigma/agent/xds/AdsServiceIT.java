@@ -54,7 +54,7 @@ class AdsServiceIT {
   static void start() throws Exception {
     testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.enable-http2 = on"));
     registry = testKit.spawn(SnapshotRegistry.create(), "xds-registry");
-    AdsService service = new AdsService(registry, XdsEvents.NO_OP, Clock.systemUTC());
+    AdsService service = new AdsService(registry, new XdsEvents() {}, Clock.systemUTC());
     server =
         XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
             .toCompletableFuture()
@@ -463,7 +463,7 @@ class AdsServiceIT {
     try (AdsTestClient envoy = AdsTestClient.connect(channel, node)) {
       handshake(envoy, "6");
 
-      registry.tell(new SnapshotRegistry.RemoveNode(node));
+      registry.tell(new SnapshotRegistry.RemoveNode(node, 0));
 
       DiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
       assertEquals("7", listeners.getVersionInfo());

@@ -329,7 +329,7 @@ class AdsStreamStateTest {
   void snapshotOfAnotherNodeIsIgnored() {
     state.onRequest(subscribe(TypeUrls.CLUSTER));
 
-    assertEquals(List.of(), state.onSnapshot(XdsSnapshot.empty("other-node", 5)));
+    assertEquals(List.of(), state.onSnapshot(XdsSnapshot.empty("other-node", 5, 5)));
 
     assertNull(state.status().snapshotVersion());
   }
@@ -338,7 +338,7 @@ class AdsStreamStateTest {
   void removedNodeGetsAnEmptyState() {
     handshake(snapshot(1, "a", "b"));
 
-    List<DiscoveryResponse> out = state.onSnapshot(XdsSnapshot.empty(NODE, 2));
+    List<DiscoveryResponse> out = state.onSnapshot(XdsSnapshot.empty(NODE, 2, 2));
 
     assertEquals(
         List.of(TypeUrls.LISTENER), types(out), "Clusters stay until the Listeners are gone");
@@ -512,7 +512,7 @@ class AdsStreamStateTest {
     SplittableRandom random = new SplittableRandom(8);
     for (int run = 0; run < 40; run++) {
       AdsStreamState stream =
-          new AdsStreamState(run, NODE, XdsEvents.NO_OP, Clock.fixed(NOW, ZoneOffset.UTC));
+          new AdsStreamState(run, NODE, new XdsEvents() {}, Clock.fixed(NOW, ZoneOffset.UTC));
       EnvoyModel envoy = new EnvoyModel(random);
       long version = 1;
       XdsSnapshot last = randomSnapshot(random, version);

@@ -6,9 +6,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.sigma.agent.api.SigmaApi;
-import io.sigma.agent.fleet.RegistrationActor;
 import io.sigma.agent.metrics.AgentMetrics;
-import io.sigma.agent.metrics.XdsMetrics;
 import io.sigma.agent.retry.Backoff;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -41,20 +39,16 @@ final class PolledControlPlane implements AutoCloseable {
   final AgentMetrics metrics;
   final XdsServer server;
   final ManagedChannel channel;
-  private final TestProbe<RegistrationActor.Command> registration;
-  private ActorRef<RegistrationActor.Registered> subscriber;
 
   private PolledControlPlane(
       ActorTestKit testKit,
       ActorRef<SnapshotRegistry.Command> registry,
       ActorRef<ConfigPoller.Command> poller,
-      TestProbe<RegistrationActor.Command> registration,
       AgentMetrics metrics,
       XdsServer server) {
     this.testKit = testKit;
     this.registry = registry;
     this.poller = poller;
-    this.registration = registration;
     this.metrics = metrics;
     this.server = server;
     this.channel =
@@ -80,14 +74,12 @@ final class PolledControlPlane implements AutoCloseable {
     AgentMetrics metrics = new AgentMetrics(HOSTNAME, false, false);
     XdsMetrics xdsMetrics = new XdsMetrics(metrics);
     ActorRef<SnapshotRegistry.Command> registry = testKit.spawn(SnapshotRegistry.create());
-    TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
     ActorRef<ConfigPoller.Command> poller =
         testKit.spawn(
             ConfigPoller.create(
                 new ConfigPoller.Settings(
                     pollInterval, new Backoff(Duration.ofMillis(50), Duration.ofMillis(400))),
                 api,
-                registration.ref(),
                 registry,
                 new NodeConfigStore(stateDir, Clock.systemUTC()),
                 xdsMetrics,
@@ -102,16 +94,12 @@ final class PolledControlPlane implements AutoCloseable {
                 0)
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
-    return new PolledControlPlane(testKit, registry, poller, registration, metrics, server);
+    return new PolledControlPlane(testKit, registry, poller, metrics, server);
   }
 
   /** Tells the poller it is VPS {@code vpsId}, as a (re-)registration does. */
   void identify(String vpsId) {
-    if (subscriber == null) {
-      subscriber =
-          registration.expectMessageClass(RegistrationActor.Subscribe.class, AWAIT).subscriber();
-    }
-    subscriber.tell(new RegistrationActor.Registered(vpsId, HOSTNAME));
+    poller.tell(new ConfigPoller.VpsKnown(vpsId));
   }
 
   AdsTestClient connect(String nodeId) {

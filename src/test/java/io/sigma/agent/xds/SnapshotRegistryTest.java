@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sigma.agent.xds.SnapshotRegistry.Command;
-import io.sigma.agent.xds.SnapshotRegistry.GetSnapshot;
 import io.sigma.agent.xds.SnapshotRegistry.GetStatus;
 import io.sigma.agent.xds.SnapshotRegistry.RemoveNode;
 import io.sigma.agent.xds.SnapshotRegistry.SetSnapshot;
@@ -16,12 +15,15 @@ import io.sigma.agent.xds.SnapshotRegistry.StreamUpdated;
 import io.sigma.agent.xds.SnapshotRegistry.Subscribe;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.pekko.actor.DeadLetter;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,15 +56,15 @@ class SnapshotRegistryTest {
     assertNull(waiting.snapshotVersion());
     assertEquals(List.of(1L), waiting.streams().stream().map(StreamStatus::streamId).toList());
 
-    XdsSnapshot v1 = XdsSnapshot.empty("a", 1);
+    XdsSnapshot v1 = XdsSnapshot.empty("a", 1, 1);
     registry.tell(new SetSnapshot(v1));
     assertSame(v1, stream.receiveMessage());
   }
 
   @Test
   void lateSubscriberGetsTheCurrentSnapshotAtOnce() {
-    XdsSnapshot v3 = XdsSnapshot.empty("a", 3);
-    registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 2)));
+    XdsSnapshot v3 = XdsSnapshot.empty("a", 3, 3);
+    registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 2, 2)));
     registry.tell(new SetSnapshot(v3));
     TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
 
@@ -80,8 +82,8 @@ class SnapshotRegistryTest {
     registry.tell(new Subscribe(initial(2, "a"), streamA2.ref()));
     registry.tell(new Subscribe(initial(3, "b"), streamB.ref()));
 
-    XdsSnapshot a = XdsSnapshot.empty("a", 2);
-    XdsSnapshot b = XdsSnapshot.empty("b", 5);
+    XdsSnapshot a = XdsSnapshot.empty("a", 2, 2);
+    XdsSnapshot b = XdsSnapshot.empty("b", 5, 5);
     registry.tell(new SetSnapshot(a));
     registry.tell(new SetSnapshot(b));
 
@@ -128,30 +130,29 @@ class SnapshotRegistryTest {
     registry.tell(new Subscribe(initial(1, "a"), stream.ref()));
     assertSame(v7, stream.receiveMessage());
 
-    registry.tell(new RemoveNode("a"));
+    registry.tell(new RemoveNode("a", 0));
 
     XdsSnapshot empty = stream.receiveMessage();
     assertEquals("a", empty.nodeId());
     assertEquals(8, empty.version());
     assertEquals(List.of(), empty.clusters());
     assertEquals(List.of(), empty.listeners());
-    assertEquals(Optional.empty(), snapshot("a"));
     NodeStatus node = status().node("a");
     assertNull(node.snapshotVersion());
     assertEquals(1, node.streams().size());
 
     TestProbe<XdsSnapshot> later = testKit.createTestProbe();
     registry.tell(new Subscribe(initial(2, "a"), later.ref()));
-    XdsSnapshot back = XdsSnapshot.empty("a", 9);
+    XdsSnapshot back = XdsSnapshot.empty("a", 9, 9);
     registry.tell(new SetSnapshot(back));
     assertSame(back, later.receiveMessage());
   }
 
   @Test
   void removingAnUnknownNodeChangesNothing() {
-    registry.tell(new SetSnapshot(XdsSnapshot.empty("kept", 1)));
+    registry.tell(new SetSnapshot(XdsSnapshot.empty("kept", 1, 1)));
 
-    registry.tell(new RemoveNode("never-seen"));
+    registry.tell(new RemoveNode("never-seen", 0));
 
     assertEquals(List.of("kept"), status().nodes().stream().map(NodeStatus::nodeId).toList());
   }
@@ -163,7 +164,7 @@ class SnapshotRegistryTest {
             .map(List.of(Routes.route("r1", 10001, "h", 80), Routes.route("r2", 10002, "h", 80)))
             .toSnapshot("a", 4);
     registry.tell(new SetSnapshot(snapshot));
-    registry.tell(new SetSnapshot(XdsSnapshot.empty("b", 1)));
+    registry.tell(new SetSnapshot(XdsSnapshot.empty("b", 1, 1)));
     TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
     registry.tell(new Subscribe(initial(11, "a"), stream.ref()));
     ResourceTypeStatus clusters =
@@ -205,7 +206,7 @@ class SnapshotRegistryTest {
                   return Behaviors.same();
                 }));
     registry.tell(new Subscribe(initial(6, "a"), inlet));
-    registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 1)));
+    registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 1, 1)));
     seen.receiveMessage();
 
     testKit.stop(inlet);
@@ -221,7 +222,7 @@ class SnapshotRegistryTest {
 
   @Test
   void badSetSnapshotIsIgnoredAndTheRegistryKeepsItsState() {
-    registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 1)));
+    registry.tell(new SetSnapshot(XdsSnapshot.empty("a", 1, 1)));
 
     registry.tell(new SetSnapshot(null));
 
@@ -233,15 +234,15 @@ class SnapshotRegistryTest {
   void setSnapshotIfAbsentSeedsANodeButNeverReplacesItsSnapshot() {
     TestProbe<XdsSnapshot> stream = testKit.createTestProbe();
     registry.tell(new Subscribe(initial(1, "a"), stream.ref()));
-    XdsSnapshot saved = XdsSnapshot.empty("a", 4);
+    XdsSnapshot saved = XdsSnapshot.empty("a", 4, 4);
 
     registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(saved));
     assertSame(saved, stream.receiveMessage());
 
-    XdsSnapshot fresh = XdsSnapshot.empty("a", 5);
+    XdsSnapshot fresh = XdsSnapshot.empty("a", 5, 5);
     registry.tell(new SetSnapshot(fresh));
     assertSame(fresh, stream.receiveMessage());
-    registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(XdsSnapshot.empty("a", 4)));
+    registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(XdsSnapshot.empty("a", 4, 4)));
     registry.tell(new SnapshotRegistry.SetSnapshotIfAbsent(null));
 
     stream.expectNoMessage(Duration.ofMillis(100));
@@ -277,11 +278,38 @@ class SnapshotRegistryTest {
     registry.tell(new SnapshotRegistry.WatchConnectedNodes(other.ref()));
     watcher.receiveMessage();
     other.receiveMessage();
+    TestProbe<DeadLetter> deadLetters = testKit.createTestProbe();
+    testKit
+        .system()
+        .eventStream()
+        .tell(new EventStream.Subscribe<>(DeadLetter.class, deadLetters.ref()));
 
     watcher.stop();
-    registry.tell(new Subscribe(initial(1, "a"), testKit.<XdsSnapshot>createTestProbe().ref()));
-
-    assertEquals(Set.of("a"), other.receiveMessage().nodeIds());
+    // The registry hears of the stop asynchronously: until it has, a change may still go to the
+    // stopped watcher (a dead letter). Once it has, no change ever goes there again.
+    long[] streamId = {0};
+    deadLetters.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          long id = ++streamId[0];
+          registry.tell(
+              new Subscribe(initial(id, "a"), testKit.<XdsSnapshot>createTestProbe().ref()));
+          assertEquals(Set.of("a"), other.receiveMessage().nodeIds());
+          registry.tell(new StreamClosed(id));
+          assertEquals(Set.of(), other.receiveMessage().nodeIds());
+          List<DeadLetter> dead = new ArrayList<>();
+          while (true) {
+            try {
+              dead.add(deadLetters.receiveMessage(Duration.ofMillis(200)));
+            } catch (AssertionError none) {
+              break;
+            }
+          }
+          assertTrue(
+              dead.stream().noneMatch(d -> d.message() instanceof SnapshotRegistry.ConnectedNodes),
+              "told a stopped watcher: " + dead);
+          return null;
+        });
   }
 
   private XdsStatus status() {
@@ -290,10 +318,13 @@ class SnapshotRegistryTest {
     return probe.receiveMessage();
   }
 
+  /** The snapshot {@code nodeId} is served now, as a stream that connects now gets it. */
   private Optional<XdsSnapshot> snapshot(String nodeId) {
-    TestProbe<Optional<XdsSnapshot>> probe = testKit.createTestProbe();
-    registry.tell(new GetSnapshot(nodeId, probe.ref()));
-    return probe.receiveMessage();
+    TestProbe<XdsSnapshot> probe = testKit.createTestProbe();
+    registry.tell(new Subscribe(initial(999, nodeId), probe.ref()));
+    XdsSnapshot current = probe.receiveMessage();
+    registry.tell(new StreamClosed(999));
+    return Optional.of(current);
   }
 
   private static StreamStatus initial(long streamId, String nodeId) {

@@ -45,7 +45,7 @@ class XdsLogSafetyIT {
     log = AgentLogCapture.start();
     testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.enable-http2 = on"));
     registry = testKit.spawn(SnapshotRegistry.create(), "xds-registry");
-    AdsService service = new AdsService(registry, XdsEvents.NO_OP, Clock.systemUTC());
+    AdsService service = new AdsService(registry, new XdsEvents() {}, Clock.systemUTC());
     server =
         XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
             .toCompletableFuture()

@@ -48,7 +48,7 @@ class XdsServerIT {
   static void start() {
     testKit = ActorTestKit.create();
     registry = testKit.spawn(SnapshotRegistry.create());
-    service = new AdsService(registry, XdsEvents.NO_OP, Clock.systemUTC());
+    service = new AdsService(registry, new XdsEvents() {}, Clock.systemUTC());
   }
 
   @AfterAll

@@ -18,7 +18,7 @@ class XdsSnapshotTest {
   @Test
   void versionInfoIsTheConfigVersionAsText() {
     assertEquals("42", new XdsSnapshot("n", 42, List.of(), List.of(), 0).versionInfo());
-    assertEquals("9223372036854775807", XdsSnapshot.empty("n", Long.MAX_VALUE).versionInfo());
+    assertEquals("9223372036854775807", XdsSnapshot.empty("n", 1, Long.MAX_VALUE).versionInfo());
   }
 
   @Test
@@ -58,7 +58,7 @@ class XdsSnapshotTest {
 
   @Test
   void emptySnapshotHasNoResources() {
-    XdsSnapshot empty = XdsSnapshot.empty("n", 3);
+    XdsSnapshot empty = XdsSnapshot.empty("n", 3, 3);
 
     assertEquals(List.of(), empty.clusters());
     assertEquals(List.of(), empty.listeners());
@@ -68,7 +68,7 @@ class XdsSnapshotTest {
 
   @Test
   void nodeIdIsRequired() {
-    assertThrows(NullPointerException.class, () -> XdsSnapshot.empty(null, 1));
+    assertThrows(NullPointerException.class, () -> XdsSnapshot.empty(null, 1, 1));
   }
 
   @Test

@@ -1,13 +1,12 @@
-package io.sigma.agent.metrics;
+package io.sigma.agent.xds;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.sigma.agent.xds.PollResult;
+import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.xds.RejectedRoute.Reason;
-import io.sigma.agent.xds.TypeUrls;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

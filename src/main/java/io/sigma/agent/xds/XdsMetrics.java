@@ -1,13 +1,9 @@
-package io.sigma.agent.metrics;
+package io.sigma.agent.xds;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.sigma.agent.xds.PollResult;
-import io.sigma.agent.xds.PollerEvents;
-import io.sigma.agent.xds.RejectedRoute;
-import io.sigma.agent.xds.TypeUrls;
-import io.sigma.agent.xds.XdsEvents;
+import io.sigma.agent.metrics.AgentMetrics;
 import java.time.Duration;
 import java.util.Map;
 

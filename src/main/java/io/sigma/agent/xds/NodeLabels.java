@@ -1,4 +1,4 @@
-package io.sigma.agent.metrics;
+package io.sigma.agent.xds;
 
 import java.util.HashMap;
 import java.util.Map;
