@@ -39,6 +39,8 @@ import io.sigma.agent.ports.PortScanActor;
 import io.sigma.agent.ports.PortScanner;
 import io.sigma.agent.reload.ConfigReloader;
 import io.sigma.agent.retry.Backoff;
+import io.sigma.agent.staticsync.StaticSyncActor;
+import io.sigma.agent.staticsync.StaticSyncGuardian;
 import io.sigma.agent.xds.AdsService;
 import io.sigma.agent.xds.ConfigPoller;
 import io.sigma.agent.xds.NodeConfigStore;
@@ -215,6 +217,9 @@ public final class AgentGuardian {
       mountXdsStatus(ctx, config, xds.statusRoute());
       poller = Optional.of(xds.poller());
     }
+    if (config.envoyConfigSync().enabled()) {
+      startStaticSync(ctx, config, api, registration, metrics, hostname);
+    }
     ActorRef<ConfigReloader.Command> reloader =
         ctx.spawn(
             ConfigReloader.create(
@@ -256,6 +261,36 @@ public final class AgentGuardian {
             hostname,
             RedactedUrl.of(config.apiUrl()));
     return running(ctx, reloader);
+  }
+
+  /** --envoy-config-sync: the sync actor, told the VPS id by every registration. */
+  private static void startStaticSync(
+      ActorContext<Command> ctx,
+      AgentConfig config,
+      SigmaApi api,
+      ActorRef<RegistrationActor.Command> registration,
+      AgentMetrics metrics,
+      String hostname) {
+    ActorRef<StaticSyncActor.Command> sync =
+        StaticSyncGuardian.spawn(
+            ctx,
+            config.envoyConfigSync(),
+            api,
+            metrics,
+            new Backoff(config.backoffInitial(), config.backoffMax()),
+            hostname,
+            ctx.getSystem()
+                .dispatchers()
+                .lookup(DispatcherSelector.fromConfig(PortScanActor.BLOCKING_DISPATCHER)));
+    ActorRef<RegistrationActor.Registered> vpsKnown =
+        ctx.spawn(
+            Behaviors.receiveMessage(
+                (RegistrationActor.Registered r) -> {
+                  sync.tell(new StaticSyncActor.VpsKnown(r.vpsId()));
+                  return Behaviors.same();
+                }),
+            StaticSyncGuardian.NAME + "-registration");
+    registration.tell(new RegistrationActor.Subscribe(vpsKnown));
   }
 
   // ---- ports: scan actor, port metrics, POST /ports/allocate ----
