@@ -133,10 +133,10 @@ public final class StaticSyncActor extends AbstractBehavior<StaticSyncActor.Comm
                   ctx.getSelf().tell(Check.INSTANCE);
                   ctx.getLog()
                       .info(
-                          "Envoy static config sync: checking {} every {}s (excluding {}); routes"
+                          "Envoy static config sync: checking {} every {} (excluding {}); routes"
                               + " are sent to sigma-api once the VPS is registered",
                           settings.files(),
-                          settings.interval().toSeconds(),
+                          text(settings.interval()),
                           settings.files().excludes().isEmpty()
                               ? "nothing"
                               : String.join(",", settings.files().excludes()));
@@ -246,10 +246,10 @@ public final class StaticSyncActor extends AbstractBehavior<StaticSyncActor.Comm
         getContext()
             .getLog()
             .warn(
-                "Envoy static config sync: the check of {} failed ({}); trying again in {}s",
+                "Envoy static config sync: the check of {} failed ({}); trying again in {}",
                 settings.files(),
                 problem,
-                settings.interval().toSeconds());
+                text(settings.interval()));
       }
       lastCheckError = problem;
       return this;
@@ -266,6 +266,14 @@ public final class StaticSyncActor extends AbstractBehavior<StaticSyncActor.Comm
               checked.listing().leftOut());
     }
     lastLeftOut = checked.listing().leftOut();
+    getContext()
+        .getLog()
+        .debug(
+            "Envoy static config check: {} file(s), {} changed",
+            checked.checks().size(),
+            checked.checks().values().stream()
+                .filter(c -> !(c instanceof FileCheck.Unchanged))
+                .count());
     forgetVanished(checked.checks().keySet());
     Map<String, Path> fileOfNode = new HashMap<>();
     checked
@@ -323,7 +331,7 @@ public final class StaticSyncActor extends AbstractBehavior<StaticSyncActor.Comm
                 state.synced == null
                     ? "nothing is synced from it"
                     : "the " + state.synced.size() + " route(s) last synced from it stay",
-                settings.interval().toSeconds());
+                text(settings.interval()));
       }
       state.problem = problem.problem();
     } else if (check instanceof FileCheck.Parsed parsed) {
@@ -480,6 +488,11 @@ public final class StaticSyncActor extends AbstractBehavior<StaticSyncActor.Comm
       maybeSync(retry.file(), state);
     }
     return this;
+  }
+
+  /** "60 s", or "400 ms" below a second. */
+  private static String text(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
   private static String describe(Throwable error) {
