@@ -27,6 +27,13 @@ public record EnvoyConfigSync(
     if (text.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("must not contain a NUL character");
     }
+    if (text.indexOf('{') >= 0 || text.indexOf('}') >= 0) {
+      throw new IllegalArgumentException(
+          "'"
+              + text
+              + "': {a,b} alternatives cannot be written in a comma-separated list; give each"
+              + " glob on its own");
+    }
     try {
       FileSystems.getDefault().getPathMatcher("glob:" + text);
     } catch (PatternSyntaxException e) {

@@ -14,11 +14,11 @@ import java.util.stream.Stream;
 /**
  * The files {@code --envoy-config-path} names, minus {@code --envoy-config-exclude}. A plain path
  * is always in the set, existing or not (so a missing file is reported); a glob ({@code *}, {@code
- * ?}, {@code [..]}, {@code {a,b}}, {@code **} across directories) adds the regular files that match
- * it now, found by walking from its longest directory prefix without wildcards. An exclude glob
- * that has no '/' is matched against the file name, otherwise against the absolute path. Relative
- * paths are resolved against the working directory. At most {@link #MAX_FILES} files are taken
- * (sorted by path); walks follow no symlinked directories and go at most {@link #MAX_DEPTH} deep.
+ * ?}, {@code [..]}, {@code **} across directories) adds the regular files that match it now, found
+ * by walking from its longest directory prefix without wildcards. An exclude glob that has no '/'
+ * is matched against the file name, otherwise against the absolute path. Relative paths are
+ * resolved against the working directory. At most {@link #MAX_FILES} files are taken (sorted by
+ * path); walks follow no symlinked directories and go at most {@link #MAX_DEPTH} deep.
  */
 public final class ConfigFileSet {
   public static final int MAX_FILES = 64;
@@ -107,7 +107,7 @@ public final class ConfigFileSet {
   }
 
   static boolean isGlob(String text) {
-    return text.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
+    return text.chars().anyMatch(c -> c == '*' || c == '?' || c == '[');
   }
 
   private static PathMatcher matcher(String glob) {
