@@ -47,16 +47,16 @@ public final class StaticSyncMetrics {
         .register(metrics.registry());
   }
 
-  void synced(Instant at) {
+  public void synced(Instant at) {
     syncs.labelValues(SUCCESS).inc();
     lastSuccessMillis.set(at.toEpochMilli());
   }
 
-  void apiFailed() {
+  public void apiFailed() {
     syncs.labelValues(API_ERROR).inc();
   }
 
-  void invalidFile() {
+  public void invalidFile() {
     syncs.labelValues(INVALID_FILE).inc();
   }
 }
