@@ -79,7 +79,6 @@ public final class ConfigFileSet {
       return walk.limit(MAX_VISITED)
           .filter(matcher::matches)
           .filter(Files::isRegularFile)
-          .limit(MAX_FILES + 1L)
           .toList();
     } catch (IOException | UncheckedIOException e) {
       // An unreadable directory matches nothing now; the next check walks it again.
