@@ -76,10 +76,7 @@ public final class ConfigFileSet {
       return List.of();
     }
     try (Stream<Path> walk = Files.walk(base, Math.max(1, depth))) {
-      return walk.limit(MAX_VISITED)
-          .filter(matcher::matches)
-          .filter(Files::isRegularFile)
-          .toList();
+      return walk.limit(MAX_VISITED).filter(matcher::matches).filter(Files::isRegularFile).toList();
     } catch (IOException | UncheckedIOException e) {
       // An unreadable directory matches nothing now; the next check walks it again.
       return List.of();

@@ -325,7 +325,7 @@ public final class StaticSyncActor extends AbstractBehavior<StaticSyncActor.Comm
         getContext()
             .getLog()
             .warn(
-                "Envoy static config {} {}; {}; checking it again every {}s",
+                "Envoy static config {} {}; {}; checking it again every {}",
                 file,
                 problem.problem(),
                 state.synced == null

@@ -58,6 +58,7 @@ class StaticSyncIT {
   private String vpsId;
   private LogCapture log;
   private AgentMetrics metrics;
+  private ActorRef<StaticSyncActor.Command> sync;
 
   @BeforeAll
   static void startKit() {
@@ -86,6 +87,9 @@ class StaticSyncIT {
 
   @AfterEach
   void stopApi() throws Exception {
+    if (sync != null) {
+      testKit.stop(sync);
+    }
     log.close();
     devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
@@ -101,7 +105,7 @@ class StaticSyncIT {
                 .system()
                 .dispatchers()
                 .lookup(DispatcherSelector.fromConfig("sigma-agent.blocking-io-dispatcher")));
-    ActorRef<StaticSyncActor.Command> sync =
+    sync =
         testKit.spawn(
             StaticSyncActor.create(
                 settings,
@@ -264,7 +268,11 @@ class StaticSyncIT {
     assertEquals(List.of("a 10001 h1.example:8001"), routes(nodeId));
     assertTrue(
         logged(Level.WARN).stream()
-            .anyMatch(m -> m.contains("the 1 route(s) last synced from it stay")),
+            .anyMatch(
+                m ->
+                    m.contains(
+                        "the 1 route(s) last synced from it stay; checking it again every 200"
+                            + " ms")),
         () -> logged(Level.WARN).toString());
 
     // Another problem is a new line; the same one again is not.
@@ -320,7 +328,7 @@ class StaticSyncIT {
     devApi.faults().failNext(EndpointKind.SYNC_STATIC, 1, new Fault.Delay(Duration.ofSeconds(3)));
     devApi.faults().failNext(EndpointKind.CREATE_NODE, 1, Fault.html(502));
     Path file = write("edge.yaml", config("a:10001:h1.example:8001"));
-    ActorRef<StaticSyncActor.Command> sync = start(List.of(file.toString()), List.of());
+    start(List.of(file.toString()), List.of());
     String nodeId = "static-" + HOST + "-edge";
     await("synced", () -> count(Level.INFO, "Synced Envoy static config") == 1);
     assertEquals(List.of("a 10001 h1.example:8001"), routes(nodeId));
@@ -345,6 +353,5 @@ class StaticSyncIT {
     assertTrue(
         ExportedValue.of(metrics, "sigma_envoy_static_sync_last_success_timestamp_seconds")
             > 1.7e9);
-    testKit.stop(sync);
   }
 }
