@@ -323,6 +323,28 @@ class StaticSyncIT {
   }
 
   @Test
+  void aNewVpsIdSyncsEveryFileAgainUnderTheNewVps() throws Exception {
+    Path file = write("edge.yaml", config("a:10001:h1.example:8001"));
+    start(List.of(file.toString()), List.of());
+    String nodeId = "static-" + HOST + "-edge";
+    await("first sync", () -> count(Level.INFO, "Synced Envoy static config") == 1);
+
+    // The VPS was deleted by an admin; the agent registered again and got a new id.
+    String oldVps = vpsId;
+    devApi.store().deleteVps(oldVps);
+    vpsId = devApi.store().register(new RegisterInput(HOST, null, List.of(), 22, null)).id();
+    sync.tell(new StaticSyncActor.VpsKnown(vpsId));
+    await("synced under the new VPS", () -> count(Level.INFO, "Synced Envoy static config") == 2);
+    assertEquals(List.of("a 10001 h1.example:8001"), routes(nodeId));
+    assertEquals(1, count(Level.INFO, "the agent is now VPS " + vpsId + " (was " + oldVps + ")"));
+
+    // The same id again (a re-registration that kept it) changes nothing.
+    sync.tell(new StaticSyncActor.VpsKnown(vpsId));
+    awaitChecks(2);
+    assertEquals(2, count(Level.INFO, "Synced Envoy static config"));
+  }
+
+  @Test
   void sigmaApiErrorsAndHangsAreRetriedWithBackoff() throws Exception {
     devApi.faults().failNext(EndpointKind.SYNC_STATIC, 3, Fault.status(500));
     devApi.faults().failNext(EndpointKind.SYNC_STATIC, 1, new Fault.Delay(Duration.ofSeconds(3)));
