@@ -17,8 +17,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
@@ -299,7 +302,7 @@ public final class StaticSyncActor extends AbstractBehavior<StaticSyncActor.Comm
   }
 
   /** Files no longer in the set: forgotten, their routes left in sigma-api (see class doc). */
-  private void forgetVanished(java.util.Set<Path> current) {
+  private void forgetVanished(Set<Path> current) {
     List<Path> gone = new ArrayList<>(files.keySet());
     gone.removeAll(current);
     for (Path file : gone) {
@@ -497,8 +500,7 @@ public final class StaticSyncActor extends AbstractBehavior<StaticSyncActor.Comm
 
   private static String describe(Throwable error) {
     Throwable cause = error;
-    while ((cause instanceof java.util.concurrent.CompletionException
-            || cause instanceof java.util.concurrent.ExecutionException)
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
         && cause.getCause() != null) {
       cause = cause.getCause();
     }

@@ -345,6 +345,23 @@ class StaticSyncIT {
   }
 
   @Test
+  void aNodeDeletedInSigmaApiIsCreatedAgainAtTheNextSync() throws Exception {
+    Path file = write("edge.yaml", config("a:10001:h1.example:8001"));
+    start(List.of(file.toString()), List.of());
+    String nodeId = "static-" + HOST + "-edge";
+    await("first sync", () -> count(Level.INFO, "Synced Envoy static config") == 1);
+    String first = node(nodeId).orElseThrow().id();
+    devApi.store().deleteNode(first);
+
+    write("edge.yaml", config("a:10001:h1.example:8002"));
+    await("synced again", () -> count(Level.INFO, "Synced Envoy static config") == 2);
+    assertEquals(List.of("a 10001 h1.example:8002"), routes(nodeId));
+    assertTrue(!node(nodeId).orElseThrow().id().equals(first), "a new node");
+    assertEquals(1, count(Level.WARN, "Could not sync Envoy static config"));
+    assertEquals(2, count(Level.INFO, "Created Envoy node '" + nodeId + "'"));
+  }
+
+  @Test
   void sigmaApiErrorsAndHangsAreRetriedWithBackoff() throws Exception {
     devApi.faults().failNext(EndpointKind.SYNC_STATIC, 3, Fault.status(500));
     devApi.faults().failNext(EndpointKind.SYNC_STATIC, 1, new Fault.Delay(Duration.ofSeconds(3)));
