@@ -25,9 +25,13 @@ import io.sigma.agent.metrics.LandingPage;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.net.HttpGuard;
+import io.sigma.agent.ports.PortScanActor;
 import io.sigma.agent.ports.PortsGuardian;
 import io.sigma.agent.reload.ConfigReloader;
 import io.sigma.agent.reload.LiveSettings;
+import io.sigma.agent.retry.Backoff;
+import io.sigma.agent.staticsync.StaticSyncActor;
+import io.sigma.agent.staticsync.StaticSyncGuardian;
 import io.sigma.agent.xds.ConfigPoller;
 import io.sigma.agent.xds.XdsGuardian;
 import java.net.InetSocketAddress;
@@ -41,6 +45,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.model.Uri;
@@ -174,6 +179,9 @@ public final class AgentGuardian {
       mountXdsStatus(ctx, config, xds.statusRoute());
       poller = Optional.of(xds.poller());
     }
+    if (config.envoyConfigSync().enabled()) {
+      startStaticSync(ctx, config, api, fleet.registration(), metrics, hostname);
+    }
     List<LiveSettings> live = new ArrayList<>(features);
     live.add(AgentGuardian::applyLogLevel);
     poller.ifPresent(
@@ -220,6 +228,36 @@ public final class AgentGuardian {
     if (loaded.logLevel() != applied.logLevel()) {
       AgentLogConfigurator.setLevel(loaded.logLevel());
     }
+  }
+
+  /** --envoy-config-sync: the sync actor, told the VPS id by every registration. */
+  private static void startStaticSync(
+      ActorContext<Command> ctx,
+      AgentConfig config,
+      SigmaApi api,
+      ActorRef<RegistrationActor.Command> registration,
+      AgentMetrics metrics,
+      String hostname) {
+    ActorRef<StaticSyncActor.Command> sync =
+        StaticSyncGuardian.spawn(
+            ctx,
+            config.envoyConfigSync(),
+            api,
+            metrics,
+            new Backoff(config.backoffInitial(), config.backoffMax()),
+            hostname,
+            ctx.getSystem()
+                .dispatchers()
+                .lookup(DispatcherSelector.fromConfig(PortScanActor.BLOCKING_DISPATCHER)));
+    ActorRef<RegistrationActor.Registered> vpsKnown =
+        ctx.spawn(
+            Behaviors.receiveMessage(
+                (RegistrationActor.Registered r) -> {
+                  sync.tell(new StaticSyncActor.VpsKnown(r.vpsId()));
+                  return Behaviors.same();
+                }),
+            StaticSyncGuardian.NAME + "-registration");
+    registration.tell(new RegistrationActor.Subscribe(vpsKnown));
   }
 
   /** A feature's page for the operator: on the management server, when it runs. */

@@ -52,7 +52,8 @@ public record AgentConfig(
     LogFormat logFormat,
     Optional<Path> configFile,
     boolean metricsHostnameLabel,
-    Optional<WebConfig> webConfigFile) {
+    Optional<WebConfig> webConfigFile,
+    EnvoyConfigSync envoyConfigSync) {
 
   /** The metrics/allocation HTTP server is off when its port is 0. */
   public boolean metricsEnabled() {
@@ -100,7 +101,8 @@ public record AgentConfig(
         logFormat,
         configFile,
         metricsHostnameLabel,
-        webConfigFile);
+        webConfigFile,
+        envoyConfigSync);
   }
 
   /**
@@ -123,6 +125,8 @@ public record AgentConfig(
         + (portScan ? portScanRange.first() + "-" + portScanRange.last() : "off")
         + " xds="
         + (xdsEnabled ? xdsBind + ":" + xdsPort : "off")
+        + " envoy-config-sync="
+        + (envoyConfigSync.enabled() ? String.join(",", envoyConfigSync.paths()) : "off")
         + " management="
         + (managementEnabled() ? managementBind + ":" + managementPort : "off")
         + " host-proc="

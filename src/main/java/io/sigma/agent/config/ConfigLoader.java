@@ -134,8 +134,23 @@ public final class ConfigLoader {
         v.bool(Setting.METRICS_HOSTNAME_LABEL),
         v.text(Setting.WEB_CONFIG_FILE).isEmpty()
             ? Optional.empty()
-            : Optional.of(
-                v.custom(Setting.WEB_CONFIG_FILE, file -> WebConfig.read(Path.of(file)))));
+            : Optional.of(v.custom(Setting.WEB_CONFIG_FILE, file -> WebConfig.read(Path.of(file)))),
+        envoyConfigSync(v));
+  }
+
+  private static EnvoyConfigSync envoyConfigSync(SettingValues v) {
+    List<String> paths = v.customList(Setting.ENVOY_CONFIG_PATH, EnvoyConfigSync::pattern);
+    boolean enabled = v.bool(Setting.ENVOY_CONFIG_SYNC);
+    if (enabled && paths.isEmpty()) {
+      throw v.invalid(Setting.ENVOY_CONFIG_PATH, "must name at least one file or glob");
+    }
+    return new EnvoyConfigSync(
+        enabled,
+        paths,
+        v.text(Setting.ENVOY_CONFIG_EXCLUDE).isEmpty()
+            ? List.of()
+            : v.customList(Setting.ENVOY_CONFIG_EXCLUDE, EnvoyConfigSync::pattern),
+        v.duration(Setting.ENVOY_CONFIG_SYNC_INTERVAL, Duration.ofSeconds(1), Duration.ofDays(1)));
   }
 
   private static CommandSpec commandSpec(String version) {

@@ -111,6 +111,32 @@ public enum Setting {
       "10",
       "DURATION",
       "Time between polls of sigma-api for Envoy config changes."),
+  ENVOY_CONFIG_SYNC(
+      "--envoy-config-sync",
+      "AGENT_ENVOY_CONFIG_SYNC",
+      "false",
+      "BOOL",
+      "Send the TCP proxy listeners of Envoy's static config files to sigma-api "
+          + "(POST /envoy-routes/sync-static, source=static)."),
+  ENVOY_CONFIG_PATH(
+      "--envoy-config-path",
+      "AGENT_ENVOY_CONFIG_PATH",
+      EnvoyConfigSync.DEFAULT_FILE,
+      "PATHS",
+      "Comma-separated Envoy static config files and globs (/etc/envoy/*.yaml) to sync."),
+  ENVOY_CONFIG_EXCLUDE(
+      "--envoy-config-exclude",
+      "AGENT_ENVOY_CONFIG_EXCLUDE",
+      null,
+      "GLOBS",
+      "Comma-separated globs of files --envoy-config-path matches but that are not synced "
+          + "(a glob without / matches the file name)."),
+  ENVOY_CONFIG_SYNC_INTERVAL(
+      "--envoy-config-sync-interval",
+      "AGENT_ENVOY_CONFIG_SYNC_INTERVAL",
+      "60",
+      "DURATION",
+      "Time between checks of the Envoy static config files for changes."),
   HOST_PROC(
       "--host-proc",
       "AGENT_HOST_PROC",

@@ -10,6 +10,7 @@ import io.sigma.agent.ports.ListenerSource;
 import io.sigma.agent.ports.PortMetrics;
 import io.sigma.agent.ports.PortRange;
 import io.sigma.agent.ports.PortScan;
+import io.sigma.agent.staticsync.StaticSyncMetrics;
 import io.sigma.agent.xds.PollResult;
 import io.sigma.agent.xds.RejectedRoute;
 import io.sigma.agent.xds.TypeUrls;
@@ -75,6 +76,11 @@ final class ExportedMetrics {
     xds.onSnapshotServed("edge", 1, 1, Map.of(RejectedRoute.Reason.PLACEHOLDER, 1));
     xds.onRoutesFetchFailed("edge");
     xds.onNodeRegistration("edge", true);
+
+    StaticSyncMetrics staticSync = new StaticSyncMetrics(metrics);
+    staticSync.synced(Instant.now());
+    staticSync.apiFailed();
+    staticSync.invalidFile();
 
     awaitGarbageCollectionSeen(metrics);
     return metrics;
