@@ -1,9 +1,11 @@
 package io.sigma.agent.xds;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
@@ -45,15 +47,22 @@ record DeltaSnapshotIndex(
   static DeltaSnapshotIndex of(XdsSnapshot snapshot) {
     Map<String, Resource> clusters = new LinkedHashMap<>();
     for (Any cluster : snapshot.clusters()) {
-      String name = ClusterReferences.clusterName(cluster);
+      String name = name(cluster);
+      if (name == null) {
+        name = ClusterReferences.clusterName(cluster);
+      }
       clusters.put(name, resource(name, cluster));
     }
     Map<String, Resource> listeners = new LinkedHashMap<>();
     Map<String, Set<String>> uses = new LinkedHashMap<>();
     for (Any listener : snapshot.listeners()) {
-      String name = listenerName(listener);
+      String name = name(listener);
+      if (name == null) {
+        name = listenerName(listener);
+      }
       listeners.put(name, resource(name, listener));
-      uses.put(name, ClusterReferences.usedBy(List.of(listener)));
+      // Most Listeners use one Cluster: a compact immutable set, shared by the node's streams.
+      uses.put(name, Set.copyOf(ClusterReferences.usedBy(List.of(listener))));
     }
     return new DeltaSnapshotIndex(snapshot, clusters, listeners, uses);
   }
@@ -80,6 +89,23 @@ record DeltaSnapshotIndex(
     packed.getValue().asReadOnlyByteBufferList().forEach(sha256::update);
     return HexFormat.of().formatHex(sha256.digest(), 0, 8);
   }
+
+  /**
+   * The {@code name} of a packed Cluster or Listener (field 1 of both), read without decoding the
+   * rest of the message; null when it is not the first field (then decode it all).
+   */
+  static String name(Any packed) {
+    try {
+      CodedInputStream in = packed.getValue().newCodedInput();
+      int tag = in.readTag();
+      return tag == NAME_TAG ? in.readStringRequireUtf8() : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Field 1, length-delimited: {@code name} of Cluster and Listener. */
+  private static final int NAME_TAG = (1 << 3) | 2;
 
   static String listenerName(Any listener) {
     try {

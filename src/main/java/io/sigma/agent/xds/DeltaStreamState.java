@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -472,7 +471,7 @@ public final class DeltaStreamState {
       }
     }
     Set<String> used = clusters ? clustersListenersMayUse() : Set.of();
-    Set<String> removed = new LinkedHashSet<>();
+    Set<String> removed = new TreeSet<>(); // sorted on the wire
     for (String name : type.view.keySet()) {
       if (!own.containsKey(name) && !used.contains(name)) {
         removed.add(name);
@@ -597,10 +596,10 @@ public final class DeltaStreamState {
     final Set<String> names = new HashSet<>();
 
     /** Resource name to the version Envoy has, or will have once it applies what was sent. */
-    final Map<String, String> view = new LinkedHashMap<>();
+    final Map<String, String> view = new HashMap<>();
 
     /** Removals of a NACKed response, sent again with the next response. */
-    final Set<String> resendRemovals = new LinkedHashSet<>();
+    final Set<String> resendRemovals = new TreeSet<>();
 
     /** The first request has not been answered yet. */
     boolean answerOwed;

@@ -658,6 +658,34 @@ class DeltaStreamStateTest {
         "the same bytes, the same version, whatever the snapshot");
   }
 
+  @Test
+  void resourceNamesAreReadWithoutDecodingAndUndecodableOnesStillGetAName() throws Exception {
+    XdsSnapshot snapshot = snapshot(1, "a");
+    assertEquals("cluster-a", DeltaSnapshotIndex.name(snapshot.clusters().get(0)));
+    assertEquals("listener-a", DeltaSnapshotIndex.name(snapshot.listeners().get(0)));
+    Any nameNotFirst =
+        Any.newBuilder()
+            .setTypeUrl(TypeUrls.CLUSTER)
+            .setValue(
+                com.google.protobuf.ByteString.copyFrom(new byte[] {0x18, 0x01, 0x0a, 0x01, 'x'}))
+            .build();
+    assertEquals(null, DeltaSnapshotIndex.name(nameNotFirst));
+    Any garbage =
+        Any.newBuilder()
+            .setTypeUrl(TypeUrls.LISTENER)
+            .setValue(com.google.protobuf.ByteString.copyFrom(new byte[] {0x0a, 0x7f, 'x'}))
+            .build();
+    assertEquals(null, DeltaSnapshotIndex.name(garbage));
+
+    DeltaSnapshotIndex index =
+        DeltaSnapshotIndex.of(new XdsSnapshot(NODE, 1, List.of(nameNotFirst), List.of(garbage), 1));
+
+    assertEquals(Set.of("x"), index.clusters().keySet(), "decoded the slow way");
+    assertTrue(
+        index.listeners().keySet().iterator().next().startsWith("undecodable-"),
+        index.listeners().toString());
+  }
+
   // --- the random Envoy -------------------------------------------------------------------------
 
   /**
