@@ -93,7 +93,7 @@ public final class DeltaStreamState {
   private DeltaSnapshotIndex index;
 
   /** Per Listener name Envoy holds or may hold: the Clusters it may use. */
-  private final Map<String, Set<String>> listenerMayUse = new HashMap<>();
+  private final DeltaView<Set<String>, Set<String>> listenerMayUse = new DeltaView<>(uses -> uses);
 
   private long responseCount;
   private boolean statusChanged = true;
@@ -274,12 +274,24 @@ public final class DeltaStreamState {
     }
     Map<String, Resource> own = index == null ? Map.of() : index.clusters();
     Set<String> used = clustersListenersMayUse();
-    for (String name : clusters.view.keySet()) {
+    for (String name : clusters.view.names()) {
       if (!own.containsKey(name) && used.contains(name)) {
         retained.add(name);
       }
     }
     return retained;
+  }
+
+  /**
+   * Entries this stream keeps beyond the node's shared index (0 for a stream in sync): what its
+   * state costs, for tests.
+   */
+  int differences() {
+    int differences = listenerMayUse.differences();
+    for (TypeState type : types.values()) {
+      differences += type.view.differences();
+    }
+    return differences;
   }
 
   // ------------------------------------------------------------------ requests
@@ -336,7 +348,7 @@ public final class DeltaStreamState {
     if (request.getResourceNamesUnsubscribeCount() > 0) {
       // Envoy drops what it unsubscribed from: so does the view (no removal is sent for it).
       List<String> dropped = new ArrayList<>();
-      for (String name : type.view.keySet()) {
+      for (String name : type.view.names()) {
         if (!type.subscribed(name)) {
           dropped.add(name);
         }
@@ -393,7 +405,7 @@ public final class DeltaStreamState {
       // Envoy may not have applied the removals: send them again with the next response. Sent
       // Listeners keep the union of the old and new Clusters they may use.
       for (String name : type.inFlightRemoved) {
-        if (!type.view.containsKey(name)) {
+        if (!type.view.contains(name)) {
           type.resendRemovals.add(name);
         }
       }
@@ -402,14 +414,17 @@ public final class DeltaStreamState {
       if (listeners) {
         type.inFlightUses.forEach(
             (name, uses) -> {
-              if (type.view.containsKey(name)) {
+              if (type.view.contains(name)) {
                 listenerMayUse.put(name, uses);
               }
             });
         for (String name : type.inFlightRemoved) {
-          if (!type.view.containsKey(name)) {
+          if (!type.view.contains(name)) {
             listenerMayUse.remove(name);
           }
+        }
+        if (index != null) {
+          listenerMayUse.rebase(index.listenerClusters());
         }
       }
       type.ackedVersion = type.sentVersion;
@@ -472,7 +487,7 @@ public final class DeltaStreamState {
     }
     Set<String> used = clusters ? clustersListenersMayUse() : Set.of();
     Set<String> removed = new TreeSet<>(); // sorted on the wire
-    for (String name : type.view.keySet()) {
+    for (String name : type.view.names()) {
       if (!own.containsKey(name) && !used.contains(name)) {
         removed.add(name);
       }
@@ -482,7 +497,7 @@ public final class DeltaStreamState {
     }
     // Removals Envoy NACKed ride along, never alone: a NACK cannot start a ping-pong.
     for (String name : type.resendRemovals) {
-      if (!own.containsKey(name) && !used.contains(name) && !type.view.containsKey(name)) {
+      if (!own.containsKey(name) && !used.contains(name) && !type.view.contains(name)) {
         removed.add(name);
       }
     }
@@ -514,6 +529,13 @@ public final class DeltaStreamState {
     }
     for (String name : removed) {
       type.view.remove(name);
+    }
+    if (type.wildcard) {
+      // Usually the view is now exactly the snapshot's resources: no differences to keep.
+      type.view.rebase(own);
+    }
+    if (listeners) {
+      listenerMayUse.rebase(index.listenerClusters());
     }
     type.resendRemovals.clear();
     type.inFlightUses = uses;
@@ -555,7 +577,7 @@ public final class DeltaStreamState {
 
   private Set<String> clustersListenersMayUse() {
     Set<String> used = new HashSet<>();
-    listenerMayUse.values().forEach(used::addAll);
+    listenerMayUse.forEachValue(used::addAll);
     return used;
   }
 
@@ -596,7 +618,7 @@ public final class DeltaStreamState {
     final Set<String> names = new HashSet<>();
 
     /** Resource name to the version Envoy has, or will have once it applies what was sent. */
-    final Map<String, String> view = new HashMap<>();
+    final DeltaView<Resource, String> view = new DeltaView<>(Resource::getVersion);
 
     /** Removals of a NACKed response, sent again with the next response. */
     final Set<String> resendRemovals = new TreeSet<>();

@@ -130,6 +130,21 @@ class DeltaStreamStateTest {
   }
 
   @Test
+  void aStreamInSyncKeepsNothingOfItsOwnBeyondTheSharedIndex() {
+    handshake(snapshot(1, "a", "b"));
+    assertEquals(0, state.differences());
+
+    List<DeltaDiscoveryResponse> out = state.onSnapshot(snapshot(2, "s", "b"));
+    assertTrue(state.differences() > 0, "cluster-a retained, listener-a may be held");
+    state.onRequest(ack(out.get(0)));
+    DeltaDiscoveryResponse removal = only(state.onRequest(ack(out.get(1))));
+    state.onRequest(ack(removal));
+
+    assertEquals(List.of("cluster-a"), removal.getRemovedResourcesList());
+    assertEquals(0, state.differences());
+  }
+
+  @Test
   void aSnapshotThatChangesNothingSendsNothing() {
     handshake(snapshot(1, "a", "b"));
 
