@@ -45,7 +45,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * java-control-plane ({@code V3DiscoveryServer} + {@code SimpleCache} on grpc-netty-shaded) in the
  * same run, in alternating rounds ({@value #ROUNDS} each: a fresh server and fresh Envoys, the
  * initial sync, a first bump, then {@value #BUMPS} - 1 warm bumps), and both are printed side by
- * side with their ratio.
+ * side with their ratio. A third side is this agent again with Envoys speaking Delta ADS (same
+ * load, same rounds), printed with its ratio to the same baseline.
  *
  * <p>The Envoys ({@link XdsFanoutClients}) run in a child JVM with one connection each, so this
  * JVM's heap holds the server only: heap per idle stream = (used heap with every stream open and
@@ -81,6 +82,11 @@ public final class XdsFanoutBenchmark {
 
     /** Serves the prepared configs of every node; timed. */
     void publish();
+
+    /** Whether the Envoys speak Delta ADS to it (else state of the world). */
+    default boolean delta() {
+      return false;
+    }
   }
 
   /** What one control plane measured. */
@@ -133,27 +139,34 @@ public final class XdsFanoutBenchmark {
         ROUTES,
         Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20);
-    // -Dxds.bench.only=sigma|java runs one side only (for profiling).
+    // -Dxds.bench.only=sigma|delta|java runs one side only (for profiling).
     String only = System.getProperty("xds.bench.only", "");
     List<Result> ours = new ArrayList<>();
+    List<Result> oursDelta = new ArrayList<>();
     List<Result> reference = new ArrayList<>();
     // Alternating rounds, so that a busy neighbour on the machine weighs on both sides alike.
     for (int round = 1; round <= ROUNDS; round++) {
-      if (!only.equals("java")) {
-        try (SigmaControlPlane plane = SigmaControlPlane.start()) {
+      if (only.isEmpty() || only.equals("sigma")) {
+        try (SigmaControlPlane plane = SigmaControlPlane.start(false)) {
           ours.add(measure(plane, round));
         }
         settle();
       }
-      if (!only.equals("sigma")) {
+      if (only.isEmpty() || only.equals("delta")) {
+        try (SigmaControlPlane plane = SigmaControlPlane.start(true)) {
+          oursDelta.add(measure(plane, round));
+        }
+        settle();
+      }
+      if (only.isEmpty() || only.equals("java")) {
         try (JavaControlPlane plane = JavaControlPlane.start()) {
           reference.add(measure(plane, round));
         }
         settle();
       }
     }
-    if (!ours.isEmpty() && !reference.isEmpty()) {
-      print(Result.combine(ours), Result.combine(reference));
+    if (!ours.isEmpty() && !oursDelta.isEmpty() && !reference.isEmpty()) {
+      print(Result.combine(ours), Result.combine(oursDelta), Result.combine(reference));
     }
   }
 
@@ -162,7 +175,7 @@ public final class XdsFanoutBenchmark {
     plane.prepare(1);
     plane.publish();
     long heapBefore = settle();
-    try (Clients clients = Clients.start(plane.port())) {
+    try (Clients clients = Clients.start(plane.port(), plane.delta())) {
       long t0 = System.nanoTime();
       clients.awaitAcked("1");
       double initialMs = (System.nanoTime() - t0) / 1e6;
@@ -195,7 +208,7 @@ public final class XdsFanoutBenchmark {
     }
   }
 
-  private static void print(Result ours, Result reference) {
+  private static void print(Result ours, Result delta, Result reference) {
     System.out.println();
     System.out.println(
         "xDS fan-out, "
@@ -205,30 +218,52 @@ public final class XdsFanoutBenchmark {
             + " routes, "
             + ROUNDS
             + " rounds each (medians):");
-    System.out.printf("%-42s %14s %20s %8s%n", "", "sigma-agent", "java-control-plane", "ratio");
+    System.out.printf(
+        "%-42s %12s %8s %12s %8s %20s%n",
+        "", "sigma SotW", "ratio", "sigma delta", "ratio", "java-control-plane");
     row(
         "connect + initial sync of all streams (ms)",
         ours.initialSyncMs(),
+        delta.initialSyncMs(),
         reference.initialSyncMs());
-    row("first bump of a round (ms)", ours.firstBumpMs(), reference.firstBumpMs());
+    row(
+        "first bump of a round (ms)",
+        ours.firstBumpMs(),
+        delta.firstBumpMs(),
+        reference.firstBumpMs());
     row(
         "bump, " + ours.bumpMs().size() + " warm ones (ms)",
         ours.medianBumpMs(),
+        delta.medianBumpMs(),
         reference.medianBumpMs());
-    row("heap per idle stream (KB)", ours.heapPerStreamKb(), reference.heapPerStreamKb());
+    row(
+        "heap per idle stream (KB)",
+        ours.heapPerStreamKb(),
+        delta.heapPerStreamKb(),
+        reference.heapPerStreamKb());
     System.out.printf(
-        "warm bumps (ms): sigma-agent %s, java-control-plane %s%n",
-        rounded(ours.bumpMs()), rounded(reference.bumpMs()));
+        "warm bumps (ms): sigma-agent SotW %s, sigma-agent delta %s, java-control-plane %s%n",
+        rounded(ours.bumpMs()), rounded(delta.bumpMs()), rounded(reference.bumpMs()));
     System.out.printf(
-        "ratio = sigma-agent / java-control-plane (below 1: sigma-agent is faster or smaller)."
-            + " Goal: bump ratio <= 1 and < 100 KB per idle stream: %s%n",
-        ours.medianBumpMs() <= reference.medianBumpMs() && ours.heapPerStreamKb() < 100
-            ? "met"
-            : "NOT met");
+        "ratio = sigma-agent / java-control-plane (SotW, the baseline; below 1: sigma-agent is"
+            + " faster or smaller); delta / SotW on sigma-agent: bump %.2f, heap per stream %.2f."
+            + " Goal: bump ratio <= 1 and < 100 KB per idle stream: SotW %s, delta %s%n",
+        delta.medianBumpMs() / ours.medianBumpMs(),
+        delta.heapPerStreamKb() / ours.heapPerStreamKb(),
+        met(ours, reference),
+        met(delta, reference));
   }
 
-  private static void row(String what, double ours, double reference) {
-    System.out.printf("%-42s %14.1f %20.1f %8.2f%n", what, ours, reference, ours / reference);
+  private static String met(Result ours, Result reference) {
+    return ours.medianBumpMs() <= reference.medianBumpMs() && ours.heapPerStreamKb() < 100
+        ? "met"
+        : "NOT met";
+  }
+
+  private static void row(String what, double ours, double delta, double reference) {
+    System.out.printf(
+        "%-42s %12.1f %8.2f %12.1f %8.2f %20.1f%n",
+        what, ours, ours / reference, delta, delta / reference, reference);
   }
 
   private static String rounded(List<Double> values) {
@@ -284,16 +319,21 @@ public final class XdsFanoutBenchmark {
     private final ActorRef<SnapshotRegistry.Command> registry;
     private final XdsServer server;
     private final RouteResourceMapper mapper = new RouteResourceMapper();
+    private final boolean delta;
     private List<XdsSnapshot> prepared = List.of();
 
     private SigmaControlPlane(
-        ActorSystem<Void> system, ActorRef<SnapshotRegistry.Command> registry, XdsServer server) {
+        ActorSystem<Void> system,
+        ActorRef<SnapshotRegistry.Command> registry,
+        XdsServer server,
+        boolean delta) {
       this.system = system;
       this.registry = registry;
       this.server = server;
+      this.delta = delta;
     }
 
-    static SigmaControlPlane start() throws Exception {
+    static SigmaControlPlane start(boolean delta) throws Exception {
       ActorSystem<Void> system =
           ActorSystem.create(Behaviors.empty(), "xds-bench", AgentRuntime.pekkoConfig());
       ActorRef<SnapshotRegistry.Command> registry =
@@ -307,12 +347,19 @@ public final class XdsFanoutBenchmark {
                   system, new AdsService(registry, metrics, Clock.systemUTC()), "127.0.0.1", 0)
               .toCompletableFuture()
               .get(10, TimeUnit.SECONDS);
-      return new SigmaControlPlane(system, registry, server);
+      return new SigmaControlPlane(system, registry, server, delta);
     }
 
     @Override
     public String name() {
-      return "sigma-agent (Pekko gRPC ADS, SnapshotRegistry)";
+      return delta
+          ? "sigma-agent Delta ADS (Pekko gRPC, SnapshotRegistry)"
+          : "sigma-agent (Pekko gRPC ADS, SnapshotRegistry)";
+    }
+
+    @Override
+    public boolean delta() {
+      return delta;
     }
 
     @Override
@@ -443,7 +490,7 @@ public final class XdsFanoutBenchmark {
               new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
     }
 
-    static Clients start(int port) throws IOException {
+    static Clients start(int port, boolean delta) throws IOException {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       ProcessBuilder builder =
           new ProcessBuilder(
@@ -454,7 +501,8 @@ public final class XdsFanoutBenchmark {
               XdsFanoutClients.class.getName(),
               String.valueOf(port),
               String.valueOf(NODES),
-              String.valueOf(STREAMS_PER_NODE));
+              String.valueOf(STREAMS_PER_NODE),
+              delta ? "delta" : "sotw");
       builder.redirectError(ProcessBuilder.Redirect.INHERIT);
       return new Clients(builder.start());
     }

@@ -2,6 +2,8 @@ package io.sigma.agent.bench;
 
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Grpc;
@@ -21,7 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * The Envoy side of {@link XdsFanoutBenchmark}, run in its own JVM so the server's heap is measured
  * alone. Opens {@code nodes × streamsPerNode} ADS streams, each on its own connection (as separate
  * Envoys would), and behaves like Envoy: subscribes to Clusters, ACKs every response, subscribes to
- * Listeners after its first Clusters, ACKs those.
+ * Listeners after its first Clusters, ACKs those; with a fourth argument {@code delta} the same
+ * over Delta ADS.
  *
  * <p>Talks to the parent over stdin/stdout, one line per message, protocol lines prefixed with
  * {@code @@}: it prints {@code @@ ACKED <version>} once every stream has received and ACKed
@@ -37,14 +40,15 @@ public final class XdsFanoutClients {
 
   private XdsFanoutClients() {}
 
-  /** args: port nodes streamsPerNode */
+  /** args: port nodes streamsPerNode [delta] */
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     int nodes = Integer.parseInt(args[1]);
     int streamsPerNode = Integer.parseInt(args[2]);
+    boolean delta = args.length > 3 && args[3].equals("delta");
     AtomicReference<Target> target = new AtomicReference<>(new Target("1", nodes * streamsPerNode));
     List<ManagedChannel> channels = new ArrayList<>();
-    List<EnvoyStream> streams = new ArrayList<>();
+    List<Envoy> streams = new ArrayList<>();
     for (int n = 0; n < nodes; n++) {
       for (int s = 0; s < streamsPerNode; s++) {
         ManagedChannel channel =
@@ -52,10 +56,14 @@ public final class XdsFanoutClients {
                 .maxInboundMessageSize(64 * 1024 * 1024)
                 .build();
         channels.add(channel);
-        streams.add(new EnvoyStream(channel, XdsFanoutBenchmark.nodeId(n), target));
+        String nodeId = XdsFanoutBenchmark.nodeId(n);
+        streams.add(
+            delta
+                ? new DeltaEnvoyStream(channel, nodeId, target)
+                : new EnvoyStream(channel, nodeId, target));
       }
     }
-    streams.forEach(EnvoyStream::start);
+    streams.forEach(Envoy::start);
     awaitAndReport(target.get(), streams);
 
     BufferedReader in =
@@ -76,15 +84,11 @@ public final class XdsFanoutClients {
     }
   }
 
-  private static void awaitAndReport(Target target, List<EnvoyStream> streams)
+  private static void awaitAndReport(Target target, List<Envoy> streams)
       throws InterruptedException {
     if (!target.done.await(2, TimeUnit.MINUTES)) {
       List<String> missing =
-          streams.stream()
-              .filter(s -> !s.reached(target))
-              .map(EnvoyStream::describe)
-              .limit(5)
-              .toList();
+          streams.stream().filter(s -> !s.reached(target)).map(Envoy::describe).limit(5).toList();
       say(
           "TIMEOUT "
               + target.version
@@ -115,8 +119,19 @@ public final class XdsFanoutClients {
     }
   }
 
+  /** One Envoy's stream, state of the world or delta. */
+  private interface Envoy {
+    void start();
+
+    void check(Target t);
+
+    boolean reached(Target t);
+
+    String describe();
+  }
+
   /** One Envoy-like ADS stream. */
-  private static final class EnvoyStream implements StreamObserver<DiscoveryResponse> {
+  private static final class EnvoyStream implements Envoy, StreamObserver<DiscoveryResponse> {
     private final ManagedChannel channel;
     private final Node node;
     private final AtomicReference<Target> target;
@@ -132,7 +147,8 @@ public final class XdsFanoutClients {
       this.target = target;
     }
 
-    void start() {
+    @Override
+    public void start() {
       requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
       send(CLUSTER, "", "");
     }
@@ -153,7 +169,8 @@ public final class XdsFanoutClients {
     }
 
     /** Counts this stream down for {@code t} once (when it has ACKed both types at t's version). */
-    synchronized void check(Target t) {
+    @Override
+    public synchronized void check(Target t) {
       if (countedFor != t
           && t.version.equals(clusterVersion)
           && t.version.equals(listenerVersion)) {
@@ -162,11 +179,13 @@ public final class XdsFanoutClients {
       }
     }
 
-    synchronized boolean reached(Target t) {
+    @Override
+    public synchronized boolean reached(Target t) {
       return t.version.equals(clusterVersion) && t.version.equals(listenerVersion);
     }
 
-    synchronized String describe() {
+    @Override
+    public synchronized String describe() {
       return node.getId()
           + " at Cluster "
           + clusterVersion
@@ -181,6 +200,95 @@ public final class XdsFanoutClients {
               .setNode(node)
               .setTypeUrl(typeUrl)
               .setVersionInfo(version)
+              .setResponseNonce(nonce)
+              .build());
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      say("STREAM-ERROR " + node.getId() + " " + error);
+    }
+
+    @Override
+    public void onCompleted() {
+      say("STREAM-CLOSED " + node.getId());
+    }
+  }
+
+  /**
+   * One Envoy-like Delta ADS stream ({@code api_type: DELTA_GRPC}): wildcard Clusters, then
+   * wildcard Listeners after the first Clusters, every response ACKed. A type is "at" the version
+   * of the last response's system_version_info (the bench changes every resource on every bump, so
+   * each bump sends both types).
+   */
+  private static final class DeltaEnvoyStream
+      implements Envoy, StreamObserver<DeltaDiscoveryResponse> {
+    private final ManagedChannel channel;
+    private final Node node;
+    private final AtomicReference<Target> target;
+    private StreamObserver<DeltaDiscoveryRequest> requests;
+    private boolean listenersSubscribed;
+    private volatile String clusterVersion = "";
+    private volatile String listenerVersion = "";
+    private Target countedFor;
+
+    DeltaEnvoyStream(ManagedChannel channel, String nodeId, AtomicReference<Target> target) {
+      this.channel = channel;
+      this.node = Node.newBuilder().setId(nodeId).setCluster("bench").build();
+      this.target = target;
+    }
+
+    @Override
+    public void start() {
+      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this);
+      send(CLUSTER, "");
+    }
+
+    @Override
+    public synchronized void onNext(DeltaDiscoveryResponse response) {
+      send(response.getTypeUrl(), response.getNonce());
+      if (CLUSTER.equals(response.getTypeUrl())) {
+        clusterVersion = response.getSystemVersionInfo();
+        if (!listenersSubscribed) {
+          listenersSubscribed = true;
+          send(LISTENER, "");
+        }
+      } else if (LISTENER.equals(response.getTypeUrl())) {
+        listenerVersion = response.getSystemVersionInfo();
+      }
+      check(target.get());
+    }
+
+    @Override
+    public synchronized void check(Target t) {
+      if (countedFor != t
+          && t.version.equals(clusterVersion)
+          && t.version.equals(listenerVersion)) {
+        countedFor = t;
+        t.done.countDown();
+      }
+    }
+
+    @Override
+    public synchronized boolean reached(Target t) {
+      return t.version.equals(clusterVersion) && t.version.equals(listenerVersion);
+    }
+
+    @Override
+    public synchronized String describe() {
+      return node.getId()
+          + " (delta) at Cluster "
+          + clusterVersion
+          + " / Listener "
+          + listenerVersion
+          + (listenersSubscribed ? "" : " (Listeners not subscribed)");
+    }
+
+    private void send(String typeUrl, String nonce) {
+      requests.onNext(
+          DeltaDiscoveryRequest.newBuilder()
+              .setNode(node)
+              .setTypeUrl(typeUrl)
               .setResponseNonce(nonce)
               .build());
     }

@@ -22,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Envoy's Aggregated Discovery Service (xDS v3, state of the world), served from the {@link
- * SnapshotRegistry}.
+ * Envoy's Aggregated Discovery Service (xDS v3, state of the world; Delta ADS through {@link
+ * DeltaAdsStream}), served from the {@link SnapshotRegistry}.
  *
  * <p>Each stream is one Pekko Streams pipeline: Envoy's requests merged with the node's snapshots,
  * run through an {@link AdsStreamState}. Snapshots enter through an actor-backed inlet that keeps
@@ -59,6 +59,9 @@ public final class AdsService implements AggregatedDiscoveryService {
   /** Each node's newest snapshot decoded once for all its streams. */
   private final SnapshotIndex.Shared snapshotIndexes = new SnapshotIndex.Shared();
 
+  /** The Delta ADS streams; they share {@link #streamIds} with the state-of-the-world ones. */
+  private final DeltaAdsStream deltaStreams;
+
   /**
    * @param registry where node snapshots come from and stream status goes
    * @param events metric hooks
@@ -68,6 +71,7 @@ public final class AdsService implements AggregatedDiscoveryService {
     this.registry = registry;
     this.events = events;
     this.clock = clock;
+    this.deltaStreams = new DeltaAdsStream(registry, events, clock);
   }
 
   @Override
@@ -78,17 +82,11 @@ public final class AdsService implements AggregatedDiscoveryService {
         .flatMapConcat(firstAndRest -> open(streamId, firstAndRest.first(), firstAndRest.second()));
   }
 
+  /** Delta ADS (incremental xDS, Clusters and Listeners): see {@link DeltaAdsStream}. */
   @Override
   public Source<DeltaDiscoveryResponse, NotUsed> deltaAggregatedResources(
       Source<DeltaDiscoveryRequest, NotUsed> in) {
-    log.warn(
-        "xDS: refused a Delta ADS stream (not implemented); configure Envoy's ads_config with "
-            + "api_type GRPC (state of the world)");
-    return Source.failed(
-        new GrpcServiceException(
-            Status.UNIMPLEMENTED.withDescription(
-                "DeltaAggregatedResources is not implemented by sigma-agent; use StreamAggregatedResources "
-                    + "(ads_config api_type: GRPC)")));
+    return deltaStreams.serve(streamIds.incrementAndGet(), in);
   }
 
   private Source<DiscoveryResponse, NotUsed> open(

@@ -1,5 +1,5 @@
 /**
- * The Envoy xDS v3 control plane (ADS, state of the world), fed by snapshots.
+ * The Envoy xDS v3 control plane (ADS, state of the world and delta), fed by snapshots.
  *
  * <p>Pieces, from data to wire:
  *
@@ -13,6 +13,9 @@
  *   <li>{@link io.sigma.agent.xds.AdsStreamState} (pure): the per-stream protocol (subscriptions,
  *       ACK/NACK, nonces, make before break: Clusters before the Listeners that use them and kept
  *       until the Listeners without them are ACKed, at most one unanswered response per type).
+ *   <li>{@link io.sigma.agent.xds.DeltaStreamState} (pure): the same for Delta ADS (Clusters and
+ *       Listeners), run by {@link io.sigma.agent.xds.DeltaAdsStream} on {@link
+ *       io.sigma.agent.xds.DeltaSnapshotIndex}es shared by a node's delta streams.
  *   <li>{@link io.sigma.agent.xds.AdsService}: the generated gRPC service; one Pekko Streams
  *       pipeline per stream. {@link io.sigma.agent.xds.XdsServer}: its HTTP/2 binding.
  *   <li>{@link io.sigma.agent.xds.XdsEvents} and {@link io.sigma.agent.xds.PollerEvents}: hooks for

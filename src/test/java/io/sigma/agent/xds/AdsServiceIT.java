@@ -14,21 +14,16 @@ import io.envoyproxy.envoy.config.core.v3.ProxyProtocolConfig;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport;
-import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import io.sigma.agent.api.EnvoyRoute;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -488,38 +483,6 @@ class AdsServiceIT {
 
     NodeStatus after = awaitNode(node, n -> n.streams().isEmpty());
     assertEquals(1L, after.snapshotVersion());
-  }
-
-  @Test
-  void deltaAdsIsUnimplemented() throws Exception {
-    CompletableFuture<Status> closed = new CompletableFuture<>();
-    StreamObserver<DeltaDiscoveryRequest> requests =
-        AggregatedDiscoveryServiceGrpc.newStub(channel)
-            .deltaAggregatedResources(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(DeltaDiscoveryResponse value) {
-                    closed.completeExceptionally(
-                        new AssertionError("unexpected delta response " + value));
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    closed.complete(Status.fromThrowable(t));
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    closed.complete(Status.OK);
-                  }
-                });
-    requests.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(TypeUrls.CLUSTER).build());
-
-    Status status = closed.get(AdsTestClient.TIMEOUT_SECONDS, TimeUnit.SECONDS);
-
-    assertEquals(Status.Code.UNIMPLEMENTED, status.getCode());
-    assertTrue(
-        status.getDescription().contains("StreamAggregatedResources"), status.getDescription());
   }
 
   @Test
