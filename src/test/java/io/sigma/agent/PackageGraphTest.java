@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
  * The allowed package graph of the agent (docs/architecture.md), as an explicit whitelist: for each
  * package under io.sigma.agent, the other agent packages its main classes may use. A dependency
  * outside the list fails the package's test with the edge and the classes that make it, e.g. {@code
- * metrics -> xds: io.sigma.agent.metrics.XdsMetrics -> io.sigma.agent.xds.PollResult}. Only main
- * code is checked (tests and benchmarks may reach everywhere). A new package fails {@link
+ * metrics -> xds: io.sigma.agent.xds.XdsMetrics -> io.sigma.agent.xds.PollResult}. Only main code
+ * is checked (tests and benchmarks may reach everywhere). A new package fails {@link
  * #everyPackageHasAWhitelist} until it gets its line here and its paragraph in the doc.
  *
  * <p>Layers: infrastructure (api, retry, host, net, web, logging) knows no feature; config parses

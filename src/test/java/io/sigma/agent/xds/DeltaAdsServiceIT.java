@@ -18,7 +18,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.sigma.agent.api.EnvoyRoute;
 import io.sigma.agent.metrics.AgentMetrics;
-import io.sigma.agent.metrics.XdsMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,7 +56,7 @@ class DeltaAdsServiceIT {
   static void start() throws Exception {
     testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.enable-http2 = on"));
     registry = testKit.spawn(SnapshotRegistry.create(), "xds-registry");
-    metrics = new AgentMetrics("vps-delta", false);
+    metrics = new AgentMetrics("vps-delta", false, false);
     AdsService service = new AdsService(registry, new XdsMetrics(metrics), Clock.systemUTC());
     server =
         XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
@@ -217,7 +216,7 @@ class DeltaAdsServiceIT {
     try (DeltaAdsTestClient envoy = DeltaAdsTestClient.connect(channel, node)) {
       envoy.handshake();
 
-      registry.tell(new SnapshotRegistry.RemoveNode(node));
+      registry.tell(new SnapshotRegistry.RemoveNode(node, 0));
 
       DeltaDiscoveryResponse listeners = envoy.next(TypeUrls.LISTENER);
       assertEquals(List.of("listener-a"), listeners.getRemovedResourcesList());

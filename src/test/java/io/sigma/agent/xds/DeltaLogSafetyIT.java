@@ -46,7 +46,7 @@ class DeltaLogSafetyIT {
     log = AgentLogCapture.start();
     testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.enable-http2 = on"));
     registry = testKit.spawn(SnapshotRegistry.create(), "xds-registry");
-    AdsService service = new AdsService(registry, XdsEvents.NO_OP, Clock.systemUTC());
+    AdsService service = new AdsService(registry, new XdsEvents() {}, Clock.systemUTC());
     server =
         XdsServer.start(testKit.system(), service, "127.0.0.1", 0)
             .toCompletableFuture()

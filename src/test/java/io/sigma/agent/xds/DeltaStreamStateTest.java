@@ -409,7 +409,7 @@ class DeltaStreamStateTest {
   void removedNodeLosesItsListenersFirstAndItsClustersAfterTheAck() {
     handshake(snapshot(1, "a", "b"));
 
-    DeltaDiscoveryResponse listeners = only(state.onSnapshot(XdsSnapshot.empty(NODE, 2)));
+    DeltaDiscoveryResponse listeners = only(state.onSnapshot(XdsSnapshot.empty(NODE, 2, 2)));
 
     assertEquals(TypeUrls.LISTENER, listeners.getTypeUrl());
     assertEquals(List.of("listener-a", "listener-b"), listeners.getRemovedResourcesList());
@@ -481,12 +481,12 @@ class DeltaStreamStateTest {
     state.onRequest(ack(clusters));
 
     DeltaDiscoveryResponse fresh =
-        new DeltaStreamState(8, NODE, XdsEvents.NO_OP, Clock.fixed(NOW, ZoneOffset.UTC))
+        new DeltaStreamState(8, NODE, new XdsEvents() {}, Clock.fixed(NOW, ZoneOffset.UTC))
             .onSnapshot(renamed).stream().findFirst().orElse(null);
     assertEquals(null, fresh, "no subscription, no answer");
 
     DeltaStreamState reconnect =
-        new DeltaStreamState(9, NODE, XdsEvents.NO_OP, Clock.fixed(NOW, ZoneOffset.UTC));
+        new DeltaStreamState(9, NODE, new XdsEvents() {}, Clock.fixed(NOW, ZoneOffset.UTC));
     reconnect.onSnapshot(renamed);
     reconnect.onRequest(
         wildcard(TypeUrls.LISTENER).toBuilder()
@@ -715,7 +715,7 @@ class DeltaStreamStateTest {
     SplittableRandom random = new SplittableRandom(11);
     for (int run = 0; run < 60; run++) {
       DeltaStreamState stream =
-          new DeltaStreamState(run, NODE, XdsEvents.NO_OP, Clock.fixed(NOW, ZoneOffset.UTC));
+          new DeltaStreamState(run, NODE, new XdsEvents() {}, Clock.fixed(NOW, ZoneOffset.UTC));
       DeltaEnvoyModel envoy = new DeltaEnvoyModel(random);
       long version = 1;
       envoy.receive(stream.onSnapshot(randomSnapshot(random, version)));
