@@ -41,6 +41,8 @@ import io.sigma.agent.reload.ConfigReloader;
 import io.sigma.agent.retry.Backoff;
 import io.sigma.agent.xds.AdsService;
 import io.sigma.agent.xds.ConfigPoller;
+import io.sigma.agent.xds.EnvoySyncReport;
+import io.sigma.agent.xds.EnvoySyncReporter;
 import io.sigma.agent.xds.NodeConfigStore;
 import io.sigma.agent.xds.SnapshotRegistry;
 import io.sigma.agent.xds.XdsServer;
@@ -52,6 +54,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -384,6 +387,7 @@ public final class AgentGuardian {
                     new SplittableRandom())),
             "xds-poller",
             DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
+    reportEnvoySync(ctx, config, registry, registration, clock);
     AdsService ads = new AdsService(registry, xdsMetrics, clock);
     AgentHealth.get(ctx.getSystem()).expectEndpoint("xDS server");
     ctx.pipeToSelf(
@@ -397,6 +401,32 @@ public final class AgentGuardian {
                 server == null ? null : server.localAddress(),
                 error));
     return new Xds(new XdsStatusRoutes(registry, poller, ctx.getSystem(), clock).route(), poller);
+  }
+
+  /**
+   * Heartbeats carry {@code system_info.envoy} (see {@link EnvoySyncReport}), refreshed at least
+   * twice a heartbeat interval; the heartbeat reads the last report and never waits for it.
+   */
+  private static void reportEnvoySync(
+      ActorContext<Command> ctx,
+      AgentConfig config,
+      ActorRef<SnapshotRegistry.Command> registry,
+      ActorRef<RegistrationActor.Command> registration,
+      Clock clock) {
+    Duration refresh = config.interval().dividedBy(2);
+    EnvoySyncReporter.Settings defaults = EnvoySyncReporter.Settings.DEFAULT;
+    EnvoySyncReporter.Settings settings =
+        refresh.compareTo(defaults.refreshEvery()) >= 0 || refresh.isZero()
+            ? defaults
+            : new EnvoySyncReporter.Settings(
+                refresh,
+                defaults.askTimeout(),
+                refresh.multipliedBy(3).plus(defaults.askTimeout()));
+    EnvoySyncReporter.Latest latest = new EnvoySyncReporter.Latest(clock, settings.maxAge());
+    ctx.spawn(EnvoySyncReporter.create(registry, latest, settings), "xds-sync-report");
+    registration.tell(
+        new RegistrationActor.AddSystemInfo(
+            () -> latest.current().<Map<String, ?>>map(r -> Map.of("envoy", r)).orElse(Map.of())));
   }
 
   private static Behavior<Command> running(

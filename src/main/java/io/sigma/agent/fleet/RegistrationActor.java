@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -20,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -57,6 +59,14 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
 
   /** SIGHUP changed the heartbeat interval: the next heartbeat is due one new interval from now. */
   public record IntervalChanged(Duration interval) implements Command {}
+
+  /**
+   * From now on add {@code extras} to the system_info of every register and heartbeat: objects
+   * other parts of the agent report (by name, e.g. {@code envoy}). The supplier is called on this
+   * actor for each request, so it must answer at once from memory; one that throws is skipped for
+   * that request.
+   */
+  public record AddSystemInfo(Supplier<Map<String, ?>> extras) implements Command {}
 
   /** Event for subscribers: this agent is the VPS {@code vpsId} in sigma-api. */
   public record Registered(String vpsId, String hostname) {}
@@ -118,6 +128,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
   private final FleetStatus status;
   private final RandomGenerator random;
   private final List<ActorRef<Registered>> subscribers = new ArrayList<>();
+  private final List<Supplier<Map<String, ?>>> systemInfoExtras = new ArrayList<>();
 
   private String vpsId;
   private Optional<String> publicIp = Optional.empty();
@@ -226,6 +237,12 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(PublicIpChanged.class, this::onPublicIp)
         .onMessage(IntervalChanged.class, this::onIntervalChanged)
+        .onMessage(
+            AddSystemInfo.class,
+            add -> {
+              systemInfoExtras.add(add.extras());
+              return this;
+            })
         .build();
   }
 
@@ -307,6 +324,7 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
     } else {
       facts = factsWithoutARead(read.error());
     }
+    SystemInfo systemInfo = withExtras(facts.systemInfo());
     if (read.next() == Tick.REGISTER) {
       send(
           api.register(
@@ -315,18 +333,34 @@ public final class RegistrationActor extends AbstractBehavior<RegistrationActor.
                   settings.alias().orElse(null),
                   facts.addresses(),
                   settings.sshPort(),
-                  facts.systemInfo())),
+                  systemInfo)),
           RegisterAnswered::new);
     } else if (vpsId != null) {
       sentInPeriod++;
       send(
-          api.heartbeat(
-              new HeartbeatRequest(host.hostname(), facts.addresses(), facts.systemInfo())),
+          api.heartbeat(new HeartbeatRequest(host.hostname(), facts.addresses(), systemInfo)),
           HeartbeatAnswered::new);
     } else {
       inFlight = false; // deregistered meanwhile: the registration tick is on its way
     }
     return this;
+  }
+
+  /** {@code systemInfo} with the objects of every {@link AddSystemInfo} supplier that answers. */
+  private SystemInfo withExtras(SystemInfo systemInfo) {
+    SystemInfo extended = systemInfo;
+    for (Supplier<Map<String, ?>> extras : systemInfoExtras) {
+      try {
+        extended = extended.withExtra(extras.get());
+      } catch (RuntimeException e) {
+        getContext()
+            .getLog()
+            .warn(
+                "An extra system_info object could not be read ({}); sending without it",
+                e.toString());
+      }
+    }
+    return extended;
   }
 
   /** The facts to send when a read stalled or failed: the last ones read, else none. */
