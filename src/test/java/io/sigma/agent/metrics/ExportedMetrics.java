@@ -72,6 +72,7 @@ final class ExportedMetrics {
     xds.onSnapshotServed("edge", 1, 1, Map.of(RejectedRoute.Reason.PLACEHOLDER, 1));
     xds.onRoutesFetchFailed("edge");
     xds.onNodeRegistration("edge", true);
+    new EnvoyAdminMetrics(metrics).onProbed("edge", true);
 
     awaitGarbageCollectionSeen(metrics);
     return metrics;
