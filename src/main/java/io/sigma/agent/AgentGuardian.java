@@ -20,6 +20,7 @@ import io.sigma.agent.host.PublicIpLookup;
 import io.sigma.agent.host.SystemFactsReader;
 import io.sigma.agent.logging.AgentLogConfigurator;
 import io.sigma.agent.metrics.AgentMetrics;
+import io.sigma.agent.metrics.EnvoyAdminMetrics;
 import io.sigma.agent.metrics.FleetMetrics;
 import io.sigma.agent.metrics.LandingPage;
 import io.sigma.agent.metrics.MetricsRoutes;
@@ -41,6 +42,8 @@ import io.sigma.agent.reload.ConfigReloader;
 import io.sigma.agent.retry.Backoff;
 import io.sigma.agent.xds.AdsService;
 import io.sigma.agent.xds.ConfigPoller;
+import io.sigma.agent.xds.EnvoyAdminClient;
+import io.sigma.agent.xds.EnvoyAdminProbe;
 import io.sigma.agent.xds.EnvoySyncReport;
 import io.sigma.agent.xds.EnvoySyncReporter;
 import io.sigma.agent.xds.NodeConfigStore;
@@ -388,6 +391,17 @@ public final class AgentGuardian {
             "xds-poller",
             DispatcherSelector.fromConfig(ConfigPoller.DISPATCHER));
     reportEnvoySync(ctx, config, registry, registration, clock);
+    ctx.spawn(
+        supervised(
+            EnvoyAdminProbe.create(
+                new EnvoyAdminProbe.Settings(
+                    config.xdsPollInterval(),
+                    EnvoyAdminProbe.TIMEOUT.plusSeconds(1),
+                    EnvoyAdminProbe.MAX_CONCURRENT),
+                new EnvoyAdminClient(ctx.getSystem(), EnvoyAdminProbe.TIMEOUT),
+                new EnvoyAdminMetrics(metrics),
+                poller)),
+        "envoy-admin-probe");
     AdsService ads = new AdsService(registry, xdsMetrics, clock);
     AgentHealth.get(ctx.getSystem()).expectEndpoint("xDS server");
     ctx.pipeToSelf(

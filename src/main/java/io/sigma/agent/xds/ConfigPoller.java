@@ -97,13 +97,34 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
           RetryRead,
           RetrySaves,
           NodeRegistered,
-          IntervalChanged {}
+          IntervalChanged,
+          WatchNodes {}
 
   /** Poll now instead of at the next interval (right after the poll in flight, if any). */
   public record PollNow() implements Command {}
 
   /** SIGHUP changed the poll interval: the next poll is due one new interval from now. */
   public record IntervalChanged(Duration interval) implements Command {}
+
+  /**
+   * Tell {@code watcher} the Envoy nodes sigma-api lists for this VPS: at once, then after each
+   * listing that changes them.
+   */
+  public record WatchNodes(ActorRef<EnvoyNodes> watcher) implements Command {}
+
+  /** The Envoy nodes of the last successful listing of VPS {@code vpsId} (null before one). */
+  public record EnvoyNodes(String vpsId, List<ListedNode> nodes) {
+    public EnvoyNodes {
+      nodes = List.copyOf(nodes);
+    }
+  }
+
+  /**
+   * One listed Envoy node.
+   *
+   * @param adminPort its admin port as sigma-api knows it, null when unset
+   */
+  public record ListedNode(String nodeId, Integer adminPort, long configVersion) {}
 
   /** Ask for the poller's {@link PollerStatus}. */
   public record GetStatus(ActorRef<PollerStatus> replyTo) implements Command {}
@@ -242,6 +263,8 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
   private String lastSaveError;
 
   private String vpsId;
+  private final List<ActorRef<EnvoyNodes>> nodeWatchers = new ArrayList<>();
+  private EnvoyNodes published;
   private long pollId;
   private boolean pollInFlight;
   private boolean pollAgain;
@@ -349,7 +372,25 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
         .onMessage(NodeRegistered.class, this::onNodeRegistered)
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(IntervalChanged.class, this::onIntervalChanged)
+        .onMessage(WatchNodes.class, this::onWatchNodes)
         .build();
+  }
+
+  private Behavior<Command> onWatchNodes(WatchNodes message) {
+    if (!nodeWatchers.contains(message.watcher())) {
+      nodeWatchers.add(message.watcher());
+    }
+    message.watcher().tell(published == null ? new EnvoyNodes(vpsId, List.of()) : published);
+    return this;
+  }
+
+  /** Tells the node watchers {@code nodes} if they differ from what they were told last. */
+  private void publish(EnvoyNodes nodes) {
+    if (nodes.equals(published)) {
+      return;
+    }
+    published = nodes;
+    nodeWatchers.forEach(watcher -> watcher.tell(nodes));
   }
 
   private Behavior<Command> onIntervalChanged(IntervalChanged changed) {
@@ -460,6 +501,12 @@ public final class ConfigPoller extends AbstractBehavior<ConfigPoller.Command> {
     }
     Map<String, EnvoyNode> nodes = validNodes(message.nodes());
     listed = nodes;
+    publish(
+        new EnvoyNodes(
+            vpsId,
+            nodes.values().stream()
+                .map(node -> new ListedNode(node.nodeId(), node.adminPort(), node.configVersion()))
+                .toList()));
     notToRegister.addAll(nodes.keySet());
     fetchFailures.keySet().retainAll(nodes.keySet());
     removeNodesMissingFrom(nodes, message.nodes().size() >= SigmaApi.MAX_PER_PAGE);

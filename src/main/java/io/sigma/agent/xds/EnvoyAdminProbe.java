@@ -1,6 +1,5 @@
 package io.sigma.agent.xds;
 
-import io.sigma.agent.api.EnvoyNode;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -12,6 +11,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -32,11 +32,21 @@ public final class EnvoyAdminProbe {
   public sealed interface Command {}
 
   /** sigma-api's current node list for this VPS (every node, with or without admin_port). */
-  public record NodesListed(List<EnvoyNode> nodes) implements Command {
+  public record NodesListed(List<AdminNode> nodes) implements Command {
     public NodesListed {
       nodes = List.copyOf(nodes);
     }
   }
+
+  static NodesListed nodesListed(ConfigPoller.EnvoyNodes listing) {
+    return new NodesListed(
+        listing.nodes().stream()
+            .map(node -> new AdminNode(node.nodeId(), node.adminPort()))
+            .toList());
+  }
+
+  /** A listed Envoy node: its node.id and admin port (null when sigma-api has none). */
+  public record AdminNode(String nodeId, Integer adminPort) {}
 
   private enum Tick implements Command {
     INSTANCE
@@ -94,6 +104,23 @@ public final class EnvoyAdminProbe {
 
   private EnvoyAdminProbe() {}
 
+  /** A probe fed by the poller's node listings ({@link ConfigPoller.WatchNodes}). */
+  public static Behavior<Command> create(
+      Settings settings,
+      Prober prober,
+      Events events,
+      ActorRef<? super ConfigPoller.WatchNodes> poller) {
+    return Behaviors.setup(
+        context -> {
+          poller.tell(
+              new ConfigPoller.WatchNodes(
+                  context.messageAdapter(
+                      ConfigPoller.EnvoyNodes.class, EnvoyAdminProbe::nodesListed)));
+          return create(settings, prober, events);
+        });
+  }
+
+  /** A probe fed with {@link NodesListed} by whoever creates it. */
   public static Behavior<Command> create(Settings settings, Prober prober, Events events) {
     return Behaviors.supervise(
             Behaviors.<Command>setup(
@@ -141,7 +168,7 @@ public final class EnvoyAdminProbe {
 
     private Behavior<Command> onNodesListed(NodesListed listed) {
       Map<String, Integer> ports = new HashMap<>();
-      for (EnvoyNode node : listed.nodes()) {
+      for (AdminNode node : listed.nodes()) {
         if (node != null
             && node.nodeId() != null
             && !node.nodeId().isBlank()

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sigma.agent.AgentRuntime;
-import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.metrics.EnvoyAdminMetrics;
 import java.io.IOException;
@@ -74,7 +73,7 @@ class EnvoyAdminProbeIT {
                 new EnvoyAdminClient(kit.system(), TIMEOUT),
                 new EnvoyAdminMetrics(metrics)));
     int refused = closedPort();
-    List<EnvoyNode> nodes =
+    List<EnvoyAdminProbe.AdminNode> nodes =
         List.of(
             node("live", http(200, "LIVE\n", false)),
             node("initializing", http(503, "INITIALIZING\n", false)),
@@ -110,7 +109,7 @@ class EnvoyAdminProbeIT {
         });
 
     // The node goes from sigma-api's list (and one loses its admin_port): their series go.
-    List<EnvoyNode> fewer = new ArrayList<>(nodes.subList(0, 2));
+    List<EnvoyAdminProbe.AdminNode> fewer = new ArrayList<>(nodes.subList(0, 2));
     fewer.add(node("hang", null));
     probe.tell(new EnvoyAdminProbe.NodesListed(fewer));
     awaitMetric(
@@ -163,7 +162,7 @@ class EnvoyAdminProbeIT {
   void atMostMaxConcurrentProbesAreInFlight() throws Exception {
     // Six admin ports that accept and never answer, two probes at a time: the probes in flight
     // (from the call to the answer) never exceed two.
-    List<EnvoyNode> nodes = new ArrayList<>();
+    List<EnvoyAdminProbe.AdminNode> nodes = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       nodes.add(node("n" + i, raw(socket -> socket.getInputStream().readAllBytes())));
     }
@@ -218,9 +217,8 @@ class EnvoyAdminProbeIT {
     void accept(String text) throws Exception;
   }
 
-  private static EnvoyNode node(String nodeId, Integer adminPort) {
-    return new EnvoyNode(
-        "uuid-" + nodeId, "vps", nodeId, adminPort, "", 1, "active", "2026-11-26T10:00:00Z", "");
+  private static EnvoyAdminProbe.AdminNode node(String nodeId, Integer adminPort) {
+    return new EnvoyAdminProbe.AdminNode(nodeId, adminPort);
   }
 
   /** An HTTP server answering /ready with {@code status} and {@code body}. */

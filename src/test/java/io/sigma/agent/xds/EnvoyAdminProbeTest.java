@@ -3,7 +3,6 @@ package io.sigma.agent.xds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.sigma.agent.api.EnvoyNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -156,11 +155,11 @@ class EnvoyAdminProbeTest {
     return call;
   }
 
-  private static EnvoyAdminProbe.NodesListed listed(EnvoyNode... nodes) {
+  private static EnvoyAdminProbe.NodesListed listed(EnvoyAdminProbe.AdminNode... nodes) {
     return new EnvoyAdminProbe.NodesListed(List.of(nodes));
   }
 
-  private static EnvoyNode node(String nodeId, Integer adminPort) {
-    return new EnvoyNode("uuid", "vps", nodeId, adminPort, "", 1, "active", "", "");
+  private static EnvoyAdminProbe.AdminNode node(String nodeId, Integer adminPort) {
+    return new EnvoyAdminProbe.AdminNode(nodeId, adminPort);
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -20,8 +21,14 @@ import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.devapi.RouteSpec;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -126,6 +133,67 @@ class EnvoySyncHeartbeatIT {
     }
   }
 
+  @Test
+  void anEnvoyAdminPortListedBySigmaApiIsProbedIntoSigmaEnvoyUp() throws Exception {
+    HttpServer admin =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    admin.createContext(
+        "/ready",
+        exchange -> {
+          byte[] body = "LIVE\n".getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(200, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    admin.start();
+    int metricsPort = freePort();
+    AgentConfig config = config(freePort(), metricsPort);
+    ActorSystem<AgentGuardian.Command> agent =
+        ActorSystem.create(
+            AgentGuardian.create(config), "envoy-admin-it", AgentRuntime.pekkoConfig(config));
+    HttpClient http = HttpClient.newHttpClient();
+    String metricsUrl = "http://127.0.0.1:" + metricsPort + "/metrics";
+    try {
+      EnvoyNode node =
+          helper
+              .createTestProbe()
+              .awaitAssert(
+                  AWAIT,
+                  () -> {
+                    String vpsId = devApi.store().vpsByHostname(HOSTNAME).orElseThrow().id();
+                    return devApi.store().nodes(vpsId).get(0);
+                  });
+      devApi.store().updateNode(node.id(), "", admin.getAddress().getPort(), "active");
+      awaitMetrics(http, metricsUrl, "sigma_envoy_up{node=\"dev-envoy\"} 1.0", true);
+
+      // sigma-api drops the admin_port: the series goes.
+      devApi.store().updateNode(node.id(), "", null, "active");
+      awaitMetrics(http, metricsUrl, "sigma_envoy_up{", false);
+    } finally {
+      admin.stop(0);
+      agent.terminate();
+      agent.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+  }
+
+  private void awaitMetrics(HttpClient http, String url, String line, boolean present) {
+    helper
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              String body =
+                  http.send(
+                          HttpRequest.newBuilder(URI.create(url))
+                              .timeout(Duration.ofSeconds(5))
+                              .build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .body();
+              assertEquals(present, body.contains(line), line + " in\n" + body);
+              return null;
+            });
+  }
+
   /** Awaits the stored {@code system_info.envoy} entry of the dev node passing {@code check}. */
   private JsonNode await(org.apache.pekko.japi.function.Procedure<JsonNode> check) {
     return helper
@@ -143,11 +211,16 @@ class EnvoySyncHeartbeatIT {
   }
 
   private AgentConfig config(int xdsPort) {
+    return config(xdsPort, 0);
+  }
+
+  private AgentConfig config(int xdsPort, int metricsPort) {
     String[] args = {
       "--api-url=" + apiUrl,
       "--hostname=" + HOSTNAME,
       "--interval=1s",
-      "--metrics-port=0",
+      "--metrics-port=" + metricsPort,
+      "--metrics-bind=127.0.0.1",
       "--xds-enabled",
       "--xds-port=" + xdsPort,
       "--xds-poll-interval=1s",
