@@ -23,6 +23,12 @@
  *       metrics.
  *   <li>{@link io.sigma.agent.xds.XdsStatusRoutes}: {@code GET /xds/status}, the {@link
  *       io.sigma.agent.xds.XdsStatusReport} of the registry and the poller, as JSON.
+ *   <li>{@link io.sigma.agent.xds.EnvoySyncReport} (pure): the heartbeat's bounded {@code
+ *       system_info.envoy}; {@link io.sigma.agent.xds.EnvoySyncReporter} (actor) keeps it fresh
+ *       from the registry for the heartbeat to read without waiting.
+ *   <li>{@link io.sigma.agent.xds.EnvoyAdminProbe} (actor): probes each listed node's admin {@code
+ *       /ready} on 127.0.0.1 ({@link io.sigma.agent.xds.EnvoyAdminClient}) for {@code
+ *       sigma_envoy_up}.
  * </ul>
  *
  * <p>Wiring (as {@code AgentGuardian} does it; {@code XdsMetrics} implements both event hooks):
