@@ -1,5 +1,6 @@
 package io.sigma.agent;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sigma.agent.api.ApiKey;
 import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.SigmaApi;
@@ -33,12 +34,20 @@ import io.sigma.agent.retry.Backoff;
 import io.sigma.agent.staticsync.StaticSyncActor;
 import io.sigma.agent.staticsync.StaticSyncGuardian;
 import io.sigma.agent.xds.ConfigPoller;
+import io.sigma.agent.xds.EnvoyAdminClient;
+import io.sigma.agent.xds.EnvoyAdminMetrics;
+import io.sigma.agent.xds.EnvoyAdminProbe;
+import io.sigma.agent.xds.EnvoySyncReport;
+import io.sigma.agent.xds.EnvoySyncReporter;
 import io.sigma.agent.xds.XdsGuardian;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
@@ -155,6 +164,20 @@ public final class AgentGuardian {
             ctx.getSystem(), config.apiUrl(), config.apiKey(), config.requestTimeout());
     AgentMetrics metrics = new AgentMetrics(hostname, config.metricsHostnameLabel(), true);
 
+    // With xDS, heartbeats carry the Envoy sync report (system_info.envoy) that xds keeps fresh.
+    Optional<EnvoySyncReporter.Latest> envoySync =
+        config.xdsEnabled() ? Optional.of(envoySyncLatest(config)) : Optional.empty();
+    SystemInfoExtras extras =
+        envoySync
+            .<SystemInfoExtras>map(
+                latest ->
+                    () ->
+                        CompletableFuture.completedFuture(
+                            latest
+                                .current()
+                                .<Map<String, JsonNode>>map(report -> Map.of("envoy", report))
+                                .orElse(Map.of())))
+            .orElse(SystemInfoExtras.NONE);
     FleetGuardian fleet =
         FleetGuardian.start(
             ctx,
@@ -163,7 +186,7 @@ public final class AgentGuardian {
                 api,
                 new ProcHostFacts(hostname, addresses, new SystemFactsReader(proc, Path.of("/"))),
                 addresses::discover,
-                SystemInfoExtras.NONE));
+                extras));
     PortsGuardian ports = PortsGuardian.start(ctx, config);
     List<FeatureGuardian> features = List.of(fleet, ports);
     features.forEach(feature -> feature.metrics().bindTo(metrics));
@@ -175,7 +198,7 @@ public final class AgentGuardian {
     features.forEach(feature -> feature.managementRoutes().forEach(r -> mount(ctx, config, r)));
     Optional<ActorRef<ConfigPoller.Command>> poller = Optional.empty();
     if (config.xdsEnabled()) {
-      Xds xds = startXds(ctx, config, api, fleet.registration(), metrics);
+      Xds xds = startXds(ctx, config, api, fleet.registration(), metrics, envoySync.orElseThrow());
       mountXdsStatus(ctx, config, xds.statusRoute());
       poller = Optional.of(xds.poller());
     }
@@ -305,7 +328,8 @@ public final class AgentGuardian {
       AgentConfig config,
       SigmaApi api,
       ActorRef<RegistrationActor.Command> registration,
-      AgentMetrics metrics) {
+      AgentMetrics metrics,
+      EnvoySyncReporter.Latest envoySync) {
     XdsGuardian.Started xds = XdsGuardian.start(ctx, config, api, metrics);
     // The fleet's registration tells the VPS id; xds hears it as its own VpsKnown.
     ActorRef<RegistrationActor.Registered> vpsIds =
@@ -329,7 +353,37 @@ public final class AgentGuardian {
                 "--xds-port / AGENT_XDS_PORT",
                 server == null ? null : server.localAddress(),
                 error));
+    xds.guardian().tell(new XdsGuardian.ReportSyncStatus(envoySync, envoySyncSettings(config)));
+    // Each Envoy node with an admin_port: /ready probed on loopback, exported as sigma_envoy_up.
+    ctx.spawn(
+        supervised(
+            EnvoyAdminProbe.create(
+                new EnvoyAdminProbe.Settings(
+                    config.xdsPollInterval(),
+                    EnvoyAdminProbe.TIMEOUT.plusSeconds(1),
+                    EnvoyAdminProbe.MAX_CONCURRENT),
+                new EnvoyAdminClient(ctx.getSystem(), EnvoyAdminProbe.TIMEOUT),
+                new EnvoyAdminMetrics(metrics),
+                xds.guardian())),
+        "envoy-admin-probe");
     return new Xds(xds.statusRoute(), xds.poller());
+  }
+
+  /**
+   * Heartbeats carry {@code system_info.envoy} (see {@link EnvoySyncReport}), refreshed at least
+   * twice a heartbeat interval; the heartbeat reads the last report and never waits for it.
+   */
+  private static EnvoySyncReporter.Settings envoySyncSettings(AgentConfig config) {
+    Duration refresh = config.interval().dividedBy(2);
+    EnvoySyncReporter.Settings defaults = EnvoySyncReporter.Settings.DEFAULT;
+    return refresh.compareTo(defaults.refreshEvery()) >= 0 || refresh.isZero()
+        ? defaults
+        : new EnvoySyncReporter.Settings(
+            refresh, defaults.askTimeout(), refresh.multipliedBy(3).plus(defaults.askTimeout()));
+  }
+
+  private static EnvoySyncReporter.Latest envoySyncLatest(AgentConfig config) {
+    return new EnvoySyncReporter.Latest(Clock.systemUTC(), envoySyncSettings(config).maxAge());
   }
 
   private static Behavior<Command> running(

@@ -17,6 +17,7 @@ import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -39,7 +40,18 @@ public final class XdsGuardian {
 
   /** The guardian's protocol: the poller's commands (forwarded) and its own. */
   public sealed interface Command
-      permits ConfigPoller.Command, GetServedStatus, PollerStarted, WatcherStopped {}
+      permits ConfigPoller.Command,
+          GetServedStatus,
+          ReportSyncStatus,
+          PollerStarted,
+          WatcherStopped {}
+
+  /**
+   * Keep {@code latest} filled with the Envoy sync report of what the registry serves (for the
+   * heartbeat's {@code system_info.envoy}): spawns one supervised {@link EnvoySyncReporter}.
+   */
+  public record ReportSyncStatus(
+      EnvoySyncReporter.Latest latest, EnvoySyncReporter.Settings settings) implements Command {}
 
   /** Ask for what the registry serves ({@link XdsStatus}). */
   public record GetServedStatus(ActorRef<XdsStatus> replyTo) implements Command {}
@@ -197,6 +209,21 @@ public final class XdsGuardian {
               GetServedStatus.class,
               message -> {
                 registry.tell(new SnapshotRegistry.GetStatus(message.replyTo()));
+                return Behaviors.same();
+              })
+          .onMessage(
+              ReportSyncStatus.class,
+              report -> {
+                if (context.getChild("sync-report").isEmpty()) {
+                  context.spawn(
+                      Behaviors.supervise(
+                              EnvoySyncReporter.create(
+                                  registry, report.latest(), report.settings()))
+                          .onFailure(
+                              SupervisorStrategy.restartWithBackoff(
+                                  Duration.ofSeconds(1), Duration.ofMinutes(1), 0.2)),
+                      "sync-report");
+                }
                 return Behaviors.same();
               })
           .onMessage(

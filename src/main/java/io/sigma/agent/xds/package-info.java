@@ -36,6 +36,13 @@
  *       hands the agent's guardian the {@code /xds/status} route ({@link
  *       io.sigma.agent.xds.XdsStatusRoutes}, the {@link io.sigma.agent.xds.XdsStatusReport} of the
  *       registry and the poller as JSON), the bound server and the metrics.
+ *   <li>{@link io.sigma.agent.xds.EnvoySyncReport} (pure): the heartbeat's bounded {@code
+ *       system_info.envoy}; {@link io.sigma.agent.xds.EnvoySyncReporter} (actor, a child of the
+ *       guardian once told {@link io.sigma.agent.xds.XdsGuardian.ReportSyncStatus}) keeps it fresh
+ *       from the registry for the heartbeat to read without waiting.
+ *   <li>{@link io.sigma.agent.xds.EnvoyAdminProbe} (actor): probes each listed node's admin {@code
+ *       /ready} on 127.0.0.1 ({@link io.sigma.agent.xds.EnvoyAdminClient}) for {@code
+ *       sigma_envoy_up} ({@link io.sigma.agent.xds.EnvoyAdminMetrics}).
  * </ul>
  *
  * <p>Wiring (as {@code AgentGuardian} does it): the fleet's registration is adapted into {@code

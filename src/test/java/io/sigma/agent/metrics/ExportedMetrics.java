@@ -11,6 +11,7 @@ import io.sigma.agent.ports.PortMetrics;
 import io.sigma.agent.ports.PortRange;
 import io.sigma.agent.ports.PortScan;
 import io.sigma.agent.staticsync.StaticSyncMetrics;
+import io.sigma.agent.xds.EnvoyAdminMetrics;
 import io.sigma.agent.xds.PollResult;
 import io.sigma.agent.xds.RejectedRoute;
 import io.sigma.agent.xds.TypeUrls;
@@ -76,6 +77,7 @@ final class ExportedMetrics {
     xds.onSnapshotServed("edge", 1, 1, Map.of(RejectedRoute.Reason.PLACEHOLDER, 1));
     xds.onRoutesFetchFailed("edge");
     xds.onNodeRegistration("edge", true);
+    new EnvoyAdminMetrics(metrics).onProbed("edge", true);
 
     StaticSyncMetrics staticSync = new StaticSyncMetrics(metrics);
     staticSync.synced(Instant.now());

@@ -42,6 +42,7 @@ class MetricsDocTest {
     features.put("sigma_port", "port scan (`--port-scan`)");
     features.put("sigma_xds_", "Envoy xDS (`--xds-enabled`)");
     features.put("sigma_envoy_static_", "Envoy static config sync (`--envoy-config-sync`)");
+    features.put("sigma_envoy_", "Envoy admin probe (`--xds-enabled`, nodes with admin_port)");
     features.put("jvm_", "JVM (always on)");
     features.put("process_", "process (always on)");
     return features;
