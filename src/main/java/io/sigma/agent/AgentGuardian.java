@@ -25,6 +25,8 @@ import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.metrics.LandingPage;
 import io.sigma.agent.metrics.MetricsRoutes;
 import io.sigma.agent.metrics.MetricsServer;
+import io.sigma.agent.metrics.Version;
+import io.sigma.agent.net.BindFailure;
 import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.ports.PortScanActor;
 import io.sigma.agent.ports.PortsGuardian;

@@ -3,6 +3,7 @@ package io.sigma.agent;
 import io.sigma.agent.config.ConfigLoader;
 import io.sigma.agent.config.ConfigLoader.Outcome;
 import io.sigma.agent.logging.AgentLogConfigurator;
+import io.sigma.agent.metrics.Version;
 import io.sigma.agent.reload.ProcessSignals;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.CoordinatedShutdown;

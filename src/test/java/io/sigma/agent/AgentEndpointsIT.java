@@ -8,9 +8,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sigma.agent.config.PortRange;
+import io.sigma.agent.metrics.Version;
 import io.sigma.agent.ports.FreePorts;
 import io.sigma.agent.ports.ListenerSource;
-import io.sigma.agent.ports.PortRange;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;

@@ -23,7 +23,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,14 +56,16 @@ class PackageGraphTest {
     ALLOWED.put("net", Set.of());
     ALLOWED.put("web", Set.of());
     ALLOWED.put("logging", Set.of("config")); // the LogLevel / LogFormat settings it applies
-    // settings: infrastructure value types, plus the ports value types in CONFIG_FEATURE_TYPES
+    // settings and their value types (PortRange, AllocationToken, ...): no feature
     ALLOWED.put("config", INFRASTRUCTURE);
     // shared by the features
     ALLOWED.put("metrics", INFRASTRUCTURE);
     ALLOWED.put("health", union(INFRASTRUCTURE, "config", "metrics"));
     ALLOWED.put("reload", union(INFRASTRUCTURE, "config"));
+    // the shape every feature guardian has (routes, metrics binder, live settings, supervision)
+    ALLOWED.put("feature", union(INFRASTRUCTURE, "config", "metrics", "reload"));
     // features: never each other
-    Set<String> feature = union(INFRASTRUCTURE, "config", "metrics", "health");
+    Set<String> feature = union(INFRASTRUCTURE, "config", "metrics", "health", "reload", "feature");
     ALLOWED.put("fleet", feature);
     ALLOWED.put("ports", feature);
     ALLOWED.put("xds", feature);
@@ -72,10 +73,6 @@ class PackageGraphTest {
     // the embedded fake sigma-api of --dev
     ALLOWED.put("devapi", INFRASTRUCTURE);
   }
-
-  /** The only classes of a feature that config may use: value types of settings. */
-  private static final Set<String> CONFIG_FEATURE_TYPES =
-      Set.of("io.sigma.agent.ports.PortRange", "io.sigma.agent.ports.AllocationToken");
 
   private static final JavaClasses MAIN =
       new ClassFileImporter()
@@ -118,25 +115,16 @@ class PackageGraphTest {
     check("config");
   }
 
-  // enabled when i10-xds / i10-fleet land: XdsMetrics + NodeLabels move to xds, FleetMetrics to
-  // fleet, PortMetrics to ports; and AgentMetrics must stop reading io.sigma.agent.Version (the
-  // guardian passes the version in), else metrics -> (root) fails.
-  @Disabled("enabled when i10-xds / i10-fleet land")
   @Test
   void metrics() {
     check("metrics");
   }
 
-  // enabled when i10-fleet lands: AgentHealth reads fleet.FleetStatus today.
-  @Disabled("enabled when i10-fleet lands")
   @Test
   void health() {
     check("health");
   }
 
-  // enabled when i10-fleet lands: ConfigReloader talks to RegistrationActor, ConfigPoller and
-  // AllocationToken today.
-  @Disabled("enabled when i10-fleet lands")
   @Test
   void reload() {
     check("reload");
@@ -152,9 +140,6 @@ class PackageGraphTest {
     check("ports");
   }
 
-  // enabled when i10-xds lands: ConfigPoller subscribes to fleet.RegistrationActor and XdsServer
-  // uses io.sigma.agent.BindFailure today.
-  @Disabled("enabled when i10-xds lands")
   @Test
   void xds() {
     check("xds");
@@ -204,7 +189,7 @@ class PackageGraphTest {
     assertTrue(
         report.contains(
             "api -> ports: io.sigma.agent.api.GraphViolationFixture"
-                + " -> io.sigma.agent.ports.PortRange"),
+                + " -> io.sigma.agent.ports.LatestPortScan"),
         report);
   }
 
@@ -234,10 +219,7 @@ class PackageGraphTest {
             continue;
           }
           String to = packageOf(target);
-          boolean ok =
-              to.equals(pkg)
-                  || allowed.contains(to)
-                  || (pkg.equals("config") && CONFIG_FEATURE_TYPES.contains(target.getName()));
+          boolean ok = to.equals(pkg) || allowed.contains(to);
           if (!ok) {
             events.add(
                 SimpleConditionEvent.violated(

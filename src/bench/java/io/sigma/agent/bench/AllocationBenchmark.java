@@ -1,6 +1,7 @@
 package io.sigma.agent.bench;
 
 import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.net.HttpGuard;
 import io.sigma.agent.ports.AllocationCallers;
@@ -9,7 +10,6 @@ import io.sigma.agent.ports.BindProbe;
 import io.sigma.agent.ports.CallerRateLimiter;
 import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.PortAllocator;
-import io.sigma.agent.ports.PortRange;
 import io.sigma.agent.ports.PortScan;
 import io.sigma.agent.ports.PortScanner;
 import java.io.BufferedInputStream;

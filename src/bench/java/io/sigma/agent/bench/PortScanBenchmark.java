@@ -1,11 +1,11 @@
 package io.sigma.agent.bench;
 
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.ports.BindProbe;
 import io.sigma.agent.ports.KernelPortScanner;
 import io.sigma.agent.ports.ListenerAttribution;
 import io.sigma.agent.ports.ListenerAttributor;
 import io.sigma.agent.ports.PortOccupancy;
-import io.sigma.agent.ports.PortRange;
 import io.sigma.agent.ports.ProcNetTcpParser;
 import io.sigma.agent.ports.ProcessCommandRunner;
 import java.io.IOException;

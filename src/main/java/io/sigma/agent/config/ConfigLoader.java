@@ -2,8 +2,6 @@ package io.sigma.agent.config;
 
 import io.sigma.agent.api.ApiKey;
 import io.sigma.agent.host.Cidr;
-import io.sigma.agent.ports.AllocationToken;
-import io.sigma.agent.ports.PortRange;
 import io.sigma.agent.web.WebConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;

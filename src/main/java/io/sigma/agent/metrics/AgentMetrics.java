@@ -4,7 +4,6 @@ import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Labels;
-import io.sigma.agent.Version;
 
 /**
  * One agent's metrics registry. Never the JVM-wide default registry: two agents in one JVM (tests,

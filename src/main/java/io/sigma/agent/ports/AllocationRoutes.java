@@ -3,6 +3,8 @@ package io.sigma.agent.ports;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sigma.agent.config.AllocationToken;
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.host.IpLiterals;
 import java.net.InetAddress;
 import java.time.Duration;

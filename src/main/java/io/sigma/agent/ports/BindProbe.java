@@ -1,5 +1,6 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.config.PortRange;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;

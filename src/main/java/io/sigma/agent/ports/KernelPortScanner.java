@@ -1,5 +1,6 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.host.HostFileReader;
 import io.sigma.agent.host.HostFileRefusedException;
 import java.io.IOException;

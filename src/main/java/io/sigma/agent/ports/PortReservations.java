@@ -1,5 +1,6 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.ports.PortAllocator.Allocation;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.config.PortRange;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.BitSet;

@@ -1,6 +1,7 @@
 package io.sigma.agent.ports;
 
 import io.sigma.agent.config.AgentConfig;
+import io.sigma.agent.config.AllocationToken;
 import io.sigma.agent.feature.FeatureGuardian;
 import io.sigma.agent.feature.MetricsBinder;
 import io.sigma.agent.feature.Supervision;

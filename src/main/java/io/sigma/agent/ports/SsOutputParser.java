@@ -1,5 +1,6 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.config.PortRange;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

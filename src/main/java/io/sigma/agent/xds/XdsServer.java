@@ -92,7 +92,7 @@ public final class XdsServer {
                     "xDS server could not bind {}:{}: {}; Envoys on this host get no dynamic config",
                     bindHost,
                     port,
-                    io.sigma.agent.BindFailure.describe(failure));
+                    io.sigma.agent.net.BindFailure.describe(failure));
               } else {
                 boundPort.set(binding.localAddress().getPort());
                 log.info("xDS ADS server listening on {}", binding.localAddress());

@@ -1,6 +1,6 @@
 package io.sigma.agent.api;
 
-import io.sigma.agent.ports.PortRange;
+import io.sigma.agent.ports.LatestPortScan;
 
 /**
  * A test-only class in api that uses a feature (ports): PackageGraphTest proves with it that an
@@ -9,7 +9,7 @@ import io.sigma.agent.ports.PortRange;
 public final class GraphViolationFixture {
   private GraphViolationFixture() {}
 
-  public static boolean contains(PortRange range, int port) {
-    return range.contains(port);
+  public static boolean hasScan(LatestPortScan latest) {
+    return latest.get().isPresent();
   }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.sigma.agent.Version;
 import io.sigma.agent.fleet.FleetMetrics;
 import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.FleetStatusEvents;

@@ -1,6 +1,7 @@
 package io.sigma.agent.metrics;
 
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.fleet.FleetMetrics;
 import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.FleetStatusEvents;
@@ -8,7 +9,6 @@ import io.sigma.agent.ports.LatestPortScan;
 import io.sigma.agent.ports.ListenerAttribution;
 import io.sigma.agent.ports.ListenerSource;
 import io.sigma.agent.ports.PortMetrics;
-import io.sigma.agent.ports.PortRange;
 import io.sigma.agent.ports.PortScan;
 import io.sigma.agent.staticsync.StaticSyncMetrics;
 import io.sigma.agent.xds.EnvoyAdminMetrics;

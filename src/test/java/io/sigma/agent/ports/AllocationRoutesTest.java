@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.config.AllocationToken;
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.host.Cidr;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.net.HttpGuard;

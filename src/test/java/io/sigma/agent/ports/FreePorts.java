@@ -1,5 +1,6 @@
 package io.sigma.agent.ports;
 
+import io.sigma.agent.config.PortRange;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sigma.agent.config.PortRange;
 import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.host.HostFileReader;
 import io.sigma.agent.host.HostileProcRoot;
 import java.io.IOException;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.ports.PortAllocator.Allocation;
 import io.sigma.agent.testing.MutableClock;
 import java.io.IOException;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.metrics.AgentMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

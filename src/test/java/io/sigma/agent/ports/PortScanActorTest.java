@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sigma.agent.AgentRuntime;
+import io.sigma.agent.config.PortRange;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.BitSet;

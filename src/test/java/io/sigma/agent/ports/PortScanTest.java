@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sigma.agent.config.PortRange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -8,6 +8,7 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.config.AgentConfig;
 import io.sigma.agent.config.ConfigLoader;
+import io.sigma.agent.config.PortRange;
 import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.net.HttpGuard;

@@ -175,7 +175,7 @@ class XdsGuardianTest {
       ExecutionException failed =
           org.junit.jupiter.api.Assertions.assertThrows(
               ExecutionException.class, () -> bound.get(10, TimeUnit.SECONDS));
-      String why = io.sigma.agent.BindFailure.describe(failed.getCause());
+      String why = io.sigma.agent.net.BindFailure.describe(failed.getCause());
       assertTrue(why.contains("already in use"), why);
       testKit.stop(guardian, AWAIT);
     }

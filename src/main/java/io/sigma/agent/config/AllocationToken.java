@@ -1,4 +1,4 @@
-package io.sigma.agent.ports;
+package io.sigma.agent.config;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,4 +1,4 @@
-package io.sigma.agent.ports;
+package io.sigma.agent.config;
 
 /**
  * An inclusive range of TCP ports, {@code first..last}, both within 1..65535.

@@ -1,4 +1,4 @@
-package io.sigma.agent;
+package io.sigma.agent.net;
 
 import java.net.BindException;
 import java.util.regex.Matcher;

@@ -1,4 +1,4 @@
-package io.sigma.agent;
+package io.sigma.agent.metrics;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +40,7 @@ public final class Version {
   }
 
   private static String loadRevision() {
-    try (InputStream in = Version.class.getResourceAsStream("git-revision")) {
+    try (InputStream in = Version.class.getResourceAsStream("/io/sigma/agent/git-revision")) {
       String revision =
           in == null ? "" : new String(in.readNBytes(64), StandardCharsets.US_ASCII).trim();
       return revision.matches("[0-9a-f]{7,40}") ? revision : UNKNOWN_REVISION;
@@ -51,7 +51,7 @@ public final class Version {
 
   private static Properties load() {
     Properties p = new Properties();
-    try (InputStream in = Version.class.getResourceAsStream("build.properties")) {
+    try (InputStream in = Version.class.getResourceAsStream("/io/sigma/agent/build.properties")) {
       if (in != null) {
         p.load(in);
       }

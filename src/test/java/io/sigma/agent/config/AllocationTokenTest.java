@@ -1,4 +1,4 @@
-package io.sigma.agent.ports;
+package io.sigma.agent.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
