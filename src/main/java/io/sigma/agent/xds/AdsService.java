@@ -7,7 +7,6 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -124,19 +123,19 @@ public final class AdsService implements AggregatedDiscoveryService {
     AdsStreamState state = new AdsStreamState(streamId, nodeId, events, clock, snapshotIndexes);
     StreamStatus initialStatus = state.status();
 
-    Source<StreamInput, NotUsed> requests =
+    Source<AdsStreamSteps.Input<DiscoveryRequest>, NotUsed> requests =
         Source.single(firstRequest)
             .concat(rest)
-            .<StreamInput>map(RequestArrived::new)
-            .concat(Source.single(new RequestsEnded()));
-    Source<StreamInput, NotUsed> snapshots =
+            .<AdsStreamSteps.Input<DiscoveryRequest>>map(AdsStreamSteps.RequestArrived::new)
+            .concat(Source.single(new AdsStreamSteps.RequestsEnded<>()));
+    Source<AdsStreamSteps.Input<DiscoveryRequest>, NotUsed> snapshots =
         snapshotInlet()
             .mapMaterializedValue(
                 inlet -> {
                   registry.tell(new SnapshotRegistry.Subscribe(initialStatus, inlet));
                   return NotUsed.getInstance();
                 })
-            .map(SnapshotArrived::new);
+            .map(AdsStreamSteps.SnapshotArrived::new);
 
     log.info("xDS stream {} opened for node {}", streamId, nodeId);
     events.onStreamOpened(streamId, nodeId);
@@ -145,7 +144,8 @@ public final class AdsService implements AggregatedDiscoveryService {
         // the snapshots inlet never completes, so the stream ends when the client cancels, or by
         // takeWhile once a half-closed stream has sent all it ever can.
         .merge(snapshots, false)
-        .statefulMapConcat(() -> input -> step(state, input))
+        .statefulMapConcat(
+            () -> input -> AdsStreamSteps.step(state, input, registry, log, "xDS stream"))
         .takeWhile(Optional::isPresent)
         .map(Optional::get)
         .watchTermination(
@@ -183,52 +183,4 @@ public final class AdsService implements AggregatedDiscoveryService {
             OverflowStrategy.dropHead())
         .mapMaterializedValue(Adapter::toTyped);
   }
-
-  /**
-   * The responses to send for {@code input}, followed by an empty element when the stream is done.
-   */
-  private List<Optional<DiscoveryResponse>> step(AdsStreamState state, StreamInput input) {
-    List<DiscoveryResponse> responses;
-    try {
-      if (input instanceof RequestArrived request) {
-        responses = state.onRequest(request.request());
-      } else if (input instanceof SnapshotArrived snapshot) {
-        responses = state.onSnapshot(snapshot.snapshot());
-      } else {
-        state.onRequestsEnded();
-        responses = List.of();
-      }
-    } catch (AdsStreamState.Refused refused) {
-      log.warn(
-          "xDS stream {} of node {} refused: {}; closing it with {}",
-          state.streamId(),
-          state.nodeId(),
-          refused.getMessage(),
-          refused.status().getCode());
-      throw new GrpcServiceException(refused.status());
-    }
-    state
-        .pollStatusChange()
-        .ifPresent(status -> registry.tell(new SnapshotRegistry.StreamUpdated(status)));
-    List<Optional<DiscoveryResponse>> out = new ArrayList<>(responses.size() + 1);
-    responses.forEach(response -> out.add(Optional.of(response)));
-    if (state.finished()) {
-      log.debug(
-          "xDS stream {} of node {}: half-closed and every answer sent; ending it",
-          state.streamId(),
-          state.nodeId());
-      out.add(Optional.empty());
-    }
-    return out;
-  }
-
-  /** What a stream's state machine consumes: Envoy's requests and the node's snapshots. */
-  private sealed interface StreamInput permits RequestArrived, SnapshotArrived, RequestsEnded {}
-
-  private record RequestArrived(DiscoveryRequest request) implements StreamInput {}
-
-  private record SnapshotArrived(XdsSnapshot snapshot) implements StreamInput {}
-
-  /** The client half-closed its request side. */
-  private record RequestsEnded() implements StreamInput {}
 }

@@ -73,7 +73,7 @@ import org.slf4j.LoggerFactory;
  *       {@code "<versionInfo>+<8 hex of sha256 over the sorted names and bytes>"}.
  * </ul>
  */
-public final class AdsStreamState {
+public final class AdsStreamState implements AdsProtocol<DiscoveryRequest, DiscoveryResponse> {
 
   private static final Logger log = LoggerFactory.getLogger(AdsStreamState.class);
 

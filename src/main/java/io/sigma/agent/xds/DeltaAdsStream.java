@@ -4,15 +4,12 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.grpc.Status;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.grpc.GrpcServiceException;
 import org.apache.pekko.http.scaladsl.model.http2.PeerClosedStreamException;
-import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,30 +90,26 @@ final class DeltaAdsStream {
     DeltaStreamState state = new DeltaStreamState(streamId, nodeId, events, clock, indexes);
     StreamStatus initialStatus = state.status();
 
-    Source<Input, NotUsed> requests =
+    Source<AdsStreamSteps.Input<DeltaDiscoveryRequest>, NotUsed> requests =
         Source.single(firstRequest)
             .concat(rest)
-            .<Input>map(RequestArrived::new)
-            .concat(Source.single(new RequestsEnded()));
-    Source<Input, NotUsed> snapshots =
-        Source.<XdsSnapshot>actorRef(
-                message -> Optional.empty(),
-                message -> Optional.empty(),
-                1,
-                OverflowStrategy.dropHead())
+            .<AdsStreamSteps.Input<DeltaDiscoveryRequest>>map(AdsStreamSteps.RequestArrived::new)
+            .concat(Source.single(new AdsStreamSteps.RequestsEnded<>()));
+    Source<AdsStreamSteps.Input<DeltaDiscoveryRequest>, NotUsed> snapshots =
+        AdsService.snapshotInlet()
             .mapMaterializedValue(
                 inlet -> {
-                  registry.tell(
-                      new SnapshotRegistry.Subscribe(initialStatus, Adapter.toTyped(inlet)));
+                  registry.tell(new SnapshotRegistry.Subscribe(initialStatus, inlet));
                   return NotUsed.getInstance();
                 })
-            .map(SnapshotArrived::new);
+            .map(AdsStreamSteps.SnapshotArrived::new);
 
     log.info("xDS delta stream {} opened for node {}", streamId, nodeId);
     events.onStreamOpened(streamId, nodeId);
     return requests
         .merge(snapshots, false)
-        .statefulMapConcat(() -> input -> step(state, input))
+        .statefulMapConcat(
+            () -> input -> AdsStreamSteps.step(state, input, registry, log, "xDS delta stream"))
         .takeWhile(Optional::isPresent)
         .map(Optional::get)
         .watchTermination(
@@ -141,48 +134,4 @@ final class DeltaAdsStream {
               return NotUsed.getInstance();
             });
   }
-
-  /** The responses for {@code input}, then an empty element when the stream is done. */
-  private List<Optional<DeltaDiscoveryResponse>> step(DeltaStreamState state, Input input) {
-    List<DeltaDiscoveryResponse> responses;
-    try {
-      if (input instanceof RequestArrived request) {
-        responses = state.onRequest(request.request());
-      } else if (input instanceof SnapshotArrived snapshot) {
-        responses = state.onSnapshot(snapshot.snapshot());
-      } else {
-        state.onRequestsEnded();
-        responses = List.of();
-      }
-    } catch (AdsStreamState.Refused refused) {
-      log.warn(
-          "xDS delta stream {} of node {} refused: {}; closing it with {}",
-          state.streamId(),
-          state.nodeId(),
-          refused.getMessage(),
-          refused.status().getCode());
-      throw new GrpcServiceException(refused.status());
-    }
-    state
-        .pollStatusChange()
-        .ifPresent(status -> registry.tell(new SnapshotRegistry.StreamUpdated(status)));
-    List<Optional<DeltaDiscoveryResponse>> out = new ArrayList<>(responses.size() + 1);
-    responses.forEach(response -> out.add(Optional.of(response)));
-    if (state.finished()) {
-      log.debug(
-          "xDS delta stream {} of node {}: half-closed and every answer sent; ending it",
-          state.streamId(),
-          state.nodeId());
-      out.add(Optional.empty());
-    }
-    return out;
-  }
-
-  private sealed interface Input permits RequestArrived, SnapshotArrived, RequestsEnded {}
-
-  private record RequestArrived(DeltaDiscoveryRequest request) implements Input {}
-
-  private record SnapshotArrived(XdsSnapshot snapshot) implements Input {}
-
-  private record RequestsEnded() implements Input {}
 }

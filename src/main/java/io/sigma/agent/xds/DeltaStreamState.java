@@ -70,7 +70,8 @@ import org.slf4j.LoggerFactory;
  *       listener-R} uses {@code cluster-R}).
  * </ul>
  */
-public final class DeltaStreamState {
+public final class DeltaStreamState
+    implements AdsProtocol<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
 
   private static final Logger log = LoggerFactory.getLogger(DeltaStreamState.class);
 
