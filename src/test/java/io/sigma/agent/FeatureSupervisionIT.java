@@ -1,5 +1,6 @@
 package io.sigma.agent;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -308,8 +309,7 @@ class FeatureSupervisionIT {
     await(
         "the restarted watcher's look-up reaches sigma-api with a heartbeat",
         () ->
-            devApi
-                .store()
+            admin(devApi)
                 .vpsByHostname(hostname)
                 .map(v -> v.extra().path("system_info").path("public_ip").asText())
                 .filter(PUBLIC_IP::equals)
@@ -332,7 +332,7 @@ class FeatureSupervisionIT {
   @Test
   void aCrashedAllocatorAnswers500ThenServesAgainAfterItsRestart() throws Exception {
     start(FreePorts.range(16));
-    await("the agent registered", () -> devApi.store().vpsByHostname(hostname).isPresent());
+    await("the agent registered", () -> admin(devApi).vpsByHostname(hostname).isPresent());
     throwingBindCheck.set(true);
     assertEquals(500, allocate(), "the caller whose bind tests failed");
     assertEquals(1, crashes.get());

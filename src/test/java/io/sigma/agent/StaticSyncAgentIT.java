@@ -1,5 +1,6 @@
 package io.sigma.agent;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.sigma.agent.api.EnvoyNode;
@@ -88,15 +89,15 @@ class StaticSyncAgentIT {
       throws InterruptedException {
     long deadline = System.nanoTime() + AWAIT.toNanos();
     while (System.nanoTime() < deadline) {
-      Optional<DevVps> vps = devApi.store().vpsByHostname(HOST);
+      Optional<DevVps> vps = admin(devApi).vpsByHostname(HOST);
       Optional<EnvoyNode> node =
           vps.flatMap(
               v ->
-                  devApi.store().nodes(v.id()).stream()
+                  admin(devApi).nodes(v.id()).stream()
                       .filter(n -> n.nodeId().equals(nodeId))
                       .findFirst());
-      if (node.isPresent() && devApi.store().routes(node.get().id()).size() == count) {
-        return devApi.store().routes(node.get().id());
+      if (node.isPresent() && admin(devApi).routes(node.get().id()).size() == count) {
+        return admin(devApi).routes(node.get().id());
       }
       TimeUnit.MILLISECONDS.sleep(20);
     }

@@ -10,6 +10,7 @@ import io.sigma.agent.api.ApiKey;
 import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.Json;
 import io.sigma.agent.api.RegisterRequest;
+import io.sigma.agent.devapi.DevApiAdmin;
 import io.sigma.agent.devapi.DevApiRequests.RegisterInput;
 import io.sigma.agent.devapi.DevApiStore;
 import io.sigma.agent.devapi.DevSeed;
@@ -371,7 +372,7 @@ public final class FleetSimulation {
                       22,
                       json.valueToTree(host.systemInfo(9102, null))))
               .id();
-      store.seed(ids[i], DevSeed.standard());
+      DevApiAdmin.of(store).seed(ids[i], DevSeed.standard());
     }
     return ids;
   }

@@ -1,6 +1,6 @@
 package io.sigma.agent.bench;
 
-import io.sigma.agent.devapi.DevApiStore;
+import io.sigma.agent.devapi.DevApiAdmin;
 import io.sigma.agent.devapi.DevVps;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,15 +9,15 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Watches one hostname's VPS record in the dev API's store (every 100 ms) and notes when it
- * changes: each change is a heartbeat (or registration) that reached the API. Also the soak's clock
- * ({@link #millisSinceStart}), started with {@link #start}.
+ * Watches one hostname's VPS record in the dev API (every 100 ms) and notes when it changes: each
+ * change is a heartbeat (or registration) that reached the API. Also the soak's clock ({@link
+ * #millisSinceStart}), started with {@link #start}.
  */
 final class HeartbeatWatch implements AutoCloseable {
   /** What the heartbeat check found. */
   record Verdict(int beats, List<String> violations, String summary) {}
 
-  private final DevApiStore store;
+  private final DevApiAdmin admin;
   private final String hostname;
   private final List<Double> beats = new CopyOnWriteArrayList<>();
   private final long startNanos = System.nanoTime();
@@ -25,8 +25,8 @@ final class HeartbeatWatch implements AutoCloseable {
   private volatile boolean running = true;
   private Thread thread;
 
-  HeartbeatWatch(DevApiStore store, String hostname) {
-    this.store = store;
+  HeartbeatWatch(DevApiAdmin admin, String hostname) {
+    this.admin = admin;
     this.hostname = hostname;
   }
 
@@ -49,7 +49,7 @@ final class HeartbeatWatch implements AutoCloseable {
   private void watch() {
     String last = null;
     while (running) {
-      Optional<DevVps> vps = store.vpsByHostname(hostname);
+      Optional<DevVps> vps = admin.vpsByHostname(hostname);
       String updated = vps.map(DevVps::updatedAt).orElse(null);
       if (updated != null && !updated.equals(last)) {
         if (last != null) {

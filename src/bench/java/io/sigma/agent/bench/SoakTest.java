@@ -1,5 +1,7 @@
 package io.sigma.agent.bench;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
+
 import io.sigma.agent.bench.SoakSampler.Sample;
 import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevVps;
@@ -99,7 +101,7 @@ public final class SoakTest {
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "soak-harness");
     FaultInjectingDevApi api = new FaultInjectingDevApi(0, API_KEY);
-    api.store().seedForHostname(HOSTNAME, seedA());
+    admin(api).seedForHostname(HOSTNAME, seedA());
     String url = api.start(system).toCompletableFuture().get(30, TimeUnit.SECONDS);
 
     int xdsPort = freePort();
@@ -149,7 +151,7 @@ public final class SoakTest {
 
     List<String> failures = new ArrayList<>();
     List<Sample> samples = new ArrayList<>();
-    HeartbeatWatch heartbeats = new HeartbeatWatch(api.store(), HOSTNAME);
+    HeartbeatWatch heartbeats = new HeartbeatWatch(admin(api), HOSTNAME);
     SoakEnvoys envoys = null;
     SoakCallers callers = null;
     FaultSchedule schedule = new FaultSchedule(totalSeconds, FAULTY_SHARE);
@@ -157,7 +159,7 @@ public final class SoakTest {
     try {
       // ---- warm-up on a healthy API: registered, second node seeded, config served
       DevVps vps = awaitRegistration(api, agent, agentLog);
-      api.store().seed(vps.id(), seedB());
+      admin(api).seed(vps.id(), seedB());
       envoys =
           new SoakEnvoys(
               xdsPort, List.of(seedA().nodeId(), seedB().nodeId()), heartbeats::millisSinceStart);
@@ -474,7 +476,7 @@ public final class SoakTest {
       throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (System.nanoTime() < deadline) {
-      Optional<DevVps> vps = api.store().vpsByHostname(HOSTNAME);
+      Optional<DevVps> vps = admin(api).vpsByHostname(HOSTNAME);
       if (vps.isPresent()) {
         return vps.get();
       }

@@ -158,7 +158,7 @@ public final class DevApiRequests {
     return value.toLowerCase();
   }
 
-  public static boolean isUuid(String s) {
+  static boolean isUuid(String s) {
     return s != null && UUID_TEXT.matcher(s).matches();
   }
 

@@ -32,17 +32,21 @@ import org.slf4j.LoggerFactory;
  * The dev API's data: VPS records, Envoy nodes and routes, in memory, with sigma-api's rules
  * (create-or-update by hostname, unique (vps_id, node_id), routes ordered by listen_port, a node's
  * {@code config_version} bumped on every change to its routes). Thread-safe: every method runs
- * under one lock, and every value handed out is an immutable snapshot.
+ * under one lock (the store's monitor), and every value handed out is an immutable snapshot.
  *
- * <p>The HTTP-facing methods and the admin methods (used directly by tests and simulations) report
- * refusals as {@link ApiRejection} with the status sigma-api would answer.
+ * <p>Only what {@code sigma-agent --dev} needs is here: the endpoints the HTTP routes call and the
+ * seeding of the first VPS. Refusals are {@link ApiRejection}s with the status sigma-api would
+ * answer. The admin edits tests and benchmarks make (nodes, routes, config churn, VPS deletion,
+ * per-hostname seeds, reads of the state) are DevApiAdmin's, in the test sources of this package.
  */
 public final class DevApiStore {
   private static final Logger log = LoggerFactory.getLogger(DevApiStore.class);
 
-  public static final int DEFAULT_PER_PAGE = 25;
-  public static final int MAX_PER_PAGE = 100;
-  private static final Comparator<EnvoyRoute> BY_LISTEN_PORT =
+  private static final int DEFAULT_PER_PAGE = 25;
+  private static final int MAX_PER_PAGE = 100;
+
+  /** The order routes are listed in: by listen_port, then name and id. */
+  static final Comparator<EnvoyRoute> BY_LISTEN_PORT =
       Comparator.comparing(EnvoyRoute::listenPort, Comparator.nullsLast(Comparator.naturalOrder()))
           .thenComparing(EnvoyRoute::name)
           .thenComparing(EnvoyRoute::id);
@@ -107,6 +111,7 @@ public final class DevApiStore {
       firstRegistrationSeed = null;
       seed(created.id(), seed);
     }
+    // Per-hostname seeds are the tests' (DevApiAdmin.seedForHostname); --dev sets none.
     DevSeed hostSeed = seedsByHostname.get(created.hostname());
     if (hostSeed != null) {
       seed(created.id(), hostSeed);
@@ -253,22 +258,10 @@ public final class DevApiStore {
   }
 
   /**
-   * Every VPS created for this hostname gets this seed (again after {@link #deleteVps} and a new
-   * registration); a VPS that already has the hostname gets it now.
-   */
-  public synchronized void seedForHostname(String hostname, DevSeed seed) {
-    seedsByHostname.put(hostname, Objects.requireNonNull(seed));
-    String existing = vpsIdByHostname.get(hostname);
-    if (existing != null) {
-      seed(existing, seed);
-    }
-  }
-
-  /**
    * Creates the seed's node and routes for a VPS; when the VPS already has a node with that
    * node_id, it is returned untouched.
    */
-  public synchronized EnvoyNode seed(String vpsId, DevSeed seed) {
+  synchronized EnvoyNode seed(String vpsId, DevSeed seed) {
     Optional<EnvoyNode> existing =
         nodesById.values().stream()
             .filter(n -> n.vpsId().equals(vpsId) && n.nodeId().equals(seed.nodeId()))
@@ -293,57 +286,8 @@ public final class DevApiStore {
     return seeded;
   }
 
-  // ---------------------------------------------------------------- admin: nodes and routes
-
-  /** An active node without routes (config_version 1). */
-  public EnvoyNode addNode(String vpsId, String nodeId) {
-    return createNode(new CreateNodeInput(vpsId, nodeId, "", null, "active"));
-  }
-
-  /** Changes a node's status (e.g. "disabled"); does not touch config_version. */
-  public EnvoyNode setNodeStatus(String nodeUuid, String status) {
-    EnvoyNode n =
-        node(nodeUuid)
-            .orElseThrow(() -> ApiRejection.notFound("envoy node " + nodeUuid + " not found"));
-    return updateNode(nodeUuid, n.description(), n.adminPort(), status);
-  }
-
-  /**
-   * Replaces a node's description, admin_port and status (node_id and vps_id stay); does not touch
-   * config_version, which follows route changes only.
-   */
-  public synchronized EnvoyNode updateNode(
-      String nodeUuid, String description, Integer adminPort, String status) {
-    EnvoyNode n = requireNode(nodeUuid);
-    EnvoyNode updated =
-        new EnvoyNode(
-            n.id(),
-            n.vpsId(),
-            n.nodeId(),
-            adminPort,
-            description == null ? "" : description,
-            n.configVersion(),
-            Objects.requireNonNull(status),
-            n.createdAt(),
-            now());
-    nodesById.put(n.id(), updated);
-    return updated;
-  }
-
-  /** Deletes a node and its routes; false if it did not exist. */
-  public synchronized boolean deleteNode(String nodeUuid) {
-    if (nodesById.remove(nodeUuid) == null) {
-      return false;
-    }
-    Map<String, EnvoyRoute> routes = routesByNode.remove(nodeUuid);
-    if (routes != null) {
-      routes.keySet().forEach(nodeIdOfRoute::remove);
-    }
-    return true;
-  }
-
   /** Adds a route; 404 for an unknown node, 409 when the node already uses the listen_port. */
-  public synchronized EnvoyRoute addRoute(String nodeUuid, RouteSpec spec) {
+  synchronized EnvoyRoute addRoute(String nodeUuid, RouteSpec spec) {
     requireNode(nodeUuid);
     Map<String, EnvoyRoute> routes = routesByNode.get(nodeUuid);
     requireFreePort(routes, spec.listenPort(), null);
@@ -355,134 +299,50 @@ public final class DevApiStore {
     return route;
   }
 
-  /** Replaces a route's fields (same id, same node); 404 if unknown. */
-  public synchronized EnvoyRoute updateRoute(String routeId, RouteSpec spec) {
-    String nodeUuid = nodeIdOfRoute.get(routeId);
-    if (nodeUuid == null) {
-      throw ApiRejection.notFound("route " + routeId + " not found");
-    }
-    Map<String, EnvoyRoute> routes = routesByNode.get(nodeUuid);
-    requireFreePort(routes, spec.listenPort(), routeId);
-    String now = now();
-    EnvoyRoute route = route(routeId, nodeUuid, spec, routes.get(routeId).createdAt(), now);
-    routes.put(routeId, route);
-    bump(nodeUuid, now);
-    return route;
+  // ---------------------------------------------------------------- state, for DevApiAdmin
+
+  // The admin edits of tests and benchmarks (nodes, routes, VPS deletion, per-hostname seeds) live
+  // in DevApiAdmin in the test sources of this package: --dev never makes them. It reads and
+  // changes the state below while holding this store's monitor, the lock of every synchronized
+  // method here, so its edits are as atomic as the store's own.
+
+  /** VPS records by id, in registration order. Caller holds this store's monitor. */
+  Map<String, DevVps> vpsById() {
+    assert Thread.holdsLock(this);
+    return vpsById;
   }
 
-  /** Deletes a route; false if it did not exist. */
-  public synchronized boolean deleteRoute(String routeId) {
-    String nodeUuid = nodeIdOfRoute.remove(routeId);
-    if (nodeUuid == null) {
-      return false;
-    }
-    routesByNode.get(nodeUuid).remove(routeId);
-    bump(nodeUuid, now());
-    return true;
+  /** VPS ids by hostname. Caller holds this store's monitor. */
+  Map<String, String> vpsIdByHostname() {
+    assert Thread.holdsLock(this);
+    return vpsIdByHostname;
   }
 
-  /** Bumps a node's config_version without any route change; returns the new version. */
-  public synchronized long bumpConfigVersion(String nodeUuid) {
-    requireNode(nodeUuid);
-    return bump(nodeUuid, now()).configVersion();
+  /** Envoy nodes by uuid, in creation order. Caller holds this store's monitor. */
+  Map<String, EnvoyNode> nodesById() {
+    assert Thread.holdsLock(this);
+    return nodesById;
+  }
+
+  /** Each node's routes by route id (every node has a map). Caller holds this store's monitor. */
+  Map<String, Map<String, EnvoyRoute>> routesByNode() {
+    assert Thread.holdsLock(this);
+    return routesByNode;
+  }
+
+  /** The node uuid of each route id. Caller holds this store's monitor. */
+  Map<String, String> nodeIdOfRoute() {
+    assert Thread.holdsLock(this);
+    return nodeIdOfRoute;
   }
 
   /**
-   * A small real change to a node's config, as an operator editing a route would make: the first
-   * active dynamic route with a backend has its connect_timeout_secs toggled (5 ↔ 6), and the
-   * version is bumped. A node without such a route only gets the bump. Never removes a route.
+   * Seeds that every VPS created for a hostname gets at registration. Caller holds this store's
+   * monitor.
    */
-  public synchronized EnvoyNode churnConfig(String nodeUuid) {
-    requireNode(nodeUuid);
-    String now = now();
-    Map<String, EnvoyRoute> routes = routesByNode.get(nodeUuid);
-    routes.values().stream()
-        .filter(r -> RouteSpec.SOURCE_DYNAMIC.equals(r.source()))
-        .filter(r -> RouteSpec.STATUS_ACTIVE.equals(r.status()) && !r.isPlaceholder())
-        .min(BY_LISTEN_PORT)
-        .ifPresent(
-            r -> {
-              int timeout =
-                  r.connectTimeoutSecs() == null
-                      ? RouteSpec.DEFAULT_CONNECT_TIMEOUT_SECS
-                      : r.connectTimeoutSecs();
-              routes.put(
-                  r.id(),
-                  new EnvoyRoute(
-                      r.id(),
-                      r.envoyNodeId(),
-                      r.name(),
-                      r.listenPort(),
-                      r.backendHost(),
-                      r.backendPort(),
-                      r.clusterType(),
-                      timeout == 5 ? 6 : 5,
-                      r.proxyProtocol(),
-                      r.source(),
-                      r.status(),
-                      r.createdAt(),
-                      now));
-            });
-    return bump(nodeUuid, now);
-  }
-
-  /** {@link #churnConfig} for every node of a VPS; an unknown VPS is left alone. */
-  public synchronized void churnConfigOfVps(String vpsId) {
-    nodesById.values().stream()
-        .filter(n -> n.vpsId().equals(vpsId))
-        .map(EnvoyNode::id)
-        .toList()
-        .forEach(this::churnConfig);
-  }
-
-  // ---------------------------------------------------------------- admin: VPS records
-
-  /**
-   * Deletes a VPS with its nodes and routes, as an admin would: its heartbeats answer 404 until it
-   * registers again, which creates a new record with a new id.
-   */
-  public synchronized boolean deleteVps(String vpsId) {
-    DevVps removed = vpsById.remove(vpsId);
-    if (removed == null) {
-      return false;
-    }
-    vpsIdByHostname.remove(removed.hostname());
-    nodesById.values().stream()
-        .filter(n -> n.vpsId().equals(vpsId))
-        .map(EnvoyNode::id)
-        .toList()
-        .forEach(this::deleteNode);
-    log.info("dev sigma-api: deleted VPS {} ({})", removed.hostname(), vpsId);
-    return true;
-  }
-
-  public synchronized Optional<DevVps> vps(String vpsId) {
-    return Optional.ofNullable(vpsById.get(vpsId));
-  }
-
-  public synchronized Optional<DevVps> vpsByHostname(String hostname) {
-    return Optional.ofNullable(vpsIdByHostname.get(hostname)).map(vpsById::get);
-  }
-
-  /** Every VPS, in registration order. */
-  public synchronized List<DevVps> allVps() {
-    return List.copyOf(vpsById.values());
-  }
-
-  public synchronized Optional<EnvoyNode> node(String nodeUuid) {
-    return Optional.ofNullable(nodesById.get(nodeUuid));
-  }
-
-  /** The VPS's nodes, in creation order. */
-  public synchronized List<EnvoyNode> nodes(String vpsId) {
-    return nodesById.values().stream().filter(n -> n.vpsId().equals(vpsId)).toList();
-  }
-
-  /** The node's routes (all statuses and sources), ordered by listen_port. */
-  public synchronized List<EnvoyRoute> routes(String nodeUuid) {
-    return routesByNode.getOrDefault(nodeUuid, Map.of()).values().stream()
-        .sorted(BY_LISTEN_PORT)
-        .toList();
+  Map<String, DevSeed> seedsByHostname() {
+    assert Thread.holdsLock(this);
+    return seedsByHostname;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -509,7 +369,8 @@ public final class DevApiStore {
     return new Page<>(data, rows.size(), p, pp);
   }
 
-  private EnvoyNode requireNode(String nodeUuid) {
+  /** The node; 404 if unknown. Caller holds this store's monitor. */
+  EnvoyNode requireNode(String nodeUuid) {
     EnvoyNode n = nodeUuid == null ? null : nodesById.get(nodeUuid);
     if (n == null) {
       throw ApiRejection.notFound("envoy node " + nodeUuid + " not found");
@@ -517,7 +378,8 @@ public final class DevApiStore {
     return n;
   }
 
-  private static void requireFreePort(Map<String, EnvoyRoute> routes, int port, String exceptId) {
+  /** 409 when another route than {@code exceptId} uses the port. */
+  static void requireFreePort(Map<String, EnvoyRoute> routes, int port, String exceptId) {
     Predicate<EnvoyRoute> clash =
         r -> Objects.equals(r.listenPort(), port) && !r.id().equals(exceptId);
     if (routes.values().stream().anyMatch(clash)) {
@@ -525,7 +387,8 @@ public final class DevApiStore {
     }
   }
 
-  private EnvoyNode bump(String nodeUuid, String now) {
+  /** Bumps the node's config_version, stamped {@code now}. Caller holds this store's monitor. */
+  EnvoyNode bump(String nodeUuid, String now) {
     EnvoyNode n = nodesById.get(nodeUuid);
     EnvoyNode bumped =
         new EnvoyNode(
@@ -542,7 +405,8 @@ public final class DevApiStore {
     return bumped;
   }
 
-  private static EnvoyRoute route(
+  /** The route a spec describes, with the store's fields added. */
+  static EnvoyRoute route(
       String id, String nodeUuid, RouteSpec s, String createdAt, String updatedAt) {
     return new EnvoyRoute(
         id,
@@ -608,7 +472,8 @@ public final class DevApiStore {
     return v != null && v.isIntegralNumber() && v.canConvertToLong() ? v.longValue() : null;
   }
 
-  private String now() {
+  /** The clock's time as the records stamp it (microseconds, ISO-8601). */
+  String now() {
     return clock.instant().truncatedTo(ChronoUnit.MICROS).toString();
   }
 }

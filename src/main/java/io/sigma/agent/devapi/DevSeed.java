@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * An Envoy node and its routes to create for a VPS once it exists (nodes belong to a vps_id, which
- * only a registration creates). See {@link DevApiStore#seedForFirstRegistration} and {@link
- * DevApiStore#seedForHostname}.
+ * only a registration creates). See {@link DevApiStore#seedForFirstRegistration}; the tests also
+ * seed by hostname (DevApiAdmin, in the test sources).
  */
 public record DevSeed(
     String nodeId, String description, Integer adminPort, List<RouteSpec> routes) {

@@ -222,7 +222,7 @@ public class DevSigmaApi {
     return state == State.UNBOUND;
   }
 
-  /** The data (VPS records, nodes, routes), for seeding and admin changes. */
+  /** The data (VPS records, nodes, routes), for seeding (and the tests' DevApiAdmin). */
   public DevApiStore store() {
     return store;
   }

@@ -1,7 +1,7 @@
 package io.sigma.agent.devapi;
 
 /**
- * What a test or simulation wants a route to be; the store adds ids, the node and timestamps. Start
+ * What a seed (or a test) wants a route to be; the store adds ids, the node and timestamps. Start
  * from {@link #active} or {@link #placeholder} and adjust with the {@code with*} methods.
  */
 public record RouteSpec(
@@ -22,7 +22,6 @@ public record RouteSpec(
   public static final String SOURCE_STATIC = "static";
   public static final String STATUS_ACTIVE = "active";
   public static final String STATUS_PLACEHOLDER = "placeholder";
-  public static final String STATUS_DISABLED = "disabled";
   public static final int DEFAULT_CONNECT_TIMEOUT_SECS = 5;
 
   public RouteSpec {
@@ -66,45 +65,6 @@ public record RouteSpec(
         0,
         SOURCE_DYNAMIC,
         STATUS_PLACEHOLDER);
-  }
-
-  public RouteSpec withName(String n) {
-    return new RouteSpec(
-        n,
-        listenPort,
-        backendHost,
-        backendPort,
-        clusterType,
-        connectTimeoutSecs,
-        proxyProtocol,
-        source,
-        status);
-  }
-
-  public RouteSpec withListenPort(int port) {
-    return new RouteSpec(
-        name,
-        port,
-        backendHost,
-        backendPort,
-        clusterType,
-        connectTimeoutSecs,
-        proxyProtocol,
-        source,
-        status);
-  }
-
-  public RouteSpec withBackend(String host, Integer port) {
-    return new RouteSpec(
-        name,
-        listenPort,
-        host,
-        port,
-        clusterType,
-        connectTimeoutSecs,
-        proxyProtocol,
-        source,
-        status);
   }
 
   public RouteSpec withClusterType(String type) {

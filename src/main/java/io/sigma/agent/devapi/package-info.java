@@ -5,14 +5,17 @@
  *
  * <ul>
  *   <li>{@link io.sigma.agent.devapi.DevSigmaApi}: binding lifecycle (start, stop, down, up);
- *   <li>{@link io.sigma.agent.devapi.DevApiStore}: the data and its rules, plus the admin methods
- *       tests and simulations call directly (routes, nodes, VPS deletion, seeding);
+ *   <li>{@link io.sigma.agent.devapi.DevApiStore}: the data and its rules, the endpoints and the
+ *       seeding of the first VPS;
  *   <li>{@link io.sigma.agent.devapi.DevApiRoutes}: the Pekko HTTP routes in front of the store;
  *   <li>{@link io.sigma.agent.devapi.DevApiInterceptor}: the hook that sees every request first.
  * </ul>
  *
  * <p>Fault injection (FaultPlan, Fault, SoakFaults) and request counting (RequestStats) are test
  * code: they live in the test sources of this package and plug in as an interceptor
- * (FaultInjectingDevApi), so the agent's jar carries only what {@code --dev} needs.
+ * (FaultInjectingDevApi). So are the admin edits tests and benchmarks make behind the agent's back
+ * (DevApiAdmin: nodes, routes, config churn, VPS deletion, per-hostname seeds, reads of the state),
+ * which work on the store's state under its lock. The agent's jar carries only what {@code --dev}
+ * needs.
  */
 package io.sigma.agent.devapi;

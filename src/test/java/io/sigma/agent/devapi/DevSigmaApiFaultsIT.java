@@ -1,5 +1,6 @@
 package io.sigma.agent.devapi;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static io.sigma.agent.devapi.DevApiTestClient.heartbeatBody;
 import static io.sigma.agent.devapi.DevApiTestClient.registerBody;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -115,7 +116,7 @@ class DevSigmaApiFaultsIT {
     assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
     assertTrue(r.body().contains("<title>502 Bad Gateway</title>"), r.body());
     assertThrows(JsonProcessingException.class, () -> client.mapper.readTree(r.body()));
-    assertTrue(api.store().allVps().isEmpty(), "a faulted request never reaches the store");
+    assertTrue(admin(api).allVps().isEmpty(), "a faulted request never reaches the store");
   }
 
   @Test
@@ -196,7 +197,7 @@ class DevSigmaApiFaultsIT {
     HttpResponse<String> r = client.post("/agent/register", registerBody("relay-1"));
     assertEquals(200, r.statusCode());
     assertEquals("relay-1", client.json(r).get("hostname").asText());
-    assertTrue(api.store().vpsByHostname("relay-1").isPresent());
+    assertTrue(admin(api).vpsByHostname("relay-1").isPresent());
   }
 
   @Test
@@ -317,9 +318,9 @@ class DevSigmaApiFaultsIT {
   void soakChurnChangesTheConfigVersionSeenByPolls() throws Exception {
     api.store().seedForFirstRegistration(DevSeed.standard());
     register("relay-1");
-    String vpsId = api.store().vpsByHostname("relay-1").orElseThrow().id();
-    String nodeUuid = api.store().nodes(vpsId).get(0).id();
-    int before = api.store().routes(nodeUuid).size();
+    String vpsId = admin(api).vpsByHostname("relay-1").orElseThrow().id();
+    String nodeUuid = admin(api).nodes(vpsId).get(0).id();
+    int before = admin(api).routes(nodeUuid).size();
     api.faults().soak(new SoakFaults(0, 0, Duration.ZERO, 0, 0, 1.0, 5));
     List<Long> versions = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -329,7 +330,7 @@ class DevSigmaApiFaultsIT {
     for (int i = 1; i < versions.size(); i++) {
       assertTrue(versions.get(i) > versions.get(i - 1), versions.toString());
     }
-    assertEquals(before, api.store().routes(nodeUuid).size(), "churn never removes routes");
+    assertEquals(before, admin(api).routes(nodeUuid).size(), "churn never removes routes");
   }
 
   private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {

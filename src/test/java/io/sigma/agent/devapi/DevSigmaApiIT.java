@@ -1,5 +1,6 @@
 package io.sigma.agent.devapi;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static io.sigma.agent.devapi.DevApiTestClient.heartbeatBody;
 import static io.sigma.agent.devapi.DevApiTestClient.q;
 import static io.sigma.agent.devapi.DevApiTestClient.registerBody;
@@ -114,7 +115,7 @@ class DevSigmaApiIT {
     VpsRecord asAgentReadsIt = client.mapper.treeToValue(vps, VpsRecord.class);
     assertEquals("relay-hk-01", asAgentReadsIt.hostname());
     assertEquals(
-        vps.get("id").asText(), api.store().vpsByHostname("relay-hk-01").orElseThrow().id());
+        vps.get("id").asText(), admin(api).vpsByHostname("relay-hk-01").orElseThrow().id());
   }
 
   @Test
@@ -124,7 +125,7 @@ class DevSigmaApiIT {
     assertEquals(first.get("id"), second.get("id"));
     assertEquals(first.get("created_at"), second.get("created_at"));
     assertEquals("10.0.0.6", second.get("ip_addresses").get(0).get("ip").asText());
-    assertEquals(1, api.store().allVps().size());
+    assertEquals(1, admin(api).allVps().size());
   }
 
   @Test
@@ -141,7 +142,7 @@ class DevSigmaApiIT {
             "")) {
       assertError(400, client.post("/agent/register", bad));
     }
-    assertEquals(List.of(), api.store().allVps());
+    assertEquals(List.of(), admin(api).allVps());
   }
 
   @Test
@@ -171,7 +172,7 @@ class DevSigmaApiIT {
   @Test
   void deletedVpsGets404OnHeartbeatAndANewIdOnRegister() throws Exception {
     String id = registerVps("relay-1");
-    assertTrue(api.store().deleteVps(id));
+    assertTrue(admin(api).deleteVps(id));
     assertEquals(404, client.post("/agent/heartbeat", heartbeatBody("relay-1")).statusCode());
     String again = registerVps("relay-1");
     assertNotEquals(id, again);
@@ -222,7 +223,7 @@ class DevSigmaApiIT {
   void envoyNodesPaginationDefaultsClampsAndValidates() throws Exception {
     String id = registerVps("relay-1");
     for (int i = 0; i < 30; i++) {
-      api.store().addNode(id, String.format("node-%02d", i));
+      admin(api).addNode(id, String.format("node-%02d", i));
     }
     JsonNode defaults = ok(client.get("/envoy-nodes?vps_id=" + id));
     assertEquals(25, defaults.get("data").size());
@@ -267,17 +268,17 @@ class DevSigmaApiIT {
             q("{'vps_id':'" + UUID.randomUUID() + "','node_id':'x','status':'active'}")));
     assertError(400, client.post("/envoy-nodes", q("{'vps_id':'" + id + "'}")));
     assertError(400, client.post("/envoy-nodes", "[1,2"));
-    assertEquals(1, api.store().nodes(id).size());
+    assertEquals(1, admin(api).nodes(id).size());
   }
 
   @Test
   void routesPaginateOverThreePagesInListenPortOrder() throws Exception {
     String id = registerVps("relay-1");
-    EnvoyNode node = api.store().addNode(id, "big");
+    EnvoyNode node = admin(api).addNode(id, "big");
     List<String> created = new ArrayList<>();
     for (int i = 249; i >= 0; i--) { // created out of order: the server must sort
       created.add(
-          api.store()
+          admin(api)
               .addRoute(node.id(), RouteSpec.active("r" + i, 20000 + i, "backend-" + i, 30000 + i))
               .id());
     }
@@ -329,11 +330,11 @@ class DevSigmaApiIT {
   @Test
   void routeFiltersByStatusAndSource() throws Exception {
     String id = registerVps("relay-1");
-    EnvoyNode node = api.store().addNode(id, "n");
-    api.store().addRoute(node.id(), RouteSpec.active("dyn", 10001, "h", 1));
-    api.store().addRoute(node.id(), RouteSpec.placeholder("ph", 10002));
-    api.store().addRoute(node.id(), RouteSpec.active("off", 10003, "h", 3).withStatus("disabled"));
-    api.store().addRoute(node.id(), RouteSpec.active("st", 10004, "h", 4).withSource("static"));
+    EnvoyNode node = admin(api).addNode(id, "n");
+    admin(api).addRoute(node.id(), RouteSpec.active("dyn", 10001, "h", 1));
+    admin(api).addRoute(node.id(), RouteSpec.placeholder("ph", 10002));
+    admin(api).addRoute(node.id(), RouteSpec.active("off", 10003, "h", 3).withStatus("disabled"));
+    admin(api).addRoute(node.id(), RouteSpec.active("st", 10004, "h", 4).withSource("static"));
     String base = "/envoy-routes?envoy_node_id=" + node.id();
     assertEquals(4, ok(client.get(base)).get("total").asInt());
     assertEquals(2, ok(client.get(base + "&status=active")).get("total").asInt());
@@ -349,7 +350,7 @@ class DevSigmaApiIT {
   @Test
   void syncStaticUpsertsAndDeletes() throws Exception {
     String id = registerVps("relay-1");
-    EnvoyNode node = api.store().addNode(id, "n");
+    EnvoyNode node = admin(api).addNode(id, "n");
     String two =
         q(
             "{'envoy_node_id':'"
@@ -377,7 +378,7 @@ class DevSigmaApiIT {
     JsonNode second = ok(client.post("/envoy-routes/sync-static", one));
     assertEquals(1, second.get("upserted").asInt());
     assertEquals(1, second.get("deleted").asInt());
-    assertEquals(1, api.store().routes(node.id()).size());
+    assertEquals(1, admin(api).routes(node.id()).size());
 
     assertError(
         404,
@@ -394,13 +395,13 @@ class DevSigmaApiIT {
   @Test
   void configVersionIsBumpedOnEveryRouteChange() throws Exception {
     String id = registerVps("relay-1");
-    EnvoyNode node = api.store().addNode(id, "n");
+    EnvoyNode node = admin(api).addNode(id, "n");
     long v0 = nodeVersion(id);
-    EnvoyRoute r = api.store().addRoute(node.id(), RouteSpec.active("a", 10001, "h", 1));
+    EnvoyRoute r = admin(api).addRoute(node.id(), RouteSpec.active("a", 10001, "h", 1));
     long v1 = nodeVersion(id);
-    api.store().updateRoute(r.id(), RouteSpec.active("a", 10001, "h2", 1));
+    admin(api).updateRoute(r.id(), RouteSpec.active("a", 10001, "h2", 1));
     long v2 = nodeVersion(id);
-    api.store().deleteRoute(r.id());
+    admin(api).deleteRoute(r.id());
     long v3 = nodeVersion(id);
     ok(
         client.post(
@@ -442,7 +443,7 @@ class DevSigmaApiIT {
       assertTrue(none.json(missing).get("error").isTextual());
       assertEquals(401, wrong.post("/agent/register", registerBody("relay-1")).statusCode());
       assertEquals(401, wrong.get("/envoy-nodes").statusCode());
-      assertEquals(List.of(), keyed.store().allVps());
+      assertEquals(List.of(), admin(keyed).allVps());
       assertEquals(200, right.post("/agent/register", registerBody("relay-1")).statusCode());
       assertEquals(200, right.get("/envoy-nodes").statusCode());
       assertFalse(missing.body().contains("s3cret-key"));
@@ -473,7 +474,10 @@ class DevSigmaApiIT {
       DevApiTestClient none = new DevApiTestClient(url);
 
       assertEquals(418, right.post("/agent/register", registerBody("relay-1")).statusCode());
-      assertEquals(List.of(), store.allVps(), "an intercepted request never reaches the store");
+      assertEquals(
+          List.of(),
+          DevApiAdmin.of(store).allVps(),
+          "an intercepted request never reaches the store");
       assertEquals(418, none.post("/agent/register", registerBody("relay-1")).statusCode());
       assertEquals(401, none.get("/envoy-nodes").statusCode(), "normal answers check the key");
       assertEquals(200, right.get("/envoy-nodes").statusCode());
@@ -500,7 +504,7 @@ class DevSigmaApiIT {
     for (int i = 0; i < 4; i++) {
       client.post("/agent/heartbeat", heartbeatBody("relay-" + i)); // the 4th is a 404
     }
-    String vpsId = api.store().vpsByHostname("relay-0").orElseThrow().id();
+    String vpsId = admin(api).vpsByHostname("relay-0").orElseThrow().id();
     client.get("/envoy-nodes?vps_id=" + vpsId);
     client.get("/envoy-nodes?vps_id=bad");
     client.post("/envoy-nodes", q("{'vps_id':'" + vpsId + "','node_id':'n'}"));
@@ -534,8 +538,8 @@ class DevSigmaApiIT {
       String url = second.start(testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
       assertNotEquals(api.baseUrl(), url);
       new DevApiTestClient(url).post("/agent/register", registerBody("only-here"));
-      assertTrue(second.store().vpsByHostname("only-here").isPresent());
-      assertTrue(api.store().vpsByHostname("only-here").isEmpty());
+      assertTrue(admin(second).vpsByHostname("only-here").isPresent());
+      assertTrue(admin(api).vpsByHostname("only-here").isEmpty());
       assertEquals(0, api.stats().total(EndpointKind.REGISTER));
       ExecutionException again =
           assertThrows(

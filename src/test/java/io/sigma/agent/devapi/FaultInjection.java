@@ -25,12 +25,12 @@ import org.slf4j.LoggerFactory;
 final class FaultInjection extends AllDirectives implements DevApiInterceptor {
   private static final Logger log = LoggerFactory.getLogger(FaultInjection.class);
 
-  private final DevApiStore store;
+  private final DevApiAdmin admin;
   private final FaultPlan faults;
   private final RequestStats stats;
 
   FaultInjection(DevApiStore store, FaultPlan faults, RequestStats stats) {
-    this.store = store;
+    this.admin = DevApiAdmin.of(store);
     this.faults = faults;
     this.stats = stats;
   }
@@ -84,7 +84,7 @@ final class FaultInjection extends AllDirectives implements DevApiInterceptor {
   private void churn(HttpRequest request) {
     String vpsId = request.getUri().query().get("vps_id").orElse(null);
     if (DevApiRequests.isUuid(vpsId)) {
-      store.churnConfigOfVps(vpsId.toLowerCase());
+      admin.churnConfigOfVps(vpsId.toLowerCase());
     }
   }
 

@@ -12,7 +12,7 @@ import java.time.Duration;
  *   <li>{@code reset}: the connection is aborted without an answer;
  *   <li>{@code badBody}: 200 with a non-JSON body, JSON missing fields, or JSON of wrong types;
  *   <li>{@code configChurn}: drawn separately on each envoy-nodes request: the config of the
- *       requested VPS's nodes changes (see {@link DevApiStore#churnConfig}) before the answer.
+ *       requested VPS's nodes changes (see {@link DevApiAdmin#churnConfig}) before the answer.
  * </ul>
  *
  * The first four exclude each other, so their sum must not exceed 1.

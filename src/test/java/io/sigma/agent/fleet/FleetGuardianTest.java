@@ -1,5 +1,6 @@
 package io.sigma.agent.fleet;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -131,11 +132,10 @@ class FleetGuardianTest {
     RegistrationActor.Registered registered = subscriber.receiveMessage(AWAIT);
     assertEquals("fleet-guardian-1", registered.hostname());
     assertEquals(
-        registered.vpsId(), devApi.store().vpsByHostname("fleet-guardian-1").orElseThrow().id());
+        registered.vpsId(), admin(devApi).vpsByHostname("fleet-guardian-1").orElseThrow().id());
     assertEquals(
         9102,
-        devApi
-            .store()
+        admin(devApi)
             .vps(registered.vpsId())
             .orElseThrow()
             .extra()
@@ -164,8 +164,7 @@ class FleetGuardianTest {
     fleet.registration().tell(new RegistrationActor.Subscribe(subscriber.ref()));
     String id = subscriber.receiveMessage(AWAIT).vpsId();
     assertTrue(
-        devApi
-            .store()
+        admin(devApi)
             .vps(id)
             .orElseThrow()
             .extra()

@@ -1,5 +1,6 @@
 package io.sigma.agent.fleet;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -161,7 +162,7 @@ class RegistrationActorTest {
 
   private DevVps awaitVps(String hostname) {
     TestProbe<Object> probe = testKit.createTestProbe();
-    return probe.awaitAssert(AWAIT, () -> devApi.store().vpsByHostname(hostname).orElseThrow());
+    return probe.awaitAssert(AWAIT, () -> admin(devApi).vpsByHostname(hostname).orElseThrow());
   }
 
   private void awaitHeartbeats(long atLeast) {
@@ -345,7 +346,7 @@ class RegistrationActorTest {
           .awaitAssert(
               AWAIT,
               () -> {
-                DevVps vps = devApi.store().vpsByHostname(host.hostname()).orElseThrow();
+                DevVps vps = admin(devApi).vpsByHostname(host.hostname()).orElseThrow();
                 assertEquals(StallingHostFacts.ADDRESSES, vps.ipAddresses());
                 assertEquals(2, vps.systemInfo().get("cpu_cores").asInt());
                 return null;
@@ -445,7 +446,7 @@ class RegistrationActorTest {
     assertEquals(first.id(), events.receiveMessage(AWAIT).vpsId());
     awaitHeartbeats(1);
 
-    assertTrue(devApi.store().deleteVps(first.id()), "the admin deletes the VPS");
+    assertTrue(admin(devApi).deleteVps(first.id()), "the admin deletes the VPS");
     RegistrationActor.Registered again = events.receiveMessage(AWAIT);
     assertNotEquals(first.id(), again.vpsId(), "a new record was created");
     assertEquals(again.vpsId(), awaitVps(hostname).id());
@@ -602,7 +603,7 @@ class RegistrationActorTest {
             });
     assertFalse(status.isRegistered());
     assertTrue(status.lastError().orElseThrow().contains("401"), status.lastError().orElseThrow());
-    assertTrue(devApi.store().vpsByHostname(hostname).isEmpty());
+    assertTrue(admin(devApi).vpsByHostname(hostname).isEmpty());
     // No spinning: after a 401 the agent waits at least half the backoff cap.
     List<Instant> sent = List.copyOf(registrationsSent);
     for (int i = 1; i < sent.size(); i++) {
@@ -628,7 +629,7 @@ class RegistrationActorTest {
     assertEquals(first, twice.receiveMessage(AWAIT).vpsId());
     assertEquals(first, twice.receiveMessage(AWAIT).vpsId());
 
-    assertTrue(devApi.store().deleteVps(first), "the admin deletes the VPS");
+    assertTrue(admin(devApi).deleteVps(first), "the admin deletes the VPS");
     String again = events.receiveMessage(AWAIT).vpsId();
     assertNotEquals(first, again);
     // Told in subscription order, in one go: the second subscriber's events are already queued.
@@ -656,7 +657,7 @@ class RegistrationActorTest {
     assertEquals(first, doomed.receiveMessage(AWAIT).vpsId());
     doomed.stop();
 
-    assertTrue(devApi.store().deleteVps(first), "the admin deletes the VPS");
+    assertTrue(admin(devApi).deleteVps(first), "the admin deletes the VPS");
     assertNotEquals(first, events.receiveMessage(AWAIT).vpsId());
     // Sent to a stopped subscriber, a Registered would be published as a dead letter by now or
     // within moments; nothing else in this test makes dead letters.

@@ -1,5 +1,6 @@
 package io.sigma.agent.fleet;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -94,7 +95,7 @@ class VpsIdValidationIT {
       assertTrue(
           VpsIds.isCanonicalUuid(registered.vpsId()),
           "subscribers were told " + registered.vpsId());
-      String realId = devApi.store().vpsByHostname(hostname).orElseThrow().id();
+      String realId = admin(devApi).vpsByHostname(hostname).orElseThrow().id();
       assertEquals(realId, registered.vpsId(), "the first id subscribers hear is the real one");
       assertTrue(status.isRegistered());
       assertEquals(

@@ -1,5 +1,6 @@
 package io.sigma.agent.staticsync;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -152,7 +153,7 @@ class StaticSyncIT {
   }
 
   private Optional<EnvoyNode> node(String nodeId) {
-    return devApi.store().nodes(vpsId).stream().filter(n -> n.nodeId().equals(nodeId)).findFirst();
+    return admin(devApi).nodes(vpsId).stream().filter(n -> n.nodeId().equals(nodeId)).findFirst();
   }
 
   /** The node's routes as "name port host:port", in listen_port order. */
@@ -160,7 +161,7 @@ class StaticSyncIT {
     return node(nodeId)
         .map(
             n ->
-                devApi.store().routes(n.id()).stream()
+                admin(devApi).routes(n.id()).stream()
                     .map(
                         r ->
                             r.name()
@@ -230,7 +231,7 @@ class StaticSyncIT {
         List.of("a 10001 h1.example:8001", "b 10002 h2.example:8002"), () -> routes(nodeId));
     EnvoyNode node = node(nodeId).orElseThrow();
     assertEquals("active", node.status());
-    for (EnvoyRoute r : devApi.store().routes(node.id())) {
+    for (EnvoyRoute r : admin(devApi).routes(node.id())) {
       assertEquals("static", r.source());
       assertEquals("logical_dns", r.clusterType());
       assertEquals(3, r.connectTimeoutSecs());
@@ -240,17 +241,17 @@ class StaticSyncIT {
     write("edge.yaml", config("a:10001:h1.example:9001", "c:10003:h3.example:8003"));
     await("the edit synced", () -> count(Level.INFO, "upserted 2, deleted 1") == 1);
     assertEquals(List.of("a 10001 h1.example:9001", "c 10003 h3.example:8003"), routes(nodeId));
-    assertEquals(1, devApi.store().nodes(vpsId).size(), "one node, reused for the edit");
+    assertEquals(1, admin(devApi).nodes(vpsId).size(), "one node, reused for the edit");
   }
 
   @Test
   void anExistingNodeIsReusedAndTheDefaultFileIsNamedAfterTheHostAlone() throws Exception {
-    EnvoyNode existing = devApi.store().addNode(vpsId, "static-" + HOST + "-envoy");
+    EnvoyNode existing = admin(devApi).addNode(vpsId, "static-" + HOST + "-envoy");
     Path file = write("envoy.yaml", config("a:10001:h1.example:8001"));
     start(List.of(file.toString()), List.of());
     awaitEquals(List.of("a 10001 h1.example:8001"), () -> routes("static-" + HOST + "-envoy"));
     assertEquals(
-        List.of(existing.id()), devApi.store().nodes(vpsId).stream().map(EnvoyNode::id).toList());
+        List.of(existing.id()), admin(devApi).nodes(vpsId).stream().map(EnvoyNode::id).toList());
     assertEquals("static-" + HOST, NodeIds.of(Path.of("/etc/envoy/envoy.yaml"), HOST));
   }
 
@@ -315,7 +316,7 @@ class StaticSyncIT {
     awaitChecks(2);
     assertEquals(
         List.of("static-" + HOST + "-a", "static-" + HOST + "-b", "static-" + HOST + "-d"),
-        devApi.store().nodes(vpsId).stream().map(EnvoyNode::nodeId).sorted().toList());
+        admin(devApi).nodes(vpsId).stream().map(EnvoyNode::nodeId).sorted().toList());
 
     Files.delete(dir.resolve("d.yaml"));
     await("the vanished file logged", () -> count(Level.INFO, "d.yaml is gone") == 1);
@@ -331,7 +332,7 @@ class StaticSyncIT {
 
     // The VPS was deleted by an admin; the agent registered again and got a new id.
     String oldVps = vpsId;
-    devApi.store().deleteVps(oldVps);
+    admin(devApi).deleteVps(oldVps);
     vpsId = devApi.store().register(new RegisterInput(HOST, null, List.of(), 22, null)).id();
     sync.tell(new StaticSyncActor.VpsKnown(vpsId));
     await("synced under the new VPS", () -> count(Level.INFO, "Synced Envoy static config") == 2);
@@ -351,7 +352,7 @@ class StaticSyncIT {
     String nodeId = "static-" + HOST + "-edge";
     await("first sync", () -> count(Level.INFO, "Synced Envoy static config") == 1);
     String first = node(nodeId).orElseThrow().id();
-    devApi.store().deleteNode(first);
+    admin(devApi).deleteNode(first);
 
     write("edge.yaml", config("a:10001:h1.example:8002"));
     await("synced again", () -> count(Level.INFO, "Synced Envoy static config") == 2);
@@ -379,7 +380,7 @@ class StaticSyncIT {
         () -> logged(Level.WARN).toString());
     assertEquals(
         1, count(Level.INFO, "after 5 failed attempt(s)"), () -> logged(Level.INFO).toString());
-    assertEquals(1, devApi.store().nodes(vpsId).size());
+    assertEquals(1, admin(devApi).nodes(vpsId).size());
 
     // still alive and syncing
     write("edge.yaml", config("a:10001:h1.example:8002"));

@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static io.sigma.agent.xds.AdsTestClient.clusterNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,7 +65,7 @@ class AgentXdsIT {
     helper = ActorTestKit.create(AgentRuntime.pekkoConfig());
     devApi = new DevSigmaApi(0, null);
     apiUrl = devApi.start(helper.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    devApi.store().seedForHostname(HOSTNAME, DevSeed.standard());
+    admin(devApi).seedForHostname(HOSTNAME, DevSeed.standard());
   }
 
   @AfterAll
@@ -97,9 +98,9 @@ class AgentXdsIT {
                     status.toString());
                 return status;
               });
-      String vpsId = devApi.store().vpsByHostname(HOSTNAME).orElseThrow().id();
+      String vpsId = admin(devApi).vpsByHostname(HOSTNAME).orElseThrow().id();
       assertEquals(vpsId, served.path("config_source").path("vps_id").asText());
-      EnvoyNode node = devApi.store().nodes(vpsId).get(0);
+      EnvoyNode node = admin(devApi).nodes(vpsId).get(0);
 
       try (AdsTestClient envoy = AdsTestClient.connect(channel, DevSeed.DEFAULT_NODE_ID)) {
         DiscoveryResponse[] handshake = envoy.handshake();
@@ -111,9 +112,8 @@ class AgentXdsIT {
         assertEquals(
             version, getJson(statusUrl).path("nodes").path(0).path("version_info").asText());
 
-        EnvoyRoute first = devApi.store().routes(node.id()).get(0);
-        devApi
-            .store()
+        EnvoyRoute first = admin(devApi).routes(node.id()).get(0);
+        admin(devApi)
             .updateRoute(first.id(), RouteSpec.active("dev-logical-dns", 10001, "localhost", 9999));
         DiscoveryResponse pushed = envoy.next(TypeUrls.CLUSTER);
         String newVersion = pushed.getVersionInfo();

@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static io.sigma.agent.xds.AdsTestClient.clusterNames;
 import static io.sigma.agent.xds.AdsTestClient.listenerNames;
 import static io.sigma.agent.xds.PolledControlPlane.AWAIT;
@@ -88,13 +89,13 @@ class ConfigPollerConsistencyIT {
 
   @Test
   void aRouteDeletedBetweenTwoPageReadsIsNeverServedTornAndTheReadIsRetried() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "big");
+    EnvoyNode node = admin(devApi).addNode(vpsId, "big");
     List<EnvoyRoute> routes = addRoutes(node, 150);
     long listed = configVersion(node);
     // The first read's second page comes after a route of its first page is deleted: that page
     // then starts one row later (r101), and a read that trusts it loses r100, which never changed.
     EditsBeforeSecondPage api =
-        new EditsBeforeSecondPage(http, 1, edit -> devApi.store().deleteRoute(routes.get(10).id()));
+        new EditsBeforeSecondPage(http, 1, edit -> admin(devApi).deleteRoute(routes.get(10).id()));
     Path stateDir = tmp.resolve("xds");
     try (LogCapture logs = new LogCapture(ConfigPoller.class);
         PolledControlPlane agent =
@@ -130,14 +131,14 @@ class ConfigPollerConsistencyIT {
 
   @Test
   void aNodeWhoseRoutesKeepChangingWhileReadIsAFetchFailureForThatNodeOnly() throws Exception {
-    EnvoyNode busy = devApi.store().addNode(vpsId, "busy");
+    EnvoyNode busy = admin(devApi).addNode(vpsId, "busy");
     List<EnvoyRoute> routes = addRoutes(busy, 120);
-    EnvoyNode calm = devApi.store().addNode(vpsId, "calm");
+    EnvoyNode calm = admin(devApi).addNode(vpsId, "calm");
     EnvoyRoute calmRoute =
-        devApi.store().addRoute(calm.id(), RouteSpec.active("c1", 10001, "c.example", 80));
+        admin(devApi).addRoute(calm.id(), RouteSpec.active("c1", 10001, "c.example", 80));
     EditsBeforeSecondPage api =
         new EditsBeforeSecondPage(
-            http, 0, edit -> devApi.store().deleteRoute(routes.get(edit).id()));
+            http, 0, edit -> admin(devApi).deleteRoute(routes.get(edit).id()));
     try (PolledControlPlane agent =
             PolledControlPlane.start(testKit, api, tmp.resolve("xds"), NO_TIMED_POLLS);
         AdsTestClient envoy = agent.connect("busy")) {
@@ -147,8 +148,8 @@ class ConfigPollerConsistencyIT {
       agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS);
 
       api.editNextReads(ConfigPoller.MAX_READ_ATTEMPTS);
-      devApi.store().bumpConfigVersion(busy.id());
-      devApi.store().updateRoute(calmRoute.id(), RouteSpec.active("c1", 10002, "c.example", 81));
+      admin(devApi).bumpConfigVersion(busy.id());
+      admin(devApi).updateRoute(calmRoute.id(), RouteSpec.active("c1", 10002, "c.example", 81));
       agent.pollNow();
 
       PollerStatus partial = agent.awaitPoller(s -> s.lastResult() == PollResult.PARTIAL);
@@ -179,7 +180,7 @@ class ConfigPollerConsistencyIT {
 
   @Test
   void routesThatRepeatARowAreNotServed() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "echo");
+    EnvoyNode node = admin(devApi).addNode(vpsId, "echo");
     addRoutes(node, 150);
     // A server that counts a row inserted before the page boundary (total 151, page 2 starts one
     // row earlier) but does not bump config_version: the last row of page 1 comes again.
@@ -220,8 +221,8 @@ class ConfigPollerConsistencyIT {
 
   @Test
   void aDeletedAndReCreatedNodeNeverReusesAVersionInfo() throws Exception {
-    EnvoyNode first = devApi.store().addNode(vpsId, "phoenix");
-    devApi.store().addRoute(first.id(), RouteSpec.active("old", 10001, "old.example", 80));
+    EnvoyNode first = admin(devApi).addNode(vpsId, "phoenix");
+    admin(devApi).addRoute(first.id(), RouteSpec.active("old", 10001, "old.example", 80));
     try (PolledControlPlane agent =
             PolledControlPlane.start(testKit, http, tmp.resolve("xds"), POLL);
         AdsTestClient envoy = agent.connect("phoenix")) {
@@ -231,7 +232,7 @@ class ConfigPollerConsistencyIT {
       assertEquals(2, agent.status().node("phoenix").snapshotVersion());
 
       long firstVersion = configVersion(first);
-      devApi.store().deleteNode(first.id());
+      admin(devApi).deleteNode(first.id());
       // Make before break: the empty Listeners first, the empty Clusters once they are ACKed.
       DiscoveryResponse emptied = envoy.next(TypeUrls.LISTENER);
       assertEquals(0, emptied.getResourcesCount());
@@ -244,8 +245,8 @@ class ConfigPollerConsistencyIT {
           "one empty set: one version_info");
       envoy.ack(emptiedClusters);
 
-      EnvoyNode second = devApi.store().addNode(vpsId, "phoenix");
-      devApi.store().addRoute(second.id(), RouteSpec.active("new", 10002, "new.example", 80));
+      EnvoyNode second = admin(devApi).addNode(vpsId, "phoenix");
+      admin(devApi).addRoute(second.id(), RouteSpec.active("new", 10002, "new.example", 80));
       assertEquals(
           firstVersion, configVersion(second), "config_version restarted: the same number again");
       DiscoveryResponse[] reborn = envoy.readAndAckUntil(agent.awaitVersionInfo("phoenix", 2));
@@ -269,15 +270,15 @@ class ConfigPollerConsistencyIT {
 
   @Test
   void aRestartNumbersAboveTheSavedSerialEvenWhenTheClockIsBehindIt() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "saved");
-    devApi.store().addRoute(node.id(), RouteSpec.active("s", 10001, "s.example", 80));
+    EnvoyNode node = admin(devApi).addNode(vpsId, "saved");
+    admin(devApi).addRoute(node.id(), RouteSpec.active("s", 10001, "s.example", 80));
     Path stateDir = tmp.resolve("xds");
     // As if an earlier run served serial `ahead` and the clock then stepped back by an hour.
     long ahead = System.currentTimeMillis() + Duration.ofHours(1).toMillis();
     new NodeConfigStore(stateDir, Clock.systemUTC())
         .save(
             new NodeConfig(
-                devApi.store().node(node.id()).orElseThrow(), devApi.store().routes(node.id())),
+                admin(devApi).node(node.id()).orElseThrow(), admin(devApi).routes(node.id())),
             ahead);
     devApi.down().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
@@ -306,9 +307,9 @@ class ConfigPollerConsistencyIT {
 
   @Test
   void aSaveThatFailedIsRetriedUntilTheNewestConfigIsOnDiskAndARestartServesIt() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "keep");
+    EnvoyNode node = admin(devApi).addNode(vpsId, "keep");
     EnvoyRoute route =
-        devApi.store().addRoute(node.id(), RouteSpec.active("k", 10001, "v1.example", 80));
+        admin(devApi).addRoute(node.id(), RouteSpec.active("k", 10001, "v1.example", 80));
     // The state dir is a symbolic link, so it can break and be fixed in one atomic rename each
     // (a fix in two steps would race with the retries).
     Path realDir = Files.createDirectories(tmp.resolve("real-xds"));
@@ -322,7 +323,7 @@ class ConfigPollerConsistencyIT {
 
       // The state dir breaks: it is a regular file now (no one, not even root, writes in there).
       pointAt(stateDir, notADir);
-      devApi.store().updateRoute(route.id(), RouteSpec.active("k", 10001, "v2.example", 80));
+      admin(devApi).updateRoute(route.id(), RouteSpec.active("k", 10001, "v2.example", 80));
       long v2 = configVersion(node);
       agent.pollNow();
       agent.awaitVersion("keep", v2);
@@ -404,15 +405,14 @@ class ConfigPollerConsistencyIT {
     List<EnvoyRoute> routes = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       routes.add(
-          devApi
-              .store()
+          admin(devApi)
               .addRoute(node.id(), RouteSpec.active("r" + i, 20000 + i, "b" + i + ".example", 80)));
     }
     return routes;
   }
 
   private long configVersion(EnvoyNode node) {
-    return devApi.store().node(node.id()).orElseThrow().configVersion();
+    return admin(devApi).node(node.id()).orElseThrow().configVersion();
   }
 
   private static NodeConfig awaitSaved(Path stateDir, String nodeId, long version) {

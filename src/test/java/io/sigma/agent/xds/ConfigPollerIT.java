@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static io.sigma.agent.xds.AdsTestClient.clusterNames;
 import static io.sigma.agent.xds.AdsTestClient.listenerNames;
 import static io.sigma.agent.xds.AdsTestClient.unpack;
@@ -93,7 +94,7 @@ class ConfigPollerIT {
 
   @Test
   void servesTheDevSeedWithDecodedResources() throws Exception {
-    EnvoyNode seeded = devApi.store().seed(vpsId, DevSeed.standard());
+    EnvoyNode seeded = admin(devApi).seed(vpsId, DevSeed.standard());
     long startedAt = System.currentTimeMillis();
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect(DevSeed.DEFAULT_NODE_ID)) {
@@ -157,14 +158,13 @@ class ConfigPollerIT {
 
   @Test
   void moreThanOneHundredRoutesOfANodeAreAllServed() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "big");
+    EnvoyNode node = admin(devApi).addNode(vpsId, "big");
     for (int i = 0; i < 150; i++) {
-      devApi
-          .store()
+      admin(devApi)
           .addRoute(
               node.id(), RouteSpec.active("r" + i, 20000 + i, "backend-" + i + ".example", 8000));
     }
-    long version = devApi.store().node(node.id()).orElseThrow().configVersion();
+    long version = admin(devApi).node(node.id()).orElseThrow().configVersion();
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect("big")) {
       DiscoveryResponse[] handshake = envoy.handshake();
@@ -182,10 +182,10 @@ class ConfigPollerIT {
   @Test
   void nodesBeyondTheFirstPageOfTheListingAreServed() throws Exception {
     for (int i = 0; i < 104; i++) {
-      devApi.store().addNode(vpsId, String.format("node-%03d", i));
+      admin(devApi).addNode(vpsId, String.format("node-%03d", i));
     }
-    EnvoyNode last = devApi.store().nodes(vpsId).get(103);
-    devApi.store().addRoute(last.id(), RouteSpec.active("late", 10001, "late.example", 80));
+    EnvoyNode last = admin(devApi).nodes(vpsId).get(103);
+    admin(devApi).addRoute(last.id(), RouteSpec.active("late", 10001, "late.example", 80));
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect("node-103")) {
       DiscoveryResponse[] handshake = envoy.handshake();
@@ -197,12 +197,12 @@ class ConfigPollerIT {
 
   @Test
   void aChangeReachesTheChangedNodesStreamsOnlyAndTwoNodesEachGetTheirOwnConfig() throws Exception {
-    EnvoyNode a = devApi.store().addNode(vpsId, "node-a");
-    EnvoyNode b = devApi.store().addNode(vpsId, "node-b");
+    EnvoyNode a = admin(devApi).addNode(vpsId, "node-a");
+    EnvoyNode b = admin(devApi).addNode(vpsId, "node-b");
     EnvoyRoute aRoute =
-        devApi.store().addRoute(a.id(), RouteSpec.active("a1", 10001, "a.example", 80));
-    devApi.store().addRoute(b.id(), RouteSpec.active("b1", 11001, "b.example", 80));
-    devApi.store().addRoute(b.id(), RouteSpec.active("b2", 11002, "b.example", 81));
+        admin(devApi).addRoute(a.id(), RouteSpec.active("a1", 10001, "a.example", 80));
+    admin(devApi).addRoute(b.id(), RouteSpec.active("b1", 11001, "b.example", 80));
+    admin(devApi).addRoute(b.id(), RouteSpec.active("b2", 11002, "b.example", 81));
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoyA = start(agent).connect("node-a");
         AdsTestClient envoyA2 = agent.connect("node-a");
@@ -215,12 +215,12 @@ class ConfigPollerIT {
       String bVersion = bHandshake[0].getVersionInfo();
       String aBefore =
           agent.awaitVersionInfo(
-              "node-a", devApi.store().node(a.id()).orElseThrow().configVersion());
+              "node-a", admin(devApi).node(a.id()).orElseThrow().configVersion());
 
-      devApi.store().updateRoute(aRoute.id(), RouteSpec.active("a1", 10011, "a-new.example", 8080));
+      admin(devApi).updateRoute(aRoute.id(), RouteSpec.active("a1", 10011, "a-new.example", 8080));
       String aVersion =
           agent.awaitVersionInfo(
-              "node-a", devApi.store().node(a.id()).orElseThrow().configVersion());
+              "node-a", admin(devApi).node(a.id()).orElseThrow().configVersion());
       assertTrue(Long.parseLong(aVersion) > Long.parseLong(aBefore), aBefore + " then " + aVersion);
 
       for (AdsTestClient envoy : List.of(envoyA, envoyA2)) {
@@ -253,7 +253,7 @@ class ConfigPollerIT {
       agent.awaitNextPoll();
       NodeStatus nodeB = agent.awaitNode("node-b", n -> n.streams().size() == 1);
       assertEquals(
-          devApi.store().node(b.id()).orElseThrow().configVersion(), nodeB.snapshotVersion());
+          admin(devApi).node(b.id()).orElseThrow().configVersion(), nodeB.snapshotVersion());
       assertEquals(bVersion, nodeB.versionInfo());
       assertEquals(1, type(nodeB, TypeUrls.CLUSTER).responses(), "node-b's stream got nothing new");
       assertEquals(1, type(nodeB, TypeUrls.LISTENER).responses());
@@ -263,14 +263,14 @@ class ConfigPollerIT {
 
   @Test
   void aFailedRoutesFetchKeepsThatNodesSnapshotWhileTheOtherNodeUpdates() throws Exception {
-    EnvoyNode a = devApi.store().addNode(vpsId, "node-a");
-    EnvoyNode b = devApi.store().addNode(vpsId, "node-b");
+    EnvoyNode a = admin(devApi).addNode(vpsId, "node-a");
+    EnvoyNode b = admin(devApi).addNode(vpsId, "node-b");
     EnvoyRoute aRoute =
-        devApi.store().addRoute(a.id(), RouteSpec.active("a1", 10001, "a.example", 80));
+        admin(devApi).addRoute(a.id(), RouteSpec.active("a1", 10001, "a.example", 80));
     EnvoyRoute bRoute =
-        devApi.store().addRoute(b.id(), RouteSpec.active("b1", 11001, "b.example", 80));
-    long aBefore = devApi.store().node(a.id()).orElseThrow().configVersion();
-    long bBefore = devApi.store().node(b.id()).orElseThrow().configVersion();
+        admin(devApi).addRoute(b.id(), RouteSpec.active("b1", 11001, "b.example", 80));
+    long aBefore = admin(devApi).node(a.id()).orElseThrow().configVersion();
+    long bBefore = admin(devApi).node(b.id()).orElseThrow().configVersion();
     try (PolledControlPlane agent =
             PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
         AdsTestClient envoyA = start(agent).connect("node-a");
@@ -280,8 +280,8 @@ class ConfigPollerIT {
       agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS);
 
       // new listen ports and backends: both Clusters and Listeners change
-      devApi.store().updateRoute(aRoute.id(), RouteSpec.active("a1", 10002, "a.example", 81));
-      devApi.store().updateRoute(bRoute.id(), RouteSpec.active("b1", 11002, "b.example", 81));
+      admin(devApi).updateRoute(aRoute.id(), RouteSpec.active("a1", 10002, "a.example", 81));
+      admin(devApi).updateRoute(bRoute.id(), RouteSpec.active("b1", 11002, "b.example", 81));
       devApi.faults().failNext(EndpointKind.ENVOY_ROUTES, 1, Fault.status(500));
       agent.pollNow();
 
@@ -324,16 +324,16 @@ class ConfigPollerIT {
 
   @Test
   void apiDownPushesNothingAndStreamsKeepTheirConfigUntilItIsBack() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "steady");
+    EnvoyNode node = admin(devApi).addNode(vpsId, "steady");
     EnvoyRoute route =
-        devApi.store().addRoute(node.id(), RouteSpec.active("s1", 10001, "s.example", 80));
-    String before = String.valueOf(devApi.store().node(node.id()).orElseThrow().configVersion());
+        admin(devApi).addRoute(node.id(), RouteSpec.active("s1", 10001, "s.example", 80));
+    String before = String.valueOf(admin(devApi).node(node.id()).orElseThrow().configVersion());
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect("steady")) {
       envoy.handshake();
 
       devApi.down().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      devApi.store().updateRoute(route.id(), RouteSpec.active("s1", 10002, "s.example", 81));
+      admin(devApi).updateRoute(route.id(), RouteSpec.active("s1", 10002, "s.example", 81));
       PollerStatus failing = agent.awaitPoller(s -> s.consecutiveFailures() >= 3);
 
       assertEquals(PollResult.FAILURE, failing.lastResult());
@@ -350,7 +350,7 @@ class ConfigPollerIT {
       devApi.up().toCompletableFuture().get(10, TimeUnit.SECONDS);
       String after =
           agent.awaitVersionInfo(
-              "steady", devApi.store().node(node.id()).orElseThrow().configVersion());
+              "steady", admin(devApi).node(node.id()).orElseThrow().configVersion());
       DiscoveryResponse[] updated = envoy.readAndAckUntil(after);
       assertEquals(List.of("cluster-s1"), clusterNames(updated[0]));
       assertEquals(
@@ -360,7 +360,7 @@ class ConfigPollerIT {
 
   @Test
   void aRestartWithTheApiDownServesTheSavedConfigAtOnce() throws Exception {
-    EnvoyNode seeded = devApi.store().seed(vpsId, DevSeed.standard());
+    EnvoyNode seeded = admin(devApi).seed(vpsId, DevSeed.standard());
     long version = seeded.configVersion();
     String firstVersionInfo;
     try (PolledControlPlane first = PolledControlPlane.start(testKit, api, stateDir, POLL);
@@ -399,11 +399,11 @@ class ConfigPollerIT {
 
   @Test
   void aRestartWithoutTheApiAndWithoutRegistrationStillServesTheSavedConfig() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "saved");
-    devApi.store().addRoute(node.id(), RouteSpec.active("x", 10001, "x.example", 80));
+    EnvoyNode node = admin(devApi).addNode(vpsId, "saved");
+    admin(devApi).addRoute(node.id(), RouteSpec.active("x", 10001, "x.example", 80));
     try (PolledControlPlane first = PolledControlPlane.start(testKit, api, stateDir, POLL)) {
       first.identify(vpsId);
-      first.awaitVersion("saved", devApi.store().node(node.id()).orElseThrow().configVersion());
+      first.awaitVersion("saved", admin(devApi).node(node.id()).orElseThrow().configVersion());
     }
     devApi.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
@@ -415,8 +415,8 @@ class ConfigPollerIT {
 
   @Test
   void aCorruptSavedFileIsIgnoredAndTheNodeIsServedOnceTheApiAnswers() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "corrupt");
-    devApi.store().addRoute(node.id(), RouteSpec.active("c", 10001, "c.example", 80));
+    EnvoyNode node = admin(devApi).addNode(vpsId, "corrupt");
+    admin(devApi).addRoute(node.id(), RouteSpec.active("c", 10001, "c.example", 80));
     Files.writeString(stateDir.resolve("corrupt.json"), "{\"format\": 1, \"node\": {\"node_id\": ");
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect("corrupt")) {
@@ -443,7 +443,7 @@ class ConfigPollerIT {
       assertEquals(0, first.getResourcesCount(), "a new node has no routes yet");
       envoy.ack(first);
 
-      devApi.store().addRoute(created.id(), RouteSpec.active("n1", 10001, "n.example", 80));
+      admin(devApi).addRoute(created.id(), RouteSpec.active("n1", 10001, "n.example", 80));
       DiscoveryResponse clusters = envoy.next(TypeUrls.CLUSTER);
       assertEquals(List.of("cluster-n1"), clusterNames(clusters));
 
@@ -459,8 +459,8 @@ class ConfigPollerIT {
 
   @Test
   void aNodeIdThatExistsButIsNotActiveIsTriedOnceAndTheRefusalTolerated() throws Exception {
-    EnvoyNode disabled = devApi.store().addNode(vpsId, "disabled-node");
-    devApi.store().setNodeStatus(disabled.id(), "disabled");
+    EnvoyNode disabled = admin(devApi).addNode(vpsId, "disabled-node");
+    admin(devApi).setNodeStatus(disabled.id(), "disabled");
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect("disabled-node")) {
       envoy.subscribe(TypeUrls.CLUSTER);
@@ -480,16 +480,16 @@ class ConfigPollerIT {
 
   @Test
   void aNodeDeletedInTheApiGetsAnEmptyConfigAndIsForgottenOnDisk() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "doomed");
-    devApi.store().addRoute(node.id(), RouteSpec.active("d", 10001, "d.example", 80));
-    long version = devApi.store().node(node.id()).orElseThrow().configVersion();
+    EnvoyNode node = admin(devApi).addNode(vpsId, "doomed");
+    admin(devApi).addRoute(node.id(), RouteSpec.active("d", 10001, "d.example", 80));
+    long version = admin(devApi).node(node.id()).orElseThrow().configVersion();
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL);
         AdsTestClient envoy = start(agent).connect("doomed")) {
       String served = envoy.handshake()[0].getVersionInfo();
       assertEquals(agent.awaitVersionInfo("doomed", version), served);
       awaitFile(stateDir.resolve("doomed.json"), true);
 
-      devApi.store().deleteNode(node.id());
+      admin(devApi).deleteNode(node.id());
 
       // Make before break: the Listeners go first, their Clusters once that is ACKed; the empty
       // config gets a new version_info.
@@ -512,16 +512,14 @@ class ConfigPollerIT {
 
   @Test
   void aNewVpsIdIsFollowed() throws Exception {
-    devApi
-        .store()
+    admin(devApi)
         .addRoute(
-            devApi.store().addNode(vpsId, "old-node").id(),
+            admin(devApi).addNode(vpsId, "old-node").id(),
             RouteSpec.active("o", 10001, "o.example", 80));
     String otherVps = registerVps();
-    devApi
-        .store()
+    admin(devApi)
         .addRoute(
-            devApi.store().addNode(otherVps, "new-node").id(),
+            admin(devApi).addNode(otherVps, "new-node").id(),
             RouteSpec.active("n", 10002, "n.example", 80));
     try (PolledControlPlane agent = PolledControlPlane.start(testKit, api, stateDir, POLL)) {
       start(agent);
@@ -598,7 +596,7 @@ class ConfigPollerIT {
 
   @Test
   void onePollAtATimeAndPollNowRequestsDuringItCoalesce() throws Exception {
-    devApi.store().addNode(vpsId, "slow");
+    admin(devApi).addNode(vpsId, "slow");
     devApi.faults().failNext(EndpointKind.ENVOY_NODES, 1, Fault.delay(Duration.ofMillis(1500)));
     try (PolledControlPlane agent =
         PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS)) {
@@ -622,22 +620,19 @@ class ConfigPollerIT {
 
   @Test
   void rejectedRoutesAreLoggedOncePerNodeVersionAndCounted() throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "picky");
-    devApi.store().addRoute(node.id(), RouteSpec.active("ok", 10001, "ok.example", 80));
-    devApi
-        .store()
+    EnvoyNode node = admin(devApi).addNode(vpsId, "picky");
+    admin(devApi).addRoute(node.id(), RouteSpec.active("ok", 10001, "ok.example", 80));
+    admin(devApi)
         .addRoute(
             node.id(),
             RouteSpec.active("bad-static", 10002, "not-an-ip.example", 80)
                 .withClusterType(RouteSpec.STATIC));
-    devApi
-        .store()
+    admin(devApi)
         .addRoute(
             node.id(), RouteSpec.placeholder("later", 10003).withStatus(RouteSpec.STATUS_ACTIVE));
-    EnvoyNode many = devApi.store().addNode(vpsId, "many-placeholders");
+    EnvoyNode many = admin(devApi).addNode(vpsId, "many-placeholders");
     for (int i = 0; i < 60; i++) {
-      devApi
-          .store()
+      admin(devApi)
           .addRoute(
               many.id(),
               RouteSpec.placeholder("p" + i, 20000 + i).withStatus(RouteSpec.STATUS_ACTIVE));
@@ -696,16 +691,16 @@ class ConfigPollerIT {
   @Test
   void aRoutesAnswerThatIsNotTheContractsJsonIsAFailureOfThatNodeAndItsLastConfigStays()
       throws Exception {
-    EnvoyNode node = devApi.store().addNode(vpsId, "garbled");
+    EnvoyNode node = admin(devApi).addNode(vpsId, "garbled");
     EnvoyRoute route =
-        devApi.store().addRoute(node.id(), RouteSpec.active("g", 10001, "g.example", 80));
-    long before = devApi.store().node(node.id()).orElseThrow().configVersion();
+        admin(devApi).addRoute(node.id(), RouteSpec.active("g", 10001, "g.example", 80));
+    long before = admin(devApi).node(node.id()).orElseThrow().configVersion();
     try (PolledControlPlane agent =
             PolledControlPlane.start(testKit, api, stateDir, NO_TIMED_POLLS);
         AdsTestClient envoy = start(agent).connect("garbled")) {
       String served = envoy.handshake()[0].getVersionInfo();
       agent.awaitPoller(s -> s.lastResult() == PollResult.SUCCESS);
-      devApi.store().updateRoute(route.id(), RouteSpec.active("g", 10002, "g.example", 81));
+      admin(devApi).updateRoute(route.id(), RouteSpec.active("g", 10002, "g.example", 81));
 
       for (Fault garbage :
           List.of(Fault.nonJson(), Fault.wrongTypes(), Fault.missingFields(), Fault.html(502))) {
@@ -731,7 +726,7 @@ class ConfigPollerIT {
       DiscoveryResponse[] updated =
           envoy.readAndAckUntil(
               agent.awaitVersionInfo(
-                  "garbled", devApi.store().node(node.id()).orElseThrow().configVersion()));
+                  "garbled", admin(devApi).node(node.id()).orElseThrow().configVersion()));
       assertEquals(
           10002,
           unpack(updated[1], Listener.class).get(0).getAddress().getSocketAddress().getPortValue());
@@ -757,7 +752,7 @@ class ConfigPollerIT {
             AWAIT,
             () -> {
               Optional<EnvoyNode> node =
-                  devApi.store().nodes(vpsId).stream()
+                  admin(devApi).nodes(vpsId).stream()
                       .filter(n -> n.nodeId().equals(nodeId))
                       .findFirst();
               assertTrue(node.isPresent(), nodeId + " not registered yet");

@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -113,8 +114,8 @@ class ConfigPollerTest {
 
   @Test
   void nodeWatchersHearTheListedNodesAtOnceAndWhenTheyChange() throws Exception {
-    EnvoyNode edge = fixture.devApi().store().addNode(fixture.vpsId(), "edge");
-    fixture.devApi().store().updateNode(edge.id(), "", 9901, "active");
+    EnvoyNode edge = admin(fixture.devApi()).addNode(fixture.vpsId(), "edge");
+    admin(fixture.devApi()).updateNode(edge.id(), "", 9901, "active");
     try (PolledControlPlane agent =
         PolledControlPlane.start(testKit, fixture.http(), stateDir, NO_TIMED_POLLS)) {
       TestProbe<ConfigPoller.EnvoyNodes> watcher = testKit.createTestProbe();
@@ -135,7 +136,7 @@ class ConfigPollerTest {
       agent.awaitNextPoll();
       watcher.expectNoMessage(Duration.ofMillis(200));
 
-      fixture.devApi().store().addRoute(edge.id(), RouteSpec.active("web", 10001, "b.example", 80));
+      admin(fixture.devApi()).addRoute(edge.id(), RouteSpec.active("web", 10001, "b.example", 80));
       agent.pollNow();
       assertEquals(
           new ConfigPoller.EnvoyNodes(
@@ -152,7 +153,7 @@ class ConfigPollerTest {
       agent.poller.tell(new ConfigPoller.WatchNodes(late.ref()));
       late.receiveMessage(AWAIT);
       late.stop();
-      fixture.devApi().store().deleteNode(edge.id());
+      admin(fixture.devApi()).deleteNode(edge.id());
       agent.pollNow();
       assertEquals(
           new ConfigPoller.EnvoyNodes(fixture.vpsId(), List.of()), watcher.receiveMessage(AWAIT));
@@ -162,8 +163,8 @@ class ConfigPollerTest {
 
   @Test
   void aNodeIsServedAndSavedThenRemovedAndForgottenOnDisk() throws Exception {
-    EnvoyNode edge = fixture.devApi().store().addNode(fixture.vpsId(), "edge");
-    fixture.devApi().store().addRoute(edge.id(), RouteSpec.active("web", 10001, "b.example", 80));
+    EnvoyNode edge = admin(fixture.devApi()).addNode(fixture.vpsId(), "edge");
+    admin(fixture.devApi()).addRoute(edge.id(), RouteSpec.active("web", 10001, "b.example", 80));
     try (PolledControlPlane agent =
         PolledControlPlane.start(testKit, fixture.http(), stateDir, NO_TIMED_POLLS)) {
       agent.identify(fixture.vpsId());
@@ -179,7 +180,7 @@ class ConfigPollerTest {
                 return null;
               });
 
-      fixture.devApi().store().deleteNode(edge.id());
+      admin(fixture.devApi()).deleteNode(edge.id());
       agent.pollNow();
       XdsStatus status =
           testKit
@@ -224,7 +225,7 @@ class ConfigPollerTest {
       agent.identify(fixture.vpsId());
       envoy.handshake();
       EnvoyNode created =
-          fixture.devApi().store().nodes(fixture.vpsId()).stream()
+          admin(fixture.devApi()).nodes(fixture.vpsId()).stream()
               .filter(n -> n.nodeId().equals("newbie"))
               .findFirst()
               .orElseThrow();

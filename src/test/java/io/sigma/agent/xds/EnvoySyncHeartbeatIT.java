@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,7 +63,7 @@ class EnvoySyncHeartbeatIT {
     helper = ActorTestKit.create(AgentRuntime.pekkoConfig());
     devApi = new DevSigmaApi(0, null);
     apiUrl = devApi.start(helper.system()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    devApi.store().seedForHostname(HOSTNAME, DevSeed.standard());
+    admin(devApi).seedForHostname(HOSTNAME, DevSeed.standard());
   }
 
   @AfterEach
@@ -92,8 +93,8 @@ class EnvoySyncHeartbeatIT {
             .build();
     try (AdsTestClient envoy = AdsTestClient.connect(channel, DevSeed.DEFAULT_NODE_ID)) {
       DiscoveryResponse[] handshake = envoy.handshake();
-      String vpsId = devApi.store().vpsByHostname(HOSTNAME).orElseThrow().id();
-      EnvoyNode node = devApi.store().nodes(vpsId).get(0);
+      String vpsId = admin(devApi).vpsByHostname(HOSTNAME).orElseThrow().id();
+      EnvoyNode node = admin(devApi).nodes(vpsId).get(0);
       String version = String.valueOf(node.configVersion());
 
       JsonNode synced =
@@ -106,9 +107,8 @@ class EnvoySyncHeartbeatIT {
       assertEquals(node.configVersion(), synced.path("config_version").asLong());
       assertTrue(synced.path("last_nack").isNull(), synced.toString());
 
-      EnvoyRoute first = devApi.store().routes(node.id()).get(0);
-      devApi
-          .store()
+      EnvoyRoute first = admin(devApi).routes(node.id()).get(0);
+      admin(devApi)
           .updateRoute(first.id(), RouteSpec.active("dev-logical-dns", 10001, "localhost", 9999));
       DiscoveryResponse pushed = envoy.next(TypeUrls.CLUSTER);
       Instant beforeNack = Instant.now();
@@ -160,14 +160,14 @@ class EnvoySyncHeartbeatIT {
               .awaitAssert(
                   AWAIT,
                   () -> {
-                    String vpsId = devApi.store().vpsByHostname(HOSTNAME).orElseThrow().id();
-                    return devApi.store().nodes(vpsId).get(0);
+                    String vpsId = admin(devApi).vpsByHostname(HOSTNAME).orElseThrow().id();
+                    return admin(devApi).nodes(vpsId).get(0);
                   });
-      devApi.store().updateNode(node.id(), "", admin.getAddress().getPort(), "active");
+      admin(devApi).updateNode(node.id(), "", admin.getAddress().getPort(), "active");
       awaitMetrics(http, metricsUrl, "sigma_envoy_up{node=\"dev-envoy\"} 1.0", true);
 
       // sigma-api drops the admin_port: the series goes.
-      devApi.store().updateNode(node.id(), "", null, "active");
+      admin(devApi).updateNode(node.id(), "", null, "active");
       awaitMetrics(http, metricsUrl, "sigma_envoy_up{", false);
     } finally {
       admin.stop(0);
@@ -201,7 +201,7 @@ class EnvoySyncHeartbeatIT {
         .awaitAssert(
             AWAIT,
             () -> {
-              JsonNode info = devApi.store().vpsByHostname(HOSTNAME).orElseThrow().systemInfo();
+              JsonNode info = admin(devApi).vpsByHostname(HOSTNAME).orElseThrow().systemInfo();
               assertTrue(info.path("cpu_cores").isInt(), "the usual fields stay: " + info);
               JsonNode entry = info.path("envoy").path(DevSeed.DEFAULT_NODE_ID);
               assertTrue(entry.isObject(), info.toString());

@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -116,18 +117,18 @@ class HostilePaginationIT {
   }
 
   private long version(EnvoyNode node) {
-    return devApi.store().node(node.id()).orElseThrow().configVersion();
+    return admin(devApi).node(node.id()).orElseThrow().configVersion();
   }
 
   @Test
   void aLyingRoutesListingKeepsThatNodesLastSnapshotWhileTheHonestNodeMovesOn() throws Exception {
-    EnvoyNode honest = devApi.store().addNode(vpsId, "honest");
-    EnvoyNode liar = devApi.store().addNode(vpsId, "liar");
+    EnvoyNode honest = admin(devApi).addNode(vpsId, "honest");
+    EnvoyNode liar = admin(devApi).addNode(vpsId, "liar");
     liarUuid = liar.id();
     EnvoyRoute honestRoute =
-        devApi.store().addRoute(honest.id(), RouteSpec.active("h1", 10001, "h.example", 80));
+        admin(devApi).addRoute(honest.id(), RouteSpec.active("h1", 10001, "h.example", 80));
     EnvoyRoute liarRoute =
-        devApi.store().addRoute(liar.id(), RouteSpec.active("l1", 11001, "l.example", 80));
+        admin(devApi).addRoute(liar.id(), RouteSpec.active("l1", 11001, "l.example", 80));
     long liarGood = version(liar);
     try (PolledControlPlane agent =
         PolledControlPlane.start(testKit, api(), stateDir, NO_TIMED_POLLS)) {
@@ -177,11 +178,9 @@ class HostilePaginationIT {
       EnvoyRoute liarRoute,
       int round,
       long liarGood) {
-    devApi
-        .store()
+    admin(devApi)
         .updateRoute(honestRoute.id(), RouteSpec.active("h1", 10001 + round, "h.example", 80));
-    devApi
-        .store()
+    admin(devApi)
         .updateRoute(liarRoute.id(), RouteSpec.active("l1", 11001 + round, "l.example", 80));
     agent.pollNow();
 

@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -166,20 +167,18 @@ class XdsGuardianIT {
   }
 
   private long version(EnvoyNode node) {
-    return fixture.devApi().store().node(node.id()).orElseThrow().configVersion();
+    return admin(fixture.devApi()).node(node.id()).orElseThrow().configVersion();
   }
 
   private EnvoyNode nodeWithOneRoute(String nodeId) {
-    EnvoyNode node = fixture.devApi().store().addNode(fixture.vpsId(), nodeId);
-    fixture.devApi().store().addRoute(node.id(), RouteSpec.active("r1", 10001, "one.example", 80));
+    EnvoyNode node = admin(fixture.devApi()).addNode(fixture.vpsId(), nodeId);
+    admin(fixture.devApi()).addRoute(node.id(), RouteSpec.active("r1", 10001, "one.example", 80));
     return node;
   }
 
   /** One more route for {@code node}: a new config_version; returns it. */
   private long addRoute(EnvoyNode node, int port) {
-    fixture
-        .devApi()
-        .store()
+    admin(fixture.devApi())
         .addRoute(node.id(), RouteSpec.active("r" + port, port, "more.example", 80));
     return version(node);
   }
@@ -240,7 +239,7 @@ class XdsGuardianIT {
       assertFalse(crashNextRegistration.get());
       assertEquals(
           1,
-          fixture.devApi().store().nodes(fixture.vpsId()).stream()
+          admin(fixture.devApi()).nodes(fixture.vpsId()).stream()
               .filter(n -> n.nodeId().equals("newbie"))
               .count());
 

@@ -1,5 +1,6 @@
 package io.sigma.agent.xds;
 
+import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -99,7 +100,7 @@ class XdsGuardianTest {
 
   @Test
   void theGuardianBindsTheAdsServerForwardsAndTellsARestartedPollerWhatItKnew() throws Exception {
-    fixture.devApi().store().addNode(fixture.vpsId(), "edge");
+    admin(fixture.devApi()).addNode(fixture.vpsId(), "edge");
     CompletableFuture<XdsServer> bound = new CompletableFuture<>();
     ActorRef<XdsGuardian.Command> guardian = spawn(0, bound);
     XdsServer server = bound.get(10, TimeUnit.SECONDS);
