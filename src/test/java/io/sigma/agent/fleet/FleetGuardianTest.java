@@ -124,7 +124,7 @@ class FleetGuardianTest {
     AgentMetrics metrics = new AgentMetrics("fleet-guardian-1", false, false);
     fleet.metrics().bindTo(metrics);
     assertEquals(List.of(), fleet.metricsRoutes());
-    assertEquals(List.of(), fleet.managementRoutes());
+    assertEquals(List.of(), fleet.managementPages());
 
     TestProbe<RegistrationActor.Registered> subscriber = testKit.createTestProbe();
     fleet.subscribe(subscriber.ref());

@@ -149,7 +149,7 @@ class PortsGuardianTest {
             range);
     AgentMetrics metrics = new AgentMetrics("vps-1", false, false);
     ports.metrics().bindTo(metrics);
-    assertEquals(List.of(), ports.managementRoutes());
+    assertEquals(List.of(), ports.managementPages());
     URI uri = serve(ports);
     testKit
         .createTestProbe()
