@@ -41,17 +41,7 @@ class EnvoyAdminProbeTest {
               calls.add(new Call(port, answer));
               return answer;
             },
-            new EnvoyAdminProbe.Events() {
-              @Override
-              public void onProbed(String nodeId, boolean up) {
-                events.ref().tell(nodeId + (up ? " up" : " down"));
-              }
-
-              @Override
-              public void onForgotten(String nodeId) {
-                events.ref().tell(nodeId + " forgotten");
-              }
-            }));
+            new ProbeEventsTo(events.ref())));
   }
 
   @Test
@@ -92,15 +82,7 @@ class EnvoyAdminProbeTest {
                 port -> {
                   throw new IllegalStateException("broken prober");
                 },
-                new EnvoyAdminProbe.Events() {
-                  @Override
-                  public void onProbed(String nodeId, boolean up) {
-                    events.ref().tell(nodeId + (up ? " up" : " down"));
-                  }
-
-                  @Override
-                  public void onForgotten(String nodeId) {}
-                }));
+                new ProbeEventsTo(events.ref())));
     throwing.tell(listed(node("throws", 9901)));
     events.expectMessage("throws down");
   }

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.config.AgentConfig;
-import io.sigma.agent.config.ConfigLoader;
 import io.sigma.agent.devapi.DevApiRequests.CreateNodeInput;
 import io.sigma.agent.feature.FeatureServer;
 import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.ports.FreePorts;
+import io.sigma.agent.testing.FeatureStart;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,31 +64,15 @@ class XdsFeatureTest {
                 "--state-dir",
                 stateDir.toString()));
     args.addAll(List.of(more));
-    ConfigLoader.Outcome outcome =
-        ConfigLoader.load(
-            args.toArray(String[]::new), Map.of(), "test", Path.of("/nonexistent/agent.conf"));
-    if (outcome instanceof ConfigLoader.Outcome.Exit exit) {
-      throw new AssertionError(exit.message());
-    }
-    return ((ConfigLoader.Outcome.Run) outcome).config();
+    return FeatureStart.config(args.toArray(String[]::new));
   }
 
   private XdsFeature start(AgentConfig config) {
-    TestProbe<XdsFeature> started = testKit.createTestProbe();
-    testKit.spawn(
-        Behaviors.<Void>setup(
-            ctx -> {
-              started
-                  .ref()
-                  .tell(
-                      XdsFeature.start(
-                          ctx,
-                          config,
-                          fixture.http(),
-                          new AgentMetrics("xds-feature", false, false)));
-              return Behaviors.empty();
-            }));
-    return started.receiveMessage(AWAIT);
+    return FeatureStart.start(
+        testKit,
+        ctx ->
+            XdsFeature.start(
+                ctx, config, fixture.http(), new AgentMetrics("xds-feature", false, false)));
   }
 
   private PollerStatus pollerStatus(XdsFeature xds) {
@@ -152,23 +135,19 @@ class XdsFeatureTest {
         });
   }
 
+  /** Refreshed every 10 s, asked within 2 s, too old after 35 s. */
+  private static final EnvoySyncReporter.Settings EVERY_10_S =
+      new EnvoySyncReporter.Settings(
+          Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(35));
+
   @Test
   void heartbeatsCarryAReportRefreshedTwiceAnIntervalAndAtLeastEveryTenSeconds() {
-    assertEquals(
-        new EnvoySyncReporter.Settings(
-            Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(35)),
-        XdsFeature.syncReportSettings(Duration.ofSeconds(60)));
-    assertEquals(
-        new EnvoySyncReporter.Settings(
-            Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(35)),
-        XdsFeature.syncReportSettings(Duration.ofSeconds(20)));
+    assertEquals(EVERY_10_S, XdsFeature.syncReportSettings(Duration.ofSeconds(60)));
+    assertEquals(EVERY_10_S, XdsFeature.syncReportSettings(Duration.ofSeconds(20)));
     assertEquals(
         new EnvoySyncReporter.Settings(
             Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofSeconds(11)),
         XdsFeature.syncReportSettings(Duration.ofSeconds(6)));
-    assertEquals(
-        new EnvoySyncReporter.Settings(
-            Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(35)),
-        XdsFeature.syncReportSettings(Duration.ZERO));
+    assertEquals(EVERY_10_S, XdsFeature.syncReportSettings(Duration.ZERO));
   }
 }

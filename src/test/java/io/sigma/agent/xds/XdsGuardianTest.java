@@ -201,17 +201,7 @@ class XdsGuardianTest {
               probed.add(port);
               return CompletableFuture.completedFuture(EnvoyAdminProbe.Answer.LIVE);
             },
-            new EnvoyAdminProbe.Events() {
-              @Override
-              public void onProbed(String nodeId, boolean up) {
-                events.ref().tell(nodeId + (up ? " up" : " down"));
-              }
-
-              @Override
-              public void onForgotten(String nodeId) {
-                events.ref().tell(nodeId + " forgotten");
-              }
-            });
+            new ProbeEventsTo(events.ref()));
     guardian.tell(probe);
     guardian.tell(probe); // told twice (e.g. a retried start): still one probe
     guardian.tell(new ConfigPoller.VpsKnown(fixture.vpsId()));
