@@ -10,11 +10,11 @@ import io.sigma.agent.config.RedactedUrl;
 import io.sigma.agent.devapi.DevSeed;
 import io.sigma.agent.devapi.DevSigmaApi;
 import io.sigma.agent.feature.FeatureGuardian;
-import io.sigma.agent.feature.Supervision;
+import io.sigma.agent.feature.FeatureServer;
+import io.sigma.agent.feature.ManagementPage;
 import io.sigma.agent.fleet.FleetGuardian;
 import io.sigma.agent.fleet.ProcHostFacts;
 import io.sigma.agent.fleet.RegistrationActor;
-import io.sigma.agent.fleet.SystemInfoExtras;
 import io.sigma.agent.health.AgentHealth;
 import io.sigma.agent.health.ManagementRoutes;
 import io.sigma.agent.host.HostAddressDiscovery;
@@ -32,22 +32,13 @@ import io.sigma.agent.ports.PortScanActor;
 import io.sigma.agent.ports.PortsGuardian;
 import io.sigma.agent.reload.ConfigReloader;
 import io.sigma.agent.reload.LiveSettings;
-import io.sigma.agent.retry.Backoff;
-import io.sigma.agent.staticsync.StaticSyncActor;
 import io.sigma.agent.staticsync.StaticSyncGuardian;
-import io.sigma.agent.xds.ConfigPoller;
-import io.sigma.agent.xds.EnvoyAdminClient;
-import io.sigma.agent.xds.EnvoyAdminMetrics;
-import io.sigma.agent.xds.EnvoyAdminProbe;
-import io.sigma.agent.xds.EnvoySyncReport;
-import io.sigma.agent.xds.EnvoySyncReporter;
-import io.sigma.agent.xds.XdsGuardian;
+import io.sigma.agent.xds.XdsFeature;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,10 +58,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The root of one agent: composes one guardian per feature ({@link FeatureGuardian}: {@link
  * FleetGuardian} for registration and heartbeats, {@link PortsGuardian} for the port scan and
- * {@code POST /ports/allocate}, and with {@code --xds-enabled} the Envoy control plane), mounts
- * their routes on the metrics and management servers, binds their series to the registry, and hands
- * them reloaded configs. In {@code --dev} mode it first starts the embedded sigma-api and points
- * the agent at it. A server that cannot bind its port (metrics, xDS) stops the agent with {@link
+ * {@code POST /ports/allocate}, with {@code --xds-enabled} {@link XdsFeature}, the Envoy control
+ * plane, and with {@code --envoy-config-sync} {@link StaticSyncGuardian}), mounts their routes on
+ * the metrics and management servers, binds their series to the registry, passes the VPS id the
+ * fleet learns and the system_info the others report, waits for their servers, and hands them
+ * reloaded configs. In {@code --dev} mode it first starts the embedded sigma-api and points the
+ * agent at it. A server that cannot bind its port (metrics, xDS) stops the agent with {@link
  * StartupFailure}.
  */
 public final class AgentGuardian {
@@ -85,9 +78,6 @@ public final class AgentGuardian {
 
   /** SIGHUP: the settings read again (see {@link ConfigReloader}). */
   public record ReloadConfig(ConfigLoader.Outcome outcome) implements Command {}
-
-  /** The xDS parts the guardian keeps: the status route and the poller (told new intervals). */
-  private record Xds(Route statusRoute, ActorRef<ConfigPoller.Command> poller) {}
 
   /** The dev API's key: exercises the X-Api-Key path end to end. */
   static final String DEV_API_KEY = "dev-api-key";
@@ -166,20 +156,25 @@ public final class AgentGuardian {
             ctx.getSystem(), config.apiUrl(), config.apiKey(), config.requestTimeout());
     AgentMetrics metrics = new AgentMetrics(hostname, config.metricsHostnameLabel(), true);
 
-    // With xDS, heartbeats carry the Envoy sync report (system_info.envoy) that xds keeps fresh.
-    Optional<EnvoySyncReporter.Latest> envoySync =
-        config.xdsEnabled() ? Optional.of(envoySyncLatest(config)) : Optional.empty();
-    SystemInfoExtras extras =
-        envoySync
-            .<SystemInfoExtras>map(
-                latest ->
-                    () ->
-                        CompletableFuture.completedFuture(
-                            latest
-                                .current()
-                                .<Map<String, JsonNode>>map(report -> Map.of("envoy", report))
-                                .orElse(Map.of())))
-            .orElse(SystemInfoExtras.NONE);
+    List<FeatureGuardian> features = new ArrayList<>();
+    features.add(PortsGuardian.start(ctx, config));
+    if (config.xdsEnabled()) {
+      features.add(XdsFeature.start(ctx, config, api, metrics));
+    }
+    if (config.envoyConfigSync().enabled()) {
+      features.add(
+          StaticSyncGuardian.start(
+              ctx,
+              config,
+              api,
+              metrics,
+              hostname,
+              ctx.getSystem()
+                  .dispatchers()
+                  .lookup(DispatcherSelector.fromConfig(PortScanActor.BLOCKING_DISPATCHER))));
+    }
+    // The fleet goes last: its heartbeats carry what the others add to system_info.
+    List<FeatureGuardian> others = List.copyOf(features);
     FleetGuardian fleet =
         FleetGuardian.start(
             ctx,
@@ -188,57 +183,62 @@ public final class AgentGuardian {
                 api,
                 new ProcHostFacts(hostname, addresses, new SystemFactsReader(proc, Path.of("/"))),
                 addresses::discover,
-                extras));
-    PortsGuardian ports = PortsGuardian.start(ctx, config);
-    List<FeatureGuardian> features = List.of(fleet, ports);
+                () -> CompletableFuture.completedFuture(systemInfo(others))));
+    features.add(0, fleet);
+    fleet.subscribe(
+        ctx.spawn(
+            Behaviors.receiveMessage(
+                (RegistrationActor.Registered registered) -> {
+                  others.forEach(feature -> feature.vpsKnown(registered.vpsId()));
+                  return Behaviors.same();
+                }),
+            "vps-id"));
     features.forEach(feature -> feature.metrics().bindTo(metrics));
 
     List<Route> routes = new ArrayList<>();
     routes.add(new MetricsRoutes(metrics.registry()).route());
     routes.add(new LandingPage(Version.current(), Version.revision()).route());
     features.forEach(feature -> routes.addAll(feature.metricsRoutes()));
-    features.forEach(feature -> feature.managementRoutes().forEach(r -> mount(ctx, config, r)));
-    Optional<ActorRef<ConfigPoller.Command>> poller = Optional.empty();
-    if (config.xdsEnabled()) {
-      Xds xds = startXds(ctx, config, api, fleet.registration(), metrics, envoySync.orElseThrow());
-      mountXdsStatus(ctx, config, xds.statusRoute());
-      poller = Optional.of(xds.poller());
-    }
-    if (config.envoyConfigSync().enabled()) {
-      startStaticSync(ctx, config, api, fleet.registration(), metrics, hostname);
+    List<String> pages = new ArrayList<>(List.of("/alive", "/ready"));
+    if (config.managementEnabled()) {
+      ManagementRoutes management = ManagementRoutes.get(ctx.getSystem());
+      for (FeatureGuardian feature : features) {
+        for (ManagementPage page : feature.managementPages()) {
+          management.add(page.route());
+          pages.add(page.path());
+        }
+      }
     }
     List<LiveSettings> live = new ArrayList<>(features);
     live.add(AgentGuardian::applyLogLevel);
-    poller.ifPresent(
-        p ->
-            live.add(
-                (applied, reloaded) -> {
-                  if (!reloaded.xdsPollInterval().equals(applied.xdsPollInterval())) {
-                    p.tell(new ConfigPoller.IntervalChanged(reloaded.xdsPollInterval()));
-                  }
-                }));
     ActorRef<ConfigReloader.Command> reloader =
         ctx.spawn(ConfigReloader.create(loaded, live), "config-reloader");
-    AgentHealth health = AgentHealth.get(ctx.getSystem());
+
+    List<FeatureServer> servers = new ArrayList<>();
     if (config.metricsEnabled()) {
-      health.expectEndpoint("metrics server");
+      servers.add(
+          new FeatureServer(
+              "metrics server",
+              "--metrics-port / AGENT_METRICS_PORT",
+              MetricsServer.bind(
+                      ctx.getSystem(),
+                      config.metricsBind(),
+                      config.metricsPort(),
+                      routes,
+                      HttpGuard.METRICS,
+                      config.webConfigFile())
+                  .thenApply(binding -> binding.localAddress())));
+    }
+    features.forEach(feature -> servers.addAll(feature.servers()));
+    AgentHealth health = AgentHealth.get(ctx.getSystem());
+    for (FeatureServer server : servers) {
+      health.expectEndpoint(server.what());
       ctx.pipeToSelf(
-          MetricsServer.bind(
-              ctx.getSystem(),
-              config.metricsBind(),
-              config.metricsPort(),
-              routes,
-              HttpGuard.METRICS,
-              config.webConfigFile()),
-          (binding, error) ->
-              new ServerBound(
-                  "metrics server",
-                  "--metrics-port / " + "AGENT_METRICS_PORT",
-                  binding == null ? null : binding.localAddress(),
-                  error));
+          server.listening(),
+          (address, error) -> new ServerBound(server.what(), server.setting(), address, error));
     }
     if (config.managementEnabled()) {
-      startManagement(ctx, config.xdsEnabled() ? "/alive, /ready, /xds/status" : "/alive, /ready");
+      startManagement(ctx, String.join(", ", pages));
     }
     ctx.getLog()
         .info(
@@ -248,47 +248,25 @@ public final class AgentGuardian {
     return running(ctx, reloader);
   }
 
+  /** The features' system_info objects, by key (a feature that fails to answer is left out). */
+  private static Map<String, JsonNode> systemInfo(List<FeatureGuardian> features) {
+    Map<String, JsonNode> info = new LinkedHashMap<>();
+    for (FeatureGuardian feature : features) {
+      try {
+        feature.systemInfo().forEach(info::putIfAbsent);
+      } catch (RuntimeException e) {
+        LoggerFactory.getLogger(AgentGuardian.class)
+            .warn(
+                "A feature's system_info failed ({}); the heartbeat goes without it", e.toString());
+      }
+    }
+    return info;
+  }
+
   /** --log-level is live. */
   private static void applyLogLevel(AgentConfig applied, AgentConfig loaded) {
     if (loaded.logLevel() != applied.logLevel()) {
       AgentLogConfigurator.setLevel(loaded.logLevel());
-    }
-  }
-
-  /** --envoy-config-sync: the sync actor, told the VPS id by every registration. */
-  private static void startStaticSync(
-      ActorContext<Command> ctx,
-      AgentConfig config,
-      SigmaApi api,
-      ActorRef<RegistrationActor.Command> registration,
-      AgentMetrics metrics,
-      String hostname) {
-    ActorRef<StaticSyncActor.Command> sync =
-        StaticSyncGuardian.spawn(
-            ctx,
-            config.envoyConfigSync(),
-            api,
-            metrics,
-            new Backoff(config.backoffInitial(), config.backoffMax()),
-            hostname,
-            ctx.getSystem()
-                .dispatchers()
-                .lookup(DispatcherSelector.fromConfig(PortScanActor.BLOCKING_DISPATCHER)));
-    ActorRef<RegistrationActor.Registered> vpsKnown =
-        ctx.spawn(
-            Behaviors.receiveMessage(
-                (RegistrationActor.Registered r) -> {
-                  sync.tell(new StaticSyncActor.VpsKnown(r.vpsId()));
-                  return Behaviors.same();
-                }),
-            StaticSyncGuardian.NAME + "-registration");
-    registration.tell(new RegistrationActor.Subscribe(vpsKnown));
-  }
-
-  /** A feature's page for the operator: on the management server, when it runs. */
-  private static void mount(ActorContext<Command> ctx, AgentConfig config, Route route) {
-    if (config.managementEnabled()) {
-      ManagementRoutes.get(ctx.getSystem()).add(route);
     }
   }
 
@@ -303,89 +281,6 @@ public final class AgentGuardian {
     ctx.pipeToSelf(
         PekkoManagement.get(ctx.getSystem().classicSystem()).start(),
         (uri, error) -> new ManagementStarted(uri, paths, error));
-  }
-
-  /**
-   * /xds/status names the VPS, its Envoy nodes and sigma-api: it goes on the management server
-   * (loopback by default), not on the metrics port, which sigma-api and Prometheus reach remotely.
-   */
-  private static void mountXdsStatus(ActorContext<Command> ctx, AgentConfig config, Route status) {
-    if (config.managementEnabled()) {
-      ManagementRoutes.get(ctx.getSystem()).add(status);
-    } else {
-      ctx.getLog()
-          .info(
-              "/xds/status is off: it is served on the management port, and "
-                  + "--management-port / AGENT_MANAGEMENT_PORT is 0");
-    }
-  }
-
-  /**
-   * The Envoy control plane ({@link XdsGuardian}): told the VPS id by the registration, its ADS
-   * server's binding reported as a {@link ServerBound}. Returns the {@code /xds/status} route (for
-   * the management server) and the poller (for reloads).
-   */
-  private static Xds startXds(
-      ActorContext<Command> ctx,
-      AgentConfig config,
-      SigmaApi api,
-      ActorRef<RegistrationActor.Command> registration,
-      AgentMetrics metrics,
-      EnvoySyncReporter.Latest envoySync) {
-    XdsGuardian.Started xds = XdsGuardian.start(ctx, config, api, metrics);
-    // The fleet's registration tells the VPS id; xds hears it as its own VpsKnown.
-    ActorRef<RegistrationActor.Registered> vpsIds =
-        ctx.spawn(
-            Behaviors.receive(RegistrationActor.Registered.class)
-                .onMessage(
-                    RegistrationActor.Registered.class,
-                    registered -> {
-                      xds.guardian().tell(new ConfigPoller.VpsKnown(registered.vpsId()));
-                      return Behaviors.same();
-                    })
-                .build(),
-            "xds-vps-id");
-    registration.tell(new RegistrationActor.Subscribe(vpsIds));
-    AgentHealth.get(ctx.getSystem()).expectEndpoint("xDS server");
-    ctx.pipeToSelf(
-        xds.server(),
-        (server, error) ->
-            new ServerBound(
-                "xDS server",
-                "--xds-port / AGENT_XDS_PORT",
-                server == null ? null : server.localAddress(),
-                error));
-    xds.guardian().tell(new XdsGuardian.ReportSyncStatus(envoySync, envoySyncSettings(config)));
-    // Each Envoy node with an admin_port: /ready probed on loopback, exported as sigma_envoy_up.
-    ctx.spawn(
-        supervised(
-            EnvoyAdminProbe.create(
-                new EnvoyAdminProbe.Settings(
-                    config.xdsPollInterval(),
-                    EnvoyAdminProbe.TIMEOUT.plusSeconds(1),
-                    EnvoyAdminProbe.MAX_CONCURRENT),
-                new EnvoyAdminClient(ctx.getSystem(), EnvoyAdminProbe.TIMEOUT),
-                new EnvoyAdminMetrics(metrics),
-                xds.guardian())),
-        "envoy-admin-probe");
-    return new Xds(xds.statusRoute(), xds.poller());
-  }
-
-  /**
-   * Heartbeats carry {@code system_info.envoy} (see {@link EnvoySyncReport}), refreshed at least
-   * twice a heartbeat interval; the heartbeat reads the last report and never waits for it.
-   */
-  private static EnvoySyncReporter.Settings envoySyncSettings(AgentConfig config) {
-    Duration refresh = config.interval().dividedBy(2);
-    EnvoySyncReporter.Settings defaults = EnvoySyncReporter.Settings.DEFAULT;
-    return refresh.compareTo(defaults.refreshEvery()) >= 0 || refresh.isZero()
-        ? defaults
-        : new EnvoySyncReporter.Settings(
-            refresh, defaults.askTimeout(), refresh.multipliedBy(3).plus(defaults.askTimeout()));
-  }
-
-  private static EnvoySyncReporter.Latest envoySyncLatest(AgentConfig config) {
-    return new EnvoySyncReporter.Latest(Clock.systemUTC(), envoySyncSettings(config).maxAge());
   }
 
   private static Behavior<Command> running(
@@ -441,10 +336,5 @@ public final class AgentGuardian {
   private static Behavior<Command> stopForStartupFailure(ActorContext<Command> ctx) {
     CoordinatedShutdown.get(ctx.getSystem()).runAll(StartupFailure.INSTANCE);
     return Behaviors.same();
-  }
-
-  /** A crashed child restarts after a pause that grows on repeated crashes. */
-  static <T> Behavior<T> supervised(Behavior<T> behavior) {
-    return Supervision.restartWithBackoff(behavior);
   }
 }

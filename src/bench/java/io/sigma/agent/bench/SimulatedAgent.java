@@ -1,6 +1,7 @@
 package io.sigma.agent.bench;
 
 import io.sigma.agent.api.SigmaApi;
+import io.sigma.agent.feature.Supervision;
 import io.sigma.agent.fleet.FleetStatus;
 import io.sigma.agent.fleet.HostFacts;
 import io.sigma.agent.fleet.RegistrationActor;
@@ -11,12 +12,10 @@ import io.sigma.agent.xds.SnapshotRegistry;
 import io.sigma.agent.xds.XdsMetrics;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.SplittableRandom;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
@@ -91,11 +90,8 @@ final class SimulatedAgent {
         });
   }
 
-  /** As {@code AgentGuardian.supervised}: a crashed child restarts after a growing pause. */
+  /** As the agent's features: a crashed child restarts after a growing pause. */
   private static <T> Behavior<T> supervised(Behavior<T> behavior) {
-    return Behaviors.supervise(behavior)
-        .onFailure(
-            SupervisorStrategy.restartWithBackoff(
-                Duration.ofSeconds(1), Duration.ofMinutes(1), 0.2));
+    return Supervision.restartWithBackoff(behavior);
   }
 }

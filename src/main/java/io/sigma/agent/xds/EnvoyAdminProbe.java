@@ -48,6 +48,18 @@ public final class EnvoyAdminProbe {
   /** A listed Envoy node: its node.id and admin port (null when sigma-api has none). */
   public record AdminNode(String nodeId, Integer adminPort) {}
 
+  /**
+   * Probe every {@code interval} from now on (a SIGHUP changed {@code --xds-poll-interval}); the
+   * next round comes one new interval after this.
+   */
+  public record IntervalChanged(Duration interval) implements Command {
+    public IntervalChanged {
+      if (interval == null || interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("Envoy admin probe interval must be positive");
+      }
+    }
+  }
+
   private enum Tick implements Command {
     INSTANCE
   }
@@ -133,7 +145,7 @@ public final class EnvoyAdminProbe {
   private static final class Probe {
     private final ActorContext<Command> context;
     private final TimerScheduler<Command> timers;
-    private final Settings settings;
+    private Settings settings;
     private final Prober prober;
     private final Events events;
 
@@ -163,6 +175,7 @@ public final class EnvoyAdminProbe {
           .onMessage(NodesListed.class, this::onNodesListed)
           .onMessageEquals(Tick.INSTANCE, this::onTick)
           .onMessage(Probed.class, this::onProbed)
+          .onMessage(IntervalChanged.class, this::onIntervalChanged)
           .build();
     }
 
@@ -205,6 +218,14 @@ public final class EnvoyAdminProbe {
         timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
       }
       dispatch();
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onIntervalChanged(IntervalChanged changed) {
+      settings = new Settings(changed.interval(), settings.timeout(), settings.maxConcurrent());
+      if (timers.isTimerActive(Tick.INSTANCE)) {
+        timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
+      }
       return Behaviors.same();
     }
 

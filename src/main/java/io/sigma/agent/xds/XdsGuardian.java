@@ -2,25 +2,21 @@ package io.sigma.agent.xds;
 
 import io.sigma.agent.api.SigmaApi;
 import io.sigma.agent.config.AgentConfig;
-import io.sigma.agent.metrics.AgentMetrics;
+import io.sigma.agent.feature.Supervision;
 import io.sigma.agent.retry.Backoff;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The Envoy control plane of one agent, and its supervisor: spawns the {@link SnapshotRegistry} and
@@ -43,6 +39,7 @@ public final class XdsGuardian {
       permits ConfigPoller.Command,
           GetServedStatus,
           ReportSyncStatus,
+          ProbeEnvoyAdmins,
           PollerStarted,
           WatcherStopped {}
 
@@ -53,6 +50,17 @@ public final class XdsGuardian {
   public record ReportSyncStatus(
       EnvoySyncReporter.Latest latest, EnvoySyncReporter.Settings settings) implements Command {}
 
+  /**
+   * Probe the admin interface of every listed Envoy node with an {@code admin_port} (see {@link
+   * EnvoyAdminProbe}): spawns one supervised probe, fed by the poller's node listings and told the
+   * reloaded poll interval.
+   */
+  public record ProbeEnvoyAdmins(
+      EnvoyAdminProbe.Settings settings,
+      EnvoyAdminProbe.Prober prober,
+      EnvoyAdminProbe.Events events)
+      implements Command {}
+
   /** Ask for what the registry serves ({@link XdsStatus}). */
   public record GetServedStatus(ActorRef<XdsStatus> replyTo) implements Command {}
 
@@ -61,6 +69,9 @@ public final class XdsGuardian {
 
   /** A node watcher stopped: a restarted poller is not told about it. */
   private record WatcherStopped(ActorRef<ConfigPoller.EnvoyNodes> watcher) implements Command {}
+
+  private static final String SYNC_REPORT = "sync-report";
+  private static final String ADMIN_PROBE = "envoy-admin-probe";
 
   /** How long open ADS streams get to finish when the agent stops. */
   public static final Duration STOP_DEADLINE = Duration.ofSeconds(1);
@@ -84,49 +95,7 @@ public final class XdsGuardian {
     }
   }
 
-  /**
-   * What the agent's guardian gets: the guardian to tell the VPS id and reloads, the {@code
-   * /xds/status} route (for the management server), the ADS server once bound (failed when it
-   * cannot bind) and the metrics the control plane keeps on the agent's registry.
-   */
-  public record Started(
-      ActorRef<Command> guardian,
-      Route statusRoute,
-      CompletionStage<XdsServer> server,
-      XdsMetrics metrics) {
-
-    /** The guardian as the poller's front door (reloads, status). */
-    public ActorRef<ConfigPoller.Command> poller() {
-      return guardian.narrow();
-    }
-  }
-
   private XdsGuardian() {}
-
-  /**
-   * Spawns the control plane as a child of {@code parent}, named {@code xds}; its metrics go on
-   * {@code metrics}.
-   */
-  public static Started start(
-      ActorContext<?> parent, AgentConfig config, SigmaApi api, AgentMetrics metrics) {
-    Clock clock = Clock.systemUTC();
-    Settings settings = Settings.of(config);
-    XdsMetrics xdsMetrics = new XdsMetrics(metrics);
-    CompletableFuture<XdsServer> bound = new CompletableFuture<>();
-    ActorRef<Command> guardian =
-        parent.spawn(
-            create(
-                settings,
-                api,
-                new NodeConfigStore(settings.stateDir(), clock),
-                xdsMetrics,
-                clock,
-                new SplittableRandom(),
-                bound),
-            "xds");
-    Route status = XdsStatusRoutes.of(guardian, parent.getSystem(), clock).route();
-    return new Started(guardian, status, bound, xdsMetrics);
-  }
 
   /**
    * The guardian's behavior.
@@ -192,6 +161,7 @@ public final class XdsGuardian {
     private final ActorRef<SnapshotRegistry.Command> registry;
     private final ActorRef<ConfigPoller.Command> poller;
     private ConfigPoller.VpsKnown vps;
+    private ActorRef<EnvoyAdminProbe.Command> adminProbe;
     private final List<ConfigPoller.WatchNodes> watchers = new ArrayList<>();
 
     Forwarding(
@@ -214,15 +184,36 @@ public final class XdsGuardian {
           .onMessage(
               ReportSyncStatus.class,
               report -> {
-                if (context.getChild("sync-report").isEmpty()) {
+                if (context.getChild(SYNC_REPORT).isEmpty()) {
                   context.spawn(
-                      Behaviors.supervise(
-                              EnvoySyncReporter.create(
-                                  registry, report.latest(), report.settings()))
-                          .onFailure(
-                              SupervisorStrategy.restartWithBackoff(
-                                  Duration.ofSeconds(1), Duration.ofMinutes(1), 0.2)),
-                      "sync-report");
+                      Supervision.restartWithBackoff(
+                          EnvoySyncReporter.create(registry, report.latest(), report.settings())),
+                      SYNC_REPORT);
+                }
+                return Behaviors.same();
+              })
+          .onMessage(
+              ProbeEnvoyAdmins.class,
+              probe -> {
+                if (adminProbe == null) {
+                  adminProbe =
+                      context.spawn(
+                          Supervision.restartWithBackoff(
+                              EnvoyAdminProbe.create(
+                                  probe.settings(),
+                                  probe.prober(),
+                                  probe.events(),
+                                  context.getSelf())),
+                          ADMIN_PROBE);
+                }
+                return Behaviors.same();
+              })
+          .onMessage(
+              ConfigPoller.IntervalChanged.class,
+              changed -> {
+                poller.tell(changed);
+                if (adminProbe != null) {
+                  adminProbe.tell(new EnvoyAdminProbe.IntervalChanged(changed.interval()));
                 }
                 return Behaviors.same();
               })

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sigma.agent.api.Json;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -37,33 +36,12 @@ public final class XdsStatusRoutes extends AllDirectives {
   private final Duration askTimeout;
   private final ObjectMapper json = Json.newMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** {@code poller} may be null: the page then shows the served side only. */
-  public XdsStatusRoutes(
-      ActorRef<SnapshotRegistry.Command> registry,
-      ActorRef<ConfigPoller.Command> poller,
-      ActorSystem<?> system,
-      Clock clock) {
-    this(registry, poller, system, clock, ASK_TIMEOUT);
-  }
-
+  /**
+   * @param served asks what the registry serves, within the timeout
+   * @param source asks the poller's status, within the timeout (null when there is no poller: the
+   *     page then shows the served side only)
+   */
   XdsStatusRoutes(
-      ActorRef<SnapshotRegistry.Command> registry,
-      ActorRef<ConfigPoller.Command> poller,
-      ActorSystem<?> system,
-      Clock clock,
-      Duration askTimeout) {
-    this(
-        timeout ->
-            AskPattern.ask(registry, SnapshotRegistry.GetStatus::new, timeout, system.scheduler()),
-        poller == null
-            ? timeout -> CompletableFuture.completedFuture(null)
-            : timeout ->
-                AskPattern.ask(poller, ConfigPoller.GetStatus::new, timeout, system.scheduler()),
-        clock,
-        askTimeout);
-  }
-
-  private XdsStatusRoutes(
       Function<Duration, CompletionStage<XdsStatus>> served,
       Function<Duration, CompletionStage<PollerStatus>> source,
       Clock clock,
@@ -77,13 +55,22 @@ public final class XdsStatusRoutes extends AllDirectives {
   /** The page of the control plane run by {@code guardian}. */
   static XdsStatusRoutes of(
       ActorRef<XdsGuardian.Command> guardian, ActorSystem<?> system, Clock clock) {
+    return of(guardian, system, clock, ASK_TIMEOUT);
+  }
+
+  /** As {@link #of(ActorRef, ActorSystem, Clock)}, answering 503 after {@code askTimeout}. */
+  static XdsStatusRoutes of(
+      ActorRef<XdsGuardian.Command> guardian,
+      ActorSystem<?> system,
+      Clock clock,
+      Duration askTimeout) {
     return new XdsStatusRoutes(
         timeout ->
             AskPattern.ask(guardian, XdsGuardian.GetServedStatus::new, timeout, system.scheduler()),
         timeout ->
             AskPattern.ask(guardian, ConfigPoller.GetStatus::new, timeout, system.scheduler()),
         clock,
-        ASK_TIMEOUT);
+        askTimeout);
   }
 
   public Route route() {

@@ -31,11 +31,14 @@
  *       io.sigma.agent.xds.ConfigPoller.WatchNodes} watchers. Its children: {@link
  *       io.sigma.agent.xds.NodeConfigSaver} (saves, retried until they work) and {@link
  *       io.sigma.agent.xds.NodeRegistrar} (registers unknown connected node.ids).
- *   <li>{@link io.sigma.agent.xds.XdsGuardian} (actor): spawns and supervises the registry and the
- *       poller, starts the ADS server, forwards the poller's commands; {@code XdsGuardian.start}
- *       hands the agent's guardian the {@code /xds/status} route ({@link
- *       io.sigma.agent.xds.XdsStatusRoutes}, the {@link io.sigma.agent.xds.XdsStatusReport} of the
- *       registry and the poller as JSON), the bound server and the metrics.
+ *   <li>{@link io.sigma.agent.xds.XdsGuardian} (actor): spawns and supervises the registry, the
+ *       poller, the sync reporter and the admin probe, starts the ADS server, forwards the poller's
+ *       commands (a reloaded poll interval also to the probe).
+ *   <li>{@link io.sigma.agent.xds.XdsFeature}: the feature as the agent's root sees it (a {@link
+ *       io.sigma.agent.feature.FeatureGuardian}): starts the guardian, hands back the {@code
+ *       /xds/status} page ({@link io.sigma.agent.xds.XdsStatusRoutes}, the {@link
+ *       io.sigma.agent.xds.XdsStatusReport} of the registry and the poller as JSON), the ADS
+ *       server, {@code system_info.envoy}, and takes the VPS id and reloads.
  *   <li>{@link io.sigma.agent.xds.EnvoySyncReport} (pure): the heartbeat's bounded {@code
  *       system_info.envoy}; {@link io.sigma.agent.xds.EnvoySyncReporter} (actor, a child of the
  *       guardian once told {@link io.sigma.agent.xds.XdsGuardian.ReportSyncStatus}) keeps it fresh
@@ -45,14 +48,16 @@
  *       sigma_envoy_up} ({@link io.sigma.agent.xds.EnvoyAdminMetrics}).
  * </ul>
  *
- * <p>Wiring (as {@code AgentGuardian} does it): the fleet's registration is adapted into {@code
- * VpsKnown}; xds depends on no other feature.
+ * <p>Wiring (as {@code AgentGuardian} does it, through {@link
+ * io.sigma.agent.feature.FeatureGuardian} only): xds depends on no other feature.
  *
  * <pre>{@code
- * XdsGuardian.Started xds = XdsGuardian.start(context, agentConfig, sigmaApi, agentMetrics);
- * managementRoutes.add(xds.statusRoute());
- * xds.guardian().tell(new ConfigPoller.VpsKnown(vpsId));       // on each (re-)registration
- * xds.poller().tell(new ConfigPoller.IntervalChanged(interval)); // on SIGHUP
+ * XdsFeature xds = XdsFeature.start(context, agentConfig, sigmaApi, agentMetrics);
+ * xds.managementPages();           // /xds/status, for the management server
+ * xds.servers();                   // the ADS server, ready once it listens
+ * xds.vpsKnown(vpsId);             // on each (re-)registration
+ * xds.systemInfo();                // {"envoy": ...} for the next heartbeat
+ * xds.apply(applied, reloaded);    // on SIGHUP
  * }</pre>
  */
 package io.sigma.agent.xds;

@@ -10,24 +10,21 @@ import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.IpAddress;
 import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.config.AgentConfig;
-import io.sigma.agent.config.ConfigLoader;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.health.AgentHealth;
 import io.sigma.agent.host.SystemFacts;
 import io.sigma.agent.metrics.AgentMetrics;
+import io.sigma.agent.testing.FeatureStart;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,13 +60,7 @@ class FleetGuardianTest {
             List.of(
                 "--api-url", devApi.baseUrl(), "--api-key", KEY, "--public-ip-lookup", "false"));
     args.addAll(List.of(more));
-    ConfigLoader.Outcome outcome =
-        ConfigLoader.load(
-            args.toArray(String[]::new), Map.of(), "test", Path.of("/nonexistent/agent.conf"));
-    if (outcome instanceof ConfigLoader.Outcome.Exit exit) {
-      throw new AssertionError(exit.message());
-    }
-    return ((ConfigLoader.Outcome.Run) outcome).config();
+    return FeatureStart.config(args.toArray(String[]::new));
   }
 
   private FleetGuardian start(AgentConfig config, String hostname) {
@@ -93,21 +84,13 @@ class FleetGuardianTest {
     HttpSigmaApi api =
         new HttpSigmaApi(
             testKit.system(), URI.create(devApi.baseUrl()), config.apiKey(), Duration.ofSeconds(2));
-    TestProbe<FleetGuardian> started = testKit.createTestProbe();
-    testKit.spawn(
-        Behaviors.<Void>setup(
-            ctx -> {
-              started
-                  .ref()
-                  .tell(
-                      FleetGuardian.start(
-                          ctx,
-                          config,
-                          new FleetGuardian.Dependencies(
-                              api, host, host::addresses, SystemInfoExtras.NONE)));
-              return Behaviors.empty();
-            }));
-    return started.receiveMessage(AWAIT);
+    return FeatureStart.start(
+        testKit,
+        ctx ->
+            FleetGuardian.start(
+                ctx,
+                config,
+                new FleetGuardian.Dependencies(api, host, host::addresses, SystemInfoExtras.NONE)));
   }
 
   private static String scrape(AgentMetrics metrics) throws Exception {
@@ -125,7 +108,7 @@ class FleetGuardianTest {
     AgentMetrics metrics = new AgentMetrics("fleet-guardian-1", false, false);
     fleet.metrics().bindTo(metrics);
     assertEquals(List.of(), fleet.metricsRoutes());
-    assertEquals(List.of(), fleet.managementRoutes());
+    assertEquals(List.of(), fleet.managementPages());
 
     TestProbe<RegistrationActor.Registered> subscriber = testKit.createTestProbe();
     fleet.subscribe(subscriber.ref());

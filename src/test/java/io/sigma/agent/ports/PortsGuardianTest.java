@@ -7,29 +7,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.config.AgentConfig;
-import io.sigma.agent.config.ConfigLoader;
 import io.sigma.agent.config.PortRange;
 import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.metrics.MetricsServer;
 import io.sigma.agent.net.HttpGuard;
+import io.sigma.agent.testing.FeatureStart;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -64,36 +60,24 @@ class PortsGuardianTest {
   }
 
   private static AgentConfig config(String... args) {
-    ConfigLoader.Outcome outcome =
-        ConfigLoader.load(args, Map.of(), "test", Path.of("/nonexistent/agent.conf"));
-    if (outcome instanceof ConfigLoader.Outcome.Exit exit) {
-      throw new AssertionError(exit.message());
-    }
-    return ((ConfigLoader.Outcome.Run) outcome).config();
+    return FeatureStart.config(args);
   }
 
   private PortsGuardian start(AgentConfig config, PortRange range) {
-    TestProbe<PortsGuardian> started = testKit.createTestProbe();
-    testKit.spawn(
-        Behaviors.<Void>setup(
-            ctx -> {
-              started
-                  .ref()
-                  .tell(
-                      PortsGuardian.start(
-                          ctx,
-                          config,
-                          () ->
-                              new PortScan(
-                                  range,
-                                  bits(range.first()),
-                                  ListenerAttribution.none(),
-                                  Instant.now(),
-                                  Duration.ofMillis(3)),
-                          new BindProbe()));
-              return Behaviors.empty();
-            }));
-    return started.receiveMessage(AWAIT);
+    return FeatureStart.start(
+        testKit,
+        ctx ->
+            PortsGuardian.start(
+                ctx,
+                config,
+                () ->
+                    new PortScan(
+                        range,
+                        bits(range.first()),
+                        ListenerAttribution.none(),
+                        Instant.now(),
+                        Duration.ofMillis(3)),
+                new BindProbe()));
   }
 
   private static BitSet bits(int port) {
@@ -149,7 +133,7 @@ class PortsGuardianTest {
             range);
     AgentMetrics metrics = new AgentMetrics("vps-1", false, false);
     ports.metrics().bindTo(metrics);
-    assertEquals(List.of(), ports.managementRoutes());
+    assertEquals(List.of(), ports.managementPages());
     URI uri = serve(ports);
     testKit
         .createTestProbe()

@@ -41,17 +41,7 @@ class EnvoyAdminProbeTest {
               calls.add(new Call(port, answer));
               return answer;
             },
-            new EnvoyAdminProbe.Events() {
-              @Override
-              public void onProbed(String nodeId, boolean up) {
-                events.ref().tell(nodeId + (up ? " up" : " down"));
-              }
-
-              @Override
-              public void onForgotten(String nodeId) {
-                events.ref().tell(nodeId + " forgotten");
-              }
-            }));
+            new ProbeEventsTo(events.ref())));
   }
 
   @Test
@@ -92,15 +82,7 @@ class EnvoyAdminProbeTest {
                 port -> {
                   throw new IllegalStateException("broken prober");
                 },
-                new EnvoyAdminProbe.Events() {
-                  @Override
-                  public void onProbed(String nodeId, boolean up) {
-                    events.ref().tell(nodeId + (up ? " up" : " down"));
-                  }
-
-                  @Override
-                  public void onForgotten(String nodeId) {}
-                }));
+                new ProbeEventsTo(events.ref())));
     throwing.tell(listed(node("throws", 9901)));
     events.expectMessage("throws down");
   }
@@ -145,6 +127,33 @@ class EnvoyAdminProbeTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> new EnvoyAdminProbe.Settings(Duration.ofSeconds(1), Duration.ofSeconds(1), 0));
+  }
+
+  @Test
+  void aReloadedIntervalTakesEffectWithoutARestart() throws Exception {
+    ActorRef<EnvoyAdminProbe.Command> probe = spawn(LONG, LONG, 4);
+    probe.tell(listed(node("edge", 9901)));
+    next().answer().complete(EnvoyAdminProbe.Answer.LIVE);
+    events.expectMessage("edge up");
+    // With a 10-minute interval the next round is far away...
+    events.expectNoMessage(Duration.ofMillis(200));
+    assertEquals(null, calls.peek());
+    // ...until SIGHUP shortens it: rounds follow at the new interval.
+    probe.tell(new EnvoyAdminProbe.IntervalChanged(Duration.ofMillis(50)));
+    Call again = next();
+    assertEquals(9901, again.port());
+    again.answer().complete(EnvoyAdminProbe.Answer.down("HTTP 503"));
+    events.expectMessage("edge down");
+    assertEquals(9901, next().port());
+  }
+
+  @Test
+  void aNonPositiveIntervalIsRefused() {
+    assertThrows(
+        IllegalArgumentException.class, () -> new EnvoyAdminProbe.IntervalChanged(Duration.ZERO));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new EnvoyAdminProbe.IntervalChanged(Duration.ofSeconds(-1)));
   }
 
   private Call next() throws InterruptedException {

@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sigma.agent.api.EnvoyNode;
 import io.sigma.agent.retry.Backoff;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -73,12 +76,26 @@ class NodeConfigSaverTest {
     return (ConfigPoller.SavesChanged) fished.get(fished.size() - 1);
   }
 
-  /** The config saved for {@code nodeId}, or null. */
-  private static NodeConfigStore.Saved saved(NodeConfigStore store, String nodeId) {
-    return store.loadAll().stream()
-        .filter(s -> s.config().nodeId().equals(nodeId))
-        .findFirst()
-        .orElse(null);
+  /**
+   * The config saved for {@code nodeId}, or null. Read from a copy of its file: {@code loadAll} on
+   * the live directory deletes the temp files of interrupted writes, so polling it would race with
+   * the saver's own writes (a save in progress then fails and is reported).
+   */
+  private NodeConfigStore.Saved saved(NodeConfigStore store, String nodeId) {
+    Path file = store.dir().resolve(NodeConfigStore.fileName(nodeId));
+    try {
+      Path copy = Files.createTempDirectory(tmp, "read-");
+      Files.copy(file, copy.resolve(file.getFileName()));
+      return new NodeConfigStore(copy, Clock.systemUTC())
+          .loadAll().stream()
+              .filter(s -> s.config().nodeId().equals(nodeId))
+              .findFirst()
+              .orElse(null);
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return null;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test

@@ -2,10 +2,12 @@ package io.sigma.agent.xds;
 
 import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.EnvoyNode;
+import io.sigma.agent.devapi.DevApiRequests.CreateNodeInput;
 import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.retry.Backoff;
 import io.sigma.agent.testing.DelegatingSigmaApi;
@@ -17,9 +19,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -180,5 +184,38 @@ class XdsGuardianTest {
       assertTrue(why.contains("already in use"), why);
       testKit.stop(guardian, AWAIT);
     }
+  }
+
+  @Test
+  void theAdminProbeFollowsTheNodeListingsAndAReloadedPollInterval() throws Exception {
+    fixture
+        .devApi()
+        .store()
+        .createNode(new CreateNodeInput(fixture.vpsId(), "edge", "", 9901, "active"));
+    ActorRef<XdsGuardian.Command> guardian = spawn(0, new CompletableFuture<>());
+    BlockingQueue<Integer> probed = new LinkedBlockingQueue<>();
+    TestProbe<String> events = testKit.createTestProbe();
+    XdsGuardian.ProbeEnvoyAdmins probe =
+        new XdsGuardian.ProbeEnvoyAdmins(
+            new EnvoyAdminProbe.Settings(Duration.ofHours(1), Duration.ofSeconds(5), 1),
+            port -> {
+              probed.add(port);
+              return CompletableFuture.completedFuture(EnvoyAdminProbe.Answer.LIVE);
+            },
+            new ProbeEventsTo(events.ref()));
+    guardian.tell(probe);
+    guardian.tell(probe); // told twice (e.g. a retried start): still one probe
+    guardian.tell(new ConfigPoller.VpsKnown(fixture.vpsId()));
+    // The poller lists the node with its admin_port: the probe probes it at once...
+    assertEquals(9901, probed.poll(10, TimeUnit.SECONDS));
+    events.expectMessage(AWAIT, "edge up");
+    // ...then hourly, until SIGHUP shortens --xds-poll-interval: the guardian tells the probe too.
+    events.expectNoMessage(Duration.ofMillis(300));
+    assertNull(probed.peek());
+    guardian.tell(new ConfigPoller.IntervalChanged(Duration.ofMillis(100)));
+    assertEquals(9901, probed.poll(10, TimeUnit.SECONDS));
+    assertEquals(9901, probed.poll(10, TimeUnit.SECONDS));
+    // The poller took the interval as well.
+    assertEquals(Duration.ofMillis(100), pollerStatus(guardian).pollInterval());
   }
 }

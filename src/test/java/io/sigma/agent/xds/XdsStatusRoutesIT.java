@@ -16,9 +16,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,7 +51,17 @@ class XdsStatusRoutesIT {
                 .map(List.of(Routes.route("a", 10001, "a.example", 80)))
                 .toSnapshot("edge", 4, 1_764_151_200_000L)));
     ServerBinding binding =
-        bind(new XdsStatusRoutes(registry, null, testKit.system(), Clock.systemUTC()));
+        bind(
+            new XdsStatusRoutes(
+                timeout ->
+                    AskPattern.ask(
+                        registry,
+                        SnapshotRegistry.GetStatus::new,
+                        timeout,
+                        testKit.system().scheduler()),
+                timeout -> CompletableFuture.completedFuture(null),
+                Clock.systemUTC(),
+                XdsStatusRoutes.ASK_TIMEOUT));
     try {
       HttpResponse<String> response = get(binding, "/xds/status");
 
@@ -71,12 +83,11 @@ class XdsStatusRoutesIT {
 
   @Test
   void aControlPlaneThatDoesNotAnswerGives503() throws Exception {
-    ActorRef<SnapshotRegistry.Command> silent =
-        testKit.<SnapshotRegistry.Command>createTestProbe().ref();
+    ActorRef<XdsGuardian.Command> silent = testKit.<XdsGuardian.Command>createTestProbe().ref();
     ServerBinding binding =
         bind(
-            new XdsStatusRoutes(
-                silent, null, testKit.system(), Clock.systemUTC(), Duration.ofMillis(200)));
+            XdsStatusRoutes.of(
+                silent, testKit.system(), Clock.systemUTC(), Duration.ofMillis(200)));
     try {
       HttpResponse<String> response = get(binding, "/xds/status");
 
