@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * temporary directory: first sync, edits, broken and fixed files, globs and excludes, node
  * creation, and sigma-api failing or hanging.
  */
-class StaticSyncIT {
+class StaticSyncActorTest {
   private static final Duration INTERVAL = Duration.ofMillis(200);
   private static final Duration AWAIT = Duration.ofSeconds(20);
   private static final String KEY = "it-key";
