@@ -973,15 +973,22 @@ class RegistrationActorTest {
     }
   }
 
-  /** The summary is silent for a period without heartbeats (here: never registered). */
+  /**
+   * The summary is silent for a period without heartbeats (here: never registered). Pekko names the
+   * actor's logger from the stack of its first use: when that is the summary timer (50 ms here), it
+   * is Pekko's ActorCell, so both loggers are captured.
+   */
   @Test
-  void noSummaryForPeriodsWithoutHeartbeats() {
-    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
-      devApi.faults().failAlways(EndpointKind.REGISTER, Fault.status(503));
+  void noSummaryForPeriodsWithoutHeartbeats() throws ClassNotFoundException {
+    try (LogCapture actor = new LogCapture(RegistrationActor.class);
+        LogCapture cell = new LogCapture(Class.forName("org.apache.pekko.actor.ActorCell"))) {
+      HttpSigmaApi wrongKey =
+          new HttpSigmaApi(
+              testKit.system(), URI.create(baseUrl), Optional.of(new ApiKey("wrong-key")), TIMEOUT);
       testKit.spawn(
           RegistrationActor.create(
               settings(Duration.ofMillis(400)),
-              recording(http()),
+              wrongKey,
               fixedHost(hostname(), List.of()),
               status,
               new SplittableRandom(1),
@@ -989,18 +996,24 @@ class RegistrationActorTest {
                   testKit.system().dispatchers().lookup(DispatcherSelector.blocking()),
                   Duration.ofSeconds(5)),
               Duration.ofMillis(50)));
-      // Backoff from 50 ms, capped at 400 ms: 5 attempts span several 50 ms summary periods.
+      // A refused key is retried near the 400 ms cap (at least half of it): three attempts span
+      // at least 400 ms, eight 50 ms summary periods.
       testKit
           .createTestProbe()
           .awaitAssert(
               AWAIT,
               () -> {
-                assertTrue(status.registrationFailures() >= 5);
+                assertTrue(status.registrationFailures() >= 3);
                 return null;
               });
-      assertEquals(
-          List.of(),
-          logs.messages(Level.INFO).stream().filter(m -> m.startsWith("Last ")).toList());
+      List<String> messages = new java.util.ArrayList<>(actor.messages(Level.ERROR));
+      messages.addAll(cell.messages(Level.ERROR));
+      assertTrue(
+          messages.stream().anyMatch(m -> m.startsWith("Registration refused")),
+          "the captures see the actor's lines: " + messages);
+      List<String> infos = new java.util.ArrayList<>(actor.messages(Level.INFO));
+      infos.addAll(cell.messages(Level.INFO));
+      assertEquals(List.of(), infos.stream().filter(m -> m.contains("heartbeats sent")).toList());
     }
   }
 
