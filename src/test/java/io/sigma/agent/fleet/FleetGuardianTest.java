@@ -4,6 +4,7 @@ import static io.sigma.agent.devapi.DevApiAdmin.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.HttpSigmaApi;
@@ -11,15 +12,18 @@ import io.sigma.agent.api.IpAddress;
 import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.config.AgentConfig;
 import io.sigma.agent.devapi.EndpointKind;
+import io.sigma.agent.devapi.Fault;
 import io.sigma.agent.devapi.FaultInjectingDevApi;
 import io.sigma.agent.health.AgentHealth;
 import io.sigma.agent.host.SystemFacts;
 import io.sigma.agent.metrics.AgentMetrics;
 import io.sigma.agent.testing.FeatureStart;
 import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -54,16 +58,31 @@ class FleetGuardianTest {
     testKit.shutdownTestKit();
   }
 
+  /** The dev API's URL and key, no public IP look-up unless {@code more} asks for one, and more. */
   private AgentConfig config(String... more) {
-    List<String> args =
-        new java.util.ArrayList<>(
-            List.of(
-                "--api-url", devApi.baseUrl(), "--api-key", KEY, "--public-ip-lookup", "false"));
+    List<String> args = new ArrayList<>(List.of("--api-url", devApi.baseUrl(), "--api-key", KEY));
+    if (!List.of(more).contains("--public-ip-lookup")) {
+      args.addAll(List.of("--public-ip-lookup", "false"));
+    }
     args.addAll(List.of(more));
     return FeatureStart.config(args.toArray(String[]::new));
   }
 
   private FleetGuardian start(AgentConfig config, String hostname) {
+    return start(
+        config,
+        hostname,
+        List.of(new IpAddress("203.0.113.9", IpAddress.PUBLIC)),
+        Duration.ofSeconds(2));
+  }
+
+  /**
+   * @param addresses the host's addresses
+   * @param apiTimeout the timeout of the sigma-api client (the config's --request-timeout only sets
+   *     the stall limit here)
+   */
+  private FleetGuardian start(
+      AgentConfig config, String hostname, List<IpAddress> addresses, Duration apiTimeout) {
     HostFacts host =
         new HostFacts() {
           @Override
@@ -73,7 +92,7 @@ class FleetGuardianTest {
 
           @Override
           public List<IpAddress> addresses() {
-            return List.of(new IpAddress("203.0.113.9", IpAddress.PUBLIC));
+            return addresses;
           }
 
           @Override
@@ -83,7 +102,7 @@ class FleetGuardianTest {
         };
     HttpSigmaApi api =
         new HttpSigmaApi(
-            testKit.system(), URI.create(devApi.baseUrl()), config.apiKey(), Duration.ofSeconds(2));
+            testKit.system(), URI.create(devApi.baseUrl()), config.apiKey(), apiTimeout);
     return FeatureStart.start(
         testKit,
         ctx ->
@@ -178,5 +197,100 @@ class FleetGuardianTest {
               assertTrue(devApi.stats().total(EndpointKind.HEARTBEAT) >= 2);
               return null;
             });
+  }
+
+  /**
+   * The stall limit follows a reloaded --interval: from a day (a limit of three days) to a second
+   * (1.5 s + 0.1 s request timeout, twice: 3.2 s), a heartbeat that hangs makes the agent unhealthy
+   * within seconds.
+   */
+  @Test
+  void theStallLimitFollowsAReloadedInterval() {
+    String[] limits = {"--backoff-max", "1", "--request-timeout", "100ms"};
+    AgentConfig daily = config(concat(limits, "--interval", "24h"));
+    FleetGuardian fleet =
+        start(
+            daily,
+            "fleet-guardian-4",
+            List.of(new IpAddress("203.0.113.9", IpAddress.PUBLIC)),
+            Duration.ofSeconds(60));
+    TestProbe<RegistrationActor.Registered> subscriber = testKit.createTestProbe();
+    fleet.subscribe(subscriber.ref());
+    subscriber.receiveMessage(AWAIT);
+    AgentHealth health = AgentHealth.get(testKit.system());
+    assertEquals(Optional.empty(), health.livenessProblem());
+
+    // Heartbeats get no answer for half a minute (the client waits a minute).
+    devApi.faults().failAlways(EndpointKind.HEARTBEAT, Fault.delay(Duration.ofSeconds(30)));
+    fleet.apply(daily, config(concat(limits, "--interval", "1")));
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertEquals(
+                  Optional.of("the registration/heartbeat loop got no answer within 3s"),
+                  health.livenessProblem());
+              return null;
+            });
+  }
+
+  /**
+   * With --public-ip-lookup a host behind NAT has its public IP looked up (here from a loopback
+   * service) and reported with its heartbeats.
+   */
+  @Test
+  void withThePublicIpLookupAHostBehindNatReportsItsLookedUpAddress() throws Exception {
+    HttpServer service = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    service.createContext(
+        "/",
+        ex -> {
+          byte[] body = "198.51.100.23".getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    service.start();
+    try {
+      FleetGuardian fleet =
+          start(
+              config(
+                  "--interval",
+                  "1",
+                  "--public-ip-lookup",
+                  "true",
+                  "--public-ip-services",
+                  "http://127.0.0.1:" + service.getAddress().getPort() + "/ip"),
+              "fleet-guardian-5",
+              List.of(new IpAddress("10.0.0.5", IpAddress.INTERNAL)),
+              Duration.ofSeconds(2));
+      TestProbe<RegistrationActor.Registered> subscriber = testKit.createTestProbe();
+      fleet.subscribe(subscriber.ref());
+      String id = subscriber.receiveMessage(AWAIT).vpsId();
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              AWAIT,
+              () -> {
+                assertEquals(
+                    "198.51.100.23",
+                    admin(devApi)
+                        .vps(id)
+                        .orElseThrow()
+                        .extra()
+                        .path("system_info")
+                        .path("public_ip")
+                        .asText());
+                return null;
+              });
+    } finally {
+      service.stop(0);
+    }
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    List<String> all = new ArrayList<>(List.of(first));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
   }
 }

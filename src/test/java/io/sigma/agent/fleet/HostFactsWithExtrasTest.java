@@ -117,6 +117,23 @@ class HostFactsWithExtrasTest {
     assertEquals(2, nullAnswer.get("cpu_cores").asInt());
   }
 
+  /**
+   * A reading thread interrupted while it waits for the extras (the blocking-IO pool shutting down)
+   * sends the facts without them at once and keeps its interrupt for its owner to see.
+   */
+  @Test
+  void anInterruptedWaitSendsTheFactsAndKeepsTheInterrupt() {
+    HostFacts host = new HostFactsWithExtras(HOST, CompletableFuture::new, Duration.ofMinutes(5));
+    Thread.currentThread().interrupt();
+    SystemInfo info;
+    try {
+      info = host.systemInfo(9102, null);
+    } finally {
+      assertTrue(Thread.interrupted(), "the interrupt is kept (and cleared here)");
+    }
+    assertEquals(HOST.systemInfo(9102, null), info);
+  }
+
   private static List<String> fieldNames(JsonNode node) {
     List<String> names = new java.util.ArrayList<>();
     node.fieldNames().forEachRemaining(names::add);

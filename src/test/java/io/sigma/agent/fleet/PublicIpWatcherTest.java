@@ -125,6 +125,53 @@ class PublicIpWatcherTest {
     assertEquals(0, asked.get(), "the services were never asked");
   }
 
+  /**
+   * A host with its own public address is checked again on the refresh schedule: one that loses it
+   * (moved behind NAT) gets its address looked up.
+   */
+  @Test
+  void aHostWithItsOwnPublicAddressIsCheckedAgainOnTheRefreshSchedule() {
+    TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
+    AtomicInteger reads = new AtomicInteger();
+    testKit.spawn(
+        PublicIpWatcher.create(
+            lookup(),
+            () ->
+                reads.incrementAndGet() == 1
+                    ? List.of(new IpAddress("203.0.113.7", IpAddress.PUBLIC))
+                    : List.of(new IpAddress("10.0.0.5", IpAddress.INTERNAL)),
+            registration.getRef(),
+            // Only the refresh is short: the retry schedule cannot stand in for it.
+            new PublicIpWatcher.Schedule(Duration.ofMillis(100), Duration.ofHours(1))));
+    assertEquals(
+        new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.23")),
+        registration.receiveMessage(Duration.ofSeconds(10)));
+    assertEquals(2, reads.get(), "read once with the public address, then once behind NAT");
+  }
+
+  /** A failed read of the host's addresses is tried again on the retry schedule. */
+  @Test
+  void aFailedAddressReadIsRetried() {
+    TestProbe<RegistrationActor.Command> registration = testKit.createTestProbe();
+    AtomicInteger reads = new AtomicInteger();
+    testKit.spawn(
+        PublicIpWatcher.create(
+            lookup(),
+            () -> {
+              if (reads.incrementAndGet() == 1) {
+                throw new IllegalStateException("/proc/net/fib_trie: I/O error");
+              }
+              return List.of(new IpAddress("10.0.0.5", IpAddress.INTERNAL));
+            },
+            registration.getRef(),
+            // Only the retry is short: the refresh schedule cannot stand in for it.
+            new PublicIpWatcher.Schedule(Duration.ofHours(1), Duration.ofMillis(100))));
+    assertEquals(
+        new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.23")),
+        registration.receiveMessage(Duration.ofSeconds(10)));
+    assertEquals(2, reads.get(), "the failed read, then the retried one");
+  }
+
   @Test
   void garbageAnswersAreIgnoredAndRetried() {
     answer = "<html>rate limited</html>";

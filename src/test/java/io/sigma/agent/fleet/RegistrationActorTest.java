@@ -722,4 +722,327 @@ class RegistrationActorTest {
       assertTrue(status.isRegistered(), "a refused heartbeat does not deregister");
     }
   }
+
+  /** Host facts with fixed addresses and a small fixed system_info that keeps its public_ip. */
+  private static HostFacts fixedHost(String hostname, List<IpAddress> addresses) {
+    return new HostFacts() {
+      @Override
+      public String hostname() {
+        return hostname;
+      }
+
+      @Override
+      public List<IpAddress> addresses() {
+        return addresses;
+      }
+
+      @Override
+      public SystemInfo systemInfo(Integer metricsPort, String publicIp) {
+        return new SystemFacts(2, 512, 10, 1, 100, List.of(0.5, 0.25, 0.125))
+            .toSystemInfo(metricsPort, publicIp);
+      }
+    };
+  }
+
+  private ActorRef<RegistrationActor.Command> spawnAgent(HostFacts host) {
+    return testKit.spawn(
+        RegistrationActor.create(
+            settings(Duration.ofMillis(400)),
+            recording(http()),
+            host,
+            status,
+            new SplittableRandom(1)));
+  }
+
+  /**
+   * public_ip is the host's first public IPv4 address (not a private one, not an IPv6 one), none
+   * when it has no public IPv4 address, and the looked-up one once the public-IP watcher found it.
+   */
+  @Test
+  void publicIpIsTheFirstPublicIpv4AddressOrTheLookedUpOne() {
+    String direct = hostname();
+    ActorRef<RegistrationActor.Command> agent =
+        spawnAgent(
+            fixedHost(
+                direct,
+                List.of(
+                    new IpAddress("10.0.0.5", IpAddress.INTERNAL),
+                    new IpAddress("2001:db8::5", IpAddress.PUBLIC),
+                    new IpAddress("203.0.113.7", IpAddress.PUBLIC),
+                    new IpAddress("203.0.113.8", IpAddress.PUBLIC))));
+    assertEquals("203.0.113.7", awaitVps(direct).systemInfo().path("public_ip").asText());
+
+    String natted = hostname();
+    spawnAgent(
+        fixedHost(
+            natted,
+            List.of(
+                new IpAddress("10.0.0.6", IpAddress.INTERNAL),
+                new IpAddress("2001:db8::6", IpAddress.PUBLIC))));
+    JsonNode info = awaitVps(natted).systemInfo();
+    assertTrue(info.path("public_ip").isMissingNode(), info.toString());
+
+    // A looked-up address wins over the host's own from the next heartbeat on.
+    agent.tell(new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.23")));
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertEquals(
+                  "198.51.100.23",
+                  admin(devApi)
+                      .vpsByHostname(direct)
+                      .orElseThrow()
+                      .systemInfo()
+                      .path("public_ip")
+                      .asText());
+              return null;
+            });
+  }
+
+  /**
+   * A failed registration that is not about the key is a warning that counts the attempts; the
+   * first success says so, one after a lost registration says "again".
+   */
+  @Test
+  void registrationFailuresAndSuccessesAreLoggedWithTheirAttemptAndWhetherItIsAgain() {
+    String hostname = hostname();
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      devApi.faults().failNext(EndpointKind.REGISTER, 2, Fault.status(503));
+      TestProbe<RegistrationActor.Registered> events = testKit.createTestProbe();
+      ActorRef<RegistrationActor.Command> agent = spawnAgent(hostname);
+      agent.tell(new RegistrationActor.Subscribe(events.getRef()));
+      String first = events.receiveMessage(AWAIT).vpsId();
+      List<String> warnings =
+          logs.messages(Level.WARN).stream()
+              .filter(m -> m.startsWith("Registration failed"))
+              .toList();
+      assertEquals(2, warnings.size(), warnings.toString());
+      assertTrue(
+          warnings
+              .get(0)
+              .matches("Registration failed \\(attempt 1\\): .*503.*Retrying in \\d+ ms"),
+          warnings.get(0));
+      assertTrue(
+          warnings
+              .get(1)
+              .matches("Registration failed \\(attempt 2\\): .*503.*Retrying in \\d+ ms"),
+          warnings.get(1));
+      assertEquals(List.of(), logs.messages(Level.ERROR), "a 503 is not a key problem");
+
+      assertTrue(admin(devApi).deleteVps(first), "the admin deletes the VPS");
+      String again = events.receiveMessage(AWAIT).vpsId();
+      assertEquals(
+          List.of(
+              "Registered with sigma-api as VPS "
+                  + first
+                  + " (hostname "
+                  + hostname
+                  + "); heartbeat every 0s",
+              "Registered with sigma-api as VPS "
+                  + again
+                  + " (hostname "
+                  + hostname
+                  + ") again; heartbeat every 0s"),
+          logs.messages(Level.INFO).stream().filter(m -> m.startsWith("Registered")).toList());
+    }
+  }
+
+  /** After a 404 the agent is not registered until sigma-api takes it back. */
+  @Test
+  void aHeartbeat404DeregistersUntilTheRegistrationPasses() {
+    String hostname = hostname();
+    spawnAgent(hostname);
+    String id = awaitVps(hostname).id();
+    awaitHeartbeats(1);
+    assertTrue(status.isRegistered());
+    devApi.faults().failAlways(EndpointKind.REGISTER, Fault.status(503));
+    assertTrue(admin(devApi).deleteVps(id), "the admin deletes the VPS");
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertTrue(status.registrationFailures() >= 1);
+              return null;
+            });
+    assertFalse(status.isRegistered());
+    devApi.faults().clear();
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertTrue(status.isRegistered());
+              return null;
+            });
+  }
+
+  /**
+   * A failed heartbeat is retried no sooner than one interval (-10%) even though the backoff would
+   * allow it, and the first success after it says how long the failures lasted.
+   */
+  @Test
+  void aFailedHeartbeatIsRetriedNoFasterThanTheIntervalAndItsEndIsLogged() {
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      spawnAgent(hostname());
+      awaitHeartbeats(1);
+      devApi.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.status(503));
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              AWAIT,
+              () -> {
+                assertTrue(
+                    logs.messages(Level.INFO).stream()
+                        .anyMatch(
+                            m ->
+                                m.matches(
+                                    "Heartbeats succeed again after 1 failure\\(s\\) over \\d+ s")),
+                    logs.messages(Level.INFO).toString());
+                return null;
+              });
+      assertEquals(1, status.heartbeatFailures());
+      assertEquals(1, status.registrationSuccesses(), "no restart, no second registration");
+      List<Instant> sent = List.copyOf(heartbeatsSent);
+      for (int i = 1; i < sent.size(); i++) {
+        long gap = Duration.between(sent.get(i - 1), sent.get(i)).toMillis();
+        assertTrue(
+            gap >= INTERVAL.toMillis() * 9 / 10 - 5,
+            "heartbeat " + i + " came after only " + gap + " ms");
+      }
+    }
+  }
+
+  /**
+   * A host read that fails (not stalls) sends the facts last read; one warning names the cause, and
+   * one line says when reads work again.
+   */
+  @Test
+  void aFailedHostReadSendsTheFactsLastReadAndReadsAgain() {
+    String hostname = hostname();
+    List<IpAddress> addresses = List.of(new IpAddress("203.0.113.7", IpAddress.PUBLIC));
+    AtomicInteger reads = new AtomicInteger();
+    HostFacts fixed = fixedHost(hostname, addresses);
+    HostFacts flaky =
+        new HostFacts() {
+          @Override
+          public String hostname() {
+            return hostname;
+          }
+
+          @Override
+          public List<IpAddress> addresses() {
+            int read = reads.incrementAndGet();
+            if (read == 2 || read == 3) {
+              throw new IllegalStateException("boom");
+            }
+            return addresses;
+          }
+
+          @Override
+          public SystemInfo systemInfo(Integer metricsPort, String publicIp) {
+            return fixed.systemInfo(metricsPort, publicIp);
+          }
+        };
+    try (LogCapture logs = new LogCapture(RegistrationActor.class)) {
+      spawnAgent(flaky);
+      awaitHeartbeats(4);
+      List<String> warnings =
+          logs.messages(Level.WARN).stream()
+              .filter(m -> m.startsWith("Reading the host facts"))
+              .toList();
+      assertEquals(1, warnings.size(), warnings.toString());
+      assertTrue(
+          warnings
+              .get(0)
+              .matches(
+                  "Reading the host facts \\(IP addresses, system_info\\) failed"
+                      + " \\(java.lang.IllegalStateException: boom\\); sending the facts last read at"
+                      + " \\S+Z instead, and reading again for the next request"),
+          warnings.get(0));
+      assertEquals(
+          List.of("Host facts read again after 2 stalled or failed attempt(s)"),
+          logs.messages(Level.INFO).stream()
+              .filter(m -> m.startsWith("Host facts read again"))
+              .toList());
+      assertEquals(1, status.registrationSuccesses(), "no restart, no second registration");
+      assertEquals(0, status.heartbeatFailures());
+      assertEquals(addresses, admin(devApi).vpsByHostname(hostname).orElseThrow().ipAddresses());
+    }
+  }
+
+  /**
+   * The summary is silent for a period without heartbeats (here: never registered). Pekko names the
+   * actor's logger from the stack of its first use: when that is the summary timer (50 ms here), it
+   * is Pekko's ActorCell, so both loggers are captured.
+   */
+  @Test
+  void noSummaryForPeriodsWithoutHeartbeats() throws ClassNotFoundException {
+    try (LogCapture actor = new LogCapture(RegistrationActor.class);
+        LogCapture cell = new LogCapture(Class.forName("org.apache.pekko.actor.ActorCell"))) {
+      HttpSigmaApi wrongKey =
+          new HttpSigmaApi(
+              testKit.system(), URI.create(baseUrl), Optional.of(new ApiKey("wrong-key")), TIMEOUT);
+      testKit.spawn(
+          RegistrationActor.create(
+              settings(Duration.ofMillis(400)),
+              wrongKey,
+              fixedHost(hostname(), List.of()),
+              status,
+              new SplittableRandom(1),
+              new RegistrationActor.HostReads(
+                  testKit.system().dispatchers().lookup(DispatcherSelector.blocking()),
+                  Duration.ofSeconds(5)),
+              Duration.ofMillis(50)));
+      // A refused key is retried near the 400 ms cap (at least half of it): three attempts span
+      // at least 400 ms, eight 50 ms summary periods.
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              AWAIT,
+              () -> {
+                assertTrue(status.registrationFailures() >= 3);
+                return null;
+              });
+      List<String> messages = new java.util.ArrayList<>(actor.messages(Level.ERROR));
+      messages.addAll(cell.messages(Level.ERROR));
+      assertTrue(
+          messages.stream().anyMatch(m -> m.startsWith("Registration refused")),
+          "the captures see the actor's lines: " + messages);
+      List<String> infos = new java.util.ArrayList<>(actor.messages(Level.INFO));
+      infos.addAll(cell.messages(Level.INFO));
+      assertEquals(List.of(), infos.stream().filter(m -> m.contains("heartbeats sent")).toList());
+    }
+  }
+
+  /** An error that is not sigma-api's answer is reported by its type and message. */
+  @Test
+  void anErrorOutsideTheApiClientIsReportedByItsType() {
+    SigmaApi broken =
+        new DelegatingSigmaApi(http()) {
+          @Override
+          public CompletionStage<VpsRecord> register(RegisterRequest r) {
+            return java.util.concurrent.CompletableFuture.failedFuture(
+                new IllegalStateException("no route"));
+          }
+        };
+    testKit.spawn(
+        RegistrationActor.create(
+            settings(Duration.ofMillis(400)),
+            broken,
+            fixedHost(hostname(), List.of()),
+            status,
+            new SplittableRandom(1)));
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            AWAIT,
+            () -> {
+              assertTrue(status.registrationFailures() >= 1);
+              return null;
+            });
+    assertEquals(Optional.of("IllegalStateException: no route"), status.lastError());
+  }
 }
