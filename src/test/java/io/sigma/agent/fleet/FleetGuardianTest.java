@@ -9,7 +9,6 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.sigma.agent.AgentRuntime;
 import io.sigma.agent.api.HttpSigmaApi;
 import io.sigma.agent.api.IpAddress;
-import io.sigma.agent.api.SystemInfo;
 import io.sigma.agent.config.AgentConfig;
 import io.sigma.agent.devapi.EndpointKind;
 import io.sigma.agent.devapi.Fault;
@@ -83,23 +82,7 @@ class FleetGuardianTest {
    */
   private FleetGuardian start(
       AgentConfig config, String hostname, List<IpAddress> addresses, Duration apiTimeout) {
-    HostFacts host =
-        new HostFacts() {
-          @Override
-          public String hostname() {
-            return hostname;
-          }
-
-          @Override
-          public List<IpAddress> addresses() {
-            return addresses;
-          }
-
-          @Override
-          public SystemInfo systemInfo(Integer metricsPort, String publicIp) {
-            return SystemFacts.NONE.toSystemInfo(metricsPort, publicIp);
-          }
-        };
+    HostFacts host = new FixedHostFacts(hostname, addresses, SystemFacts.NONE);
     HttpSigmaApi api =
         new HttpSigmaApi(
             testKit.system(), URI.create(devApi.baseUrl()), config.apiKey(), apiTimeout);

@@ -725,23 +725,8 @@ class RegistrationActorTest {
 
   /** Host facts with fixed addresses and a small fixed system_info that keeps its public_ip. */
   private static HostFacts fixedHost(String hostname, List<IpAddress> addresses) {
-    return new HostFacts() {
-      @Override
-      public String hostname() {
-        return hostname;
-      }
-
-      @Override
-      public List<IpAddress> addresses() {
-        return addresses;
-      }
-
-      @Override
-      public SystemInfo systemInfo(Integer metricsPort, String publicIp) {
-        return new SystemFacts(2, 512, 10, 1, 100, List.of(0.5, 0.25, 0.125))
-            .toSystemInfo(metricsPort, publicIp);
-      }
-    };
+    return new FixedHostFacts(
+        hostname, addresses, new SystemFacts(2, 512, 10, 1, 100, List.of(0.5, 0.25, 0.125)));
   }
 
   private ActorRef<RegistrationActor.Command> spawnAgent(HostFacts host) {
