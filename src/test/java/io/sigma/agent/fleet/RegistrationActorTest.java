@@ -165,17 +165,25 @@ class RegistrationActorTest {
     return probe.awaitAssert(AWAIT, () -> admin(devApi).vpsByHostname(hostname).orElseThrow());
   }
 
-  private void awaitHeartbeats(long atLeast) {
+  /** Waits up to {@link #AWAIT} for {@code check} to pass. */
+  private void eventually(Runnable check) {
     testKit
         .createTestProbe()
         .awaitAssert(
             AWAIT,
             () -> {
-              assertTrue(
-                  status.heartbeatSuccesses() >= atLeast,
-                  "heartbeats so far: " + status.heartbeatSuccesses());
+              check.run();
               return null;
             });
+  }
+
+  private void awaitHeartbeats(long atLeast) {
+    eventually(
+        () -> {
+          assertTrue(
+              status.heartbeatSuccesses() >= atLeast,
+              "heartbeats so far: " + status.heartbeatSuccesses());
+        });
   }
 
   @Test
@@ -227,14 +235,10 @@ class RegistrationActorTest {
     assertEquals(9102, info.get("metrics_port").asInt());
     assertTrue(info.get("cpu_cores").isIntegralNumber() && info.get("ram_mb").isIntegralNumber());
 
-    testKit
-        .createTestProbe()
-        .awaitAssert(
-            AWAIT,
-            () -> {
-              assertTrue(status.isRegistered());
-              return null;
-            });
+    eventually(
+        () -> {
+          assertTrue(status.isRegistered());
+        });
   }
 
   /**
@@ -341,16 +345,12 @@ class RegistrationActorTest {
           "one warning for the whole stall");
 
       host.release();
-      testKit
-          .createTestProbe()
-          .awaitAssert(
-              AWAIT,
-              () -> {
-                DevVps vps = admin(devApi).vpsByHostname(host.hostname()).orElseThrow();
-                assertEquals(StallingHostFacts.ADDRESSES, vps.ipAddresses());
-                assertEquals(2, vps.systemInfo().get("cpu_cores").asInt());
-                return null;
-              });
+      eventually(
+          () -> {
+            DevVps vps = admin(devApi).vpsByHostname(host.hostname()).orElseThrow();
+            assertEquals(StallingHostFacts.ADDRESSES, vps.ipAddresses());
+            assertEquals(2, vps.systemInfo().get("cpu_cores").asInt());
+          });
       assertEquals(0, status.heartbeatFailures());
     } finally {
       host.release(); // never leave a pool thread blocked, also when an assertion failed
@@ -541,14 +541,10 @@ class RegistrationActorTest {
     awaitHeartbeats(2);
     devApi.down().toCompletableFuture().get(10, TimeUnit.SECONDS);
     long failuresBefore = status.heartbeatFailures();
-    testKit
-        .createTestProbe()
-        .awaitAssert(
-            AWAIT,
-            () -> {
-              assertTrue(status.heartbeatFailures() >= failuresBefore + 2);
-              return null;
-            });
+    eventually(
+        () -> {
+          assertTrue(status.heartbeatFailures() >= failuresBefore + 2);
+        });
     assertTrue(status.isRegistered(), "an outage does not forget the registration");
     devApi.up().toCompletableFuture().get(10, TimeUnit.SECONDS);
     long successes = status.heartbeatSuccesses();
@@ -565,17 +561,12 @@ class RegistrationActorTest {
     devApi.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.missingFields());
     long failures = status.heartbeatFailures();
     long successes = status.heartbeatSuccesses();
-    testKit
-        .createTestProbe()
-        .awaitAssert(
-            AWAIT,
-            () -> {
-              assertTrue(
-                  status.heartbeatFailures() >= failures + 3,
-                  "failures " + status.heartbeatFailures());
-              assertTrue(status.heartbeatSuccesses() > successes, "and it recovered");
-              return null;
-            });
+    eventually(
+        () -> {
+          assertTrue(
+              status.heartbeatFailures() >= failures + 3, "failures " + status.heartbeatFailures());
+          assertTrue(status.heartbeatSuccesses() > successes, "and it recovered");
+        });
   }
 
   @Test
@@ -593,14 +584,10 @@ class RegistrationActorTest {
     Duration cap = Duration.ofMillis(600);
     String hostname = hostname();
     spawnAgent(hostname, "wrong-key", cap);
-    testKit
-        .createTestProbe()
-        .awaitAssert(
-            AWAIT,
-            () -> {
-              assertTrue(status.registrationFailures() >= 3);
-              return null;
-            });
+    eventually(
+        () -> {
+          assertTrue(status.registrationFailures() >= 3);
+        });
     assertFalse(status.isRegistered());
     assertTrue(status.lastError().orElseThrow().contains("401"), status.lastError().orElseThrow());
     assertTrue(admin(devApi).vpsByHostname(hostname).isEmpty());
@@ -769,21 +756,17 @@ class RegistrationActorTest {
 
     // A looked-up address wins over the host's own from the next heartbeat on.
     agent.tell(new RegistrationActor.PublicIpChanged(Optional.of("198.51.100.23")));
-    testKit
-        .createTestProbe()
-        .awaitAssert(
-            AWAIT,
-            () -> {
-              assertEquals(
-                  "198.51.100.23",
-                  admin(devApi)
-                      .vpsByHostname(direct)
-                      .orElseThrow()
-                      .systemInfo()
-                      .path("public_ip")
-                      .asText());
-              return null;
-            });
+    eventually(
+        () -> {
+          assertEquals(
+              "198.51.100.23",
+              admin(devApi)
+                  .vpsByHostname(direct)
+                  .orElseThrow()
+                  .systemInfo()
+                  .path("public_ip")
+                  .asText());
+        });
   }
 
   /**
@@ -844,24 +827,16 @@ class RegistrationActorTest {
     assertTrue(status.isRegistered());
     devApi.faults().failAlways(EndpointKind.REGISTER, Fault.status(503));
     assertTrue(admin(devApi).deleteVps(id), "the admin deletes the VPS");
-    testKit
-        .createTestProbe()
-        .awaitAssert(
-            AWAIT,
-            () -> {
-              assertTrue(status.registrationFailures() >= 1);
-              return null;
-            });
+    eventually(
+        () -> {
+          assertTrue(status.registrationFailures() >= 1);
+        });
     assertFalse(status.isRegistered());
     devApi.faults().clear();
-    testKit
-        .createTestProbe()
-        .awaitAssert(
-            AWAIT,
-            () -> {
-              assertTrue(status.isRegistered());
-              return null;
-            });
+    eventually(
+        () -> {
+          assertTrue(status.isRegistered());
+        });
   }
 
   /**
@@ -874,20 +849,16 @@ class RegistrationActorTest {
       spawnAgent(hostname());
       awaitHeartbeats(1);
       devApi.faults().failNext(EndpointKind.HEARTBEAT, 1, Fault.status(503));
-      testKit
-          .createTestProbe()
-          .awaitAssert(
-              AWAIT,
-              () -> {
-                assertTrue(
-                    logs.messages(Level.INFO).stream()
-                        .anyMatch(
-                            m ->
-                                m.matches(
-                                    "Heartbeats succeed again after 1 failure\\(s\\) over \\d+ s")),
-                    logs.messages(Level.INFO).toString());
-                return null;
-              });
+      eventually(
+          () -> {
+            assertTrue(
+                logs.messages(Level.INFO).stream()
+                    .anyMatch(
+                        m ->
+                            m.matches(
+                                "Heartbeats succeed again after 1 failure\\(s\\) over \\d+ s")),
+                logs.messages(Level.INFO).toString());
+          });
       assertEquals(1, status.heartbeatFailures());
       assertEquals(1, status.registrationSuccesses(), "no restart, no second registration");
       List<Instant> sent = List.copyOf(heartbeatsSent);
@@ -983,14 +954,10 @@ class RegistrationActorTest {
               Duration.ofMillis(50)));
       // A refused key is retried near the 400 ms cap (at least half of it): three attempts span
       // at least 400 ms, eight 50 ms summary periods.
-      testKit
-          .createTestProbe()
-          .awaitAssert(
-              AWAIT,
-              () -> {
-                assertTrue(status.registrationFailures() >= 3);
-                return null;
-              });
+      eventually(
+          () -> {
+            assertTrue(status.registrationFailures() >= 3);
+          });
       List<String> messages = new java.util.ArrayList<>(actor.messages(Level.ERROR));
       messages.addAll(cell.messages(Level.ERROR));
       assertTrue(
@@ -1020,14 +987,10 @@ class RegistrationActorTest {
             fixedHost(hostname(), List.of()),
             status,
             new SplittableRandom(1)));
-    testKit
-        .createTestProbe()
-        .awaitAssert(
-            AWAIT,
-            () -> {
-              assertTrue(status.registrationFailures() >= 1);
-              return null;
-            });
+    eventually(
+        () -> {
+          assertTrue(status.registrationFailures() >= 1);
+        });
     assertEquals(Optional.of("IllegalStateException: no route"), status.lastError());
   }
 }
